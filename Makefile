@@ -1,0 +1,45 @@
+# aisec — set-up, run, test, bench. Everything installs itself on a fresh machine
+# (Python 3.11 + make): uv lives in .tools/, the project's environment in .venv/.
+PY      ?= $(shell command -v python3.11 || command -v python3)
+TOOLS   := .tools
+UV      := $(TOOLS)/bin/uv
+VENV    := .venv
+BIN     := $(VENV)/bin
+UV_ENV  := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PY) UV_PYTHON_DOWNLOADS=never
+SYNCED  := $(VENV)/.synced
+
+.PHONY: run test lint bench setup clean
+
+$(UV):
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(SYNCED): $(UV) pyproject.toml uv.lock
+	$(UV_ENV) $(UV) sync --frozen --quiet
+	@touch $@
+
+setup: $(SYNCED)
+
+## run: scan and redact the bundled example files, print a summary
+run: $(SYNCED)
+	@mkdir -p out
+	$(BIN)/aisec scan examples/data --redact out/redacted --policy examples/policy.yaml --format table; \
+	  rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
+	@echo "Redacted copies written to out/redacted/"
+
+lint: $(SYNCED)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy src
+
+test: lint
+	$(BIN)/pytest -n 2
+
+bench: $(SYNCED)
+	$(UV_ENV) $(UV) sync --frozen --quiet --group bench
+	$(BIN)/python bench/pii.py
+	$(BIN)/python bench/lexicon.py
+	@touch $(SYNCED)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) out .mypy_cache .ruff_cache .pytest_cache
