@@ -1,0 +1,1 @@
+"""Command-line interface (Typer). Thin: parse, call one core/face function, render."""

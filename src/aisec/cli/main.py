@@ -1,0 +1,82 @@
+"""The ``aisec`` command. Faces are added here as sub-commands as they arrive."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from aisec import __version__
+from aisec.errors import AisecError
+
+app = typer.Typer(
+    name="aisec",
+    help=(
+        "aisec — TC260 AI security practice guides, put into practice.\n\n"
+        "Find and redact personal data, secrets and harmful content (scan), manage the keyword "
+        "library (lexicon), restore encrypted redactions (unredact)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aisec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """aisec command line."""
+
+
+def _register() -> None:
+    from aisec.cli import lexicon, scan
+
+    scan.register(app)
+    app.add_typer(lexicon.app, name="lexicon")
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point: every `AisecError` becomes one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except AisecError as exc:
+        err_console.print(f"aisec: error: {exc}", markup=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aisec: aborted", markup=False)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("aisec: interrupted", markup=False)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a click usage error or a bug: one line, never a traceback
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err_console.print(f"aisec: internal error: {type(exc).__name__}: {exc}", markup=False)
+        sys.exit(2)

@@ -1,0 +1,120 @@
+"""Recogniser building blocks for personal information.
+
+A `PatternRecognizer` is, in Presidio's spirit, a candidate pattern plus a validator
+(checksum, calendar, gazetteer) plus context words that raise or lower the score. All
+pattern recognisers of a `PiiDetector` are compiled into ONE Hyperscan database and found
+in a single pass over the UTF-8 bytes of the normalised text; each candidate is then
+confirmed with an exact Python regular expression on its small window and validated.
+
+Hyperscan has no look-around, so candidate patterns consume one boundary character on each
+side (``(?:^|[^0-9])``); the exact Python pattern then decides where the value really is.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from aisec.detect.base import Finding
+from aisec.text import NormalizedText
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A candidate pattern: Hyperscan regex (UTF-8) and the exact Python regex.
+
+    ``exact`` must match the value itself (group 0 = the value) and may use look-around.
+    ``caseless`` applies to both.
+    """
+
+    candidate: str
+    exact: str
+    caseless: bool = False
+
+    def compiled(self) -> re.Pattern[str]:
+        """The exact pattern, compiled."""
+        return re.compile(self.exact, re.IGNORECASE if self.caseless else 0)
+
+
+class ScanContext:
+    """One normalised text being scanned: the text, its UTF-8 bytes and the byte→char map."""
+
+    __slots__ = ("_char_of_byte", "data", "nt", "text")
+
+    def __init__(self, nt: NormalizedText) -> None:
+        self.nt = nt
+        self.text = nt.text
+        self.data = nt.text.encode("utf-8")
+        self._char_of_byte: npt.NDArray[np.int64] | None = None
+
+    def char_offset(self, byte_offset: int) -> int:
+        """Character index of a byte offset (byte offsets from Hyperscan)."""
+        if len(self.data) == len(self.text):  # pure ASCII
+            return byte_offset
+        if self._char_of_byte is None:
+            arr = np.frombuffer(self.data, dtype=np.uint8)
+            starts = (arr & 0xC0) != 0x80
+            idx = np.cumsum(starts, dtype=np.int64) - 1
+            self._char_of_byte = np.append(idx, len(self.text))
+        return int(self._char_of_byte[byte_offset])
+
+    def window(self, start: int, end: int, before: int, after: int = 0) -> str:
+        """Text around a span (for context words), clipped to the text."""
+        return self.text[max(0, start - before) : min(len(self.text), end + after)]
+
+
+class Recognizer(ABC):
+    """Finds one family of personal information in normalised text."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def find(self, ctx: ScanContext) -> Iterable[Finding]:
+        """Findings with offsets into ``ctx.text`` (normalised)."""
+
+
+class PatternRecognizer(Recognizer):
+    """A recogniser whose candidates come from the shared Hyperscan pass.
+
+    Subclasses set ``patterns`` and implement `accept`, which validates the exact match
+    and returns a finding or ``None``. `find` is not used for them: `PiiDetector` calls
+    `accept` for each candidate instead.
+    """
+
+    patterns: ClassVar[Sequence[Pattern]]
+    _exact: list[re.Pattern[str]]
+
+    def __init__(self) -> None:
+        self._exact = [p.compiled() for p in self.patterns]
+
+    def find(self, ctx: ScanContext) -> Iterable[Finding]:  # pragma: no cover - unused
+        return ()
+
+    def confirm(self, ctx: ScanContext, pattern: int, start: int, end: int) -> Iterable[Finding]:
+        """Run the exact pattern on the candidate window and validate each match."""
+        for m in self._exact[pattern].finditer(ctx.text, start, end):
+            found = self.accept(ctx, m, pattern)
+            if found is not None:
+                yield found
+
+    @abstractmethod
+    def accept(self, ctx: ScanContext, match: re.Match[str], pattern: int) -> Finding | None:
+        """Validate one exact match; return a finding (normalised offsets) or ``None``."""
+
+    def finding(self, kind: str, match: re.Match[str], score: float, group: int = 0) -> Finding:
+        """A finding for ``match`` (or one of its groups) from this recogniser."""
+        return Finding(kind, match.start(group), match.end(group), score, self.name, self.version)
+
+
+def has_context(window: str, words: Iterable[str]) -> bool:
+    """True when any context word occurs in ``window`` (case-insensitive for Latin)."""
+    low = window.lower()
+    return any(w in low for w in words)

@@ -1,0 +1,123 @@
+"""`PiiDetector`: every PII recogniser over one normalised text, in one Hyperscan pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+import hyperscan
+
+from aisec.detect.base import Detector, Finding, register
+from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext
+from aisec.text import NormalizedText
+
+# kinds that win an exact tie on the same span: the stronger validation first
+_PRIORITY = {
+    "pii.cn_id_card": 0,
+    "pii.uscc": 1,
+    "pii.bank_card": 2,
+    "pii.cn_mobile": 3,
+    "pii.email": 4,
+}
+
+
+def default_recognizers() -> list[Recognizer]:
+    """The built-in recognisers, one per PII family."""
+    from aisec.detect.pii.address import AddressRecognizer
+    from aisec.detect.pii.names import PersonNameRecognizer
+    from aisec.detect.pii.structured import structured_recognizers
+
+    return [*structured_recognizers(), PersonNameRecognizer(), AddressRecognizer()]
+
+
+@register("pii")
+class PiiDetector(Detector):
+    """Personal information: IDs, phones, cards, codes, plates, e-mail, IPs, names, addresses.
+
+    ``kinds`` narrows the output to some ``pii.*`` kinds (all by default).
+    """
+
+    name: ClassVar[str] = "pii"
+    version: ClassVar[str] = "1.0"
+    kinds: ClassVar[tuple[str, ...]] = ("pii.",)
+    uses_normalized: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        recognizers: Sequence[Recognizer] | None = None,
+        only: Iterable[str] | None = None,
+        **_: Any,
+    ) -> None:
+        recs = list(recognizers) if recognizers is not None else default_recognizers()
+        wanted = set(only) if only is not None else None
+        if wanted is not None:
+            recs = [r for r in recs if wanted & set(r.kinds)]
+        self.recognizers = recs
+        self._pattern_recs = [r for r in recs if isinstance(r, PatternRecognizer)]
+        self._other_recs = [r for r in recs if not isinstance(r, PatternRecognizer)]
+        self._only = wanted
+        self._index: list[tuple[PatternRecognizer, int]] = []
+        self._db = self._compile()
+
+    def _compile(self) -> Any:
+        expressions: list[bytes] = []
+        flags: list[int] = []
+        for rec in self._pattern_recs:
+            for i, pat in enumerate(rec.patterns):
+                self._index.append((rec, i))
+                expressions.append(pat.candidate.encode("utf-8"))
+                f = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
+                if pat.caseless:
+                    f |= hyperscan.HS_FLAG_CASELESS
+                flags.append(f)
+        if not expressions:
+            return None
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=flags,
+        )
+        return db
+
+    def find(self, text: NormalizedText) -> list[Finding]:
+        ctx = ScanContext(text)
+        found: list[Finding] = []
+        if self._db is not None and ctx.data:
+            hits: list[tuple[int, int, int]] = []
+
+            def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+                hits.append((pid, start, end))
+
+            self._db.scan(ctx.data, match_event_handler=on_match)
+            seen: set[tuple[int, int, int]] = set()
+            for pid, b0, b1 in hits:
+                rec, local = self._index[pid]
+                start, end = ctx.char_offset(b0), ctx.char_offset(b1)
+                key = (pid, start, end)
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.extend(rec.confirm(ctx, local, start, end))
+        for rec in self._other_recs:
+            found.extend(rec.find(ctx))
+        if self._only is not None:
+            found = [f for f in found if f.kind in self._only]
+        return resolve_overlaps(found)
+
+
+def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Keep one finding per overlapping cluster: the highest score, then the stronger kind,
+    then the longer span. Distinct non-overlapping findings all stay."""
+    if len(findings) < 2:
+        return sorted(findings, key=lambda f: (f.start, f.end))
+    ranked = sorted(
+        findings,
+        key=lambda f: (-f.score, _PRIORITY.get(f.kind, 9), -(f.end - f.start), f.start),
+    )
+    kept: list[Finding] = []
+    for f in ranked:
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: (f.start, f.end))

@@ -1,0 +1,87 @@
+"""`Scanner`: run a set of detectors over a text once.
+
+The text is normalised once; detectors that work on the normalised copy get it, the others
+get the original. Findings are mapped back to original offsets, overlapping findings of the
+same kind are merged, and each finding carries the original value it covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from aisec.detect.base import Detector, Finding, map_finding
+from aisec.text import normalize
+
+
+@dataclass
+class ScanResult:
+    """The findings of one text, offsets into ``text`` (the original)."""
+
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def kinds(self) -> set[str]:
+        """The distinct kinds found."""
+        return {f.kind for f in self.findings}
+
+
+class Scanner:
+    """Runs detectors over texts; see the module docstring."""
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self.detectors = list(detectors)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Detector name → version, for lineage records."""
+        return {d.name: d.version for d in self.detectors}
+
+    def scan(self, text: str) -> ScanResult:
+        """Scan one text."""
+        nt = normalize(text)
+        found: list[Finding] = []
+        for det in self.detectors:
+            items = det.find(nt)
+            if det.uses_normalized and not nt.identity:
+                found.extend(map_finding(f, nt) for f in items)
+            else:
+                found.extend(items)
+        merged = merge_same_kind(found)
+        return ScanResult(text, [f.with_span(f.start, f.end, text[f.start : f.end]) for f in merged])
+
+    def scan_many(self, texts: Iterable[str]) -> Iterable[ScanResult]:
+        """Scan texts one after the other (a generator: memory stays bounded)."""
+        for t in texts:
+            yield self.scan(t)
+
+
+def merge_same_kind(findings: list[Finding]) -> list[Finding]:
+    """Merge overlapping findings of the same kind into one (the union span, the best
+    score and that finding's detector)."""
+    if len(findings) < 2:
+        return findings
+    by_kind: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_kind.setdefault(f.kind, []).append(f)
+    out: list[Finding] = []
+    for items in by_kind.values():
+        items.sort(key=lambda f: (f.start, -f.end))
+        cur = items[0]
+        for f in items[1:]:
+            if f.start < cur.end:
+                best = f if f.score > cur.score else cur
+                cur = Finding(
+                    cur.kind,
+                    cur.start,
+                    max(cur.end, f.end),
+                    best.score,
+                    best.detector,
+                    best.version,
+                )
+            else:
+                out.append(cur)
+                cur = f
+        out.append(cur)
+    out.sort(key=lambda f: (f.start, -f.end, f.kind))
+    return out
