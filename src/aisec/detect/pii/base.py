@@ -30,12 +30,15 @@ class Pattern:
     """A candidate pattern: Hyperscan regex (UTF-8) and the exact Python regex.
 
     ``exact`` must match the value itself (group 0 = the value) and may use look-around.
-    ``caseless`` applies to both.
+    ``caseless`` applies to both. ``widen`` extends the window the exact pattern searches
+    (characters before, after) for candidates that only mark the core of a value, such as
+    the ``x@y`` of an e-mail address.
     """
 
     candidate: str
     exact: str
     caseless: bool = False
+    widen: tuple[int, int] = (0, 1)
 
     def compiled(self) -> re.Pattern[str]:
         """The exact pattern, compiled."""
@@ -99,8 +102,13 @@ class PatternRecognizer(Recognizer):
         return ()
 
     def confirm(self, ctx: ScanContext, pattern: int, start: int, end: int) -> Iterable[Finding]:
-        """Run the exact pattern on the candidate window and validate each match."""
-        for m in self._exact[pattern].finditer(ctx.text, start, end):
+        """Run the exact pattern on the candidate window and validate each match that
+        overlaps the candidate."""
+        before, after = self.patterns[pattern].widen
+        lo, hi = max(0, start - before), min(len(ctx.text), end + after)
+        for m in self._exact[pattern].finditer(ctx.text, lo, hi):
+            if m.end() <= start or m.start() >= end:
+                continue
             found = self.accept(ctx, m, pattern)
             if found is not None:
                 yield found
