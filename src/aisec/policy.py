@@ -58,6 +58,10 @@ Action = Literal[
 ]
 
 
+def _default_actions() -> dict[str, Action]:
+    return {"default": "flag"}
+
+
 class DetectorConfig(BaseModel):
     """One detector in a policy: on/off and constructor options."""
 
@@ -83,7 +87,7 @@ class Policy(BaseModel):
     pack: str = DEFAULT_PACK
     detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
     thresholds: dict[str, float] = Field(default_factory=lambda: {"default": 0.5})
-    actions: dict[str, Action] = Field(default_factory=lambda: {"default": "flag"})
+    actions: dict[str, Action] = Field(default_factory=lambda: _default_actions())
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     #: the folder relative paths in detector options are resolved against
     base_dir: Path | None = Field(default=None, exclude=True)
@@ -130,7 +134,7 @@ class Policy(BaseModel):
     def action_for(self, kind: str) -> Action:
         """The action of the most specific pattern that matches ``kind``."""
         action = self._lookup(self.actions, kind)
-        return action if action is not None else "flag"  # type: ignore[no-any-return]
+        return action if action is not None else "flag"
 
     def threshold_for(self, kind: str) -> float:
         """The minimum score at which a finding of ``kind`` counts."""
@@ -191,7 +195,9 @@ def parse_policy(text: str, *, source: str = "<policy>", base_dir: Path | None =
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise PolicyError(f"{source}: a policy is a YAML mapping (key: value), not {type(data).__name__}")
+        raise PolicyError(
+            f"{source}: a policy is a YAML mapping (key: value), not {type(data).__name__}"
+        )
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:

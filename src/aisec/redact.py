@@ -57,7 +57,9 @@ def parse_key(text: str, *, source: str) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise RedactionError(f"{source}: the key is not valid base64 ({exc})") from exc
     if len(key) != 32:
-        raise RedactionError(f"{source}: the key must be 32 bytes (got {len(key)}); use aisec keygen")
+        raise RedactionError(
+            f"{source}: the key must be 32 bytes (got {len(key)}); use aisec keygen"
+        )
     return key
 
 
@@ -132,7 +134,9 @@ class Redactor:
 
     def needs_key(self) -> bool:
         """True when the policy uses an operator that needs the master key."""
-        return any(a in ("redact:pseudonym", "redact:encrypt") for a in self.policy.actions.values())
+        return any(
+            a in ("redact:pseudonym", "redact:encrypt") for a in self.policy.actions.values()
+        )
 
     def label(self, kind: str) -> str:
         """The replacement label of a kind (policy override, then taxonomy)."""
@@ -158,7 +162,9 @@ class Redactor:
             if self.keys is None:
                 raise self._key_error(op)
             digest = hmac.new(
-                self.keys.pseudonym, f"{kind}\0{canonical_value(kind, value)}".encode(), hashlib.sha256
+                self.keys.pseudonym,
+                f"{kind}\0{canonical_value(kind, value)}".encode(),
+                hashlib.sha256,
             ).hexdigest()[:10]
             return f"<{self.label(kind)}_{digest}>"
         if op == "encrypt":

@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from aisec.detect.pii import PiiDetector
-from aisec.detect.pii import checks
+from aisec.detect.pii import PiiDetector, checks
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,9 @@ def make_card(rng: random.Random, prefix: str = "622202", length: int = 19) -> s
 
 
 def make_uscc(rng: random.Random) -> str:
-    body = "91" + "350100" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    body = (
+        "91" + "350100" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    )
     check = checks.uscc_check_char(body)
     assert check is not None
     return body + check
@@ -132,7 +133,9 @@ def test_qq_and_wechat_only_with_context(det: PiiDetector) -> None:
         ("pii.wechat", "wxid_abc123"),
     ]
     assert kinds_and_values(det, "编号12345678，名字wx_abc123 vxabcdefg") == []
-    assert kinds_and_values(det, "来自 wxid_k2j3h4g5f6 的消息") == [("pii.wechat", "wxid_k2j3h4g5f6")]
+    assert kinds_and_values(det, "来自 wxid_k2j3h4g5f6 的消息") == [
+        ("pii.wechat", "wxid_k2j3h4g5f6")
+    ]
 
 
 def test_hard_negatives(det: PiiDetector) -> None:

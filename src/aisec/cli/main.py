@@ -16,7 +16,7 @@ app = typer.Typer(
     help=(
         "aisec — TC260 AI security practice guides, put into practice.\n\n"
         "Find and redact personal data, secrets and harmful content (scan), manage the keyword "
-        "library (lexicon), restore encrypted redactions (unredact)."
+        "library (lexicon) and policies (policy), restore encrypted redactions (unredact)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -46,10 +46,11 @@ def root(
 
 
 def _register() -> None:
-    from aisec.cli import lexicon, scan
+    from aisec.cli import lexicon, policy, scan
 
     scan.register(app)
     app.add_typer(lexicon.app, name="lexicon")
+    app.add_typer(policy.app, name="policy")
 
 
 _register()
@@ -58,7 +59,8 @@ _register()
 def main() -> None:
     """Console-script entry point: every `AisecError` becomes one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except AisecError as exc:
         err_console.print(f"aisec: error: {exc}", markup=False)
         sys.exit(2)
@@ -72,11 +74,11 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # a click usage error or a bug: one line, never a traceback
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # a usage error or a bug: one line, never a traceback
+        show = getattr(exc, "show", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):  # Typer's (vendored click) usage errors
+            show()
+            sys.exit(code)
         err_console.print(f"aisec: internal error: {type(exc).__name__}: {exc}", markup=False)
         sys.exit(2)

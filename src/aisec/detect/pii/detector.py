@@ -100,8 +100,8 @@ class PiiDetector(Detector):
                     continue
                 seen.add(key)
                 found.extend(rec.confirm(ctx, local, start, end))
-        for rec in self._other_recs:
-            found.extend(rec.find(ctx))
+        for other in self._other_recs:
+            found.extend(other.find(ctx))
         if self._only is not None:
             found = [f for f in found if f.kind in self._only]
         return resolve_overlaps(found)

@@ -37,7 +37,8 @@ class IdCardRecognizer(PatternRecognizer):
     context = ("身份证", "证件号", "公民身份", "id card", "id no", "identity", "证号", "身份号")
     patterns: ClassVar[list[Pattern]] = [
         Pattern(
-            _NB + r"[1-8][0-9]{5}[ \-]?(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][ \-]?[0-9]{3}[0-9Xx]"
+            _NB
+            + r"[1-8][0-9]{5}[ \-]?(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][ \-]?[0-9]{3}[0-9Xx]"
             + _NAW,
             r"(?<![0-9])[1-8][0-9]{5}[ \-]?(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][ \-]?[0-9]{3}[0-9Xx](?![0-9A-Za-z])",
         ),
@@ -70,7 +71,19 @@ class MobileRecognizer(PatternRecognizer):
     name: ClassVar[str] = "pii.mobile"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[tuple[str, ...]] = ("pii.cn_mobile",)
-    context = ("手机", "电话", "联系", "致电", "短信", "phone", "mobile", "tel", "call", "号码", "微信")
+    context = (
+        "手机",
+        "电话",
+        "联系",
+        "致电",
+        "短信",
+        "phone",
+        "mobile",
+        "tel",
+        "call",
+        "号码",
+        "微信",
+    )
     _SEG = r"1(?:3[0-9]|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8[0-9]|9[0-35-9])"
     patterns: ClassVar[list[Pattern]] = [
         Pattern(
@@ -99,7 +112,9 @@ class LandlineRecognizer(PatternRecognizer):
         Pattern(
             _NB + r"(?:\+86[ \-]?\(?0?|\(?0)" + _AREA + r"\)?[ \-]?[2-9][0-9]{2,3}[ \-]?[0-9]{4}"
             r"(?:(?:-|转|ext\.?)[0-9]{1,5})?" + _NA,
-            r"(?<![0-9])(?:\+86[ \-]?\(?0?|\(?0)" + _AREA + r"\)?[ \-]?[2-9][0-9]{2,3}[ \-]?[0-9]{4}"
+            r"(?<![0-9])(?:\+86[ \-]?\(?0?|\(?0)"
+            + _AREA
+            + r"\)?[ \-]?[2-9][0-9]{2,3}[ \-]?[0-9]{4}"
             r"(?:(?:-|转|ext\.?)[0-9]{1,5})?(?![0-9])",
         )
     ]
@@ -118,7 +133,19 @@ class BankCardRecognizer(PatternRecognizer):
     name: ClassVar[str] = "pii.bank_card"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[tuple[str, ...]] = ("pii.bank_card",)
-    context = ("卡号", "银行卡", "信用卡", "借记卡", "储蓄卡", "账号", "帐号", "card", "银联", "转账", "收款")
+    context = (
+        "卡号",
+        "银行卡",
+        "信用卡",
+        "借记卡",
+        "储蓄卡",
+        "账号",
+        "帐号",
+        "card",
+        "银联",
+        "转账",
+        "收款",
+    )
     _IIN = re.compile(r"^(?:62|4|5[1-5]|2[2-7]|35|60|65|9[0-9])")
     patterns: ClassVar[list[Pattern]] = [
         Pattern(
@@ -292,7 +319,9 @@ class ImAccountRecognizer(PatternRecognizer):
             r"(?:[Qq]{2}|扣扣)" + _SEP + r"([1-9][0-9]{4,10})(?![0-9])",
         ),
         Pattern(
-            r"(?:微信|[Ww]e[Cc]hat|[Ww]eixin|[Vv]信|[VvWw][Xx])" + _SEP + r"[A-Za-z][A-Za-z0-9_\-]{5,19}",
+            r"(?:微信|[Ww]e[Cc]hat|[Ww]eixin|[Vv]信|[VvWw][Xx])"
+            + _SEP
+            + r"[A-Za-z][A-Za-z0-9_\-]{5,19}",
             r"(?:(?:微信|[Ww]e[Cc]hat|[Ww]eixin|[Vv]信)"
             + _SEP
             + r"|(?<![A-Za-z])[VvWw][Xx]号?[ ]?(?:[:=]|是|为)[ ]?)"
@@ -309,7 +338,9 @@ class ImAccountRecognizer(PatternRecognizer):
         if pattern == 0:
             return self.finding("pii.qq", match, 0.95, group=1)
         value = match.group(1)
-        if value.lower() in {"public", "account", "official"} or value.isalpha() and value.islower() and len(value) > 12:
+        if value.lower() in {"public", "account", "official"} or (
+            value.isalpha() and value.islower() and len(value) > 12
+        ):
             return None
         return self.finding("pii.wechat", match, 0.9, group=1)
 

@@ -1,0 +1,265 @@
+"""Stream `Record`s out of files and write redacted copies in the same format.
+
+Every reader streams (a 2 GB JSONL file is read line by line) and fails with an
+`InputError` that names the file and line: a missing file, a binary file, invalid UTF-8, a
+malformed JSON line, a record without the text field. Nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from aisec.errors import InputError
+from aisec.io.atomic import atomic_writer
+
+FORMATS = ("text", "jsonl", "json", "csv", "tsv")
+_EXT = {
+    ".txt": "text",
+    ".md": "text",
+    ".markdown": "text",
+    ".log": "text",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+}
+
+
+@dataclass
+class Record:
+    """One unit of text to scan, with where it came from.
+
+    ``raw`` keeps the parsed object (JSON/CSV row) so a writer can put the redacted text
+    back into the same field.
+    """
+
+    id: str
+    text: str
+    source: str
+    line: int
+    raw: Any = None
+    extra_fields: dict[str, str] = field(default_factory=dict)
+
+
+def detect_format(path: Path, explicit: str | None = None) -> str:
+    """The format of ``path``: the explicit one, or from the file extension."""
+    if explicit and explicit != "auto":
+        if explicit not in FORMATS:
+            raise InputError(
+                f"unknown input format {explicit!r} (use one of: {', '.join(FORMATS)})"
+            )
+        return explicit
+    fmt = _EXT.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{path}: cannot tell the format from the extension {path.suffix!r}; "
+            f"use --input-format ({', '.join(FORMATS)})"
+        )
+    return fmt
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """Expand folders into the supported files below them (sorted); yields (file, root)."""
+    for p in paths:
+        if str(p) == "-":
+            yield p, p
+        elif p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _EXT)
+            if not found:
+                raise InputError(
+                    f"{p}: no supported files in this folder ({', '.join(sorted(_EXT))})"
+                )
+            for f in found:
+                yield f, p
+        elif p.exists():
+            yield p, p.parent
+        else:
+            raise InputError(f"no such file or folder: {p}")
+
+
+def _open_text(path: Path) -> IO[str]:
+    if str(path) == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict", newline="")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    if b"\x00" in head:
+        raise InputError(
+            f"{path}: looks like a binary file (it contains NUL bytes); give a text file"
+        )
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    fh = _open_text(path)
+    lineno = 0
+    try:
+        with fh:
+            for lineno, line in enumerate(fh, 1):
+                yield lineno, line
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}:{lineno + 1}: not valid UTF-8 ({exc.reason} at byte {exc.start} of the "
+            "line); convert the file to UTF-8"
+        ) from exc
+
+
+def _field(obj: Any, dotted: str) -> Any:
+    cur = obj
+    for part in dotted.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return None
+    return cur
+
+
+def _record_from_obj(
+    obj: Any, path: Path, line: int, text_field: str, id_field: str | None, index: int
+) -> Record:
+    if not isinstance(obj, dict):
+        raise InputError(
+            f"{path}:{line}: expected a JSON object per record, got {type(obj).__name__}"
+        )
+    text = _field(obj, text_field)
+    if text is None:
+        raise InputError(
+            f"{path}:{line}: record has no field {text_field!r} (choose the field with --text-field)"
+        )
+    if not isinstance(text, str):
+        raise InputError(f"{path}:{line}: field {text_field!r} is {type(text).__name__}, not text")
+    rid = _field(obj, id_field) if id_field else None
+    return Record(
+        str(rid) if rid is not None else f"{path.name}:{index}", text, str(path), line, obj
+    )
+
+
+def read_records(
+    path: Path,
+    fmt: str,
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+) -> Iterator[Record]:
+    """Stream the records of one file (``-`` is standard input)."""
+    name = "stdin" if str(path) == "-" else path.name
+    if fmt == "text":
+        for lineno, line in _lines(path):
+            yield Record(f"{name}:{lineno}", line.rstrip("\r\n"), str(path), lineno)
+    elif fmt == "jsonl":
+        for lineno, line in _lines(path):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"{path}:{lineno}: malformed JSON line ({exc.msg} at column {exc.colno})"
+                ) from exc
+            yield _record_from_obj(obj, path, lineno, text_field, id_field, lineno)
+    elif fmt == "json":
+        fh = _open_text(path)
+        try:
+            with fh:
+                data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: not valid UTF-8 ({exc.reason}); convert the file to UTF-8"
+            ) from exc
+        items = data if isinstance(data, list) else [data]
+        for i, obj in enumerate(items, 1):
+            yield _record_from_obj(obj, path, i, text_field, id_field, i)
+    elif fmt in ("csv", "tsv"):
+        fh = _open_text(path)
+        try:
+            with fh:
+                reader = csv.DictReader(fh, delimiter="\t" if fmt == "tsv" else ",")
+                if reader.fieldnames is None:
+                    return
+                if text_field not in reader.fieldnames:
+                    raise InputError(
+                        f"{path}:1: no column {text_field!r} (columns: {', '.join(reader.fieldnames)}); "
+                        "choose one with --text-field"
+                    )
+                for i, row in enumerate(reader, 1):
+                    if None in row:
+                        raise InputError(
+                            f"{path}:{reader.line_num}: more fields than the header has"
+                        )
+                    yield _record_from_obj(row, path, reader.line_num, text_field, id_field, i)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: not valid UTF-8 ({exc.reason}); convert the file to UTF-8"
+            ) from exc
+        except csv.Error as exc:
+            raise InputError(f"{path}: malformed CSV ({exc})") from exc
+    else:  # pragma: no cover - detect_format guards this
+        raise InputError(f"unknown format {fmt!r}")
+
+
+def _set_field(obj: dict[str, Any], dotted: str, value: str) -> None:
+    parts = dotted.split(".")
+    cur = obj
+    for part in parts[:-1]:
+        cur = cur[part]
+    cur[parts[-1]] = value
+
+
+class RecordWriter:
+    """Writes redacted records in the input's format, atomically (temp file + rename)."""
+
+    def __init__(self, path: Path, fmt: str, text_field: str = "text") -> None:
+        self.path = path
+        self.fmt = fmt
+        self.text_field = text_field
+        self._cm = atomic_writer(path)
+        self._fh = self._cm.__enter__()
+        self._csv: csv.DictWriter[str] | None = None
+        self._json_items: list[Any] = []
+
+    def write(self, record: Record, text: str) -> None:
+        """Write one record with ``text`` in place of its original text."""
+        if self.fmt == "text":
+            self._fh.write(text + "\n")
+            return
+        obj = dict(record.raw) if isinstance(record.raw, dict) else {}
+        if self.fmt in ("jsonl", "json"):
+            obj = json.loads(json.dumps(record.raw))  # a deep copy of plain JSON data
+            _set_field(obj, self.text_field, text)
+            if self.fmt == "jsonl":
+                self._fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            else:
+                self._json_items.append(obj)
+            return
+        obj[self.text_field] = text
+        if self._csv is None:
+            self._csv = csv.DictWriter(
+                self._fh, fieldnames=list(obj), delimiter="\t" if self.fmt == "tsv" else ","
+            )
+            self._csv.writeheader()
+        self._csv.writerow(obj)
+
+    def close(self, *, ok: bool = True) -> None:
+        """Finish the file (``ok``) or throw it away."""
+        if ok and self.fmt == "json":
+            json.dump(self._json_items, self._fh, ensure_ascii=False, indent=2)
+            self._fh.write("\n")
+        if ok:
+            self._cm.__exit__(None, None, None)
+        else:
+            exc = RuntimeError("aborted")
+            self._cm.__exit__(type(exc), exc, None)
