@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aisec.detect.base import Detector, Finding, registered
 from aisec.detect.scanner import Scanner
@@ -56,6 +56,9 @@ Action = Literal[
     "drop",
     "block",
 ]
+
+
+BUILTIN_DETECTORS = ("pii", "secrets", "lexicon")
 
 
 def _default_actions() -> dict[str, Action]:
@@ -85,20 +88,17 @@ class Policy(BaseModel):
     version: Literal[1] = 1
     name: str = "default"
     pack: str = DEFAULT_PACK
-    detectors: dict[str, DetectorConfig] = Field(default_factory=dict)
-    thresholds: dict[str, float] = Field(default_factory=lambda: {"default": 0.5})
+    #: detectors by registered name; a policy that names none runs all built-in ones
+    detectors: dict[str, DetectorConfig] = Field(
+        default_factory=lambda: {name: DetectorConfig() for name in BUILTIN_DETECTORS}
+    )
+    thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=lambda: {"default": 0.5}
+    )
     actions: dict[str, Action] = Field(default_factory=lambda: _default_actions())
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     #: the folder relative paths in detector options are resolved against
     base_dir: Path | None = Field(default=None, exclude=True)
-
-    @field_validator("thresholds")
-    @classmethod
-    def _threshold_range(cls, v: dict[str, float]) -> dict[str, float]:
-        for kind, score in v.items():
-            if not 0.0 <= score <= 1.0:
-                raise ValueError(f"threshold for {kind!r} must be between 0 and 1, not {score}")
-        return v
 
     def _check_kinds(self) -> None:
         tax = load_taxonomy(self.pack)

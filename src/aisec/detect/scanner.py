@@ -48,7 +48,9 @@ class Scanner:
             else:
                 found.extend(items)
         merged = merge_same_kind(found)
-        return ScanResult(text, [f.with_span(f.start, f.end, text[f.start : f.end]) for f in merged])
+        return ScanResult(
+            text, [f.with_span(f.start, f.end, text[f.start : f.end]) for f in merged]
+        )
 
     def scan_many(self, texts: Iterable[str]) -> Iterable[ScanResult]:
         """Scan texts one after the other (a generator: memory stays bounded)."""

@@ -21,10 +21,13 @@ arrays, so it runs at tens of MB/s rather than at Python-loop speed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+import hyperscan
 import numpy as np
 import numpy.typing as npt
 
@@ -147,28 +150,134 @@ def normalize(text: str) -> NormalizedText:
     cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     n = cps.shape[0]
     big = cps >= _LIMIT
-    mapped = t.fold[np.where(big, 0, cps)]
-    if big.any():
+    has_big = bool(big.any())
+    mapped = t.fold[np.where(big, 0, cps)] if has_big else t.fold[cps]
+    if has_big:
         mapped[big] = cps[big]
         # tag characters and variation selectors beyond the table: invisible, remove
-        invisible = big & (((cps >= 0xE0000) & (cps <= 0xE007F)) | ((cps >= 0xE0100) & (cps <= 0xE01EF)))
+        invisible = big & (
+            ((cps >= 0xE0000) & (cps <= 0xE007F)) | ((cps >= 0xE0100) & (cps <= 0xE01EF))
+        )
         mapped[invisible] = _DELETE
 
-    keep = mapped != _DELETE
-    expand = mapped == _EXPAND
-    if expand.any():
-        out, src = _expand(cps, mapped, keep, expand, t)
+    src: IntArray | None
+    if bool((mapped >= _DELETE).any()):
+        keep = mapped != _DELETE
+        expand = mapped == _EXPAND
+        if expand.any():
+            out, src = _expand(cps, mapped, keep, expand, t)
+        else:
+            src = np.flatnonzero(keep)
+            out = mapped[src]
     else:
-        src = np.flatnonzero(keep)
-        out = mapped[src]
+        out, src = mapped, None
+    folded = out.tobytes().decode("utf-32-le")
 
-    out, src = _collapse_space(out, src)
-    out, src = _fold_insertions(out, src, t)
+    # Whitespace runs and symbol insertion: a Hyperscan pre-filter tells which of the
+    # (comparatively slow) regex passes this text needs at all.
+    needed = _prefilter(folded)
+    if needed & _NEED_SPACE:
+        folded, src = _apply(folded, src, _space_runs(folded))
+        needed = _prefilter(folded)
+    if needed & (_NEED_CJK | _NEED_LATIN):
+        folded, src = _apply(folded, src, _insertions(folded, needed))
 
-    normalized = out.astype(np.uint32).tobytes().decode("utf-32-le")
-    if normalized == text and src.shape[0] == n:
+    if src is None and folded == text:
         return NormalizedText(text, text, None)
-    return NormalizedText(text, normalized, src.astype(np.int64, copy=False))
+    if src is None:
+        src = np.arange(n, dtype=np.int64)
+    return NormalizedText(text, folded, src.astype(np.int64, copy=False))
+
+
+_SPACE_RUN = re.compile(r"[ \n]{2,}")
+_HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_CJK_FILLER = re.compile(f"(?<=[{_HAN}])[{re.escape(_NOISE_CJK)}]{{1,{_MAX_CJK_GAP}}}(?=[{_HAN}])")
+_LATIN_FILLER = re.compile(
+    f"(?<![A-Za-z][A-Za-z])(?<=[A-Za-z])[{re.escape(_NOISE_LATIN)}]{{1,{_MAX_LATIN_GAP}}}"
+    "(?=[A-Za-z](?![A-Za-z]))"
+)
+_NEED_SPACE, _NEED_CJK, _NEED_LATIN = 1, 2, 4
+
+
+def _hs_class(chars: str) -> str:
+    return "".join("\\" + c if not c.isalnum() else c for c in chars)
+
+
+@lru_cache(maxsize=1)
+def _prefilter_db() -> tuple[Any, Any]:
+    """A Hyperscan database that says which folding passes a text needs (at least as
+    permissive as the regular expressions above, so nothing is missed)."""
+    han = "\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}\\x{20000}-\\x{2ffff}"
+    expressions = [
+        b"[ \\n]{2}",
+        f"[{han}][{_hs_class(_NOISE_CJK)}]{{1,{_MAX_CJK_GAP}}}[{han}]".encode(),
+        f"(?:^|[^A-Za-z])[A-Za-z][{_hs_class(_NOISE_LATIN)}]{{1,{_MAX_LATIN_GAP}}}"
+        "[A-Za-z](?:[^A-Za-z]|$)".encode(),
+    ]
+    single = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=expressions,
+        ids=[_NEED_SPACE, _NEED_CJK, _NEED_LATIN],
+        elements=3,
+        flags=[single, single, single],
+    )
+    return db, hyperscan.Scratch(db)
+
+
+def _prefilter(s: str) -> int:
+    db, scratch = _prefilter_db()
+    found = [0]
+
+    def on_match(pid: int, _a: int, _b: int, _f: int, _c: object) -> None:
+        found[0] |= pid
+
+    # Scratch space is per thread in Hyperscan; fall back to a fresh one when it is busy.
+    try:
+        db.scan(s.encode("utf-8"), match_event_handler=on_match, scratch=scratch)
+    except hyperscan.ScratchInUseError:
+        db.scan(s.encode("utf-8"), match_event_handler=on_match)
+    return found[0]
+
+
+def _apply(
+    folded: str, src: IntArray | None, drops: tuple[list[tuple[int, int]], list[int]]
+) -> tuple[str, IntArray | None]:
+    cut, newline_at = drops
+    if not cut:
+        return folded, src
+    arr = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).copy()
+    if newline_at:
+        arr[newline_at] = 10
+    keep = np.ones(arr.shape[0], dtype=bool)
+    for lo, hi in cut:
+        keep[lo:hi] = False
+    src = np.flatnonzero(keep) if src is None else src[keep]
+    return arr[keep].tobytes().decode("utf-32-le"), src
+
+
+def _space_runs(s: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """Runs of white space to collapse: keep the first character (a line break if the run
+    has one), cut the rest."""
+    cut: list[tuple[int, int]] = []
+    newline_at: list[int] = []
+    for m in _SPACE_RUN.finditer(s):
+        lo, hi = m.span()
+        if s[lo] != "\n" and "\n" in m.group():
+            newline_at.append(lo)
+        cut.append((lo + 1, hi))
+    return cut, newline_at
+
+
+def _insertions(s: str, needed: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Filler between Chinese characters and spacing between single Latin letters."""
+    cut: list[tuple[int, int]] = []
+    if needed & _NEED_CJK:
+        cut.extend(m.span() for m in _CJK_FILLER.finditer(s))
+    if needed & _NEED_LATIN:
+        cut.extend(m.span() for m in _LATIN_FILLER.finditer(s))
+    cut.sort()
+    return cut, []
 
 
 def _expand(
@@ -191,82 +300,3 @@ def _expand(
     for p, piece in zip(exp_pos, pieces, strict=True):
         out[starts[p] : starts[p] + len(piece)] = piece
     return out, src
-
-
-def _collapse_space(
-    out: npt.NDArray[np.uint32], src: IntArray
-) -> tuple[npt.NDArray[np.uint32], IntArray]:
-    """Collapse each run of white space to its first character; a run with a line break
-    becomes a single line break."""
-    ws = (out == 32) | (out == 10)
-    if ws.shape[0] < 2 or not ws.any():
-        return out, src
-    prev_ws = np.empty_like(ws)
-    prev_ws[0] = False
-    prev_ws[1:] = ws[:-1]
-    if not (ws & prev_ws).any():
-        return out, src
-    run_start = ws & ~prev_ws
-    run_id = np.cumsum(run_start) - 1
-    has_nl = np.zeros(int(run_start.sum()), dtype=bool)
-    nl = out == 10
-    has_nl[run_id[nl]] = True
-    out = out.copy()
-    starts = np.flatnonzero(run_start)
-    out[starts[has_nl]] = 10
-    keep = ~(ws & prev_ws)
-    return out[keep], src[keep]
-
-
-def _runs(mask: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
-    """Start and end (exclusive) of each run of True in ``mask``."""
-    edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-
-
-def _mark(m: int, starts: IntArray, ends: IntArray) -> npt.NDArray[np.bool_]:
-    """A boolean mask of length ``m`` that is True inside the given runs."""
-    d = np.zeros(m + 1, dtype=np.int32)
-    np.add.at(d, starts, 1)
-    np.add.at(d, ends, -1)
-    return np.cumsum(d[:m]) > 0
-
-
-def _fold_insertions(
-    out: npt.NDArray[np.uint32], src: IntArray, t: _Tables
-) -> tuple[npt.NDArray[np.uint32], IntArray]:
-    """Remove filler between Chinese characters and spacing between single letters."""
-    m = out.shape[0]
-    if m < 3:
-        return out, src
-    small = np.where(out < _LIMIT, out, 0)
-    drop: npt.NDArray[np.bool_] | None = None
-
-    noise = t.noise_cjk[small]
-    if noise.any():
-        han = t.han[small]
-        starts, ends = _runs(noise)
-        ok = (starts > 0) & (ends < m) & (ends - starts <= _MAX_CJK_GAP)
-        starts, ends = starts[ok], ends[ok]
-        ok = han[starts - 1] & han[ends]
-        if ok.any():
-            drop = _mark(m, starts[ok], ends[ok])
-
-    noise_l = t.noise_latin[small]
-    if noise_l.any():
-        letter = t.ascii_letter[small]
-        starts, ends = _runs(noise_l)
-        ok = (starts > 0) & (ends < m) & (ends - starts <= _MAX_LATIN_GAP)
-        starts, ends = starts[ok], ends[ok]
-        # the letters on both sides must stand alone ("f u c k", not "I am a")
-        left_alone = letter[starts - 1] & ((starts < 2) | ~letter[np.maximum(starts - 2, 0)])
-        right_alone = letter[ends] & ((ends + 1 >= m) | ~letter[np.minimum(ends + 1, m - 1)])
-        ok = left_alone & right_alone
-        if ok.any():
-            more = _mark(m, starts[ok], ends[ok])
-            drop = more if drop is None else drop | more
-
-    if drop is None or not drop.any():
-        return out, src
-    keep = ~drop
-    return out[keep], src[keep]

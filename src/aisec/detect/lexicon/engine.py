@@ -1,0 +1,150 @@
+"""The multi-literal matching engine: one Hyperscan database over all terms and exclusions.
+
+Chosen by measurement (``bench/lexicon.py``): over 20,000 Chinese terms Hyperscan scans
+UTF-8 at about 1 GB/s, ahocorasick-rs at about 85 MB/s and pyahocorasick at 12–15 MB/s.
+Patterns are pure literals (Hyperscan's literal compiler), ASCII letters caseless. We do not
+ask Hyperscan for start offsets (that slows it down): a literal's start is its end minus its
+byte length.
+
+Compiling ~15,000 literals takes about 0.3 s, so a compiled database is cached on disk under
+the user's cache directory, keyed by the SHA-256 of the pattern list and the Hyperscan
+version, and reloaded with ``hyperscan.loadb`` (Hyperscan's own serialisation, not pickle;
+a corrupt or foreign file is rejected by Hyperscan and we recompile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import hyperscan
+import numpy as np
+import numpy.typing as npt
+
+_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ALNUM = _LETTERS | frozenset(b"0123456789")
+#: bump when the way patterns are compiled changes (invalidates the on-disk cache)
+ENGINE_VERSION = "1"
+
+
+def cache_dir() -> Path | None:
+    """Where compiled databases are cached (``AISEC_CACHE_DIR`` or the XDG cache), or None
+    when caching is switched off with ``AISEC_CACHE_DIR=off``."""
+    env = os.environ.get("AISEC_CACHE_DIR")
+    if env is not None:
+        return None if env.lower() in ("", "off", "0", "none") else Path(env) / "lexicon"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aisec" / "lexicon"
+
+
+class LiteralMatcher:
+    """Finds every occurrence of many literals in a text, with character offsets.
+
+    ``patterns`` are the match keys (already normalised, lower case). ``boundary[i]`` asks
+    for ASCII word boundaries: an ASCII letter or digit at either end of pattern ``i`` must
+    not touch another ASCII letter or digit in the text (``ass`` does not fire in ``class``).
+    """
+
+    def __init__(self, patterns: Sequence[str], boundary: Sequence[bool]) -> None:
+        self.patterns = list(patterns)
+        self._bytes = [p.encode("utf-8") for p in self.patterns]
+        self._lengths = [len(b) for b in self._bytes]
+        # which ends of each pattern need a word-boundary check
+        self._left = [
+            bool(b) and bool(boundary[i]) and b[0] in _ALNUM for i, b in enumerate(self._bytes)
+        ]
+        self._right = [
+            bool(b) and bool(boundary[i]) and b[-1] in _ALNUM for i, b in enumerate(self._bytes)
+        ]
+        self._db = _database(self._bytes) if self._bytes else None
+        self._local = threading.local()
+
+    def _scratch(self) -> hyperscan.Scratch:
+        s = getattr(self._local, "scratch", None)
+        if s is None:
+            s = hyperscan.Scratch(self._db)
+            self._local.scratch = s
+        return s
+
+    def scan_bytes(self, data: bytes) -> list[tuple[int, int, int]]:
+        """Matches in UTF-8 ``data`` as ``(pattern id, start byte, end byte)``, boundary-checked."""
+        if self._db is None or not data:
+            return []
+        raw: list[tuple[int, int]] = []
+
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            raw.append((pid, to))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        out: list[tuple[int, int, int]] = []
+        n = len(data)
+        for pid, end in raw:
+            start = end - self._lengths[pid]
+            if self._left[pid] and start > 0 and data[start - 1] in _ALNUM:
+                continue
+            if self._right[pid] and end < n and data[end] in _ALNUM:
+                continue
+            out.append((pid, start, end))
+        return out
+
+    def scan(self, text: str) -> list[tuple[int, int, int]]:
+        """Matches in ``text`` as ``(pattern id, start, end)`` in character offsets."""
+        data = text.encode("utf-8")
+        hits = self.scan_bytes(data)
+        if not hits or len(data) == len(text):
+            return hits
+        char_at = byte_to_char(data)
+        return [(pid, int(char_at[s]), int(char_at[e - 1]) + 1) for pid, s, e in hits]
+
+
+def byte_to_char(data: bytes) -> npt.NDArray[np.int64]:
+    """For each byte of UTF-8 ``data``, the index of the character it belongs to."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    lead = (arr & 0xC0) != 0x80
+    return np.cumsum(lead, dtype=np.int64) - 1
+
+
+def _database(patterns: list[bytes]) -> hyperscan.Database:
+    """Compile (or load from the cache) a block-mode literal database."""
+    flags = [hyperscan.HS_FLAG_CASELESS if any(c in _LETTERS for c in p) else 0 for p in patterns]
+    digest = hashlib.sha256()
+    digest.update(f"{ENGINE_VERSION}|{getattr(hyperscan, '__version__', '?')}|".encode())
+    for p, f in zip(patterns, flags, strict=True):
+        digest.update(p)
+        digest.update(b"\x00%d\x00" % f)
+    cdir = cache_dir()
+    path = cdir / f"{digest.hexdigest()}.hsdb" if cdir is not None else None
+    if path is not None and path.is_file():
+        try:
+            return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        except (OSError, hyperscan.error):
+            pass  # stale or foreign file: recompile and overwrite below
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=patterns,
+        ids=list(range(len(patterns))),
+        elements=len(patterns),
+        flags=flags,
+        literal=True,
+    )
+    if path is not None:
+        _store(path, hyperscan.dumpb(db))
+    return db
+
+
+def _store(path: Path, blob: bytes) -> None:
+    """Best-effort atomic write of a cache file (a read-only home is not an error)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        return

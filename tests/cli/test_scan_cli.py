@@ -1,0 +1,189 @@
+"""`aisec scan` end to end through the installed console script (real exit codes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+AISEC = Path(sys.executable).parent / "aisec"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(AISEC), *args], input=stdin, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_version_and_help() -> None:
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("aisec ")
+    r = run("--help")
+    assert r.returncode == 0
+    for face in ("scan", "lexicon", "policy", "unredact", "keygen"):
+        assert face in r.stdout
+
+
+def test_scan_text_jsonl_offsets_and_exit_code() -> None:
+    text = "请联系13800138000"
+    r = run("scan", "-t", text, "-t", "没有敏感信息", "-f", "jsonl")
+    assert r.returncode == 1, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["text:1", "text:2"]
+    f = lines[0]["findings"][0]
+    assert f["kind"] == "pii.cn_mobile"
+    assert text[f["start"] : f["end"]] == "13800138000"
+    assert lines[1]["findings"] == []
+    assert "13800138000" not in r.stderr  # the summary never echoes raw values
+
+
+def test_clean_text_exits_zero() -> None:
+    r = run("scan", "-t", "今天天气很好。", "-f", "jsonl")
+    assert r.returncode == 0, r.stderr
+
+
+def test_scan_stdin_lines() -> None:
+    r = run("scan", "-f", "jsonl", stdin="first line\nmail me: x.y@example.org\n")
+    assert r.returncode == 1
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["stdin:1", "stdin:2"]
+    assert lines[1]["findings"][0]["kind"] == "pii.email"
+
+
+def test_jsonl_fields_and_redacted_output(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"uid": "u1", "msg": {"body": "我的邮箱是 a.b@example.com"}}, ensure_ascii=False)
+        + "\n"
+        + json.dumps({"uid": "u2", "msg": {"body": "你好"}}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    r = run(
+        "scan",
+        str(src),
+        "--text-field",
+        "msg.body",
+        "--id-field",
+        "uid",
+        "-f",
+        "jsonl",
+        "--redact",
+        str(out),
+    )
+    assert r.returncode == 1, r.stderr
+    assert [json.loads(x)["id"] for x in r.stdout.splitlines()] == ["u1", "u2"]
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == {"uid": "u1", "msg": {"body": "我的邮箱是 <邮箱>"}}
+    assert rows[1] == {"uid": "u2", "msg": {"body": "你好"}}
+
+
+def test_example_folder_redacts_every_file(tmp_path: Path) -> None:
+    out = tmp_path / "red"
+    r = run(
+        "scan",
+        str(EXAMPLES / "data"),
+        "--policy",
+        str(EXAMPLES / "policy.yaml"),
+        "--redact",
+        str(out),
+    )
+    assert r.returncode == 1, r.stderr
+    produced = sorted(p.name for p in out.iterdir())
+    assert produced == sorted(p.name for p in (EXAMPLES / "data").iterdir())
+    red = (out / "customer_service.jsonl").read_text(encoding="utf-8")
+    assert "110105********" in red
+    # hard negatives survive untouched
+    assert "20240101123045" in red and "6222021234567890124" in red
+    assert "Summary" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (None, ["scan", "missing.txt"], "no such file or folder"),
+        ("binary", ["scan", "{p}"], "binary"),
+        ("latin1", ["scan", "{p}"], "not valid UTF-8"),
+        ("badjsonl", ["scan", "{p}"], ":2: malformed JSON line"),
+        ("nofield", ["scan", "{p}"], "no field 'text'"),
+        ("badpolicy", ["scan", "-p", "{p}", "-t", "x"], "unknown key"),
+        (None, ["scan", "--no-such-flag"], "No such option"),
+    ],
+)
+def test_errors_are_one_line_exit_2(
+    tmp_path: Path, setup: str | None, args: list[str], message: str
+) -> None:
+    p = tmp_path / "input.jsonl"
+    if setup == "binary":
+        p = tmp_path / "x.txt"
+        p.write_bytes(b"abc\x00\x01\x02")
+    elif setup == "latin1":
+        p = tmp_path / "x.txt"
+        p.write_bytes("ok\ncaf\xe9\n".encode("latin-1"))
+    elif setup == "badjsonl":
+        p.write_text('{"text": "ok"}\n{"text": \n', encoding="utf-8")
+    elif setup == "nofield":
+        p.write_text('{"body": "ok"}\n', encoding="utf-8")
+    elif setup == "badpolicy":
+        p = tmp_path / "p.yaml"
+        p.write_text("version: 1\nactionz: {}\n", encoding="utf-8")
+    r = run(*[a.format(p=p) for a in args])
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_failed_scan_leaves_no_partial_output(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "a@b.cn"}\nnot json\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = run("scan", str(src), "--redact", str(out))
+    assert r.returncode == 2
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.jsonl.*"))
+
+
+def test_encrypt_then_unredact_round_trip(tmp_path: Path) -> None:
+    key = tmp_path / "k.key"
+    assert run("keygen", "--out", str(key)).returncode == 0
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    pol = tmp_path / "p.yaml"
+    pol.write_text(
+        "version: 1\nactions: {default: flag, pii.*: redact:encrypt}\n", encoding="utf-8"
+    )
+    src = tmp_path / "in.txt"
+    src.write_text("电话 13800138000\n无\n", encoding="utf-8")
+    red = tmp_path / "red.txt"
+    r = run("scan", str(src), "-p", str(pol), "--redact", str(red), "--key-file", str(key))
+    assert r.returncode == 1, r.stderr
+    assert "13800138000" not in red.read_text(encoding="utf-8")
+    r = run("unredact", str(red), "--key-file", str(key))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == src.read_text(encoding="utf-8")
+    # without a key the scan refuses before touching anything
+    r = run(
+        "scan",
+        str(src),
+        "-p",
+        str(pol),
+        "--redact",
+        str(tmp_path / "x.txt"),
+        env={"PATH": "/usr/bin"},
+    )
+    assert r.returncode == 2 and "no key" in r.stderr
+
+
+def test_policy_init_and_check(tmp_path: Path) -> None:
+    p = tmp_path / "pol.yaml"
+    assert run("policy", "init", str(p)).returncode == 0
+    r = run("policy", "check", str(p))
+    assert r.returncode == 0 and "valid policy" in r.stdout
+    r = run("policy", "init", str(p))
+    assert r.returncode == 2 and "exists" in r.stderr
