@@ -96,7 +96,16 @@ class ScanJob:
 
     def scan_record(self, record: Record, *, redact: bool) -> RecordResult:
         """Scan (and redact) one record."""
-        found = self.scanner.scan(record.text).findings
+        return self._decide(record, self.scanner.scan(record.text).findings, redact=redact)
+
+    def scan_records(self, records: list[Record], *, redact: bool) -> list[RecordResult]:
+        """Scan (and redact) records in one batch pass."""
+        scans = self.scanner.scan_batch([r.text for r in records])
+        return [
+            self._decide(r, s.findings, redact=redact) for r, s in zip(records, scans, strict=True)
+        ]
+
+    def _decide(self, record: Record, found: list[Finding], *, redact: bool) -> RecordResult:
         reported = [f for f in found if self.policy.reaches(f)]
         result = RecordResult(record, found, reported)
         if redact:
@@ -127,18 +136,19 @@ class ScanJob:
             writer = RecordWriter(src.out, src.fmt, text_field) if src.out is not None else None
             ok = False
             try:
-                for rec in read_records(
-                    src.path, src.fmt, text_field=text_field, id_field=id_field
-                ):
-                    result = self._count(self.scan_record(rec, redact=writer is not None), summary)
-                    if writer is not None and not (result.dropped or result.blocked):
-                        writer.write(
-                            rec, result.redacted if result.redacted is not None else rec.text
-                        )
-                        summary.written += 1
-                    if on_bytes is not None:
-                        on_bytes(len(rec.text.encode("utf-8")) + 1)
-                    yield result
+                records = read_records(src.path, src.fmt, text_field=text_field, id_field=id_field)
+                for batch in _batches(records):
+                    for result in self.scan_records(batch, redact=writer is not None):
+                        self._count(result, summary)
+                        rec = result.record
+                        if writer is not None and not (result.dropped or result.blocked):
+                            writer.write(
+                                rec, result.redacted if result.redacted is not None else rec.text
+                            )
+                            summary.written += 1
+                        if on_bytes is not None:
+                            on_bytes(len(rec.text.encode("utf-8")) + 1)
+                        yield result
                 ok = True
             finally:
                 if writer is not None:
@@ -157,6 +167,22 @@ class ScanJob:
         summary.dropped += result.dropped
         summary.blocked += result.blocked
         return result
+
+
+def _batches(
+    records: Iterable[Record], max_records: int = 256, max_chars: int = 1 << 20
+) -> Iterator[list[Record]]:
+    """Group a record stream into batches bounded in count and size."""
+    batch: list[Record] = []
+    size = 0
+    for rec in records:
+        batch.append(rec)
+        size += len(rec.text)
+        if len(batch) >= max_records or size >= max_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def timed(summary: ScanSummary) -> Callable[[], None]:

@@ -149,3 +149,35 @@ def test_offsets_are_original_with_full_width_and_zero_width(det: PiiDetector) -
     assert [(f.kind, text[f.start : f.end]) for f in found] == [
         ("pii.cn_mobile", "１３８\u200b００１３８０００")
     ]
+
+
+def test_short_card_issuers(det: PiiDetector) -> None:
+    amex = "378282246310005"  # documented test numbers of the card schemes
+    diners = "30569309025904"
+    text = f"Amex {amex[:4]} {amex[4:10]} {amex[10:]} and Diners {diners}"
+    assert kinds_and_values(det, text) == [
+        ("pii.bank_card", f"{amex[:4]} {amex[4:10]} {amex[10:]}"),
+        ("pii.bank_card", diners),
+    ]
+    # a 15-digit Luhn-valid number from another range is not a card
+    assert kinds_and_values(det, "单号 412345678901233") == []  # Luhn-valid
+
+
+def test_ipv6_after_colon_and_embedded_ipv4(det: PiiDetector) -> None:
+    text = "备用地址：fe80::d9b4，映射 ::ffff:10.0.0.1"
+    assert kinds_and_values(det, text) == [
+        ("pii.ipv6", "fe80::d9b4"),
+        ("pii.ipv6", "::ffff:10.0.0.1"),
+    ]
+
+
+def test_mobile_not_inside_codes(det: PiiDetector) -> None:
+    assert kinds_and_values(det, "税号13110108554FJ11250") == []
+
+
+def test_field_separators_are_not_folded(det: PiiDetector) -> None:
+    text = "简历｜王小明｜+86 138 0013 8000｜北京/上海"
+    found = det.detect(text)
+    assert ("pii.cn_mobile", "+86 138 0013 8000") in [
+        (f.kind, text[f.start : f.end]) for f in found
+    ]

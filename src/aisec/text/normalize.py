@@ -39,7 +39,8 @@ FOLD_VERSION = "1"
 _LIMIT = 0x30000
 _DELETE = 0x110000
 _EXPAND = 0x110001
-_NOISE_CJK = " .·*_-~|/\\+^`'\"#@="
+# field separators such as | and / are not filler: folding them would merge fields
+_NOISE_CJK = " .·*_-~+^`'\"#@="
 _NOISE_LATIN = " *_-·"
 _MAX_CJK_GAP = 3
 _MAX_LATIN_GAP = 2

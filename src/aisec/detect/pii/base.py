@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from aisec.detect.base import Finding
+from aisec.detect.base import BATCH_SEPARATOR, Finding
 from aisec.text import NormalizedText
 
 
@@ -68,8 +68,17 @@ class ScanContext:
         return int(self._char_of_byte[byte_offset])
 
     def window(self, start: int, end: int, before: int, after: int = 0) -> str:
-        """Text around a span (for context words), clipped to the text."""
-        return self.text[max(0, start - before) : min(len(self.text), end + after)]
+        """Text around a span (for context words), clipped to the text and to the record
+        (a batch joins records with `BATCH_SEPARATOR`; context never crosses it)."""
+        lo = max(0, start - before)
+        hi = min(len(self.text), end + after)
+        cut = self.text.rfind(BATCH_SEPARATOR, lo, start)
+        if cut >= 0:
+            lo = cut + 1
+        cut = self.text.find(BATCH_SEPARATOR, end, hi)
+        if cut >= 0:
+            hi = cut
+        return self.text[lo:hi]
 
 
 class Recognizer(ABC):

@@ -88,7 +88,9 @@ class MobileRecognizer(PatternRecognizer):
     patterns: ClassVar[list[Pattern]] = [
         Pattern(
             _NB + r"(?:(?:\+|00)86[ \-]?)?" + _SEG + r"[ \-]?[0-9]{4}[ \-]?[0-9]{4}" + _NA,
-            r"(?<![0-9])(?:(?:\+|00)86[ \-]?)?" + _SEG + r"([ \-]?)[0-9]{4}\1[0-9]{4}(?![0-9])",
+            r"(?<![0-9])(?:(?:\+|00)86[ \-]?)?"
+            + _SEG
+            + r"([ \-]?)[0-9]{4}\1[0-9]{4}(?![0-9A-Za-z])",
         )
     ]
 
@@ -128,7 +130,8 @@ class LandlineRecognizer(PatternRecognizer):
 
 
 class BankCardRecognizer(PatternRecognizer):
-    """Payment card numbers: 16-19 digits, Luhn-valid, known issuer prefixes score higher."""
+    """Payment card numbers: 16-19 digits (14/15 for Diners/Amex), Luhn-valid; known issuer
+    prefixes score higher."""
 
     name: ClassVar[str] = "pii.bank_card"
     version: ClassVar[str] = "1.0"
@@ -151,18 +154,27 @@ class BankCardRecognizer(PatternRecognizer):
         Pattern(
             _NB + r"[2-9][0-9]{3}(?:[ \-]?[0-9]){12,15}" + _NA,
             r"(?<![0-9])[2-9][0-9]{3}(?:[ \-]?[0-9]){12,15}(?![0-9])",
-        )
+        ),
+        # American Express (15 digits, 4-6-5) and Diners Club (14 digits, 4-6-4)
+        Pattern(
+            _NB + r"3[0-9]{3}[ \-]?[0-9]{6}[ \-]?[0-9]{4,5}" + _NA,
+            r"(?<![0-9])3[0-9]{3}[ \-]?[0-9]{6}[ \-]?[0-9]{4,5}(?![0-9])",
+        ),
     ]
+    _SHORT_IIN = re.compile(r"^(?:3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11})$")
 
     def accept(self, ctx: ScanContext, match: re.Match[str], pattern: int) -> Finding | None:
         raw = match.group()
         digits = raw.replace(" ", "").replace("-", "")
-        if not 16 <= len(digits) <= 19 or not checks.luhn_ok(digits):
+        if pattern == 1:  # 14/15 digits: only the issuers that use them
+            if not self._SHORT_IIN.match(digits) or not checks.luhn_ok(digits):
+                return None
+        elif not 16 <= len(digits) <= 19 or not checks.luhn_ok(digits):
             return None
         if ("  " in raw) or ("--" in raw):
             return None
         ctx_ok = has_context(ctx.window(match.start(), match.end(), _CONTEXT_BEFORE), self.context)
-        known = bool(self._IIN.match(digits))
+        known = pattern == 1 or bool(self._IIN.match(digits))
         score = (0.98 if known else 0.8) if ctx_ok else (0.85 if known else 0.4)
         return self.finding("pii.bank_card", match, score)
 
@@ -278,14 +290,14 @@ class IpRecognizer(PatternRecognizer):
     _OCT = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
     _V4 = rf"{_OCT}(?:\.{_OCT}){{3}}"
     _H = "[0-9A-Fa-f]{1,4}"
-    _V6 = rf"(?:(?:{_H})?:){{2,7}}(?:{_H}|{_V4})?"
+    _V6 = rf"(?:(?:{_H})?:){{2,7}}(?:{_V4}|{_H})?"
     version_words = ("版本", "version", "ver", "v.", "release", "build")
     ip_words = ("ip", "地址", "address", "服务器", "server", "host", "登录")
     patterns: ClassVar[list[Pattern]] = [
         Pattern(r"(?:^|[^0-9.])" + _V4 + r"(?:[^0-9]|$)", rf"(?<![0-9.]){_V4}(?![0-9]|\.[0-9])"),
         Pattern(
-            r"(?:^|[^0-9A-Za-z:])" + _V6 + r"(?:[^0-9A-Za-z:]|$)",
-            rf"(?<![0-9A-Za-z:]){_V6}(?![0-9A-Za-z:])",
+            r"(?:^|[^0-9A-Za-z])" + _V6 + r"(?:[^0-9A-Za-z:]|$)",
+            rf"(?<![0-9A-Za-z])(?<![0-9A-Fa-f]:)(?<!::)(?!:(?!:)){_V6}(?![0-9A-Za-z:]|\.[0-9])",
         ),
     ]
 

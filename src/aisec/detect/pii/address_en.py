@@ -1,0 +1,143 @@
+"""English (and common European) street addresses.
+
+Forms: house number + street name + street suffix (USPS suffix list: Street/St, Avenue/Ave,
+Road/Rd …) with an optional unit (Apt, Suite, #) and an optional city, state and ZIP;
+P.O. boxes and US military addresses (PSC/Unit … Box …, APO/FPO/DPO); and the European
+forms "Rue de la Paix 12", "Hammarvägen 15". Hyperscan finds the anchors (a suffix word after
+a number, a box, a European street word); a Python regular expression on a window around
+each anchor takes the exact span.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import hyperscan
+
+from aisec.detect.pii.base import ScanContext
+from aisec.detect.pii.gazetteer import word_list
+
+SUFFIXES = word_list(
+    """
+    Street St Str Avenue Ave Av Road Rd Boulevard Blvd Lane Ln Drive Dr Court Ct Way Place
+    Pl Terrace Ter Terr Circle Cir Parkway Pkwy Highway Hwy Square Sq Squares Trail Trl
+    Crescent Cres Close Grove Gardens Gdns Garden Park Row Walk Alley Aly Loop Path Pike
+    Plaza Plz Point Pt Ridge Rdg Run Crossing Xing Expressway Expy Freeway Fwy Turnpike Tpke
+    Heights Hts Hill Hills Manor Mews Meadow Meadows Mill Mills Center Ctr Commons Estates
+    Falls Ferry Fields Flats Forest Fork Forks Gateway Glen Glens Green Greens Harbor
+    Harbour Haven Island Isle Junction Jct Knoll Knolls Landing Lake Lakes Lodge Motorway
+    Mount Mountain Orchard Oval Pass Passage Pines Plain Plains Port Prairie Ranch Rapids
+    Route Rte Shore Shores Spring Springs Spur Station Stream Summit Trace Track Tunnel
+    Union Unions Valley Viaduct View Views Villa Village Villages Vista Wharf Creek Cove
+    Bend Bluff Bluffs Branch Bridge Brook Brooks Burg Bypass Camp Canyon Cape Causeway Cliff
+    Cliffs Common Corner Corners Course Courts Dale Dam Divide Drives Extension Ext Flat
+    Ford Fords Fort Hollow Inlet Islands Lanes Lights Locks Mall Mission Neck Overpass Parks
+    Parkways Points Ports Radial Ramp Ridges River Rivers Roads Shoals Streets Underpass
+    Valleys Ways Wells Gate Rise Quay Wynd Parade Esplanade Broadway
+    """
+)
+EURO_PREFIX = (
+    r"Rue|Avenue|Av\.|Avda\.?|Avenida|Via|Viale|Vicolo|Corso|Piazza|Piazzale|Calle|Carrer|"
+    r"Camino|Paseo|Plaza|Rua|Travessa|Largo|Praça|Estrada|Boulevard|Bd|Chemin|Allée|Impasse|"
+    r"Place|Route|Quai|Cours|ul\.|ulica|al\.|aleja|os\.|pl\.|Strada|Bulevardul|Calea|Odos|"
+    r"Leoforos|Jana|Ulitsa"
+)
+EURO_SUFFIX = (
+    r"katu|kuja|tie|polku|väylä|kaari|rinne|vägen|gatan|gränd|väg|gata|stigen|vej|veien|"
+    r"vegen|vagen|vag|gate|gade|stræde|straede|allé|alle|laan|straat|weg|steeg|plein|gracht|kade|dreef|singel|"
+    r"straße|strasse|str\.|gasse|allee|platz|damm|ufer|utca|út|tér|cesta|ulice|iela|"
+    r"gatve|tänav|tanav|tee|vegur|gata|braut|stræti|straeti|út"
+)
+_L = "A-Za-zÀ-ɏ"  # Latin letters (street words; never CJK)
+_W = rf"[{_L}][{_L}0-9'’.-]*"  # a word of a street name
+_NL = r"(?:,?(?:[ \t]*\n[ \t]*[>?]*)*[ \t]*)"  # a line break, maybe e-mail quoted
+_UNIT = (
+    r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Room|Rm\.?|Floor|Fl\.?|Flat|Bldg\.?|#)[ \t]*#?[\w-]+"
+)
+# city, region and country lines (or comma parts) ending in a postal code
+_CITY = r"(?:(?:(?:,[ \t]*|(?:[ \t]*\n[ \t]*[>?]*)+[ \t]*)[^\W\d_][^\n\d\uffff]{0,40}?){1,4}[ \t,]+\d{4,6}(?:-\d{4})?(?!\d))"
+SUFFIX_RE = "|".join(sorted(SUFFIXES, key=len, reverse=True))
+STREET = re.compile(
+    rf"(?<![\w.-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,6}})?(?:[ \t]+(?:{_W})){{0,4}}?[ \t]+"
+    rf"(?:{SUFFIX_RE})\.?(?![\w])(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
+    rf"(?:[ \t]+(?:{_W})(?=[ \t\n,]+{_UNIT}))?"
+    rf"(?:{_NL}{_UNIT})*{_CITY}?"
+)
+BOX = re.compile(
+    r"(?<![\w])(?:P\.?[ \t]?O\.?[ \t]+Box|Post Office Box|PO Box)[ \t]+\d+"
+    r"|(?:PSC|Unit|CMR)[ \t]+\d+,?[ \t]+Box[ \t]+\d+(?:,?[ \t\n]*(?:APO|FPO|DPO)[ \t]+A[AEP][ \t]+\d{5})?"
+    r"|(?:USNS|USNV|USS|USCGC)[ \t]+\w+(?:,?[ \t\n]*(?:APO|FPO|DPO)[ \t]+A[AEP][ \t]+\d{5})",
+    re.IGNORECASE,
+)
+EURO = re.compile(
+    rf"(?<![\w])(?:\d{{1,6}}[ \t]+)?(?:(?:{EURO_PREFIX})[ \t]+(?:{_W}[ \t]+){{0,4}}?\d{{1,5}}[A-Za-z]?(?![\w])"
+    rf"|[^\W\d_]*(?:{EURO_SUFFIX})[ \t]+\d{{1,5}}[A-Za-z]?(?![\w]))"
+    rf"\.?(?:{_NL}{_UNIT})*{_CITY}?",
+    re.IGNORECASE,
+)
+_MEASURE = (
+    r"hours?|days?|weeks?|months?|years?|minutes?|times|percent|people|pages?|items?|pcs|kg|km|mg"
+)
+# house number, a capitalised street name, a number: "78321 Ombù 9091", "353 Buerlia 227"
+NUMBERED = re.compile(
+    rf"(?<![\w.,-])\d{{1,6}}[ \t]+[A-ZÀ-ÞĀ-ɏ][{_L}'’.-]*(?:[ \t]+{_W}){{0,4}}?"
+    rf"[ \t]+\d{{1,5}}[A-Za-z]?\.?(?![\w]|[ \t]+(?:{_MEASURE})\b)(?:{_NL}{_UNIT})*{_CITY}?"
+)
+
+
+_DIGIT = re.compile("[0-9]")
+_NUMBER_BEFORE = re.compile(r"(?<![\w.-])[0-9]{1,6}[A-Za-z]?[ \t]")
+
+
+@lru_cache(maxsize=1)
+def _db() -> object:
+    exprs = [
+        rf"\b(?:{SUFFIX_RE})\b".encode(),
+        rb"(?i)\b(?:P\.? ?O\.?\s+Box|PO Box|PSC|Unit|CMR)\s+\d|\b(?:USNS|USNV|USS|USCGC)\s",
+        rf"(?i)\b(?:{EURO_PREFIX})\s".encode(),
+        rf"(?i)(?:{EURO_SUFFIX})\s+\d".encode(),
+        rb"\b\d{1,6}[ \t]+[A-Z\x{C0}-\x{24F}][^\n]{0,40}?[ \t]\d{1,5}\b",
+    ]
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=exprs,
+        ids=list(range(len(exprs))),
+        elements=len(exprs),
+        flags=[hyperscan.HS_FLAG_UTF8] * len(exprs),
+    )
+    return db
+
+
+_PATTERNS = ((STREET, 0.88), (BOX, 0.88), (EURO, 0.85), (EURO, 0.85), (NUMBERED, 0.8))
+_WINDOW = ((110, 160), (10, 80), (12, 160), (70, 160), (60, 160))
+
+
+def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
+    """``(start, end, confidence)`` of English/European street addresses."""
+    text = ctx.text
+    if _DIGIT.search(text) is None:
+        return
+    hits: list[tuple[int, int]] = []
+
+    def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
+        hits.append((pid, e))
+
+    _db().scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
+    seen: set[tuple[int, int]] = set()
+    last = (-1, -1)
+    for pid, bend in hits:
+        if (pid, bend) == last:
+            continue
+        last = (pid, bend)
+        end = ctx.char_offset(bend)
+        before, after = _WINDOW[pid]
+        pattern, score = _PATTERNS[pid]
+        if pid == 0 and _NUMBER_BEFORE.search(text, max(0, end - before), end) is None:
+            continue  # a suffix word ("Way", "Park") with no house number before it
+        for m in pattern.finditer(text, max(0, end - before), min(len(text), end + after)):
+            if m.start() <= end - 1 < m.end() + 1 and (m.start(), m.end()) not in seen:
+                seen.add((m.start(), m.end()))
+                # a unit or a postal code after the street: more certain than a name inside it
+                yield m.start(), m.end(), score + (0.09 if m.end() - m.start() > 24 else 0.0)
