@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import re
 import unicodedata
 
 from hypothesis import given, settings
@@ -89,3 +91,73 @@ def test_normalising_twice_changes_nothing_more_for_nfkc(text: str) -> None:
     once = normalize(text).text
     # the normalised text is stable under NFKC (folding is complete for matching)
     assert unicodedata.normalize("NFKC", once) == once or any(ord(c) >= 0x30000 for c in once)
+
+
+# --- an independent, slow reference: one character at a time, then plain regexes ---------
+
+_NOISE_CJK = " .·*_-~+^`'\"#@="
+_NOISE_LATIN = " *_-·"
+_HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_REF_CJK = re.compile(f"(?<=[{_HAN}])[{re.escape(_NOISE_CJK)}]{{1,3}}(?=[{_HAN}])")
+_REF_LATIN = re.compile(
+    f"(?<![A-Za-z][A-Za-z])(?<=[A-Za-z])[{re.escape(_NOISE_LATIN)}]{{1,2}}(?=[A-Za-z](?![A-Za-z]))"
+)
+
+
+def _reference(text: str) -> tuple[str, list[int]]:
+    tables = importlib.import_module("aisec.text.normalize")._tables()
+    chars: list[str] = []
+    src: list[int] = []
+    for i, ch in enumerate(text):
+        cp = ord(ch)
+        if cp >= 0x30000:
+            out = "" if 0xE0000 <= cp <= 0xE007F or 0xE0100 <= cp <= 0xE01EF else ch
+        else:
+            v = int(tables.fold[cp])
+            if v == 0x110000:
+                out = ""
+            elif v == 0x110001:
+                out = "".join(chr(c) for c in tables.expansions[cp])
+            else:
+                out = chr(v)
+        for c in out:
+            chars.append(c)
+            src.append(i)
+
+    def cut(spans: list[tuple[int, int]], newline_at: list[int]) -> None:
+        drop: set[int] = set()
+        for lo, hi in spans:
+            drop.update(range(lo, hi))
+        for i in newline_at:
+            chars[i] = "\n"
+        keep = [i for i in range(len(chars)) if i not in drop]
+        chars[:] = [chars[i] for i in keep]
+        src[:] = [src[i] for i in keep]
+
+    s = "".join(chars)
+    runs, nl = [], []
+    for m in re.finditer(r"[ \n]{2,}", s):
+        if s[m.start()] != "\n" and "\n" in m.group():
+            nl.append(m.start())
+        runs.append((m.start() + 1, m.end()))
+    cut(runs, nl)
+    s = "".join(chars)
+    cut([m.span() for m in _REF_CJK.finditer(s)] + [m.span() for m in _REF_LATIN.finditer(s)], [])
+    return "".join(chars), src
+
+
+_mixed = st.text(
+    alphabet=st.sampled_from(
+        list("ab Ixyz  \n\t.*-_·~法轮功微信這體中文ＡＢ１２\u200b\u3000…①ﬁ，。|/")
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_mixed | st.text(max_size=60))
+def test_fast_path_equals_reference(text: str) -> None:
+    nt = normalize(text)
+    ref_text, ref_src = _reference(text)
+    assert nt.text == ref_text
+    assert [int(v) for v in nt.src] == ref_src

@@ -174,14 +174,14 @@ def normalize(text: str) -> NormalizedText:
         out, src = mapped, None
     folded = out.tobytes().decode("utf-32-le")
 
-    # Whitespace runs and symbol insertion: a Hyperscan pre-filter tells which of the
-    # (comparatively slow) regex passes this text needs at all.
-    needed = _prefilter(folded)
-    if needed & _NEED_SPACE:
+    # Whitespace runs, then symbol insertion. One Hyperscan pass says whether a text has
+    # space runs and where the filler runs are (most texts have none of either).
+    has_space, fillers = _scan_folds(folded)
+    if has_space:
         folded, src = _apply(folded, src, _space_runs(folded))
-        needed = _prefilter(folded)
-    if needed & (_NEED_CJK | _NEED_LATIN):
-        folded, src = _apply(folded, src, _insertions(folded, needed))
+        has_space, fillers = _scan_folds(folded)
+    if fillers:
+        folded, src = _apply(folded, src, (fillers, []))
 
     if src is None and folded == text:
         return NormalizedText(text, text, None)
@@ -191,54 +191,75 @@ def normalize(text: str) -> NormalizedText:
 
 
 _SPACE_RUN = re.compile(r"[ \n]{2,}")
-_HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_CJK_FILLER = re.compile(f"(?<=[{_HAN}])[{re.escape(_NOISE_CJK)}]{{1,{_MAX_CJK_GAP}}}(?=[{_HAN}])")
-_LATIN_FILLER = re.compile(
-    f"(?<![A-Za-z][A-Za-z])(?<=[A-Za-z])[{re.escape(_NOISE_LATIN)}]{{1,{_MAX_LATIN_GAP}}}"
-    "(?=[A-Za-z](?![A-Za-z]))"
-)
-_NEED_SPACE, _NEED_CJK, _NEED_LATIN = 1, 2, 4
+_SPACE, _CJK, _LATIN = 0, 1, 2  # pattern ids in the folding database
 
 
 def _hs_class(chars: str) -> str:
-    return "".join("\\" + c if not c.isalnum() else c for c in chars)
+    # escape ASCII punctuation only: a backslash before a multi-byte UTF-8 character would
+    # escape its first byte and break the class
+    return "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in chars)
 
 
 @lru_cache(maxsize=1)
-def _prefilter_db() -> tuple[Any, Any]:
-    """A Hyperscan database that says which folding passes a text needs (at least as
-    permissive as the regular expressions above, so nothing is missed)."""
+def _fold_db() -> tuple[Any, Any]:
+    """The Hyperscan database behind `_scan_folds`, and a scratch space for it."""
     han = "\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}\\x{20000}-\\x{2ffff}"
     expressions = [
         b"[ \\n]{2}",
+        # filler between two Chinese characters
         f"[{han}][{_hs_class(_NOISE_CJK)}]{{1,{_MAX_CJK_GAP}}}[{han}]".encode(),
+        # spacing between two single Latin letters ("f u c k"; not "I am a")
         f"(?:^|[^A-Za-z])[A-Za-z][{_hs_class(_NOISE_LATIN)}]{{1,{_MAX_LATIN_GAP}}}"
         "[A-Za-z](?:[^A-Za-z]|$)".encode(),
     ]
-    single = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8
+    utf8 = hyperscan.HS_FLAG_UTF8
+    som = hyperscan.HS_FLAG_SOM_LEFTMOST | utf8
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(
         expressions=expressions,
-        ids=[_NEED_SPACE, _NEED_CJK, _NEED_LATIN],
+        ids=[_SPACE, _CJK, _LATIN],
         elements=3,
-        flags=[single, single, single],
+        flags=[hyperscan.HS_FLAG_SINGLEMATCH | utf8, som, som],
     )
     return db, hyperscan.Scratch(db)
 
 
-def _prefilter(s: str) -> int:
-    db, scratch = _prefilter_db()
-    found = [0]
+def _scan_folds(s: str) -> tuple[bool, list[tuple[int, int]]]:
+    """Whether ``s`` has runs of white space, and the character spans of filler to cut."""
+    db, scratch = _fold_db()
+    data = s.encode("utf-8")
+    space = [False]
+    spans: list[tuple[int, int, int]] = []
 
-    def on_match(pid: int, _a: int, _b: int, _f: int, _c: object) -> None:
-        found[0] |= pid
+    def on_match(pid: int, start: int, end: int, _f: int, _c: object) -> None:
+        if pid == _SPACE:
+            space[0] = True
+        else:
+            spans.append((pid, start, end))
 
     # Scratch space is per thread in Hyperscan; fall back to a fresh one when it is busy.
     try:
-        db.scan(s.encode("utf-8"), match_event_handler=on_match, scratch=scratch)
+        db.scan(data, match_event_handler=on_match, scratch=scratch)
     except hyperscan.ScratchInUseError:
-        db.scan(s.encode("utf-8"), match_event_handler=on_match)
-    return found[0]
+        db.scan(data, match_event_handler=on_match)
+    if not spans:
+        return space[0], []
+    if len(data) == len(s):
+        char_at = None
+    else:
+        lead = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
+        char_at = np.cumsum(lead, dtype=np.int64) - 1
+    cut: list[tuple[int, int]] = []
+    for pid, b0, b1 in spans:
+        lo = b0 if char_at is None else int(char_at[b0])
+        hi = b1 if char_at is None else int(char_at[b1 - 1]) + 1
+        if pid == _CJK:  # Chinese, filler, Chinese
+            cut.append((lo + 1, hi - 1))
+        else:  # [boundary] letter, filler, letter [boundary]
+            first = lo if s[lo].isascii() and s[lo].isalpha() else lo + 1
+            last = hi - 1 if s[hi - 1].isascii() and s[hi - 1].isalpha() else hi - 2
+            cut.append((first + 1, last))
+    return space[0], cut
 
 
 def _apply(
@@ -268,17 +289,6 @@ def _space_runs(s: str) -> tuple[list[tuple[int, int]], list[int]]:
             newline_at.append(lo)
         cut.append((lo + 1, hi))
     return cut, newline_at
-
-
-def _insertions(s: str, needed: int) -> tuple[list[tuple[int, int]], list[int]]:
-    """Filler between Chinese characters and spacing between single Latin letters."""
-    cut: list[tuple[int, int]] = []
-    if needed & _NEED_CJK:
-        cut.extend(m.span() for m in _CJK_FILLER.finditer(s))
-    if needed & _NEED_LATIN:
-        cut.extend(m.span() for m in _LATIN_FILLER.finditer(s))
-    cut.sort()
-    return cut, []
 
 
 def _expand(

@@ -59,8 +59,11 @@ _UNIT = (
 # city, region and country lines (or comma parts) ending in a postal code
 _CITY = r"(?:(?:(?:,[ \t]*|(?:[ \t]*\n[ \t]*[>?]*)+[ \t]*)[^\W\d_][^\n\d\uffff]{0,40}?){1,4}[ \t,]+\d{4,6}(?:-\d{4})?(?!\d))"
 SUFFIX_RE = "|".join(sorted(SUFFIXES, key=len, reverse=True))
+# Both number-first patterns begin with the digit itself (the "no word character before it"
+# check comes right after): ``re`` then skips to digits at C speed, which is what lets them
+# run over a whole text instead of windows around anchors.
 STREET = re.compile(
-    rf"(?<![\w.-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,6}})?(?:[ \t]+(?:{_W})){{0,4}}?[ \t]+"
+    rf"\d(?<![\w.-]\d)\d{{0,5}}[A-Za-z]?(?:[ \t]+\d{{1,6}})?(?:[ \t]+(?:{_W})){{0,4}}?[ \t]+"
     rf"(?:{SUFFIX_RE})\.?(?![\w])(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"
     rf"(?:[ \t]+(?:{_W})(?=[ \t\n,]+{_UNIT}))?"
     rf"(?:{_NL}{_UNIT})*{_CITY}?"
@@ -82,23 +85,22 @@ _MEASURE = (
 )
 # house number, a capitalised street name, a number: "78321 Ombù 9091", "353 Buerlia 227"
 NUMBERED = re.compile(
-    rf"(?<![\w.,-])\d{{1,6}}[ \t]+[A-ZÀ-ÞĀ-ɏ][{_L}'’.-]*(?:[ \t]+{_W}){{0,4}}?"
+    rf"\d(?<![\w.,-]\d)\d{{0,5}}[ \t]+[A-ZÀ-ÞĀ-ɏ][{_L}'’.-]*(?:[ \t]+{_W}){{0,4}}?"
     rf"[ \t]+\d{{1,5}}[A-Za-z]?\.?(?![\w]|[ \t]+(?:{_MEASURE})\b)(?:{_NL}{_UNIT})*{_CITY}?"
 )
 
 
 _DIGIT = re.compile("[0-9]")
-_NUMBER_BEFORE = re.compile(r"(?<![\w.-])[0-9]{1,6}[A-Za-z]?[ \t]")
 
 
 @lru_cache(maxsize=1)
 def _db() -> object:
     exprs = [
-        rf"\b(?:{SUFFIX_RE})\b".encode(),
         rb"(?i)\b(?:P\.? ?O\.?\s+Box|PO Box|PSC|Unit|CMR)\s+\d|\b(?:USNS|USNV|USS|USCGC)\s",
-        rf"(?i)\b(?:{EURO_PREFIX})\s".encode(),
+        # street words are written capitalised ("Via Roma 12"), Polish abbreviations in lower
+        # case ("ul. Długa 5"): a case-sensitive anchor keeps "via e-mail" from firing
+        rf"\b(?:{EURO_PREFIX})\s".encode(),
         rf"(?i)(?:{EURO_SUFFIX})\s+\d".encode(),
-        rb"\b\d{1,6}[ \t]+[A-Z\x{C0}-\x{24F}][^\n]{0,40}?[ \t]\d{1,5}\b",
     ]
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(
@@ -110,8 +112,10 @@ def _db() -> object:
     return db
 
 
-_PATTERNS = ((STREET, 0.88), (BOX, 0.88), (EURO, 0.85), (EURO, 0.85), (NUMBERED, 0.8))
-_WINDOW = ((110, 160), (10, 80), (12, 160), (70, 160), (60, 160))
+_BOX_WINDOW = (10, 80)  # characters before and after a box anchor's end
+_WORD_BEFORE = re.compile(r"[^\W\d_][\w'’.-]{0,40}$")
+_NUMBER_BEFORE = re.compile(r"\d{1,6}[ \t]+$")
+_WHOLE = ((STREET, 0.88), (NUMBERED, 0.8))
 
 
 def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
@@ -119,25 +123,44 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
     text = ctx.text
     if _DIGIT.search(text) is None:
         return
+    seen: set[tuple[int, int]] = set()
+
+    def emit(m: re.Match[str], score: float) -> Iterator[tuple[int, int, float]]:
+        if (m.start(), m.end()) not in seen:
+            seen.add((m.start(), m.end()))
+            # a unit or a postal code after the street: more certain than a name inside it
+            yield m.start(), m.end(), score + (0.09 if m.end() - m.start() > 24 else 0.0)
+
+    for pattern, score in _WHOLE:
+        for m in pattern.finditer(text):
+            yield from emit(m, score)
+
     hits: list[tuple[int, int]] = []
 
     def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
         hits.append((pid, e))
 
     _db().scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
-    seen: set[tuple[int, int]] = set()
-    last = (-1, -1)
-    for pid, bend in hits:
-        if (pid, bend) == last:
-            continue
-        last = (pid, bend)
+    for pid, bend in dict.fromkeys(hits):
         end = ctx.char_offset(bend)
-        before, after = _WINDOW[pid]
-        pattern, score = _PATTERNS[pid]
-        if pid == 0 and _NUMBER_BEFORE.search(text, max(0, end - before), end) is None:
-            continue  # a suffix word ("Way", "Park") with no house number before it
-        for m in pattern.finditer(text, max(0, end - before), min(len(text), end + after)):
-            if m.start() <= end - 1 < m.end() + 1 and (m.start(), m.end()) not in seen:
-                seen.add((m.start(), m.end()))
-                # a unit or a postal code after the street: more certain than a name inside it
-                yield m.start(), m.end(), score + (0.09 if m.end() - m.start() > 24 else 0.0)
+        if pid == 0:
+            before, after = _BOX_WINDOW
+            for m in BOX.finditer(text, max(0, end - before), min(len(text), end + after)):
+                if m.start() <= end - 1 < m.end() + 1:
+                    yield from emit(m, 0.88)
+            continue
+        # a European street: the match starts at the street word, or at a house number
+        # right before it ("12 Rue de la Paix"); anchored matches instead of window scans
+        stop = end - 1 if pid == 1 else text.rfind(" ", 0, end)
+        word = _WORD_BEFORE.search(text, max(0, stop - 41), max(0, stop))
+        if word is None:
+            continue
+        starts = [word.start()]
+        number = _NUMBER_BEFORE.search(text, max(0, word.start() - 12), word.start())
+        if number is not None:
+            starts.insert(0, number.start())
+        for pos in starts:
+            street = EURO.match(text, pos)
+            if street is not None and street.end() >= end - 1:
+                yield from emit(street, 0.85)
+                break

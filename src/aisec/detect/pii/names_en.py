@@ -11,6 +11,7 @@ database; the rest of the work is per candidate.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -227,9 +228,11 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
         hit = _score_match(text, m.start(), m.end(), before)
         if hit is not None:
             found.append(hit)
+    run_starts = [s for s, _, _ in found]  # runs: sorted and disjoint
     for b in sorted(singles):
         pos = ctx.char_offset(b)
-        if any(s <= pos < e for s, e, _ in found) or (pos > 0 and text[pos - 1].isalnum()):
+        i = bisect.bisect_right(run_starts, pos) - 1
+        if (i >= 0 and found[i][1] > pos) or (pos > 0 and text[pos - 1].isalnum()):
             continue
         m = _SINGLE_AFTER.match(text, pos)
         if m is None or (m.end(1) < len(text) and text[m.end(1)] in "@."):
