@@ -75,3 +75,14 @@ def test_build_scanner_only_enabled_detectors() -> None:
     pol = parse_policy("version: 1\ndetectors:\n  pii: {}\n  secrets: {enabled: false}\n")
     names = [d.name for d in pol.build_detectors()]
     assert names == ["pii"]
+
+
+def test_relative_lexicon_path_is_taken_from_the_policy_folder(tmp_path: Path) -> None:
+    (tmp_path / "ours.csv").write_text("term,risk,weight\n内部机密词,A3.3,0.9\n", encoding="utf-8")
+    pol = tmp_path / "policy.yaml"
+    pol.write_text(
+        "version: 1\ndetectors:\n  lexicon: {options: {extra: [ours.csv]}}\n", encoding="utf-8"
+    )
+    scanner = load_policy(pol).build_scanner()
+    kinds = [f.kind for f in scanner.scan("这份文件含有内部机密词。").findings]
+    assert kinds == ["risk.A3.3"]

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,16 +36,6 @@ from aisec.detect.scanner import Scanner
 from aisec.errors import PolicyError
 from aisec.taxonomy import DEFAULT_PACK, load_taxonomy
 
-ACTIONS = (
-    "allow",
-    "flag",
-    "redact:mask",
-    "redact:replace",
-    "redact:pseudonym",
-    "redact:encrypt",
-    "drop",
-    "block",
-)
 Action = Literal[
     "allow",
     "flag",
@@ -56,6 +46,7 @@ Action = Literal[
     "drop",
     "block",
 ]
+ACTIONS: tuple[str, ...] = get_args(Action)
 
 
 BUILTIN_DETECTORS = ("pii", "secrets", "lexicon")

@@ -90,3 +90,16 @@ def test_place_names() -> None:
     assert places.short["广东"] == 1
     assert short_place_name("内蒙古自治区") == "内蒙古"
     assert short_place_name("延边朝鲜族自治州") == "延边"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10082267 shipped on 09 Nov 2006; tracking 629563795",
+        "date of birth 05 Aug 2006",
+        "ETA 12 May 2020",
+        "订单,915.7万,13 Jan 2009",
+    ],
+)
+def test_dates_are_neither_addresses_nor_names(text: str) -> None:
+    assert [f for f in PiiDetector().detect(text) if f.score >= 0.5] == []

@@ -37,8 +37,8 @@ class Scanner:
         """Detector name → version, for lineage records."""
         return {d.name: d.version for d in self.detectors}
 
-    def scan(self, text: str) -> ScanResult:
-        """Scan one text."""
+    def _find_all(self, text: str) -> list[Finding]:
+        """Every detector's findings on ``text``, in original offsets."""
         nt = normalize(text)
         found: list[Finding] = []
         for det in self.detectors:
@@ -47,10 +47,18 @@ class Scanner:
                 found.extend(map_finding(f, nt) for f in items)
             else:
                 found.extend(items)
+        return found
+
+    @staticmethod
+    def _result(text: str, found: list[Finding]) -> ScanResult:
         merged = merge_same_kind(found)
         return ScanResult(
             text, [f.with_span(f.start, f.end, text[f.start : f.end]) for f in merged]
         )
+
+    def scan(self, text: str) -> ScanResult:
+        """Scan one text."""
+        return self._result(text, self._find_all(text))
 
     def scan_batch(self, texts: Sequence[str]) -> list[ScanResult]:
         """Scan many texts in one pass per detector: same results as `scan` on each, with
@@ -60,23 +68,8 @@ class Scanner:
         joined = join_batch(texts)
         if joined is None:
             return [self.scan(t) for t in texts]
-        nt = normalize(joined.text)
-        found: list[Finding] = []
-        for det in self.detectors:
-            items = det.find(nt)
-            if det.uses_normalized and not nt.identity:
-                found.extend(map_finding(f, nt) for f in items)
-            else:
-                found.extend(items)
-        results = []
-        for text, fs in zip(texts, joined.split(found), strict=True):
-            merged = merge_same_kind(fs)
-            results.append(
-                ScanResult(
-                    text, [f.with_span(f.start, f.end, text[f.start : f.end]) for f in merged]
-                )
-            )
-        return results
+        found = self._find_all(joined.text)
+        return [self._result(text, fs) for text, fs in zip(texts, joined.split(found), strict=True)]
 
     def scan_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[ScanResult]:
         """Scan a stream of texts in batches (a generator: memory stays bounded)."""

@@ -15,6 +15,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from aisec.detect.base import Detector, Finding, register
 from aisec.detect.lexicon.engine import LiteralMatcher
@@ -128,7 +129,8 @@ class LexiconDetector(Detector):
     term's weight.
 
     ``lexicons``: the libraries to use (`Lexicon` objects or file paths); by default the
-    built-in library. ``extra``: user library files loaded beside them.
+    built-in library. ``extra``: user library files loaded beside them (relative paths are
+    taken from ``base_dir``, which a policy sets to its own folder).
     """
 
     name = "lexicon"
@@ -140,10 +142,13 @@ class LexiconDetector(Detector):
         self,
         lexicons: Iterable[LexiconSource] | None = None,
         extra: Iterable[str | os.PathLike[str]] = (),
+        base_dir: str | os.PathLike[str] | None = None,
         **_: object,
     ) -> None:
         chosen = [load_builtin()] if lexicons is None else [_load(x) for x in lexicons]
-        chosen += [read_lexicon(p) for p in extra]
+        # relative paths in a policy file are relative to that file's folder
+        root = Path(base_dir) if base_dir is not None else Path()
+        chosen += [read_lexicon(root / p) for p in extra]
         self.lexicons = chosen
         #: the library versions that every finding carries
         self.library_version = "+".join(lex.label for lex in chosen)

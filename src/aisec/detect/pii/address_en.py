@@ -84,8 +84,10 @@ _MEASURE = (
     r"hours?|days?|weeks?|months?|years?|minutes?|times|percent|people|pages?|items?|pcs|kg|km|mg"
 )
 # house number, a capitalised street name, a number: "78321 Ombù 9091", "353 Buerlia 227"
+# "09 Nov 2006" has the same shape as "78321 Ombù 9091": a month is never a street name
+MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 NUMBERED = re.compile(
-    rf"\d(?<![\w.,-]\d)\d{{0,5}}[ \t]+[A-ZÀ-ÞĀ-ɏ][{_L}'’.-]*(?:[ \t]+{_W}){{0,4}}?"
+    rf"\d(?<![\w.,-]\d)\d{{0,5}}[ \t]+(?!{MONTH}[ \t,]+\d)[A-ZÀ-ÞĀ-ɏ][{_L}'’.-]*(?:[ \t]+{_W}){{0,4}}?"
     rf"[ \t]+\d{{1,5}}[A-Za-z]?\.?(?![\w]|[ \t]+(?:{_MEASURE})\b)(?:{_NL}{_UNIT})*{_CITY}?"
 )
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import hyperscan
 
 from aisec.detect.base import Detector, Finding, register
-from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext
+from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext, keep_disjoint
 from aisec.text import NormalizedText
 
 # kinds that win an exact tie on the same span: the stronger validation first
@@ -110,21 +109,9 @@ class PiiDetector(Detector):
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Keep one finding per overlapping cluster: the highest score, then the stronger kind,
-    then the longer span. Distinct non-overlapping findings all stay. O(n log n)."""
-    if len(findings) < 2:
-        return sorted(findings, key=lambda f: (f.start, f.end))
+    then the longer span. Distinct non-overlapping findings all stay."""
     ranked = sorted(
         findings,
         key=lambda f: (-f.score, _PRIORITY.get(f.kind, 9), -(f.end - f.start), f.start),
     )
-    starts: list[int] = []  # kept spans, sorted and pairwise disjoint
-    kept: list[Finding] = []
-    for f in ranked:
-        i = bisect.bisect_right(starts, f.start)
-        if i > 0 and kept[i - 1].end > f.start:
-            continue
-        if i < len(kept) and kept[i].start < f.end:
-            continue
-        starts.insert(i, f.start)
-        kept.insert(i, f)
-    return kept
+    return keep_disjoint(ranked, lambda f: (f.start, f.end))

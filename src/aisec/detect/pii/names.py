@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aisec.detect.base import Finding
-from aisec.detect.pii.base import Recognizer, ScanContext
+from aisec.detect.pii.base import Recognizer, ScanContext, keep_disjoint
 from aisec.detect.pii.gazetteer import load_weights, word_list
 from aisec.detect.pii.names_en import find_english_names
 
@@ -37,7 +37,8 @@ PREFIX_CONTEXT: dict[str, float] = {
             签名 署名 签字 持卡人 户主 业主 租客 房东 委托人 被告人 原告 当事人 嫌疑人 证人 本人 我是 他叫 她叫 乘客 学员 考生 员工
             客户 用户 作者 记者 通讯员 主讲人 导师 老公 老婆 妻子 丈夫 儿子 女儿 父亲 母亲 爸爸 妈妈 介绍人 监护人 受益人 投保人
             被保险人 借款人 担保人 开户名 户名 账户名 收款人 付款人 name: 姓名: 联系人: 收件人: 签名: 客户姓名 患者姓名 学生
-            同学 同事 朋友
+            同学 同事 朋友 车主 证明人 推荐人 紧急联系人 联络人 对接人 报案人 举报人 投诉人 来访人 访客 住户 租户 买方 卖方
+            甲方 乙方 法人 店主 司机 骑手 快递员 值班人 审批人 填表人 制表人
             """
         ),
         2.5,
@@ -58,7 +59,7 @@ SUFFIX_CONTEXT: dict[str, float] = {
             """
             先生 女士 小姐 老师 经理 同学 医生 教授 主任 律师 总监 总经理 局长 院长 校长 书记 师傅 阿姨 叔叔 博士 护士 警官 同志
             董事长 主管 工程师 会计 处长 科长 部长 厂长 老板 大夫 教练 队长 组长 班长 主席 委员 代表 总裁 助理 秘书 你好 您好
-            的电话 的手机 的身份证 的邮箱 的地址 的账户 的银行卡 ,男 ,女 (男 (女 同学们
+            的电话 的手机 的身份证 的邮箱 的地址 的账户 的银行卡 ,男 ,女 (男 (女 同学们 (收) 收)
             """
         ),
         2.5,
@@ -118,6 +119,8 @@ def _context_patterns() -> list[tuple[str, float, bool]]:
     """
     out = [(w, b, True) for w, b in PREFIX_CONTEXT.items() if b >= STRONG]
     out += [(w, b, False) for w, b in SUFFIX_CONTEXT.items() if b >= STRONG]
+    # compound surnames (欧阳, 公孙 …): bonus 0, found so that their starts become candidates
+    out += [(w, 0.0, False) for w in _tables().compound]
     return out
 
 
@@ -131,6 +134,18 @@ def _weak_bonus(text: str, start: int, end: int) -> float:
         WEAK_SUFFIX.get(text[end : end + 2], 0.0), WEAK_SUFFIX.get(text[end : end + 1], 0.0)
     )
     return before + after
+
+
+# Characters that delimit fields in records and lists ("沈思,13800138000", "简历|王芳|…")
+FIELD_SEPARATORS = frozenset(",;|\t\n()[]\uffff")
+FIELD_BONUS = 1.2
+
+
+def _field_bonus(text: str, start: int, end: int) -> float:
+    """A name that is a whole field of delimited data (a CSV cell, a "|" column)."""
+    before = start == 0 or text[start - 1] in FIELD_SEPARATORS
+    after = end == len(text) or text[end] in FIELD_SEPARATORS
+    return FIELD_BONUS if before and after else 0.0
 
 
 @lru_cache(maxsize=1)
@@ -164,6 +179,7 @@ class ChineseNameScorer:
         self.giv: F32 = np.concatenate([self.t.given[idx], np.full(2, -9.0, np.float32)])
         self.bonus_at: dict[int, float] = {}  # name start -> prefix context bonus
         self.bonus_before: dict[int, float] = {}  # name end -> suffix context bonus
+        self.compound_at: set[int] = set()  # starts of compound surnames
 
     def _contexts(self) -> None:
         db, pats = _context_db()
@@ -176,7 +192,9 @@ class ChineseNameScorer:
         for pid, bend in hits:
             word, bonus, is_prefix = pats[pid]
             end = self.ctx.char_offset(bend)
-            if is_prefix:
+            if bonus == 0.0:  # a compound surname
+                self.compound_at.add(end - len(word))
+            elif is_prefix:
                 pos = end
                 while pos < len(self.text) and self.text[pos] in " :,":
                     pos += 1
@@ -195,6 +213,7 @@ class ChineseNameScorer:
         pre = np.flatnonzero((np.maximum(two, three - 0.6) >= PRE_THRESHOLD) & (sur > -9))
         out = {int(i) for i in pre}
         out.update(i for i in self.bonus_at if i < n)
+        out.update(self.compound_at)
         for end in self.bonus_before:
             out.update(i for i in (end - 2, end - 3) if i >= 0)
         return out
@@ -225,7 +244,7 @@ class ChineseNameScorer:
                 # a very common word as the given name (于健康, 段钢琴) is seldom a name
                 score += 0.3 - 0.6 * max(0.0, words(g) - 1.5)
             strong = self.bonus_at.get(i, 0.0) + self.bonus_before.get(end, 0.0)
-            score += strong if strong else _weak_bonus(text, i, end)
+            score += strong if strong else _weak_bonus(text, i, end) + _field_bonus(text, i, end)
             options.append((end, score))
         if not options:
             return None
@@ -242,11 +261,7 @@ class ChineseNameScorer:
     def names(self) -> Iterator[tuple[int, int, float]]:
         """Non-overlapping names, best score first wins."""
         found = [b for i in sorted(self.candidates()) if (b := self.best(i)) is not None]
-        taken: list[tuple[int, int, float]] = []
-        for s, e, sc in sorted(found, key=lambda f: -f[2]):
-            if all(e <= ts or s >= te for ts, te, _ in taken):
-                taken.append((s, e, sc))
-        yield from sorted(taken)
+        yield from keep_disjoint(sorted(found, key=lambda f: -f[2]), lambda f: (f[0], f[1]))
 
 
 def _has_han(text: str) -> bool:

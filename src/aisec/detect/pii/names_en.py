@@ -237,6 +237,8 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
         m = _SINGLE_AFTER.match(text, pos)
         if m is None or (m.end(1) < len(text) and text[m.end(1)] in "@."):
             continue
+        if _is_date_part(text, m.start(1), m.end(1)):
+            continue
         score = _score_single(m.group(1), before(pos), text[m.end() : m.end() + 20])
         if score >= 0.5:
             found.append((m.start(1), m.end(1), round(min(0.9, 0.35 + 0.5 * score), 3)))
@@ -268,6 +270,20 @@ def _score_match(
     if score < 0.5:
         return None
     return start, end, round(min(0.95, 0.4 + 0.5 * score), 3)
+
+
+_MONTH = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?$")
+_DIGITS_BEFORE = re.compile(r"\d{1,4}[ \t,]*$")
+_DIGITS_AFTER = re.compile(r"[ \t,]*\d{1,4}")
+
+
+def _is_date_part(text: str, start: int, end: int) -> bool:
+    """ "Jan" in "13 Jan 2009" or "June 5": a month beside a number, not a first name."""
+    if not _MONTH.match(text, start, end):
+        return False
+    return bool(
+        _DIGITS_BEFORE.search(text, max(0, start - 8), start) or _DIGITS_AFTER.match(text, end)
+    )
 
 
 def _score_single(tok: str, before: int, after: str) -> float:
