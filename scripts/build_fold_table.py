@@ -37,7 +37,14 @@ def is_han(ch: str) -> bool:
     return 0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x2FFFF
 
 
+# One mark stays one character: NFKC would expand these to "...", making the common Chinese
+# "……" take the slow one-to-many path for nothing a matcher needs.
+ONE_MARK = {"\u2026": ".", "\u22ef": ".", "\u2025": "."}
+
+
 def fold(ch: str, homo: dict[str, str], cc: opencc.OpenCC) -> str:
+    if ch in ONE_MARK:
+        return ONE_MARK[ch]
     if ch in LINE_BREAKS:
         return "\n"
     cat = unicodedata.category(ch)

@@ -21,7 +21,6 @@ arrays, so it runs at tens of MB/s rather than at Python-loop speed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -172,16 +171,13 @@ def normalize(text: str) -> NormalizedText:
             out = mapped[src]
     else:
         out, src = mapped, None
+    # White space runs collapse on the code points, before the one decode; then one
+    # Hyperscan pass finds filler runs (most texts have none).
+    out, src = _collapse_space(out, src)
     folded = out.tobytes().decode("utf-32-le")
-
-    # Whitespace runs, then symbol insertion. One Hyperscan pass says whether a text has
-    # space runs and where the filler runs are (most texts have none of either).
-    has_space, fillers = _scan_folds(folded)
-    if has_space:
-        folded, src = _apply(folded, src, _space_runs(folded))
-        has_space, fillers = _scan_folds(folded)
+    fillers = _scan_folds(folded)
     if fillers:
-        folded, src = _apply(folded, src, (fillers, []))
+        folded, src = _apply(folded, src, fillers)
 
     if src is None and folded == text:
         return NormalizedText(text, text, None)
@@ -190,8 +186,7 @@ def normalize(text: str) -> NormalizedText:
     return NormalizedText(text, folded, src.astype(np.int64, copy=False))
 
 
-_SPACE_RUN = re.compile(r"[ \n]{2,}")
-_SPACE, _CJK, _LATIN = 0, 1, 2  # pattern ids in the folding database
+_CJK, _LATIN = 1, 2  # pattern ids in the filler database
 
 
 def _hs_class(chars: str) -> str:
@@ -205,37 +200,31 @@ def _fold_db() -> tuple[Any, Any]:
     """The Hyperscan database behind `_scan_folds`, and a scratch space for it."""
     han = "\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}\\x{20000}-\\x{2ffff}"
     expressions = [
-        b"[ \\n]{2}",
         # filler between two Chinese characters
         f"[{han}][{_hs_class(_NOISE_CJK)}]{{1,{_MAX_CJK_GAP}}}[{han}]".encode(),
         # spacing between two single Latin letters ("f u c k"; not "I am a")
         f"(?:^|[^A-Za-z])[A-Za-z][{_hs_class(_NOISE_LATIN)}]{{1,{_MAX_LATIN_GAP}}}"
         "[A-Za-z](?:[^A-Za-z]|$)".encode(),
     ]
-    utf8 = hyperscan.HS_FLAG_UTF8
-    som = hyperscan.HS_FLAG_SOM_LEFTMOST | utf8
+    som = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(
         expressions=expressions,
-        ids=[_SPACE, _CJK, _LATIN],
-        elements=3,
-        flags=[hyperscan.HS_FLAG_SINGLEMATCH | utf8, som, som],
+        ids=[_CJK, _LATIN],
+        elements=2,
+        flags=[som, som],
     )
     return db, hyperscan.Scratch(db)
 
 
-def _scan_folds(s: str) -> tuple[bool, list[tuple[int, int]]]:
-    """Whether ``s`` has runs of white space, and the character spans of filler to cut."""
+def _scan_folds(s: str) -> list[tuple[int, int]]:
+    """The character spans of filler to cut in ``s``."""
     db, scratch = _fold_db()
     data = s.encode("utf-8")
-    space = [False]
     spans: list[tuple[int, int, int]] = []
 
     def on_match(pid: int, start: int, end: int, _f: int, _c: object) -> None:
-        if pid == _SPACE:
-            space[0] = True
-        else:
-            spans.append((pid, start, end))
+        spans.append((pid, start, end))
 
     # Scratch space is per thread in Hyperscan; fall back to a fresh one when it is busy.
     try:
@@ -243,12 +232,12 @@ def _scan_folds(s: str) -> tuple[bool, list[tuple[int, int]]]:
     except hyperscan.ScratchInUseError:
         db.scan(data, match_event_handler=on_match)
     if not spans:
-        return space[0], []
+        return []
     if len(data) == len(s):
         char_at = None
     else:
         lead = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
-        char_at = np.cumsum(lead, dtype=np.int64) - 1
+        char_at = np.cumsum(lead, dtype=np.int32) - 1
     cut: list[tuple[int, int]] = []
     for pid, b0, b1 in spans:
         lo = b0 if char_at is None else int(char_at[b0])
@@ -259,36 +248,46 @@ def _scan_folds(s: str) -> tuple[bool, list[tuple[int, int]]]:
             first = lo if s[lo].isascii() and s[lo].isalpha() else lo + 1
             last = hi - 1 if s[hi - 1].isascii() and s[hi - 1].isalpha() else hi - 2
             cut.append((first + 1, last))
-    return space[0], cut
+    return cut
 
 
 def _apply(
-    folded: str, src: IntArray | None, drops: tuple[list[tuple[int, int]], list[int]]
+    folded: str, src: IntArray | None, cut: list[tuple[int, int]]
 ) -> tuple[str, IntArray | None]:
-    cut, newline_at = drops
+    """Remove the character ranges ``cut`` (carrying the offset map along)."""
     if not cut:
         return folded, src
-    arr = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).copy()
-    if newline_at:
-        arr[newline_at] = 10
-    keep = np.ones(arr.shape[0], dtype=bool)
-    for lo, hi in cut:
-        keep[lo:hi] = False
+    arr = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    # mark the cut ranges with +1/-1 at their ends; a running sum > 0 is inside a cut
+    bounds = np.array(cut, dtype=np.int64)
+    delta = np.zeros(arr.shape[0] + 1, dtype=np.int32)
+    np.add.at(delta, bounds[:, 0], 1)
+    np.add.at(delta, bounds[:, 1], -1)
+    keep = np.cumsum(delta[:-1], dtype=np.int32) == 0
     src = np.flatnonzero(keep) if src is None else src[keep]
     return arr[keep].tobytes().decode("utf-32-le"), src
 
 
-def _space_runs(s: str) -> tuple[list[tuple[int, int]], list[int]]:
-    """Runs of white space to collapse: keep the first character (a line break if the run
-    has one), cut the rest."""
-    cut: list[tuple[int, int]] = []
-    newline_at: list[int] = []
-    for m in _SPACE_RUN.finditer(s):
-        lo, hi = m.span()
-        if s[lo] != "\n" and "\n" in m.group():
-            newline_at.append(lo)
-        cut.append((lo + 1, hi))
-    return cut, newline_at
+def _collapse_space(
+    arr: npt.NDArray[np.uint32], src: IntArray | None
+) -> tuple[npt.NDArray[np.uint32], IntArray | None]:
+    """Collapse each run of white space to its first character, which becomes a line break
+    when the run has one."""
+    ws = (arr == 32) | (arr == 10)
+    dup = np.flatnonzero(ws[1:] & ws[:-1]) + 1  # white space right after white space
+    if dup.shape[0] == 0:
+        return arr, src
+    promote = dup[arr[dup] == 10]  # a line break inside a run: the run's first char becomes one
+    if promote.shape[0]:
+        arr = arr.copy()
+        for p in promote.tolist():
+            while p > 0 and ws[p - 1]:
+                p -= 1
+            arr[p] = 10
+    keep = np.ones(arr.shape[0], dtype=bool)
+    keep[dup] = False
+    src = np.flatnonzero(keep) if src is None else src[keep]
+    return arr[keep], src
 
 
 def _expand(
