@@ -6,39 +6,23 @@ Patterns are pure literals (Hyperscan's literal compiler), ASCII letters caseles
 ask Hyperscan for start offsets (that slows it down): a literal's start is its end minus its
 byte length.
 
-Compiling ~15,000 literals takes about 0.3 s, so a compiled database is cached on disk under
-the user's cache directory, keyed by the SHA-256 of the pattern list and the Hyperscan
-version, and reloaded with ``hyperscan.loadb`` (Hyperscan's own serialisation, not pickle;
-a corrupt or foreign file is rejected by Hyperscan and we recompile).
+Compiling ~15,000 literals takes about 0.3 s, so the compiled database is cached on disk
+(`aisec.text.hsdb`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import hyperscan
 import numpy as np
 import numpy.typing as npt
 
+from aisec.text.hsdb import compile_database
+
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = _LETTERS | frozenset(b"0123456789")
-#: bump when the way patterns are compiled changes (invalidates the on-disk cache)
-ENGINE_VERSION = "1"
-
-
-def cache_dir() -> Path | None:
-    """Where compiled databases are cached (``AISEC_CACHE_DIR`` or the XDG cache), or None
-    when caching is switched off with ``AISEC_CACHE_DIR=off``."""
-    env = os.environ.get("AISEC_CACHE_DIR")
-    if env is not None:
-        return None if env.lower() in ("", "off", "0", "none") else Path(env) / "lexicon"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aisec" / "lexicon"
 
 
 class LiteralMatcher:
@@ -109,42 +93,6 @@ def byte_to_char(data: bytes) -> npt.NDArray[np.int64]:
 
 
 def _database(patterns: list[bytes]) -> hyperscan.Database:
-    """Compile (or load from the cache) a block-mode literal database."""
+    """Compile (or load from the on-disk cache) a block-mode literal database."""
     flags = [hyperscan.HS_FLAG_CASELESS if any(c in _LETTERS for c in p) else 0 for p in patterns]
-    digest = hashlib.sha256()
-    digest.update(f"{ENGINE_VERSION}|{getattr(hyperscan, '__version__', '?')}|".encode())
-    for p, f in zip(patterns, flags, strict=True):
-        digest.update(p)
-        digest.update(b"\x00%d\x00" % f)
-    cdir = cache_dir()
-    path = cdir / f"{digest.hexdigest()}.hsdb" if cdir is not None else None
-    if path is not None and path.is_file():
-        try:
-            return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-        except (OSError, hyperscan.error):
-            pass  # stale or foreign file: recompile and overwrite below
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=patterns,
-        ids=list(range(len(patterns))),
-        elements=len(patterns),
-        flags=flags,
-        literal=True,
-    )
-    if path is not None:
-        _store(path, hyperscan.dumpb(db))
-    return db
-
-
-def _store(path: Path, blob: bytes) -> None:
-    """Best-effort atomic write of a cache file (a read-only home is not an error)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        return
+    return compile_database(patterns, flags, literal=True)

@@ -24,6 +24,7 @@ from aisec.detect.base import Finding
 from aisec.detect.pii.address_en import find_english_addresses
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_places
+from aisec.text.hsdb import compile_database
 
 _HAN = "\u4e00-\u9fff"
 _NUM = "0-9一二三四五六七八九十百千零〇"
@@ -53,20 +54,23 @@ _STRONG_DETAIL = re.compile(r"街道|镇|乡|村|社区|路|街|大道|巷|弄|�
 
 
 @lru_cache(maxsize=1)
-def _db() -> tuple[object, list[tuple[str, int]]]:
-    """Hyperscan: division names (ids from 2) and the road-number / building anchors."""
+def _db() -> tuple[object, object, list[tuple[str, int]]]:
+    """Hyperscan: the road-number / building anchors (ids 0, 1), and the division names as
+    literals (ids from 2; the literal compiler is many times faster than regexes)."""
     places = load_places()
     names = [(n, lvl) for n, lvl in places.full.items() if len(n) >= 2]
     names += [(n, lvl) for n, lvl in places.short.items() if lvl <= 2 or len(n) >= 3]
-    exprs = [
-        rf"{ROAD}{_SECTION}[{_NUM}]+号".encode(),
-        r"[0-9]+(?:号楼|栋|幢|单元)[0-9]".encode(),
-        *("".join(f"\\x{{{ord(c):x}}}" for c in n).encode() for n, _ in names),
-    ]
-    flags = [hyperscan.HS_FLAG_UTF8] * 2 + [hyperscan.HS_FLAG_UTF8] * len(names)
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-    return db, names
+    anchors = compile_database(
+        [rf"{ROAD}{_SECTION}[{_NUM}]+号".encode(), r"[0-9]+(?:号楼|栋|幢|单元)[0-9]".encode()],
+        [hyperscan.HS_FLAG_UTF8] * 2,
+    )
+    divisions = compile_database(
+        [n.encode("utf-8") for n, _ in names],
+        [0] * len(names),
+        literal=True,
+        ids=range(2, len(names) + 2),
+    )
+    return anchors, divisions, names
 
 
 def _divisions(
@@ -114,7 +118,7 @@ def _road_start(text: str, road_end: int) -> int:
 
 def find_chinese_addresses(ctx: ScanContext) -> list[tuple[int, int, float]]:
     """``(start, end, confidence)`` of Chinese addresses in the normalised text."""
-    db, names = _db()
+    anchor_db, division_db, names = _db()
     text = ctx.text
     anchors: list[int] = []
     div_hits: list[tuple[int, int]] = []
@@ -125,7 +129,8 @@ def find_chinese_addresses(ctx: ScanContext) -> list[tuple[int, int, float]]:
         else:
             div_hits.append((pid, e))
 
-    db.scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
+    anchor_db.scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
+    division_db.scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
     if not anchors and not div_hits:
         return []
     chains = _chains(_divisions(ctx, div_hits, names))

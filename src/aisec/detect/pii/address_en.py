@@ -18,6 +18,7 @@ import hyperscan
 
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.gazetteer import word_list
+from aisec.text.hsdb import compile_database
 
 SUFFIXES = word_list(
     """
@@ -104,14 +105,7 @@ def _db() -> object:
         rf"\b(?:{EURO_PREFIX})\s".encode(),
         rf"(?i)(?:{EURO_SUFFIX})\s+\d".encode(),
     ]
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=exprs,
-        ids=list(range(len(exprs))),
-        elements=len(exprs),
-        flags=[hyperscan.HS_FLAG_UTF8] * len(exprs),
-    )
-    return db
+    return compile_database(exprs, [hyperscan.HS_FLAG_UTF8] * len(exprs))
 
 
 _BOX_WINDOW = (10, 80)  # characters before and after a box anchor's end

@@ -59,16 +59,25 @@ class ScanContext:
         self.data = nt.text.encode("utf-8")
         self._char_of_byte: npt.NDArray[np.int64] | None = None
 
-    def char_offset(self, byte_offset: int) -> int:
-        """Character index of a byte offset (byte offsets from Hyperscan)."""
-        if len(self.data) == len(self.text):  # pure ASCII
-            return byte_offset
+    def _map(self) -> npt.NDArray[np.int64]:
         if self._char_of_byte is None:
             arr = np.frombuffer(self.data, dtype=np.uint8)
             starts = (arr & 0xC0) != 0x80
             idx = np.cumsum(starts, dtype=np.int64) - 1
             self._char_of_byte = np.append(idx, len(self.text))
-        return int(self._char_of_byte[byte_offset])
+        return self._char_of_byte
+
+    def char_offset(self, byte_offset: int) -> int:
+        """Character index of a byte offset (byte offsets from Hyperscan)."""
+        if len(self.data) == len(self.text):  # pure ASCII
+            return byte_offset
+        return int(self._map()[byte_offset])
+
+    def char_offsets(self, byte_offsets: list[int]) -> list[int]:
+        """`char_offset` for many offsets at once."""
+        if len(self.data) == len(self.text) or not byte_offsets:
+            return byte_offsets
+        return self._map()[np.asarray(byte_offsets, dtype=np.int64)].tolist()  # type: ignore[no-any-return]
 
     def window(self, start: int, end: int, before: int, after: int = 0) -> str:
         """Text around a span (for context words), clipped to the text and to the record

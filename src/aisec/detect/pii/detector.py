@@ -10,6 +10,7 @@ import hyperscan
 from aisec.detect.base import Detector, Finding, register
 from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext, keep_disjoint
 from aisec.text import NormalizedText
+from aisec.text.hsdb import compile_database
 
 # kinds that win an exact tie on the same span: the stronger validation first
 _PRIORITY = {
@@ -72,14 +73,7 @@ class PiiDetector(Detector):
                 flags.append(f)
         if not expressions:
             return None
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            elements=len(expressions),
-            flags=flags,
-        )
-        return db
+        return compile_database(expressions, flags)
 
     def find(self, text: NormalizedText) -> list[Finding]:
         ctx = ScanContext(text)
@@ -91,15 +85,12 @@ class PiiDetector(Detector):
                 hits.append((pid, start, end))
 
             self._db.scan(ctx.data, match_event_handler=on_match)
-            seen: set[tuple[int, int, int]] = set()
-            for pid, b0, b1 in hits:
+            # one candidate per (pattern, span); byte offsets mapped in one numpy step
+            unique = list(dict.fromkeys(hits))
+            flat = ctx.char_offsets([b for _, b0, b1 in unique for b in (b0, b1)])
+            for i, (pid, _, _) in enumerate(unique):
                 rec, local = self._index[pid]
-                start, end = ctx.char_offset(b0), ctx.char_offset(b1)
-                key = (pid, start, end)
-                if key in seen:
-                    continue
-                seen.add(key)
-                found.extend(rec.confirm(ctx, local, start, end))
+                found.extend(rec.confirm(ctx, local, flat[2 * i], flat[2 * i + 1]))
         for other in self._other_recs:
             found.extend(other.find(ctx))
         if self._only is not None:

@@ -25,6 +25,7 @@ from aisec.detect.base import Finding
 from aisec.detect.pii.base import Recognizer, ScanContext, keep_disjoint
 from aisec.detect.pii.gazetteer import load_weights, word_list
 from aisec.detect.pii.names_en import find_english_names
+from aisec.text.hsdb import compile_database
 
 F32 = npt.NDArray[np.float32]
 
@@ -151,12 +152,9 @@ def _field_bonus(text: str, start: int, end: int) -> float:
 @lru_cache(maxsize=1)
 def _context_db() -> tuple[object, list[tuple[str, float, bool]]]:
     pats = _context_patterns()
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=[_hs_literal(w) for w, _, _ in pats],
-        ids=list(range(len(pats))),
-        elements=len(pats),
-        flags=[hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_CASELESS] * len(pats),
+    db = compile_database(
+        [_hs_literal(w) for w, _, _ in pats],
+        [hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_CASELESS] * len(pats),
     )
     return db, pats
 

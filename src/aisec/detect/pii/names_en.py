@@ -20,6 +20,7 @@ import hyperscan
 
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
+from aisec.text.hsdb import compile_database
 
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _LO = "a-zß-öø-ÿā-ž"
@@ -130,9 +131,7 @@ def _db() -> tuple[object, list[str]]:
         *(n.encode() for n in names),
     ]
     flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8, 0, 0] + [0] * len(names)
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-    return db, names
+    return compile_database(exprs, flags), names
 
 
 def _tokens(span: str) -> list[str]:

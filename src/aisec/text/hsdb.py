@@ -1,0 +1,86 @@
+"""Compiled Hyperscan databases, cached on disk.
+
+Compiling a database of thousands of patterns takes from a tenth of a second to over a
+second; every process that scans text needs several. `compile_database` keys each database
+by the SHA-256 of its patterns, flags, mode and the Hyperscan version, keeps the compiled
+form under the user's cache folder (``AISEC_CACHE_DIR``, or ``$XDG_CACHE_HOME/aisec``;
+``AISEC_CACHE_DIR=off`` disables it) and reloads it with ``hyperscan.loadb`` — Hyperscan's
+own serialisation, which validates what it reads, not pickle. A corrupt or foreign file is
+ignored and overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import hyperscan
+
+#: bump when the way databases are built changes (invalidates every cached file)
+CACHE_VERSION = "1"
+
+
+def cache_dir() -> Path | None:
+    """Where compiled databases are kept, or None when caching is switched off."""
+    env = os.environ.get("AISEC_CACHE_DIR")
+    if env is not None:
+        return None if env.lower() in ("", "off", "0", "none") else Path(env) / "hyperscan"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aisec" / "hyperscan"
+
+
+def compile_database(
+    expressions: Sequence[bytes],
+    flags: Sequence[int],
+    *,
+    literal: bool = False,
+    ids: Sequence[int] | None = None,
+) -> hyperscan.Database:
+    """A block-mode database of ``expressions`` (literals with ``literal=True``), from the
+    on-disk cache when it is there."""
+    ids = list(ids) if ids is not None else list(range(len(expressions)))
+    digest = hashlib.sha256()
+    digest.update(f"{CACHE_VERSION}|{getattr(hyperscan, '__version__', '?')}|{literal}|".encode())
+    for e, f, i in zip(expressions, flags, ids, strict=True):
+        digest.update(b"%d\x00%d\x00" % (i, f))
+        digest.update(e)
+        digest.update(b"\x00\x01")
+    folder = cache_dir()
+    path = folder / f"{digest.hexdigest()}.hsdb" if folder is not None else None
+    if path is not None and path.is_file():
+        try:
+            loaded = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            # a deserialised database has no scratch space of its own; give it one, as
+            # compile() does, so that scan() without an explicit scratch works
+            loaded.scratch = hyperscan.Scratch(loaded)
+            return loaded
+        except (OSError, hyperscan.error):
+            pass  # stale or foreign file: recompile and overwrite it below
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=list(expressions),
+        ids=ids,
+        elements=len(expressions),
+        flags=list(flags),
+        literal=literal,
+    )
+    if path is not None:
+        _store(path, hyperscan.dumpb(db))
+    return db
+
+
+def _store(path: Path, blob: bytes) -> None:
+    """Best-effort atomic write of a cache file (a read-only home is not an error)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        return
