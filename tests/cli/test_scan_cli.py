@@ -187,3 +187,31 @@ def test_policy_init_and_check(tmp_path: Path) -> None:
     assert r.returncode == 0 and "valid policy" in r.stdout
     r = run("policy", "init", str(p))
     assert r.returncode == 2 and "exists" in r.stderr
+
+
+def test_json_array_and_csv_round_trip(tmp_path: Path) -> None:
+    src = tmp_path / "rows.json"
+    src.write_text(
+        json.dumps([{"k": 1, "text": "邮箱 a@b.cn"}, {"k": 2, "text": "无"}], ensure_ascii=False),
+        encoding="utf-8",
+    )
+    out = tmp_path / "red"
+    out.mkdir()
+    csv_src = tmp_path / "rows.csv"
+    csv_src.write_text('id,text,note\n1,电话 13800138000,x\n2,"逗号, 引号""",y\n', encoding="utf-8")
+    r = run("scan", str(src), str(csv_src), "--redact", str(out), "-f", "jsonl")
+    assert r.returncode == 1, r.stderr
+    assert json.loads((out / "rows.json").read_text(encoding="utf-8")) == [
+        {"k": 1, "text": "邮箱 <邮箱>"},
+        {"k": 2, "text": "无"},
+    ]
+    lines = (out / "rows.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == ["id,text,note", "1,电话 138****8000,x", '2,"逗号, 引号""",y']
+
+
+def test_csv_without_the_text_column(tmp_path: Path) -> None:
+    src = tmp_path / "rows.csv"
+    src.write_text("a,b\n1,2\n", encoding="utf-8")
+    r = run("scan", str(src))
+    assert r.returncode == 2
+    assert "no column 'text'" in r.stderr and "--text-field" in r.stderr
