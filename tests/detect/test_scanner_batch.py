@@ -73,3 +73,28 @@ def test_scan_many_streams_in_batches(scanner) -> None:  # type: ignore[no-untyp
     texts = ["".join(rng.choice(PIECES) for _ in range(4)) for _ in range(600)]
     streamed = list(scanner.scan_many(iter(texts), batch_size=64))
     assert [as_tuples(r) for r in streamed] == [as_tuples(scanner.scan(t)) for t in texts]
+
+
+def test_threads_can_scan_at_once(scanner) -> None:  # type: ignore[no-untyped-def]
+    # Hyperscan needs one scratch space per concurrent scan (a guard serves requests from
+    # a thread pool); every database keeps one per thread
+    import threading
+
+    text = "".join(PIECES) * 20
+    expected = as_tuples(scanner.scan(text))
+    failures: list[str] = []
+
+    def work() -> None:
+        for _ in range(15):
+            try:
+                if as_tuples(scanner.scan(text)) != expected:
+                    failures.append("different findings")
+            except Exception as exc:
+                failures.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hyperscan
 import pytest
 
-from aisec.text.hsdb import compile_database
+from aisec.text.hsdb import Matcher, compile_database
 
 
-def hits(db: hyperscan.Database, data: bytes) -> list[tuple[int, int]]:
+def hits(db: Matcher, data: bytes) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
-    db.scan(data, match_event_handler=lambda pid, s, e, f, c: out.append((pid, e)))
+
+    def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
+        out.append((pid, e))
+
+    db.scan(data, on_match)
     return out
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hyperscan
@@ -32,13 +33,38 @@ def cache_dir() -> Path | None:
     return Path(base) / "aisec" / "hyperscan"
 
 
+#: ``(pattern id, start, end, flags, context)``; start is 0 unless SOM was asked for
+MatchHandler = Callable[[int, int, int, int, object], bool | None]
+
+
+class Matcher:
+    """A compiled database plus one scratch space per thread.
+
+    Hyperscan needs a scratch space per concurrent scan; a database's built-in one would
+    make two threads scanning at once fail (``ScratchInUseError``). Every scan in aisec
+    goes through `Matcher.scan`.
+    """
+
+    def __init__(self, db: hyperscan.Database) -> None:
+        self.db = db
+        self._local = threading.local()
+
+    def scan(self, data: bytes, on_match: MatchHandler) -> None:
+        """Report every match in ``data`` to ``on_match``."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = hyperscan.Scratch(self.db)
+            self._local.scratch = scratch
+        self.db.scan(data, match_event_handler=on_match, scratch=scratch)
+
+
 def compile_database(
     expressions: Sequence[bytes],
     flags: Sequence[int],
     *,
     literal: bool = False,
     ids: Sequence[int] | None = None,
-) -> hyperscan.Database:
+) -> Matcher:
     """A block-mode database of ``expressions`` (literals with ``literal=True``), from the
     on-disk cache when it is there."""
     ids = list(ids) if ids is not None else list(range(len(expressions)))
@@ -52,11 +78,7 @@ def compile_database(
     path = folder / f"{digest.hexdigest()}.hsdb" if folder is not None else None
     if path is not None and path.is_file():
         try:
-            loaded = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-            # a deserialised database has no scratch space of its own; give it one, as
-            # compile() does, so that scan() without an explicit scratch works
-            loaded.scratch = hyperscan.Scratch(loaded)
-            return loaded
+            return Matcher(hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK))
         except (OSError, hyperscan.error):
             pass  # stale or foreign file: recompile and overwrite it below
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -69,7 +91,7 @@ def compile_database(
     )
     if path is not None:
         _store(path, hyperscan.dumpb(db))
-    return db
+    return Matcher(db)
 
 
 def _store(path: Path, blob: bytes) -> None:

@@ -24,13 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 import hyperscan
 import numpy as np
 import numpy.typing as npt
 
 from aisec.errors import PackError
+from aisec.text.hsdb import Matcher, compile_database
 
 #: bumped whenever the folding rules or table change (it is part of every detector version)
 FOLD_VERSION = "1"
@@ -196,8 +196,8 @@ def _hs_class(chars: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _fold_db() -> tuple[Any, Any]:
-    """The Hyperscan database behind `_scan_folds`, and a scratch space for it."""
+def _fold_db() -> Matcher:
+    """The Hyperscan database behind `_scan_folds`."""
     han = "\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}\\x{20000}-\\x{2ffff}"
     expressions = [
         # filler between two Chinese characters
@@ -207,30 +207,18 @@ def _fold_db() -> tuple[Any, Any]:
         "[A-Za-z](?:[^A-Za-z]|$)".encode(),
     ]
     som = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=expressions,
-        ids=[_CJK, _LATIN],
-        elements=2,
-        flags=[som, som],
-    )
-    return db, hyperscan.Scratch(db)
+    return compile_database(expressions, [som, som], ids=[_CJK, _LATIN])
 
 
 def _scan_folds(s: str) -> list[tuple[int, int]]:
     """The character spans of filler to cut in ``s``."""
-    db, scratch = _fold_db()
     data = s.encode("utf-8")
     spans: list[tuple[int, int, int]] = []
 
     def on_match(pid: int, start: int, end: int, _f: int, _c: object) -> None:
         spans.append((pid, start, end))
 
-    # Scratch space is per thread in Hyperscan; fall back to a fresh one when it is busy.
-    try:
-        db.scan(data, match_event_handler=on_match, scratch=scratch)
-    except hyperscan.ScratchInUseError:
-        db.scan(data, match_event_handler=on_match)
+    _fold_db().scan(data, on_match)
     if not spans:
         return []
     if len(data) == len(s):

@@ -12,14 +12,13 @@ Compiling ~15,000 literals takes about 0.3 s, so the compiled database is cached
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import hyperscan
 import numpy as np
 import numpy.typing as npt
 
-from aisec.text.hsdb import compile_database
+from aisec.text.hsdb import Matcher, compile_database
 
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = _LETTERS | frozenset(b"0123456789")
@@ -45,14 +44,6 @@ class LiteralMatcher:
             bool(b) and bool(boundary[i]) and b[-1] in _ALNUM for i, b in enumerate(self._bytes)
         ]
         self._db = _database(self._bytes) if self._bytes else None
-        self._local = threading.local()
-
-    def _scratch(self) -> hyperscan.Scratch:
-        s = getattr(self._local, "scratch", None)
-        if s is None:
-            s = hyperscan.Scratch(self._db)
-            self._local.scratch = s
-        return s
 
     def scan_bytes(self, data: bytes) -> list[tuple[int, int, int]]:
         """Matches in UTF-8 ``data`` as ``(pattern id, start byte, end byte)``, boundary-checked."""
@@ -63,7 +54,7 @@ class LiteralMatcher:
         def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             raw.append((pid, to))
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        self._db.scan(data, on_match)
         out: list[tuple[int, int, int]] = []
         n = len(data)
         for pid, end in raw:
@@ -92,7 +83,7 @@ def byte_to_char(data: bytes) -> npt.NDArray[np.int64]:
     return np.cumsum(lead, dtype=np.int64) - 1
 
 
-def _database(patterns: list[bytes]) -> hyperscan.Database:
+def _database(patterns: list[bytes]) -> Matcher:
     """Compile (or load from the on-disk cache) a block-mode literal database."""
     flags = [hyperscan.HS_FLAG_CASELESS if any(c in _LETTERS for c in p) else 0 for p in patterns]
     return compile_database(patterns, flags, literal=True)

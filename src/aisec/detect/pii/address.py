@@ -24,7 +24,7 @@ from aisec.detect.base import Finding
 from aisec.detect.pii.address_en import find_english_addresses
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_places
-from aisec.text.hsdb import compile_database
+from aisec.text.hsdb import Matcher, compile_database
 
 _HAN = "\u4e00-\u9fff"
 _NUM = "0-9一二三四五六七八九十百千零〇"
@@ -54,7 +54,7 @@ _STRONG_DETAIL = re.compile(r"街道|镇|乡|村|社区|路|街|大道|巷|弄|�
 
 
 @lru_cache(maxsize=1)
-def _db() -> tuple[object, object, list[tuple[str, int]]]:
+def _db() -> tuple[Matcher, Matcher, list[tuple[str, int]]]:
     """Hyperscan: the road-number / building anchors (ids 0, 1), and the division names as
     literals (ids from 2; the literal compiler is many times faster than regexes)."""
     places = load_places()
@@ -129,8 +129,8 @@ def find_chinese_addresses(ctx: ScanContext) -> list[tuple[int, int, float]]:
         else:
             div_hits.append((pid, e))
 
-    anchor_db.scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
-    division_db.scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
+    anchor_db.scan(ctx.data, on_match)
+    division_db.scan(ctx.data, on_match)
     if not anchors and not div_hits:
         return []
     chains = _chains(_divisions(ctx, div_hits, names))

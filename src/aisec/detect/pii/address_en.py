@@ -18,7 +18,7 @@ import hyperscan
 
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.gazetteer import word_list
-from aisec.text.hsdb import compile_database
+from aisec.text.hsdb import Matcher, compile_database
 
 SUFFIXES = word_list(
     """
@@ -97,7 +97,7 @@ _DIGIT = re.compile("[0-9]")
 
 
 @lru_cache(maxsize=1)
-def _db() -> object:
+def _db() -> Matcher:
     exprs = [
         rb"(?i)\b(?:P\.? ?O\.?\s+Box|PO Box|PSC|Unit|CMR)\s+\d|\b(?:USNS|USNV|USS|USCGC)\s",
         # street words are written capitalised ("Via Roma 12"), Polish abbreviations in lower
@@ -136,7 +136,7 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
     def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
         hits.append((pid, e))
 
-    _db().scan(ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
+    _db().scan(ctx.data, on_match)
     for pid, bend in dict.fromkeys(hits):
         end = ctx.char_offset(bend)
         if pid == 0:

@@ -84,7 +84,7 @@ class PiiDetector(Detector):
             def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
                 hits.append((pid, start, end))
 
-            self._db.scan(ctx.data, match_event_handler=on_match)
+            self._db.scan(ctx.data, on_match)
             # one candidate per (pattern, span); byte offsets mapped in one numpy step
             unique = list(dict.fromkeys(hits))
             flat = ctx.char_offsets([b for _, b0, b1 in unique for b in (b0, b1)])

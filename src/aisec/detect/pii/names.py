@@ -25,7 +25,7 @@ from aisec.detect.base import Finding
 from aisec.detect.pii.base import Recognizer, ScanContext, keep_disjoint
 from aisec.detect.pii.gazetteer import load_weights, word_list
 from aisec.detect.pii.names_en import find_english_names
-from aisec.text.hsdb import compile_database
+from aisec.text.hsdb import Matcher, compile_database
 
 F32 = npt.NDArray[np.float32]
 
@@ -150,7 +150,7 @@ def _field_bonus(text: str, start: int, end: int) -> float:
 
 
 @lru_cache(maxsize=1)
-def _context_db() -> tuple[object, list[tuple[str, float, bool]]]:
+def _context_db() -> tuple[Matcher, list[tuple[str, float, bool]]]:
     pats = _context_patterns()
     db = compile_database(
         [_hs_literal(w) for w, _, _ in pats],
@@ -186,7 +186,7 @@ class ChineseNameScorer:
         def on_match(pid: int, _s: int, end: int, _f: int, _c: object) -> None:
             hits.append((pid, end))
 
-        db.scan(self.ctx.data, match_event_handler=on_match)  # type: ignore[attr-defined]
+        db.scan(self.ctx.data, on_match)
         for pid, bend in hits:
             word, bonus, is_prefix = pats[pid]
             end = self.ctx.char_offset(bend)

@@ -20,7 +20,7 @@ import hyperscan
 
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
-from aisec.text.hsdb import compile_database
+from aisec.text.hsdb import Matcher, compile_database
 
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _LO = "a-zß-öø-ÿā-ž"
@@ -115,7 +115,7 @@ NO_CONTEXT, STRONG, TITLE = 0, 1, 2  # what comes before a candidate
 
 
 @lru_cache(maxsize=1)
-def _db() -> tuple[object, list[str]]:
+def _db() -> tuple[Matcher, list[str]]:
     """Hyperscan: two capitalised words in a row, context phrases, and known first names.
 
     First names are plain literals (fast to compile); their right boundary is checked
@@ -205,7 +205,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
         elif e == n or not (97 <= data[e] <= 122 or data[e] >= 0x80):
             singles.add(e - len(names[pid - 3]))
 
-    db.scan(data, match_event_handler=on_match)  # type: ignore[attr-defined]
+    db.scan(data, on_match)
     singles |= strong | titled
     # byte offsets -> character offsets
     strong = {ctx.char_offset(b) for b in strong}
