@@ -247,8 +247,8 @@ class ChineseNameScorer:
         if not options:
             return None
         end, score = max(options, key=lambda o: o[1])
-        strong = max(self.bonus_at.get(i, 0.0), self.bonus_before.get(end, 0.0)) >= STRONG
-        if score >= THRESHOLD or (strong and score - STRONG >= CONTEXT_FLOOR):
+        has_strong = max(self.bonus_at.get(i, 0.0), self.bonus_before.get(end, 0.0)) >= STRONG
+        if score >= THRESHOLD or (has_strong and score - STRONG >= CONTEXT_FLOOR):
             return i, end, score
         return None
 
