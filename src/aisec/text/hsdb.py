@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import hyperscan
+import numpy as np
+import numpy.typing as npt
 
 #: bump when the way databases are built changes (invalidates every cached file)
 CACHE_VERSION = "1"
@@ -31,6 +33,14 @@ def cache_dir() -> Path | None:
         return None if env.lower() in ("", "off", "0", "none") else Path(env) / "hyperscan"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "aisec" / "hyperscan"
+
+
+def byte_to_char(data: bytes) -> npt.NDArray[np.int64]:
+    """For each byte offset of UTF-8 ``data`` (and ``len(data)``), the index of the character
+    that starts there or contains it: Hyperscan reports byte offsets, aisec character ones."""
+    lead = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
+    index = np.cumsum(lead, dtype=np.int64) - 1  # the character each byte belongs to
+    return np.append(index, int(index[-1]) + 1 if len(data) else 0)
 
 
 #: ``(pattern id, start, end, flags, context)``; start is 0 unless SOM was asked for

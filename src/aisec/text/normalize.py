@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aisec.errors import PackError
-from aisec.text.hsdb import Matcher, compile_database
+from aisec.text.hsdb import Matcher, byte_to_char, compile_database
 
 #: bumped whenever the folding rules or table change (it is part of every detector version)
 FOLD_VERSION = "1"
@@ -221,15 +221,11 @@ def _scan_folds(s: str) -> list[tuple[int, int]]:
     _fold_db().scan(data, on_match)
     if not spans:
         return []
-    if len(data) == len(s):
-        char_at = None
-    else:
-        lead = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
-        char_at = np.cumsum(lead, dtype=np.int32) - 1
+    char_at = None if len(data) == len(s) else byte_to_char(data)
     cut: list[tuple[int, int]] = []
     for pid, b0, b1 in spans:
         lo = b0 if char_at is None else int(char_at[b0])
-        hi = b1 if char_at is None else int(char_at[b1 - 1]) + 1
+        hi = b1 if char_at is None else int(char_at[b1])
         if pid == _CJK:  # Chinese, filler, Chinese
             cut.append((lo + 1, hi - 1))
         else:  # [boundary] letter, filler, letter [boundary]

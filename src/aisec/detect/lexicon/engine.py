@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import hyperscan
-import numpy as np
-import numpy.typing as npt
 
-from aisec.text.hsdb import Matcher, compile_database
+from aisec.text.hsdb import Matcher, byte_to_char, compile_database
 
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = _LETTERS | frozenset(b"0123456789")
@@ -73,14 +71,7 @@ class LiteralMatcher:
         if not hits or len(data) == len(text):
             return hits
         char_at = byte_to_char(data)
-        return [(pid, int(char_at[s]), int(char_at[e - 1]) + 1) for pid, s, e in hits]
-
-
-def byte_to_char(data: bytes) -> npt.NDArray[np.int64]:
-    """For each byte of UTF-8 ``data``, the index of the character it belongs to."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    lead = (arr & 0xC0) != 0x80
-    return np.cumsum(lead, dtype=np.int64) - 1
+        return [(pid, int(char_at[s]), int(char_at[e])) for pid, s, e in hits]
 
 
 def _database(patterns: list[bytes]) -> Matcher:

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from aisec.detect.base import BATCH_SEPARATOR, Finding
 from aisec.text import NormalizedText
+from aisec.text.hsdb import byte_to_char
 
 T = TypeVar("T")
 
@@ -61,10 +62,7 @@ class ScanContext:
 
     def _map(self) -> npt.NDArray[np.int64]:
         if self._char_of_byte is None:
-            arr = np.frombuffer(self.data, dtype=np.uint8)
-            starts = (arr & 0xC0) != 0x80
-            idx = np.cumsum(starts, dtype=np.int64) - 1
-            self._char_of_byte = np.append(idx, len(self.text))
+            self._char_of_byte = byte_to_char(self.data)
         return self._char_of_byte
 
     def char_offset(self, byte_offset: int) -> int:
