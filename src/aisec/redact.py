@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from aisec.detect.base import Finding
+from aisec.detect.base import Finding, keep_disjoint
 from aisec.errors import RedactionError
 from aisec.policy import Policy
 from aisec.taxonomy import Taxonomy, load_taxonomy
@@ -187,11 +187,7 @@ class Redactor:
         edits = [f for f in counted if actions[f].startswith("redact:")]
         # one edit per place: the strongest of overlapping findings wins
         edits.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start))
-        chosen: list[Finding] = []
-        for f in edits:
-            if all(f.end <= c.start or f.start >= c.end for c in chosen):
-                chosen.append(f)
-        chosen.sort(key=lambda f: f.start)
+        chosen = keep_disjoint(edits, lambda f: (f.start, f.end))
         parts: list[str] = []
         pos = 0
         applied: list[tuple[Finding, str]] = []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -66,13 +64,6 @@ def test_texts_containing_the_separator_fall_back(scanner) -> None:  # type: ign
     texts = [f"a{BATCH_SEPARATOR}b 13800138000", "c"]
     got = scanner.scan_batch(texts)
     assert [as_tuples(r) for r in got] == [as_tuples(scanner.scan(t)) for t in texts]
-
-
-def test_scan_many_streams_in_batches(scanner) -> None:  # type: ignore[no-untyped-def]
-    rng = random.Random(5)
-    texts = ["".join(rng.choice(PIECES) for _ in range(4)) for _ in range(600)]
-    streamed = list(scanner.scan_many(iter(texts), batch_size=64))
-    assert [as_tuples(r) for r in streamed] == [as_tuples(scanner.scan(t)) for t in texts]
 
 
 def test_threads_can_scan_at_once(scanner) -> None:  # type: ignore[no-untyped-def]

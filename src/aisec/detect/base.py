@@ -12,9 +12,11 @@ import bisect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from aisec.text import NormalizedText, normalize
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,23 @@ def join_batch(texts: Sequence[str]) -> JoinedBatch | None:
         lengths.append(len(t))
         pos += len(t) + 1
     return JoinedBatch(BATCH_SEPARATOR.join(texts), tuple(starts), tuple(lengths))
+
+
+def keep_disjoint(ranked: Iterable[T], span: Callable[[T], tuple[int, int]]) -> list[T]:
+    """From items ranked best first, keep each one that overlaps none kept before it;
+    returns the kept items in text order. O(n log n)."""
+    starts: list[int] = []
+    kept: list[T] = []
+    ends: list[int] = []
+    for item in ranked:
+        s, e = span(item)
+        i = bisect.bisect_right(starts, s)
+        if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        kept.insert(i, item)
+    return kept
 
 
 def map_finding(finding: Finding, nt: NormalizedText) -> Finding:

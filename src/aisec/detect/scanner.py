@@ -7,7 +7,7 @@ same kind are merged, and each finding carries the original value it covers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aisec.detect.base import Detector, Finding, join_batch, map_finding
@@ -70,17 +70,6 @@ class Scanner:
             return [self.scan(t) for t in texts]
         found = self._find_all(joined.text)
         return [self._result(text, fs) for text, fs in zip(texts, joined.split(found), strict=True)]
-
-    def scan_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[ScanResult]:
-        """Scan a stream of texts in batches (a generator: memory stays bounded)."""
-        batch: list[str] = []
-        for t in texts:
-            batch.append(t)
-            if len(batch) >= batch_size:
-                yield from self.scan_batch(batch)
-                batch = []
-        if batch:
-            yield from self.scan_batch(batch)
 
 
 def merge_same_kind(findings: list[Finding]) -> list[Finding]:

@@ -12,12 +12,11 @@ side (``(?:^|[^0-9])``); the exact Python pattern then decides where the value r
 
 from __future__ import annotations
 
-import bisect
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +24,6 @@ import numpy.typing as npt
 from aisec.detect.base import BATCH_SEPARATOR, Finding
 from aisec.text import NormalizedText
 from aisec.text.hsdb import byte_to_char
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,23 +136,6 @@ class PatternRecognizer(Recognizer):
     def finding(self, kind: str, match: re.Match[str], score: float, group: int = 0) -> Finding:
         """A finding for ``match`` (or one of its groups) from this recogniser."""
         return Finding(kind, match.start(group), match.end(group), score, self.name, self.version)
-
-
-def keep_disjoint(ranked: Iterable[T], span: Callable[[T], tuple[int, int]]) -> list[T]:
-    """From items ranked best first, keep each one that overlaps none kept before it;
-    returns the kept items in text order. O(n log n)."""
-    starts: list[int] = []
-    kept: list[T] = []
-    ends: list[int] = []
-    for item in ranked:
-        s, e = span(item)
-        i = bisect.bisect_right(starts, s)
-        if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
-            continue
-        starts.insert(i, s)
-        ends.insert(i, e)
-        kept.insert(i, item)
-    return kept
 
 
 def has_context(window: str, words: Iterable[str]) -> bool:

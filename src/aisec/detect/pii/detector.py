@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import hyperscan
 
-from aisec.detect.base import Detector, Finding, register
-from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext, keep_disjoint
+from aisec.detect.base import Detector, Finding, keep_disjoint, register
+from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext
 from aisec.text import NormalizedText
 from aisec.text.hsdb import compile_database
 

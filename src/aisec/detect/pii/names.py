@@ -21,8 +21,8 @@ import hyperscan
 import numpy as np
 import numpy.typing as npt
 
-from aisec.detect.base import Finding
-from aisec.detect.pii.base import Recognizer, ScanContext, keep_disjoint
+from aisec.detect.base import Finding, keep_disjoint
+from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
 from aisec.detect.pii.names_en import find_english_names
 from aisec.text.hsdb import Matcher, compile_database
