@@ -8,7 +8,7 @@ BIN     := $(VENV)/bin
 UV_ENV  := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PY) UV_PYTHON_DOWNLOADS=never
 SYNCED  := $(VENV)/.synced
 
-.PHONY: run test lint bench setup clean
+.PHONY: run test lint bench setup sysdeps clean
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -19,6 +19,10 @@ $(SYNCED): $(UV) pyproject.toml uv.lock
 	@touch $@
 
 setup: $(SYNCED)
+
+## sysdeps: Debian packages the media tools and their tests run against (apt-get, only if missing)
+sysdeps:
+	sh scripts/sysdeps.sh
 
 ## run: scan and redact the bundled example files, print a summary
 run: $(SYNCED)
@@ -32,7 +36,7 @@ lint: $(SYNCED)
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy src
 
-test: lint
+test: lint sysdeps
 	$(BIN)/pytest -n 2
 
 bench: $(SYNCED)

@@ -1,0 +1,79 @@
+"""The contract every metadata carrier fulfils.
+
+A carrier knows one container format (PNG, MP4, FLAC, ...). It works on the label as an
+opaque payload string — the canonical JSON of the seven GB 45438 fields, produced and
+parsed by :mod:`aisec.label.model` — so carriers never need to understand the fields.
+
+Rules every carrier keeps:
+
+* ``write`` never re-encodes the media: pixels, audio samples and video streams stay
+  bit-identical; only metadata structures are added, replaced or removed. All other
+  metadata is kept.
+* ``write(src, dst, payload)`` replaces every existing AIGC copy the carrier knows with
+  ``payload`` (one copy per carrier slot, e.g. PNG writes an ``iTXt AIGC`` chunk *and* an
+  XMP ``TC260:AIGC`` element); ``payload=None`` removes them all. ``dst`` is a fresh path
+  in the same directory; the caller renames it over the original (atomicity is the
+  caller's job, so carriers just stream into ``dst``).
+* ``write`` is deterministic: the same input and payload give the same bytes. The content
+  digest that signatures cover is the hash of ``write(src, payload=None)``, so adding,
+  changing or propagating a label never changes the digest, while any change to the
+  media does.
+* ``read`` returns every copy it finds, in file order, each tagged with where it was
+  found, so duplicates and conflicts can be reported.
+* A malformed or truncated file raises :class:`CarrierError` with a specific message;
+  the source file is never modified.
+* Files are streamed: a multi-gigabyte video is never read whole into memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from aisec.errors import InputError
+
+#: XMP namespace and element name GB 45438 / TC260 use for the implicit label.
+XMP_NAMESPACE = "http://www.tc260.org.cn/ns/AIGC/1.0/"
+XMP_PREFIX = "TC260"
+XMP_ELEMENT = "AIGC"
+#: Key used by every key/value style carrier (PNG text chunk, ID3 TXXX, Vorbis comment,
+#: MP4 ilst/keys, Matroska SimpleTag, RIFF chunk id is ``AIGC`` too, PDF Info ``/AIGC``,
+#: Office custom property, Markdown front matter).
+KEY = "AIGC"
+
+
+class CarrierError(InputError):
+    """A file cannot be read or labelled as its format requires (malformed, truncated,
+    unsupported variant). The message names the file, the format and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierHit:
+    """One copy of a label found in a file."""
+
+    carrier: str  # where it was found, e.g. "png:iTXt", "png:xmp", "mp4:ilst", "mp3:TXXX"
+    payload: str  # the text as stored, after undoing the carrier's own escaping (XML, ...)
+
+
+class Carrier(Protocol):
+    """A format's reader and writer of label payloads."""
+
+    #: Short format name used in reports: "png", "jpeg", "mp4", "flac", ...
+    name: str
+    #: Lower-case file extensions with the dot: (".mp4", ".m4a", ".mov")
+    extensions: tuple[str, ...]
+
+    def sniff(self, head: bytes) -> bool:
+        """True when ``head`` (the first 64 bytes of a file, fewer if the file is short)
+        starts like this format."""
+        ...
+
+    def read(self, path: Path) -> list[CarrierHit]:
+        """Every label copy in the file, in file order; empty when there is none."""
+        ...
+
+    def write(self, src: Path, dst: Path, payload: str | None) -> None:
+        """Write ``src`` to ``dst`` with every label copy replaced by ``payload`` (or
+        removed when ``payload`` is None), keeping the media and other metadata intact."""
+        ...
