@@ -475,7 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python bench/pii.py", *(sys.argv[1:] if argv is None else argv)]),
         "aisec_version": md.version("aisec"), "detector_version": det.version,
-        "presidio_version": md.version("presidio-analyzer"), "presidio_recognizers": recognizers,
+        "presidio_version": md.version("presidio-analyzer") if "presidio" in fns else None,
+        "presidio_recognizers": recognizers,
         "threshold": args.threshold, "presidio_threshold": args.presidio_threshold,
         "seed": args.seed, "cpu": cpu, "python": sys.version.split()[0],
     }  # fmt: skip

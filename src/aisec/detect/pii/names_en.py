@@ -134,8 +134,11 @@ def _db() -> tuple[Matcher, list[str]]:
     return compile_database(exprs, flags), names
 
 
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _tokens(span: str) -> list[str]:
-    return [t for t in re.split(r"[ \t]+", span) if t]
+    return [t for t in _BLANKS.split(span) if t]
 
 
 def _is_first(tok: str) -> bool:
@@ -146,9 +149,26 @@ def _is_last(tok: str) -> bool:
     return tok.lower() in _lists()[1]
 
 
-def _own_end(text: str, end: int) -> int:
-    stop = text.find("\uffff", end)
-    return len(text) if stop < 0 else stop
+class _SpacedWords:
+    """Per record of a batch (texts joined with U+FFFF): the words that stand between two
+    spaces, so ``" word " in record`` is a set lookup instead of a scan of the record."""
+
+    __slots__ = ("_cache", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._cache: dict[int, frozenset[str]] = {}
+
+    def __call__(self, pos: int) -> frozenset[str]:
+        text = self._text
+        lo = text.rfind("\uffff", 0, pos) + 1
+        words = self._cache.get(lo)
+        if words is None:
+            hi = text.find("\uffff", pos)
+            record = text[lo : len(text) if hi < 0 else hi]
+            words = frozenset(record.split(" ")[1:-1])
+            self._cache[lo] = words
+        return words
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -158,28 +178,38 @@ def _sentence_start(text: str, start: int) -> bool:
     return j == 0 or text[j - 1] in '.!?\n"“(:>\uffff'
 
 
-def _score_run(toks: list[str], before: int, sentence_start: bool, after: str, text: str) -> float:
+def _score_run(
+    toks: list[str],
+    before: int,
+    sentence_start: bool,
+    after: str,
+    spaced: Callable[[], frozenset[str]],
+) -> float:
     """Evidence that capitalised tokens ``toks`` are one person's name (0 = none)."""
     low = [t.lower() for t in toks]
-    if any(t in NOT_NAMES for t in low):
+    if not NOT_NAMES.isdisjoint(low):
         return 0.0
+    first, last = _lists()
     s = BASE_START if sentence_start else BASE_MID
-    if _is_first(toks[0]):
+    first_known = low[0] in first
+    if first_known:
         s += 0.2 if low[0] in AMBIGUOUS_FIRST else 0.45
-    if len(toks) > 1 and _is_last(toks[-1]):
+    if len(toks) > 1 and low[-1] in last:
         s += 0.3
-    if not any(_is_first(t) or _is_last(t) for t in toks) and not all(t.isascii() for t in toks):
+    if first.keys().isdisjoint(low) and last.keys().isdisjoint(low) and not "".join(toks).isascii():
         s += 0.2  # accented Latin: a European name rather than an English word
-    if not _is_first(toks[0]):
+    context = 0.5 if before == TITLE else 0.4 if before == STRONG else 0.0
+    follow = 0.25 if _STRONG_AFTER.match(after) else 0.0
+    if not first_known:
+        if s + context + follow < 0.5 - 1e-9:
+            return 0.0  # fails even before the penalties: skip looking them up
         # Title Case phrases ("Creative Writer"): words also used in lower case nearby
-        s -= 0.3 * sum(f" {t.lower()} " in text for t in toks)  # text: this text only
+        s -= 0.3 * sum(t in spaced() for t in low)  # spaced: this record's words
         s -= 0.2 * (len(toks) > 2)
-    if before == TITLE:
-        s += 0.5
-    elif before == STRONG:
-        s += 0.4
-    if _STRONG_AFTER.match(after):
-        s += 0.25
+    if context:
+        s += context
+    if follow:
+        s += follow
     return s
 
 
@@ -215,6 +245,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
         return TITLE if pos in titled else STRONG if pos in strong else NO_CONTEXT
 
     found: list[tuple[int, int, float]] = []
+    spaced_words = _SpacedWords(text)
     last_end = -1
     for b in sorted(runs):
         pos = ctx.char_offset(b)
@@ -224,7 +255,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
         if m is None:
             continue
         last_end = m.end()
-        hit = _score_match(text, m.start(), m.end(), before)
+        hit = _score_match(text, m.start(), m.end(), before, spaced_words)
         if hit is not None:
             found.append(hit)
     run_starts = [s for s, _, _ in found]  # runs: sorted and disjoint
@@ -245,7 +276,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
 
 
 def _score_match(
-    text: str, start: int, end: int, before: Callable[[int], int]
+    text: str, start: int, end: int, before: Callable[[int], int], spaced_words: _SpacedWords
 ) -> tuple[int, int, float] | None:
     """Score one run of capitalised tokens, after trimming words that are not names."""
     toks = _tokens(text[start:end])
@@ -264,8 +295,9 @@ def _score_match(
         score = _score_single(toks[0], before(start), after)
     else:
         # a batch joins texts with U+FFFF: look for lower-case uses in this text only
-        own = text[text.rfind("\uffff", 0, start) + 1 : _own_end(text, end)]
-        score = _score_run(toks, before(start), _sentence_start(text, start), after, own)
+        score = _score_run(
+            toks, before(start), _sentence_start(text, start), after, lambda: spaced_words(start)
+        )
     if score < 0.5:
         return None
     return start, end, round(min(0.95, 0.4 + 0.5 * score), 3)
