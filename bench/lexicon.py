@@ -66,6 +66,9 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
     ap.add_argument("--batch", type=int, default=1000, help="documents per detect_batch call")
     args = ap.parse_args()
+    from aisec.runtime import tune_allocator
+
+    tune_allocator()  # as the aisec command does; every engine here shares the process
     os.environ.setdefault("AISEC_CACHE_DIR", "off")  # measure the compile honestly
 
     base = benign_docs(args.data)

@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from aisec.text import NormalizedText, normalize
 
 T = TypeVar("T")
@@ -73,9 +76,7 @@ class Detector(ABC):
         """Findings in ``text`` with offsets into ``text`` itself."""
         nt = normalize(text)
         found = list(self.find(nt))
-        if not self.uses_normalized:
-            return sorted(found, key=_order)
-        return sorted((map_finding(f, nt) for f in found), key=_order)
+        return JoinedBatch.single(text).split(found, nt if self.uses_normalized else None)[0]
 
     def detect_batch(self, texts: Sequence[str]) -> list[list[Finding]]:
         """`detect` over many texts in one pass (see `split_batch`): the texts are joined
@@ -85,10 +86,7 @@ class Detector(ABC):
         if joined is None:
             return [self.detect(t) for t in texts]
         nt = normalize(joined.text)
-        found = list(self.find(nt))
-        if self.uses_normalized:
-            found = [map_finding(f, nt) for f in found]
-        return [sorted(fs, key=_order) for fs in joined.split(found)]
+        return joined.split(list(self.find(nt)), nt if self.uses_normalized else None)
 
 
 #: joins texts for batch scanning: a Unicode non-character that normalisation keeps and that
@@ -104,21 +102,81 @@ class JoinedBatch:
     starts: tuple[int, ...]
     lengths: tuple[int, ...]
 
-    def split(self, findings: Iterable[Finding]) -> list[list[Finding]]:
-        """Findings on the joined text → per-text findings with per-text offsets. A finding
-        that runs over a boundary (a greedy ``\\S+`` in a detector) is cut at the end of its
-        own text."""
+    @classmethod
+    def single(cls, text: str) -> JoinedBatch:
+        """A batch of one text (which may contain the separator)."""
+        return cls(text, (0,), (len(text),))
+
+    def split(
+        self, findings: Sequence[Finding], nt: NormalizedText | None = None
+    ) -> list[list[Finding]]:
+        """Findings on the joined text → per-text findings with per-text offsets, each
+        list in text order (start, then longer first, then kind). With ``nt``, the
+        findings' offsets are first mapped from the normalised joined text back to the
+        joined original. A finding that runs over a boundary (a greedy ``\\S+`` in a
+        detector) is cut at the end of its own text. Many findings go through one numpy
+        pass; a few (one short text) through plain Python, which is faster for them."""
         out: list[list[Finding]] = [[] for _ in self.starts]
-        for f in findings:
-            i = bisect.bisect_right(self.starts, f.start) - 1
-            if i < 0:
-                continue
-            base, length = self.starts[i], self.lengths[i]
-            start, end = f.start - base, min(f.end - base, length)
-            if start >= length or end <= start:
-                continue  # on the separator itself
-            out[i].append(f.with_span(start, end))
+        n = len(findings)
+        if n == 0:
+            return out
+        if n <= _FEW and len(self.starts) == 1:
+            for f in findings:
+                start, end = (f.start, f.end) if nt is None else nt.to_original(f.start, f.end)
+                end = min(end, self.lengths[0])
+                if end > start:  # as below: empty spans belong to no text
+                    out[0].append(
+                        Finding(f.kind, start, end, f.score, f.detector, f.version, f.value)
+                    )
+            out[0].sort(key=lambda f: (f.start, -f.end, f.kind))
+            return out
+        starts = np.fromiter((f.start for f in findings), np.int64, n)
+        ends = np.fromiter((f.end for f in findings), np.int64, n)
+        if nt is not None and not nt.identity:
+            starts, ends = _to_original(nt, starts, ends)
+        text_starts = np.asarray(self.starts, dtype=np.int64)
+        which = np.searchsorted(text_starts, starts, side="right") - 1
+        clipped = np.maximum(which, 0)
+        base = text_starts[clipped]
+        length = np.asarray(self.lengths, dtype=np.int64)[clipped]
+        local_start = starts - base
+        local_end = np.minimum(ends - base, length)
+        # findings on the separator itself (or before the first text) belong to no text
+        ok = (which >= 0) & (local_start < length) & (local_end > local_start)
+        kinds = [f.kind for f in findings]
+        _, kind_rank = np.unique(np.asarray(kinds, dtype=object), return_inverse=True)
+        order = np.lexsort((kind_rank, -local_end, local_start, which))
+        order = order[ok[order]]
+        for i, s, e, j in zip(
+            which[order].tolist(),
+            local_start[order].tolist(),
+            local_end[order].tolist(),
+            order.tolist(),
+            strict=True,
+        ):
+            f = findings[j]
+            out[i].append(Finding(f.kind, s, e, f.score, f.detector, f.version, f.value))
         return out
+
+
+_FEW = 24  # below this many findings in a single text, `JoinedBatch.split` avoids numpy
+
+
+def _to_original(
+    nt: NormalizedText, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """`NormalizedText.to_original` for many spans (empty spans included)."""
+    n = len(nt.text)
+    if ((starts < 0) | (ends < starts) | (ends > n)).any():
+        raise ValueError(f"a finding lies outside the normalised text of length {n}")
+    src = nt.src
+    empty = starts == ends
+    if not empty.any():
+        return src[starts], src[ends - 1] + 1
+    padded = np.append(src, len(nt.original))  # an empty span at the very end maps there
+    new_starts = padded[starts]
+    new_ends = np.where(empty, new_starts, padded[np.maximum(ends - 1, 0)] + 1)
+    return new_starts, new_ends
 
 
 def join_batch(texts: Sequence[str]) -> JoinedBatch | None:
@@ -157,10 +215,6 @@ def map_finding(finding: Finding, nt: NormalizedText) -> Finding:
     """Map a finding on normalised offsets back to the original text."""
     start, end = nt.to_original(finding.start, finding.end)
     return finding.with_span(start, end)
-
-
-def _order(f: Finding) -> tuple[int, int, str]:
-    return (f.start, -f.end, f.kind)
 
 
 _REGISTRY: dict[str, Callable[..., Detector]] = {}

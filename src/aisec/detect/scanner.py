@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aisec.detect.base import Detector, Finding, join_batch, map_finding
+from aisec.detect.base import Detector, Finding, JoinedBatch, join_batch
 from aisec.text import normalize
 
 
@@ -37,17 +37,18 @@ class Scanner:
         """Detector name → version, for lineage records."""
         return {d.name: d.version for d in self.detectors}
 
-    def _find_all(self, text: str) -> list[Finding]:
-        """Every detector's findings on ``text``, in original offsets."""
-        nt = normalize(text)
-        found: list[Finding] = []
+    def _find_all(self, batch: JoinedBatch) -> list[list[Finding]]:
+        """Every detector's findings per text of ``batch``, in original offsets."""
+        nt = normalize(batch.text)
+        on_normalized: list[Finding] = []
+        on_original: list[Finding] = []
         for det in self.detectors:
-            items = det.find(nt)
-            if det.uses_normalized and not nt.identity:
-                found.extend(map_finding(f, nt) for f in items)
-            else:
-                found.extend(items)
-        return found
+            (on_normalized if det.uses_normalized else on_original).extend(det.find(nt))
+        per_text = batch.split(on_normalized, nt)
+        if on_original:
+            for mine, more in zip(per_text, batch.split(on_original), strict=True):
+                mine.extend(more)
+        return per_text
 
     @staticmethod
     def _result(text: str, found: list[Finding]) -> ScanResult:
@@ -58,7 +59,7 @@ class Scanner:
 
     def scan(self, text: str) -> ScanResult:
         """Scan one text."""
-        return self._result(text, self._find_all(text))
+        return self._result(text, self._find_all(JoinedBatch.single(text))[0])
 
     def scan_batch(self, texts: Sequence[str]) -> list[ScanResult]:
         """Scan many texts in one pass per detector: same results as `scan` on each, with
@@ -68,8 +69,8 @@ class Scanner:
         joined = join_batch(texts)
         if joined is None:
             return [self.scan(t) for t in texts]
-        found = self._find_all(joined.text)
-        return [self._result(text, fs) for text, fs in zip(texts, joined.split(found), strict=True)]
+        found = self._find_all(joined)
+        return [self._result(text, fs) for text, fs in zip(texts, found, strict=True)]
 
 
 def merge_same_kind(findings: list[Finding]) -> list[Finding]:

@@ -264,10 +264,8 @@ def _collapse_space(
     promote = dup[arr[dup] == 10]  # a line break inside a run: the run's first char becomes one
     if promote.shape[0]:
         arr = arr.copy()
-        for p in promote.tolist():
-            while p > 0 and ws[p - 1]:
-                p -= 1
-            arr[p] = 10
+        run_starts = np.flatnonzero(ws & ~np.concatenate(([False], ws[:-1])))
+        arr[run_starts[np.searchsorted(run_starts, promote, side="right") - 1]] = 10
     keep = np.ones(arr.shape[0], dtype=bool)
     keep[dup] = False
     src = np.flatnonzero(keep) if src is None else src[keep]

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import ClassVar
 
 import hyperscan
+import numpy as np
 
 from aisec.detect.base import Finding
 from aisec.detect.pii.address_en import find_english_addresses
@@ -146,9 +147,13 @@ def find_chinese_addresses(ctx: ScanContext) -> list[tuple[int, int, float]]:
             found.append((s, detail_end, 0.9 if has_number else 0.75))
         elif levels >= 3:
             found.append((s, e, 0.6))
-    for bend in anchors:
-        end = ctx.char_offset(bend)
-        if any(fs <= end - 1 < fe for fs, fe, _ in found):
+    if not anchors:
+        return found
+    covered = np.zeros(len(text) + 1, dtype=np.bool_)  # characters inside a found address
+    for fs, fe, _ in found:
+        covered[fs:fe] = True
+    for end in ctx.char_offsets(anchors):
+        if covered[end - 1]:
             continue
         m = ROAD_NUMBER.search(text, max(0, end - 12), end)
         if m is None:
@@ -158,6 +163,7 @@ def find_chinese_addresses(ctx: ScanContext) -> list[tuple[int, int, float]]:
         stop = max(d.end() if d else end, end)
         if stop - start >= 4:
             found.append((start, stop, 0.8))
+            covered[start:stop] = True
     return found
 
 

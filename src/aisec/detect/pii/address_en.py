@@ -104,17 +104,18 @@ def _db() -> Matcher:
         # case ("ul. Długa 5"): a case-sensitive anchor keeps "via e-mail" from firing
         rf"\b(?:{EURO_PREFIX})\s".encode(),
         rf"(?i)(?:{EURO_SUFFIX})\s+\d".encode(),
-        # supersets of STREET and NUMBERED up to their anchor (the street suffix, the second
-        # number): only the windows around these ends are searched with the exact patterns
-        rf"[0-9][A-Za-z]?(?:[ \t]+[^ \t\n]+){{0,5}}[ \t]+(?:{SUFFIX_RE})(?:[^A-Za-z0-9_]|$)".encode(),
-        r"[0-9][ \t]+[A-ZÀ-ÞĀ-ɏ][^ \t\n]*(?:[ \t]+[^ \t\n]+){0,4}[ \t]+[0-9]".encode(),
+        # supersets of the heads of STREET and NUMBERED (house number … street suffix or
+        # second number), leftmost start reported: the exact patterns only search there
+        rf"[0-9]+[A-Za-z]?(?:[ \t]+[^ \t\n]+){{0,5}}[ \t]+(?:{SUFFIX_RE})(?:[^A-Za-z0-9_]|$)".encode(),
+        r"[0-9]+[ \t]+[A-ZÀ-ÞĀ-ɏ][^ \t\n]*(?:[ \t]+[^ \t\n]+){0,4}[ \t]+[0-9]".encode(),
     ]
-    return compile_database(exprs, [hyperscan.HS_FLAG_UTF8] * len(exprs))
+    som = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SOM_LEFTMOST
+    return compile_database(exprs, [hyperscan.HS_FLAG_UTF8] * 3 + [som] * 2)
 
 
 _STREET_ANCHOR, _NUMBERED_ANCHOR = 3, 4  # pattern ids in `_db`
-# how far before an anchor's end the exact match may start, and after it end
-_ANCHOR_BEFORE, _ANCHOR_AFTER = 320, 480
+# how far after an anchor's end an exact match may run (unit, city, postal code)
+_ANCHOR_AFTER = 480
 
 
 _BOX_WINDOW = (10, 80)  # characters before and after a box anchor's end
@@ -136,22 +137,26 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
             # a unit or a postal code after the street: more certain than a name inside it
             yield m.start(), m.end(), score + (0.09 if m.end() - m.start() > 24 else 0.0)
 
-    hits: list[tuple[int, int]] = []
+    hits: list[tuple[int, int, int]] = []
 
-    def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
-        hits.append((pid, e))
+    def on_match(pid: int, s: int, e: int, _f: int, _c: object) -> None:
+        hits.append((pid, s, e))
 
     _db().scan(ctx.data, on_match)
     unique = list(dict.fromkeys(hits))
-    ends = ctx.char_offsets([bend for _, bend in unique])
+    flat = ctx.char_offsets([b for _, s, e in unique for b in (s, e)])
+    spans = list(zip(flat[::2], flat[1::2], strict=True))
     for (pattern, score), anchor in zip(_WHOLE, (_STREET_ANCHOR, _NUMBERED_ANCHOR), strict=True):
-        windows = _windows([e for (pid, _), e in zip(unique, ends, strict=True) if pid == anchor])
+        # an exact match starts within an anchor (the anchor is a superset of its head)
+        windows = _windows(
+            [span for (pid, _, _), span in zip(unique, spans, strict=True) if pid == anchor]
+        )
         for lo, hi in windows:
             for m in pattern.finditer(text, lo, min(len(text), hi + _ANCHOR_AFTER)):
                 if m.start() < hi:
                     yield from emit(m, score)
 
-    for (pid, _), end in zip(unique, ends, strict=True):
+    for (pid, _, _), (_, end) in zip(unique, spans, strict=True):
         if pid in (_STREET_ANCHOR, _NUMBERED_ANCHOR):
             continue
         if pid == 0:
@@ -177,13 +182,12 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
                 break
 
 
-def _windows(anchor_ends: list[int]) -> list[tuple[int, int]]:
-    """Merged ranges ``[end - _ANCHOR_BEFORE, end)`` in which an exact match may start."""
+def _windows(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Anchor spans merged where they overlap: the ranges in which an exact match may start."""
     out: list[tuple[int, int]] = []
-    for end in sorted(anchor_ends):
-        lo = max(0, end - _ANCHOR_BEFORE)
+    for lo, hi in sorted(spans):
         if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], end)
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
         else:
-            out.append((lo, end))
+            out.append((lo, hi))
     return out
