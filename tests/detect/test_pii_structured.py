@@ -136,6 +136,9 @@ def test_qq_and_wechat_only_with_context(det: PiiDetector) -> None:
     assert kinds_and_values(det, "来自 wxid_k2j3h4g5f6 的消息") == [
         ("pii.wechat", "wxid_k2j3h4g5f6")
     ]
+    # a word after "WeChat" is not cut short into an ID ("officia" of "official")
+    assert kinds_and_values(det, "the Langgraph WeChat official account aime") == []
+    assert kinds_and_values(det, "WeChat: alice_2024 thanks") == [("pii.wechat", "alice_2024")]
 
 
 def test_hard_negatives(det: PiiDetector) -> None:

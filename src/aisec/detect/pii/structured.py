@@ -326,14 +326,15 @@ class ImAccountRecognizer(PatternRecognizer):
     kinds: ClassVar[tuple[str, ...]] = ("pii.qq", "pii.wechat")
     _SEP = r"[ ]?(?:号码|号|帐号|账号|id|ID)?[ ]?(?:[:=]|是|为)?[ ]?"
     patterns: ClassVar[list[Pattern]] = [
+        # (candidates end at a boundary: one report per value, not one per extra digit)
         Pattern(
-            r"(?:[Qq]{2}|扣扣)" + _SEP + r"[1-9][0-9]{4,10}",
+            r"(?:[Qq]{2}|扣扣)" + _SEP + r"[1-9][0-9]{4,10}" + _NA,
             r"(?:[Qq]{2}|扣扣)" + _SEP + r"([1-9][0-9]{4,10})(?![0-9])",
         ),
         Pattern(
             r"(?:微信|[Ww]e[Cc]hat|[Ww]eixin|[Vv]信|[VvWw][Xx])"
             + _SEP
-            + r"[A-Za-z][A-Za-z0-9_\-]{5,19}",
+            + r"[A-Za-z][A-Za-z0-9_\-]{5,19}(?:[^A-Za-z0-9_\-]|$)",
             r"(?:(?:微信|[Ww]e[Cc]hat|[Ww]eixin|[Vv]信)"
             + _SEP
             + r"|(?<![A-Za-z])[VvWw][Xx]号?[ ]?(?:[:=]|是|为)[ ]?)"
@@ -341,7 +342,7 @@ class ImAccountRecognizer(PatternRecognizer):
         ),
         # WeChat's internal IDs are unmistakable on their own
         Pattern(
-            r"wxid_[A-Za-z0-9]{6,}",
+            r"wxid_[A-Za-z0-9]{6,}(?:[^A-Za-z0-9_]|$)",
             r"(?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{6,24})(?![A-Za-z0-9_])",
         ),
     ]
