@@ -39,5 +39,6 @@ def tune_allocator() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    ok = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-    return mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and ok
+    mmap_ok = int(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) == 1
+    trim_ok = int(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) == 1
+    return mmap_ok and trim_ok
