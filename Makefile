@@ -15,7 +15,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(SYNCED): $(UV) pyproject.toml uv.lock
-	$(UV_ENV) $(UV) sync --frozen --quiet
+	$(UV_ENV) $(UV) sync --frozen --inexact --quiet
 	@touch $@
 
 setup: $(SYNCED)

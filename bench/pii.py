@@ -74,7 +74,8 @@ GOLD_LABELS = {"PERSON": "person", "STREET_ADDRESS": "address", "CREDIT_CARD": "
                "US_SSN": "us_ssn", "US_DRIVER_LICENSE": "us_driver_license"}
 AISEC_LABELS = {"pii.person_name": "person", "pii.address": "address", "pii.bank_card": "card",
                 "pii.email": "email", "pii.ipv4": "ip", "pii.ipv6": "ip", "pii.cn_mobile": "phone",
-                "pii.cn_landline": "phone"}
+                "pii.cn_landline": "phone", "pii.phone": "phone", "pii.us_ssn": "us_ssn",
+                "pii.iban": "iban"}
 PRESIDIO_LABELS = {"PERSON": "person", "CREDIT_CARD": "card", "EMAIL_ADDRESS": "email",
                    "IP_ADDRESS": "ip", "PHONE_NUMBER": "phone", "DATE_TIME": "date_time",
                    "URL": "domain", "IBAN_CODE": "iban", "US_SSN": "us_ssn",

@@ -121,9 +121,14 @@ class PatternRecognizer(Recognizer):
         """Run the exact pattern on the candidate window and validate each match that
         overlaps the candidate."""
         before, after = self.patterns[pattern].widen
+        exact = self._exact[pattern]
         lo, hi = max(0, start - before), min(len(ctx.text), end + after)
-        for m in self._exact[pattern].finditer(ctx.text, lo, hi):
-            if m.end() <= start or m.start() >= end:
+        for windowed in exact.finditer(ctx.text, lo, hi):
+            m: re.Match[str] | None = windowed
+            if windowed.end() == hi < len(ctx.text):
+                # the window cut the match (and fooled its look-ahead): match again uncut
+                m = exact.match(ctx.text, windowed.start())
+            if m is None or m.end() <= start or m.start() >= end:
                 continue
             found = self.accept(ctx, m, pattern)
             if found is not None:

@@ -18,17 +18,26 @@ _PRIORITY = {
     "pii.uscc": 1,
     "pii.bank_card": 2,
     "pii.cn_mobile": 3,
-    "pii.email": 4,
+    "pii.cn_landline": 4,
+    "pii.email": 5,
+    "pii.iban": 6,
+    "pii.us_ssn": 7,
 }
 
 
 def default_recognizers() -> list[Recognizer]:
     """The built-in recognisers, one per PII family."""
     from aisec.detect.pii.address import AddressRecognizer
+    from aisec.detect.pii.international import international_recognizers
     from aisec.detect.pii.names import PersonNameRecognizer
     from aisec.detect.pii.structured import structured_recognizers
 
-    return [*structured_recognizers(), PersonNameRecognizer(), AddressRecognizer()]
+    return [
+        *structured_recognizers(),
+        *international_recognizers(),
+        PersonNameRecognizer(),
+        AddressRecognizer(),
+    ]
 
 
 @register("pii")

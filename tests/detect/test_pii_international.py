@@ -1,0 +1,79 @@
+"""International phone numbers, US Social Security numbers and IBANs."""
+
+from __future__ import annotations
+
+import pytest
+
+from aisec.detect.pii import PiiDetector
+from aisec.detect.pii.international import iban_ok
+
+
+@pytest.fixture(scope="module")
+def det() -> PiiDetector:
+    return PiiDetector()
+
+
+def found(det: PiiDetector, text: str, threshold: float = 0.5) -> list[tuple[str, str]]:
+    return [(f.kind, text[f.start : f.end]) for f in det.detect(text) if f.score >= threshold]
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Call me at +44 20 7946 0958 tomorrow", "+44 20 7946 0958"),
+        ("office: +1 650-253-0000", "+1 650-253-0000"),
+        ("reach her on +46 (0)8 928 571 38", "+46 (0)8 928 571 38"),
+        ("Our number is (212) 555-0199.", "(212) 555-0199"),
+        ("Phone: 07700 063 966", "07700 063 966"),
+        ("tel 0490 75 40 81 (mobile)", "0490 75 40 81"),
+        ("650-253-0000x4587 is my desk", "650-253-0000x4587"),
+    ],
+)
+def test_phone_numbers(det: PiiDetector, text: str, value: str) -> None:
+    assert ("pii.phone", value) in found(det, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ISBN 978-7-111-12345-6",
+        "released 2024-01-15 and 15.01.2024",
+        "version 10.2.3 build 4411",
+        "the hotel 0490 75 40 81",  # a national number and no context word ("hotel")
+        "Springfield, IL 52435 | 152 3244 1207",  # a Chinese mobile, not pii.phone
+        "ordered 3 items for 1 234 567 yuan",
+    ],
+)
+def test_phone_look_alikes(det: PiiDetector, text: str) -> None:
+    assert [k for k, _ in found(det, text) if k == "pii.phone"] == []
+
+
+def test_chinese_numbers_stay_with_their_recognisers(det: PiiDetector) -> None:
+    assert found(det, "手机 +86 138 0013 8000") == [("pii.cn_mobile", "+86 138 0013 8000")]
+    assert found(det, "电话 010-62345678") == [("pii.cn_landline", "010-62345678")]
+
+
+def test_us_ssn(det: PiiDetector) -> None:
+    assert found(det, "SSN: 460-89-9847") == [("pii.us_ssn", "460-89-9847")]
+    assert found(det, "id 514-69-0360 on file") == [("pii.us_ssn", "514-69-0360")]
+    # never-issued ranges: area 000/666/9xx, group 00, serial 0000
+    for bad in ("000-12-3456", "666-12-3456", "912-34-5678", "123-00-4567", "123-45-0000"):
+        assert found(det, f"SSN {bad}", 0.0) == [], bad
+    # mixed separators are not an SSN
+    assert [k for k, _ in found(det, "SSN 123-45 6789", 0.0) if k == "pii.us_ssn"] == []
+
+
+def test_iban(det: PiiDetector) -> None:
+    assert found(det, "IBAN GB56HXDO88167774656119 please") == [
+        ("pii.iban", "GB56HXDO88167774656119")
+    ]
+    assert found(det, "pay DE89 3704 0044 0532 0130 00 today") == [
+        ("pii.iban", "DE89 3704 0044 0532 0130 00")
+    ]
+    assert found(det, "IBAN GB57HXDO88167774656119", 0.0) == []  # check digits wrong
+
+
+def test_iban_check() -> None:
+    assert iban_ok("GB82WEST12345698765432")
+    assert not iban_ok("GB82WEST12345698765431")
+    assert not iban_ok("GB82WEST1234569876543!")
