@@ -233,6 +233,7 @@ def register(name: str) -> Callable[[Callable[..., Detector]], Callable[..., Det
 
 def registered() -> dict[str, Callable[..., Detector]]:
     """The detector factories known by name."""
+    import aisec.detect.attack
     import aisec.detect.lexicon
     import aisec.detect.pii
     import aisec.detect.secrets  # noqa: F401  (imports register the built-ins)
