@@ -24,12 +24,19 @@ setup: $(SYNCED)
 sysdeps:
 	sh scripts/sysdeps.sh
 
-## run: scan and redact the bundled example files, print a summary
+## run: scan and redact the bundled example files; label and verify generated example media
 run: $(SYNCED)
 	@mkdir -p out
 	$(BIN)/aisec scan examples/data --redact out/redacted --policy examples/policy.yaml --format table; \
 	  rc=$$?; if [ $$rc -gt 1 ]; then exit $$rc; fi
 	@echo "Redacted copies written to out/redacted/"
+	@echo
+	@echo "== Labelling AI-generated media (GB 45438): generate examples, sign, add, verify =="
+	$(BIN)/python scripts/example_media.py out/media
+	$(BIN)/aisec label keygen --algorithm sm2 --out out/label-key --force
+	$(BIN)/aisec label add out/media --producer 001191110108MA01KP2T5U00000 \
+	  --produce-id 'demo-{stem}' --sign out/label-key.key
+	$(BIN)/aisec label verify out/media --key out/label-key.pub
 
 lint: $(SYNCED)
 	$(BIN)/ruff check src tests bench scripts

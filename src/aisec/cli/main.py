@@ -10,13 +10,15 @@ from rich.console import Console
 
 from aisec import __version__
 from aisec.errors import AisecError
+from aisec.runtime import tune_allocator
 
 app = typer.Typer(
     name="aisec",
     help=(
         "aisec — TC260 AI security practice guides, put into practice.\n\n"
         "Find and redact personal data, secrets and harmful content (scan), manage the keyword "
-        "library (lexicon) and policies (policy), restore encrypted redactions (unredact)."
+        "library (lexicon) and policies (policy), restore encrypted redactions (unredact), "
+        "label AI-generated content (label)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -46,11 +48,12 @@ def root(
 
 
 def _register() -> None:
-    from aisec.cli import lexicon, policy, scan
+    from aisec.cli import label, lexicon, policy, scan
 
     scan.register(app)
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(policy.app, name="policy")
+    app.add_typer(label.app, name="label")
 
 
 _register()
@@ -58,6 +61,7 @@ _register()
 
 def main() -> None:
     """Console-script entry point: every `AisecError` becomes one line and exit code 2."""
+    tune_allocator()
     try:
         rc = app(standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)

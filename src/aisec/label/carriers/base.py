@@ -14,10 +14,11 @@ Rules every carrier keeps:
   XMP ``TC260:AIGC`` element); ``payload=None`` removes them all. ``dst`` is a fresh path
   in the same directory; the caller renames it over the original (atomicity is the
   caller's job, so carriers just stream into ``dst``).
-* ``write`` is deterministic: the same input and payload give the same bytes. The content
-  digest that signatures cover is the hash of ``write(src, payload=None)``, so adding,
-  changing or propagating a label never changes the digest, while any change to the
-  media does.
+* ``write`` is deterministic: the same input and payload give the same bytes.
+* ``content`` streams the bytes that carry the media itself (image data, audio frames,
+  video streams, the document body) and none of the metadata. Signatures cover a hash of
+  these bytes, so adding, changing or propagating a label — or another tool editing other
+  metadata — never changes the digest, while any change to the media does.
 * ``read`` returns every copy it finds, in file order, each tagged with where it was
   found, so duplicates and conflicts can be reported.
 * A malformed or truncated file raises :class:`CarrierError` with a specific message;
@@ -27,6 +28,7 @@ Rules every carrier keeps:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -76,4 +78,9 @@ class Carrier(Protocol):
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Write ``src`` to ``dst`` with every label copy replaced by ``payload`` (or
         removed when ``payload`` is None), keeping the media and other metadata intact."""
+        ...
+
+    def content(self, path: Path) -> Iterator[bytes]:
+        """The bytes carrying the media content, in file order, excluding all metadata;
+        streamed in pieces (the caller hashes them)."""
         ...

@@ -10,8 +10,17 @@ from aisec.label.carriers.base import Carrier, CarrierError
 
 # Modules under aisec.label.carriers, each exposing ``CARRIER``. Order matters only when
 # two carriers sniff the same bytes (e.g. RIFF: AVI vs WAV vs WebP look at the form type).
-_IMAGE_DOC_MODULES: tuple[str, ...] = ()
-_AV_MODULES: tuple[str, ...] = ()
+_IMAGE_DOC_MODULES: tuple[str, ...] = (
+    "png",
+    "jpeg",
+    "webp",
+    "gif",
+    "tiff",
+    "pdf",
+    "office",
+    "markdown",
+)
+_AV_MODULES: tuple[str, ...] = ("mp3", "flac", "ogg", "wav", "avi", "mp4", "matroska")
 
 
 @cache

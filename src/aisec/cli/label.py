@@ -1,0 +1,329 @@
+"""``aisec label``: GB 45438 implicit labels — add, verify, propagate, remove, keygen.
+
+Exit codes: ``add``, ``propagate`` and ``remove`` give 0 when every file was written and
+2 when any could not be (each failure is one line on stderr; the file is left as it was,
+the other files are still processed). ``verify`` gives 0 when every file is compliant,
+1 when any is noncompliant or has no label, 2 when any could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from aisec.errors import AisecError, InputError
+from aisec.label.model import AigcLabel, LabelError, entity_code_problems
+from aisec.label.service import (
+    COMPLIANT,
+    Verification,
+    add_label,
+    expand_paths,
+    propagate_label,
+    remove_label,
+    verify_file,
+)
+from aisec.label.sign import Algorithm, load_public_key, load_signing_key, write_keypair
+
+app = typer.Typer(
+    help=(
+        "GB 45438 implicit labels for AI-generated content: add, verify, propagate and "
+        "remove the AIGC metadata label (PNG, JPEG, ...), sign it with SM2 or ECDSA P-256."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _console(stderr: bool) -> Console:
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 140)
+
+
+out_console = _console(False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
+
+
+class VerifyFormat(StrEnum):
+    """How verification results are printed."""
+
+    table = "table"
+    json = "json"
+
+
+def _progress(total: int, verb: str) -> Progress:
+    return Progress(
+        TextColumn(verb),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=total < 2 or not err_console.is_terminal,
+    )
+
+
+def _targets(files: list[Path], out: Path | None) -> list[tuple[Path, Path | None]]:
+    """(input, output) pairs: in place, ``out`` for one file, or ``out/<relative path>``
+    for several inputs or folders."""
+    pairs: list[tuple[Path, Path | None]] = []
+    single = len(files) == 1 and not files[0].is_dir()
+    for root in files:
+        for path in expand_paths([root]):
+            if out is None:
+                pairs.append((path, None))
+            elif single:
+                pairs.append((path, out))
+            else:
+                rel = path.relative_to(root) if root.is_dir() else Path(path.name)
+                pairs.append((path, out / rel))
+    if not pairs:
+        raise InputError("no files of a supported type were found")
+    return pairs
+
+
+def _run_each(
+    pairs: list[tuple[Path, Path | None]], verb: str, action: Callable[[Path, Path | None], str]
+) -> None:
+    """Run ``action`` on every file; one line per failure; exit 2 if any failed."""
+    failed = 0
+    done: list[str] = []
+    with _progress(len(pairs), verb) as progress:
+        task = progress.add_task(verb, total=len(pairs))
+        for src, dst in pairs:
+            try:
+                done.append(action(src, dst))
+            except AisecError as exc:
+                failed += 1
+                err_console.print(f"aisec: error: {exc}", markup=False)
+            progress.advance(task)
+    for line in done[:50]:
+        err_console.print(line, markup=False)
+    if len(done) > 50:
+        err_console.print(f"... and {len(done) - 50} more", markup=False)
+    if len(pairs) > 1:
+        err_console.print(f"{verb}: {len(done)} file(s) written, {failed} failed", markup=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _id_for(template: str, path: Path, index: int) -> str:
+    if "{" not in template:
+        return template
+    try:
+        return template.format(name=path.name, stem=path.stem, index=index, uuid=uuid.uuid4().hex)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InputError(
+            f"--produce-id template {template!r} is invalid ({exc}); use {{name}}, {{stem}}, "
+            "{index} or {uuid}"
+        ) from None
+
+
+def _check_code(option: str, code: str, allow_any: bool) -> None:
+    problems = entity_code_problems(code)
+    if problems and not allow_any:
+        raise LabelError(f"{option} {code!r}: {'; '.join(problems)} (--allow-any-code skips this)")
+
+
+@app.command("add")
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    producer: Annotated[
+        str, typer.Option("--producer", help="ContentProducer: name or code (e.g. with USCC).")
+    ],
+    produce_id: Annotated[
+        str,
+        typer.Option(
+            "--produce-id",
+            help="ProduceID; for many files a template: {stem}, {name}, {index}, {uuid}.",
+        ),
+    ],
+    label: Annotated[
+        str, typer.Option("--label", help="1 AI-generated, 2 possibly, 3 suspected.")
+    ] = "1",
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Private key (PEM) to sign ReservedCode1.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write here instead of in place (a folder for many)."),
+    ] = None,
+    allow_any_code: Annotated[
+        bool, typer.Option(help="Accept a producer code whose embedded USCC fails its check.")
+    ] = False,
+) -> None:
+    """Write the implicit label into each file (atomically; replaces an existing label)."""
+    _check_code("--producer", producer, allow_any_code)
+    AigcLabel(label, producer, _id_for(produce_id, Path("x"), 0))  # validate before any file
+    key = load_signing_key(sign) if sign is not None else None
+    pairs = _targets(files, out)
+    if len(pairs) > 1 and "{" not in produce_id:
+        err_console.print(
+            f"aisec: warning: {len(pairs)} files get the same ProduceID {produce_id!r}; "
+            "use a template such as --produce-id 'job42-{stem}' for one ID per file",
+            markup=False,
+        )
+    index = iter(range(len(pairs)))
+
+    def one(src: Path, dst: Path | None) -> str:
+        value = AigcLabel(label, producer, _id_for(produce_id, src, next(index)))
+        written = add_label(src, value, key=key, out=dst)
+        signed = " (signed)" if written.reserved_code1 else ""
+        return f"labelled {dst or src}{signed}"
+
+    _run_each(pairs, "labelling", one)
+
+
+@app.command("propagate")
+def propagate(
+    files: Annotated[list[Path], typer.Argument(help="Labelled files or folders.")],
+    propagator: Annotated[
+        str, typer.Option("--propagator", help="ContentPropagator: the platform's name or code.")
+    ],
+    propagate_id: Annotated[
+        str,
+        typer.Option(
+            "--propagate-id",
+            help="PropagateID; a template for many: {stem}, {name}, {index}, {uuid}.",
+        ),
+    ],
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Private key (PEM) to sign ReservedCode2.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of in place.")
+    ] = None,
+    allow_any_code: Annotated[
+        bool, typer.Option(help="Accept a propagator code whose embedded USCC fails its check.")
+    ] = False,
+) -> None:
+    """Add the propagator's fields to an existing label; the producer's stay untouched."""
+    _check_code("--propagator", propagator, allow_any_code)
+    key = load_signing_key(sign) if sign is not None else None
+    pairs = _targets(files, out)
+    index = iter(range(len(pairs)))
+
+    def one(src: Path, dst: Path | None) -> str:
+        pid = _id_for(propagate_id, src, next(index))
+        written = propagate_label(src, propagator, pid, key=key, out=dst)
+        signed = " (signed)" if written.reserved_code2 else ""
+        return f"propagated {dst or src}{signed}"
+
+    _run_each(pairs, "propagating", one)
+
+
+@app.command("remove")
+def remove(
+    files: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of in place.")
+    ] = None,
+) -> None:
+    """Remove every implicit label copy (GB 45438 allows this only on a user's request)."""
+    pairs = _targets(files, out)
+
+    def one(src: Path, dst: Path | None) -> str:
+        remove_label(src, out=dst)
+        return f"removed the label from {dst or src}"
+
+    _run_each(pairs, "removing", one)
+
+
+def _verify_all(paths: list[Path], keys: list[Path]) -> Iterator[Verification]:
+    public = [load_public_key(k) for k in keys]
+    files = expand_paths(paths)
+    if not files:
+        raise InputError("no files of a supported type were found")
+    with _progress(len(files), "verifying") as progress:
+        task = progress.add_task("verify", total=len(files))
+        for path in files:
+            yield verify_file(path, public)
+            progress.advance(task)
+
+
+@app.command("verify")
+def verify(
+    files: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    fmt: Annotated[
+        VerifyFormat, typer.Option("--format", "-f", help="table for people, json for scripts.")
+    ] = VerifyFormat.table,
+    key: Annotated[
+        list[Path] | None,
+        typer.Option("--key", help="Public key (PEM) that must have signed; repeatable."),
+    ] = None,
+) -> None:
+    """Read every label copy, check fields, duplicates, conflicts and signatures.
+
+    Exit code: 0 all compliant, 1 some noncompliant or without a label, 2 some unreadable.
+    """
+    results = list(_verify_all(files, key or []))
+    if fmt is VerifyFormat.json:
+        json.dump([r.as_dict() for r in results], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        _render(results)
+    for r in results:
+        if r.error:
+            err_console.print(f"aisec: error: {r.problems[0]}", markup=False)
+    if any(r.error for r in results):
+        raise typer.Exit(2)
+    raise typer.Exit(0 if all(r.verdict == COMPLIANT for r in results) else 1)
+
+
+def _render(results: list[Verification]) -> None:
+    table = Table(title="Implicit labels", title_justify="left")
+    for col in ("file", "format", "verdict", "Label", "producer / ID", "signature", "problems"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        lab = r.label
+        table.add_row(
+            str(r.file),
+            r.format or "-",
+            r.verdict,
+            lab.label if lab else "-",
+            f"{lab.content_producer} / {lab.produce_id}" if lab else "-",
+            r.signature,
+            "; ".join(r.problems) or "-",
+        )
+    out_console.print(table)
+    counts = Counter(r.verdict for r in results)
+    out_console.print(
+        ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())), markup=False
+    )
+
+
+@app.command("keygen")
+def keygen(
+    algorithm: Annotated[
+        Algorithm, typer.Option("--algorithm", "-a", help="sm2 (SM2 with SM3) or ecdsa-p256.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Prefix: writes PREFIX.key (0600) and PREFIX.pub.")
+    ],
+    force: Annotated[bool, typer.Option(help="Overwrite existing key files.")] = False,
+) -> None:
+    """Create a signing key pair for labels."""
+    key_path, pub_path = write_keypair(algorithm, out, force=force)
+    err_console.print(
+        f"wrote {key_path} (private, keep it safe) and {pub_path} (give this to verifiers)",
+        markup=False,
+    )
+
+
+# --- platform intake and the review queue (commands live in aisec.cli.label_intake) ------
+
+from aisec.cli.label_intake import register as _register_intake  # noqa: E402
+
+_register_intake(app)

@@ -1,0 +1,131 @@
+"""The label inside an XMP packet: element ``TC260:AIGC`` in namespace
+``http://www.tc260.org.cn/ns/AIGC/1.0/``.
+
+Other tools' XMP is kept byte for byte: the label is removed and inserted by editing the
+packet's text (the ``rdf:Description`` aisec adds is its own), not by re-serialising the
+XML, which would rename prefixes and reorder attributes. The result is then parsed to
+check it is well-formed and carries exactly the intended label.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+from aisec.label.carriers.base import XMP_ELEMENT, XMP_NAMESPACE, XMP_PREFIX
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_TAG = f"{{{XMP_NAMESPACE}}}{XMP_ELEMENT}"
+_NS_DECL = re.compile(
+    rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*["']""" + re.escape(XMP_NAMESPACE.encode()) + rb"""["']"""
+)
+_RDF_CLOSE = re.compile(rb"</([A-Za-z_][\w.-]*):RDF\s*>")
+_EMPTY_DESC = re.compile(
+    rb"""\s*<([A-Za-z_][\w.-]*):Description((?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
+    rb"""(?:/>|>\s*</\1:Description\s*>)"""
+)
+_ATTR = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
+
+
+class XmpError(ValueError):
+    """The packet cannot be parsed or edited safely (the caller names the file)."""
+
+
+def _parse(packet: bytes) -> ET.Element:
+    head = packet[:4096].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in packet.upper():
+        raise XmpError("XMP packet declares a DTD or entities, which aisec refuses to expand")
+    try:
+        return ET.fromstring(packet)  # noqa: S314 - no DTD, so no entity expansion
+    except ET.ParseError as exc:
+        raise XmpError(f"XMP packet is not well-formed XML ({exc})") from None
+
+
+def labels_in(packet: bytes) -> list[str]:
+    """Every ``TC260:AIGC`` value in the packet (element text or attribute), in order."""
+    if XMP_NAMESPACE.encode() not in packet:
+        return []
+    root = _parse(packet.strip(b"\x00 \t\r\n"))
+    found: list[str] = []
+    for elem in root.iter():
+        if _TAG in elem.attrib:
+            found.append(elem.attrib[_TAG])
+        if elem.tag == _TAG:
+            text = "".join(elem.itertext()).strip()
+            found.append(text)
+    return found
+
+
+def new_packet(payload: str) -> bytes:
+    """A minimal XMP packet holding only the label."""
+    body = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        f' <rdf:RDF xmlns:rdf="{_RDF}">\n'
+        f"{_description('rdf', payload)}"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    )
+    return body.encode("utf-8")
+
+
+def _description(rdf_prefix: str, payload: str) -> str:
+    return (
+        f'  <{rdf_prefix}:Description {rdf_prefix}:about="" '
+        f'xmlns:{XMP_PREFIX}="{XMP_NAMESPACE}">\n'
+        f"   <{XMP_PREFIX}:{XMP_ELEMENT}>{escape(payload)}</{XMP_PREFIX}:{XMP_ELEMENT}>\n"
+        f"  </{rdf_prefix}:Description>\n"
+    )
+
+
+def _only_about_and_ns(attrs: bytes) -> bool:
+    names = [m.group(1) for m in _ATTR.finditer(attrs)]
+    return all(n.endswith(b":about") or n.startswith(b"xmlns:") for n in names)
+
+
+def _strip_labels(packet: bytes) -> bytes:
+    for prefix in {m.group(1) for m in _NS_DECL.finditer(packet)}:
+        p = re.escape(prefix) + rb":" + XMP_ELEMENT.encode()
+        packet = re.sub(rb"\s*<" + p + rb"\b[^>]*?/>", b"", packet)
+        packet = re.sub(rb"\s*<" + p + rb"\b[^>]*>.*?</" + p + rb"\s*>", b"", packet, flags=re.S)
+        packet = re.sub(rb"""\s+""" + p + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""", b"", packet)
+
+    def drop_empty(m: re.Match[bytes]) -> bytes:
+        declares_ours = XMP_NAMESPACE.encode() in m.group(2)
+        return b"" if declares_ours and _only_about_and_ns(m.group(2)) else m.group(0)
+
+    return _EMPTY_DESC.sub(drop_empty, packet)
+
+
+def merge(packet: bytes | None, payload: str | None) -> bytes | None:
+    """``packet`` with every label replaced by ``payload`` (removed when None).
+
+    Returns None when nothing but aisec's own scaffolding would be left (the carrier then
+    drops the packet), and a fresh packet when there was none.
+    """
+    if packet is None:
+        return None if payload is None else new_packet(payload)
+    _parse(packet.strip(b"\x00 \t\r\n"))  # refuse to edit what is not XML
+    edited = _strip_labels(packet)
+    if payload is not None:
+        close = _RDF_CLOSE.search(edited)
+        if close is None:
+            raise XmpError("XMP packet has no rdf:RDF element to add the label to")
+        desc = _description(close.group(1).decode("ascii"), payload).encode("utf-8")
+        edited = edited[: close.start()] + b"\n  " + desc.strip() + edited[close.start() :]
+    elif b":Description" not in edited and _is_ours(edited):
+        return None
+    check = labels_in(edited) if XMP_NAMESPACE.encode() in edited else []
+    if check != ([] if payload is None else [payload]):
+        raise XmpError("could not edit the XMP packet safely (unexpected structure)")
+    _parse(edited.strip(b"\x00 \t\r\n"))
+    return edited
+
+
+def _is_ours(packet: bytes) -> bool:
+    """True when the packet holds nothing but an empty xmpmeta/RDF skeleton."""
+    root = _parse(packet.strip(b"\x00 \t\r\n"))
+    rdf = root if root.tag == f"{{{_RDF}}}RDF" else root.find(f"{{{_RDF}}}RDF")
+    return rdf is not None and len(rdf) == 0 and len(root) <= 1

@@ -1,0 +1,170 @@
+"""JPEG: the label in the XMP packet of an ``APP1`` segment
+(``http://ns.adobe.com/xap/1.0/``), element ``TC260:AIGC``.
+
+The file is walked segment by segment up to the end of image (``EOI``), through the
+entropy-coded scans, so a truncated file is refused before anything is written. Only the
+XMP segment changes: other segments, the scans and any bytes after ``EOI`` (e.g. an
+appended motion-photo video) are copied untouched. Extended XMP segments are kept as
+they are. When a file has no XMP yet, the new segment goes after the leading
+``APP0`` (JFIF) and ``APP1`` (Exif) segments.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aisec.label.carriers import _xmp
+from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces
+from aisec.label.carriers.base import CarrierHit
+
+_XMP_SIG = b"http://ns.adobe.com/xap/1.0/\x00"
+_EXIF_SIG = b"Exif\x00"
+_MAX_SEGMENT = 0xFFFF - 2
+# Markers without a length field.
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8), 0xD8, 0xD9})
+# In entropy-coded data, 0xFF is followed by 0x00 (stuffing), a restart marker or fill.
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_SOS, _EOI = 0xDA, 0xD9
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    marker: int
+    start: int  # offset of the 0xFF
+    end: int  # offset after the segment (for SOS: after the entropy-coded data)
+    body: int  # offset after the marker and length (== end for markers without a length)
+
+    def is_app(self, n: int) -> bool:
+        return self.marker == 0xE0 + n
+
+
+def _walk(buf: Buf, path: Path) -> tuple[list[_Segment], int]:
+    """All segments up to and including EOI, and the offset after EOI."""
+    size = len(buf)
+    if buf[:2] != b"\xff\xd8":
+        raise fail(path, "jpeg", "not a JPEG file (no SOI marker)")
+    segments: list[_Segment] = []
+    pos = 2
+    run_start: int | None = None  # where a run of 0xFF fill bytes began
+    while True:
+        if pos + 2 > size:
+            raise fail(path, "jpeg", "truncated file: no EOI marker")
+        if buf[pos] != 0xFF:
+            raise fail(path, "jpeg", f"expected a marker at byte {pos}, found 0x{buf[pos]:02x}")
+        marker = buf[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker: it stays with the segment
+            run_start = pos if run_start is None else run_start
+            pos += 1
+            continue
+        start, run_start = (pos if run_start is None else run_start), None
+        if marker == _EOI:
+            segments.append(_Segment(marker, start, pos + 2, pos + 2))
+            return segments, pos + 2
+        if marker in _STANDALONE:
+            segments.append(_Segment(marker, start, pos + 2, pos + 2))
+            pos += 2
+            continue
+        if pos + 4 > size:
+            raise fail(path, "jpeg", f"truncated segment header at byte {pos}")
+        (length,) = struct.unpack(">H", buf[pos + 2 : pos + 4])
+        end = pos + 2 + length
+        if length < 2 or end > size:
+            raise fail(path, "jpeg", f"truncated or corrupt segment 0xFF{marker:02X} at byte {pos}")
+        if marker == _SOS:
+            found = _NEXT_MARKER.search(buf, end)
+            if found is None:
+                raise fail(path, "jpeg", "truncated file: image data ends without an EOI marker")
+            end = found.start()
+        segments.append(_Segment(marker, start, end, pos + 4))
+        pos = end
+
+
+def _is_xmp(buf: Buf, seg: _Segment) -> bool:
+    return seg.is_app(1) and buf[seg.body : seg.body + len(_XMP_SIG)] == _XMP_SIG
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+
+
+class JpegCarrier:
+    """JPEG XMP (APP1)."""
+
+    name = "jpeg"
+    extensions = (".jpg", ".jpeg", ".jpe", ".jfif")
+
+    def sniff(self, head: bytes) -> bool:
+        """SOI followed by a marker."""
+        return head.startswith(b"\xff\xd8\xff")
+
+    def read(self, path: Path) -> list[CarrierHit]:
+        """Labels in the XMP segment(s), in file order."""
+        hits: list[CarrierHit] = []
+        with mapped(path, "jpeg") as buf:
+            segments, _ = _walk(buf, path)
+            for seg in segments:
+                if _is_xmp(buf, seg):
+                    packet = buf[seg.body + len(_XMP_SIG) : seg.end]
+                    try:
+                        hits.extend(CarrierHit("jpeg:xmp", v) for v in _xmp.labels_in(packet))
+                    except _xmp.XmpError as exc:
+                        raise fail(path, "jpeg", str(exc)) from None
+        return hits
+
+    def write(self, src: Path, dst: Path, payload: str | None) -> None:
+        """Copy with the XMP segment replaced; every other byte is copied as it is."""
+        with mapped(src, "jpeg") as buf:
+            segments, eoi_end = _walk(buf, src)
+            xmp_segs = [s for s in segments if _is_xmp(buf, s)]
+            if len(xmp_segs) > 1:
+                raise fail(src, "jpeg", "two standard XMP segments; refusing to guess which counts")
+            old = buf[xmp_segs[0].body + len(_XMP_SIG) : xmp_segs[0].end] if xmp_segs else None
+            try:
+                new = _xmp.merge(old, payload)
+            except _xmp.XmpError as exc:
+                raise fail(src, "jpeg", str(exc)) from None
+            new_seg = None if new is None else _segment(0xE1, _XMP_SIG + new)
+            if new_seg is not None and len(new_seg) - 2 > _MAX_SEGMENT:
+                raise fail(src, "jpeg", "the XMP packet would exceed one APP1 segment (64 KiB)")
+            insert_after = 0  # leading JFIF/Exif segments a new XMP segment follows
+            for seg in segments:
+                if seg.is_app(0) or (seg.is_app(1) and buf[seg.body : seg.body + 6] == _EXIF_SIG):
+                    insert_after += 1
+                else:
+                    break
+            with dst.open("wb") as out:
+                out.write(b"\xff\xd8")
+                if not xmp_segs and new_seg is not None and insert_after == 0:
+                    out.write(new_seg)
+                for i, seg in enumerate(segments):
+                    if xmp_segs and seg is xmp_segs[0]:
+                        if new_seg is not None:
+                            out.write(new_seg)
+                    else:
+                        copy_range(buf, seg.start, seg.end, out)
+                    if not xmp_segs and new_seg is not None and i + 1 == insert_after:
+                        out.write(new_seg)
+                copy_range(buf, eoi_end, len(buf), out)
+
+    def content(self, path: Path) -> Iterator[bytes]:
+        """Every segment but APPn and COM (keeping APP2 ICC and APP14 Adobe, which change
+        how pixels decode), the scans, and anything after EOI."""
+        with mapped(path, "jpeg") as buf:
+            segments, eoi_end = _walk(buf, path)
+            for seg in segments:
+                if 0xE0 <= seg.marker <= 0xEF or seg.marker == 0xFE:
+                    sig = buf[seg.body : seg.body + 12]
+                    if not (
+                        (seg.is_app(2) and sig.startswith(b"ICC_PROFILE"))
+                        or (seg.is_app(14) and sig.startswith(b"Adobe"))
+                    ):
+                        continue
+                yield from pieces(buf, seg.start, seg.end)
+            yield from pieces(buf, eoi_end, len(buf))
+
+
+CARRIER = JpegCarrier()
