@@ -321,9 +321,3 @@ def keygen(
         markup=False,
     )
 
-
-# --- platform intake and the review queue (commands live in aisec.cli.label_intake) ------
-
-from aisec.cli.label_intake import register as _register_intake  # noqa: E402
-
-_register_intake(app)
