@@ -320,4 +320,3 @@ def keygen(
         f"wrote {key_path} (private, keep it safe) and {pub_path} (give this to verifiers)",
         markup=False,
     )
-
