@@ -320,3 +320,10 @@ def keygen(
         f"wrote {key_path} (private, keep it safe) and {pub_path} (give this to verifiers)",
         markup=False,
     )
+
+
+# --- platform intake and the review queue (commands live in aisec.cli.label_intake) ------
+
+from aisec.cli.label_intake import register as _register_intake  # noqa: E402
+
+_register_intake(app)

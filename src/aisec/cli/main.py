@@ -48,12 +48,13 @@ def root(
 
 
 def _register() -> None:
-    from aisec.cli import label, lexicon, policy, scan
+    from aisec.cli import db, label, lexicon, policy, scan
 
     scan.register(app)
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(policy.app, name="policy")
     app.add_typer(label.app, name="label")
+    app.add_typer(db.app, name="db")
 
 
 _register()
