@@ -89,7 +89,7 @@ def load_taxonomy(pack: str = DEFAULT_PACK) -> Taxonomy:
         for code, r in cls["risks"].items():
             risks[code] = Risk(code, r["name"], r["en"], cls_code)
     kinds: dict[str, KindInfo] = {}
-    for section in ("pii", "secrets"):
+    for section in ("pii", "secrets", "attack", "response"):
         for kind, info in data.get(section, {}).items():
             mask = tuple(info.get("mask", (0, 0)))
             kinds[kind] = KindInfo(

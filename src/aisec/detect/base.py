@@ -236,6 +236,8 @@ def registered() -> dict[str, Callable[..., Detector]]:
     import aisec.detect.attack
     import aisec.detect.lexicon
     import aisec.detect.pii
+    import aisec.detect.response
+    import aisec.detect.risk
     import aisec.detect.secrets  # noqa: F401  (imports register the built-ins)
 
     return dict(_REGISTRY)

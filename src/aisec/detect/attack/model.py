@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aisec.detect.attack.features import I64, buckets, codepoints, ngram_hashes
+from aisec.detect.ngram import I64, buckets, codepoints, ngram_hashes
 from aisec.errors import PackError
 
 F32 = npt.NDArray[np.float32]

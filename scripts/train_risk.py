@@ -1,0 +1,262 @@
+"""Train the harmful-content risk model (`aisec.detect.risk`) from ../shared/data.
+
+Deterministic: a fixed hash split (`risk_data`), scikit-learn's lbfgs (no shuffling), fixed
+seed. Three heads over the same hashed character 1–4-grams (`aisec.detect.ngram`):
+
+- ``any``: harmful vs not (logistic), with the keyword library's evidence as five extra
+  features (the strongest `LexiconDetector` hit weight per class A1–A5);
+- ``class``: A1–A5 given harmful (softmax; trained on the harmful rows whose code is known);
+- ``code``: the risk code given harmful (softmax over the codes with enough rows).
+
+The class score is ``P(any) * q_c / max(q)`` (the likeliest class carries ``P(any)``). Each
+class threshold is the lowest score (>= 0.15) at which at most `FP_BUDGET` of each benign
+Chinese validation set is flagged with that class. Writes ``weights.npy`` (float16) and
+``model.json`` into ``src/aisec/packs/risk/`` and prints the card.
+
+    python scripts/train_risk.py [--data ../shared/data] [--out src/aisec/packs/risk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
+
+import risk_data as rd  # noqa: E402
+from train_attack import write_model  # noqa: E402
+
+from aisec.detect.lexicon import LexiconDetector  # noqa: E402
+from aisec.detect.ngram import BITS, NGRAMS, buckets  # noqa: E402
+from aisec.text import normalize  # noqa: E402
+
+OUT = ROOT / "src" / "aisec" / "packs" / "risk"
+SEED = 20260302
+C_ANY = 8.0
+C_CLASS = 4.0
+CLASSES = ("A1", "A2", "A3", "A4", "A5")
+FLOOR = 0.15  # thresholds are never lower than this
+MIN_CODE_ROWS = 12  # codes with fewer training rows are reported at class level only
+FP_BUDGET = 0.005  # per class, per benign Chinese validation set
+BENIGN_ZH = ("zh-kdconv", "zh-prompts-plexpt", "zh-xinhua-dict")
+#: harmful questions are few next to tens of thousands of benign ones: weigh them up
+SOURCE_WEIGHT = {
+    "jade-v1-zh": 6.0,
+    "jade-v3-q": 6.0,
+    "flames": 2.0,
+    "jade-v1-en": 3.0,
+    "harmbench": 3.0,
+    "donotanswer": 2.0,
+    "xstest-unsafe": 2.0,
+    "xstest-safe": 2.0,
+    "cvalues": 3.0,
+}
+
+
+def featurize(texts: list[str], bits: int = BITS) -> sp.csr_matrix:
+    """Binary, L2-normalised n-gram bucket rows of the normalised texts (as at run time)."""
+    indptr = [0]
+    indices: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for t in texts:
+        idx = buckets(normalize(t).text, bits, NGRAMS)
+        indices.append(idx)
+        values.append(np.full(len(idx), 1.0 / np.sqrt(max(len(idx), 1))))
+        indptr.append(indptr[-1] + len(idx))
+    return sp.csr_matrix(
+        (np.concatenate(values), np.concatenate(indices), np.asarray(indptr)),
+        shape=(len(texts), 1 << bits),
+    )
+
+
+def lexicon_features(texts: list[str], lexicon: LexiconDetector | None = None) -> np.ndarray:
+    """Per text and class A1–A5: the strongest keyword-library hit weight (0: none)."""
+    lex = lexicon or LexiconDetector()
+    out = np.zeros((len(texts), len(CLASSES)))
+    for i, found in enumerate(lex.detect_batch(texts)):
+        for f in found:
+            c = CLASSES.index(f.kind.split(".")[1]) if f.kind.count(".") >= 1 else -1
+            if c >= 0:
+                out[i, c] = max(out[i, c], f.score)
+    return out
+
+
+def _balanced(y: np.ndarray, rw: np.ndarray, k: int) -> np.ndarray:
+    totals = np.bincount(y, weights=rw, minlength=k)
+    present = np.count_nonzero(totals)
+    return rw * (rw.sum() / (present * np.maximum(totals, 1e-9)))[y]
+
+
+def fit_heads(
+    rows: list[rd.Row], bits: int = BITS, max_iter: int = 300
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """``(weights (2**bits, 1+5+codes) float32, bias, lexicon weights (5,), codes)``."""
+    x = featurize([r.text for r in rows], bits)
+    lex = lexicon_features([r.text for r in rows])
+    y = np.asarray([r.harmful for r in rows])
+    rw = np.asarray([SOURCE_WEIGHT.get(r.source, 1.0) for r in rows])
+    any_clf = LogisticRegression(C=C_ANY, max_iter=max_iter, tol=1e-5)
+    any_clf.fit(sp.hstack([x, sp.csr_matrix(lex)]).tocsr(), y, sample_weight=_balanced(y, rw, 2))
+
+    coded = [i for i, r in enumerate(rows) if r.harmful and r.code]
+    counts: dict[str, int] = {}
+    for i in coded:
+        c = rows[i].code or ""
+        counts[c] = counts.get(c, 0) + 1
+    codes = tuple(sorted(c for c, n in counts.items() if n >= MIN_CODE_ROWS))
+    ycls = np.asarray([CLASSES.index((rows[i].code or "")[:2]) for i in coded])
+    cls_clf = LogisticRegression(C=C_CLASS, max_iter=max_iter, tol=1e-5)
+    cls_clf.fit(x[coded], ycls, sample_weight=_balanced(ycls, rw[coded], len(CLASSES)))
+    keep = [i for i in coded if rows[i].code in codes]
+    ycode = np.asarray([codes.index(rows[i].code or "") for i in keep])
+    code_clf = LogisticRegression(C=C_CLASS, max_iter=max_iter, tol=1e-5)
+    code_clf.fit(x[keep], ycode, sample_weight=_balanced(ycode, rw[keep], len(codes)))
+
+    n = 1 << bits
+    w = np.zeros((n, 1 + len(CLASSES) + len(codes)), dtype=np.float32)
+    b = np.full(w.shape[1], -30.0, dtype=np.float32)  # classes absent from training
+    w[:, 0] = any_clf.coef_[0, :n]
+    b[0] = any_clf.intercept_[0]
+    cols = 1 + np.asarray(cls_clf.classes_)
+    w[:, cols] = cls_clf.coef_.T
+    b[cols] = cls_clf.intercept_
+    w[:, 1 + len(CLASSES) :] = code_clf.coef_.T
+    b[1 + len(CLASSES) :] = code_clf.intercept_
+    return w, b, any_clf.coef_[0, n:].astype(np.float32), codes
+
+
+def predict(
+    w: np.ndarray, b: np.ndarray, lw: np.ndarray, texts: list[str], bits: int = BITS
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(P(any) per text, class scores (n, 5))`` with run-time arithmetic (float16 weights)."""
+    x = featurize(texts, bits)
+    w16 = w.astype(np.float16).astype(np.float64)
+    z = x @ w16 + b
+    z[:, 0] += lexicon_features(texts) @ lw
+    p_any = 1.0 / (1.0 + np.exp(-z[:, 0]))
+    zc = z[:, 1 : 1 + len(CLASSES)]
+    q = np.exp(zc - zc.max(axis=1, keepdims=True))
+    q /= q.sum(axis=1, keepdims=True)
+    return p_any, p_any[:, None] * q / q.max(axis=1, keepdims=True)
+
+
+def choose_thresholds(valid: list[rd.Row], cls_scores: np.ndarray) -> dict[str, float]:
+    """Per class: the lowest threshold (>= 0.15) keeping each benign Chinese validation set's
+    rate of findings of that class within `FP_BUDGET` (at least one row allowed)."""
+    out = {}
+    for c, name in enumerate(CLASSES):
+        t = FLOOR
+        for src in BENIGN_ZH:
+            s = np.sort([cls_scores[i, c] for i, r in enumerate(valid) if r.source == src])
+            if len(s) < 2:
+                continue
+            k = max(1, int(np.floor(FP_BUDGET * len(s))))
+            t = max(t, float(s[len(s) - k - 1]) + 1e-4)
+        out[name] = round(min(t, 0.95), 4)
+    return out
+
+
+def metrics(rows: list[rd.Row], cls_scores: np.ndarray, thr: dict[str, float]) -> dict[str, Any]:
+    """Per source: rate of rows with any class finding (recall or FP rate)."""
+    hit = (cls_scores >= np.asarray([thr[c] for c in CLASSES])).any(axis=1)
+    out: dict[str, Any] = {}
+    for src in sorted({r.source for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r.source == src]
+        harmful = rows[idx[0]].harmful == 1
+        out[src] = {
+            "n": len(idx),
+            ("recall" if harmful else "flag_rate"): round(float(hit[idx].mean()), 4),
+        }
+    return out
+
+
+def train(rows: list[rd.Row], out: Path, bits: int = BITS, max_iter: int = 300) -> dict[str, Any]:
+    """Fit on ``train``, calibrate on ``valid``, measure on ``test``; write the model."""
+    t0 = time.perf_counter()
+    train_rows = [r for r in rows if r.split == "train"]
+    valid = [r for r in rows if r.split == "valid"]
+    test = [r for r in rows if r.split == "test"]
+    w, b, lw, codes = fit_heads(train_rows, bits, max_iter)
+    _, sv = predict(w, b, lw, [r.text for r in valid], bits)
+    thr = choose_thresholds(valid, sv) if valid else dict.fromkeys(CLASSES, 0.5)
+    _, st = predict(w, b, lw, [r.text for r in test], bits)
+    sizes: dict[str, dict[str, int]] = {}
+    for r in rows:
+        sizes.setdefault(r.source, {"train": 0, "valid": 0, "test": 0})[r.split] += 1
+    code_rows = {c: sum(1 for r in train_rows if r.code == c) for c in codes}
+    card: dict[str, Any] = {
+        "name": "aisec-risk",
+        "version": "1",
+        "task": "harmful content (GB/T 45654 Annex A) in prompts and responses, zh first",
+        "heads": [
+            {"name": "any", "labels": ["harmful"]},
+            {"name": "class", "labels": list(CLASSES)},
+            {"name": "code", "labels": list(codes)},
+        ],
+        "bias": [round(float(x), 6) for x in b],
+        "lexicon": {
+            "features": [f"max LexiconDetector weight of risk.{c}*" for c in CLASSES],
+            "weights": [round(float(x), 6) for x in lw],
+        },
+        "thresholds": thr,
+        "threshold_rule": (
+            f"per class: lowest class score (>= {FLOOR}) flagging at most {FP_BUDGET:.1%} (at least "
+            f"one row) of each benign Chinese validation set ({', '.join(BENIGN_ZH)})"
+        ),
+        "score": "class score = P(any) * q_c / max(q); code score = class score * P(code | class)",
+        "hashing": {
+            "bits": bits,
+            "ngrams": list(NGRAMS),
+            "features": "binary char n-grams of the aisec-normalised, lower-cased text, L2-normalised",
+        },
+        "model": {
+            "family": "logistic regression heads (scikit-learn lbfgs): any (sigmoid), class, code (softmax)",
+            "C": {"any": C_ANY, "class": C_CLASS, "code": C_CLASS},
+            "source_weights": SOURCE_WEIGHT,
+            "class_weight": "balanced by sample weight",
+        },
+        "label_map": {
+            "jade": rd.LABEL_MAP,
+            "flames": rd.FLAMES_MAP,
+            "donotanswer": {**rd.DNA_MAP, "intent S004lewd": "A1.6"},
+            "cold_topic": rd.COLD_TOPIC,
+            "swsr": "label 1 → A2.5",
+            "unknown_code": "jade-v3 questions/unsafe answers, harmbench, xstest-unsafe: any only",
+            "codes_kept": code_rows,
+            "min_code_rows": MIN_CODE_ROWS,
+        },
+        "seed": SEED,
+        "weights": {"file": "weights.npy", "dtype": "float16", "shape": list(w.shape)},
+        "data": {k: {"source": rd.SOURCES.get(k, k), **v} for k, v in sorted(sizes.items())},
+        "metrics_test": metrics(test, st, thr) if test else {},
+        "metrics_valid": metrics(valid, sv, thr) if valid else {},
+        "holdout_read": False,
+        "train_seconds": round(time.perf_counter() - t0, 1),
+    }
+    write_model(out, w.astype(np.float16), card)
+    return card
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=rd.DATA)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    np.random.seed(SEED)
+    rows = rd.load_rows(args.data)
+    print(f"loaded {len(rows)} rows")
+    card = train(rows, args.out)
+    print(json.dumps({k: v for k, v in card.items() if k != "bias"}, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
