@@ -12,6 +12,7 @@ text's probability.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +28,19 @@ from aisec.text import NormalizedText
 
 #: a code is reported beside its class when it holds this share of the class's score
 CODE_SHARE = 0.4
+#: texts (each text of a batch) with a smaller share of Chinese characters are not scored
+#: unless ``all_languages=True``: the model has almost no benign English training data and
+#: flags most sensitive-but-safe English prompts (95 % of XSTest's safe ones)
+MIN_CHINESE_SHARE = 0.3
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_VISIBLE = re.compile(r"\S")
+
+
+def chinese_share(text: str) -> float:
+    """Share of Chinese characters among the non-space characters of ``text``."""
+    visible = len(_VISIBLE.findall(text))
+    return len(_HAN.findall(text)) / visible if visible else 0.0
+
 
 _LOCK = threading.Lock()
 _SHARED: dict[str, RiskModel] = {}
@@ -62,6 +76,8 @@ class RiskDetector(Detector):
     ``model_dir``: a folder with ``model.json`` + weights (default: the shipped model).
     ``thresholds``: per-class overrides of the calibrated thresholds (``{"A2": 0.6}``).
     ``use_lexicon=False`` leaves out the keyword evidence.
+    ``all_languages=True`` also scores texts that are mostly not Chinese (see
+    `MIN_CHINESE_SHARE`; off by default because English is heavily over-flagged).
     """
 
     name = "risk"
@@ -74,12 +90,14 @@ class RiskDetector(Detector):
         model_dir: str | Path | None = None,
         thresholds: dict[str, float] | None = None,
         use_lexicon: bool = True,
+        all_languages: bool = False,
         **_: object,
     ) -> None:
         self.model = shared_model(model_dir)
         #: the calibrated per-class thresholds (the default policy's cut-offs for risk.*)
         self.thresholds = {**self.model.thresholds, **(thresholds or {})}
         self.lexicon = LexiconDetector() if use_lexicon else None
+        self.min_chinese_share = 0.0 if all_languages else MIN_CHINESE_SHARE
 
     def scores(self, text: str) -> RiskScores:
         """The whole-text scores of a normalised text (no threshold applied)."""
@@ -111,7 +129,7 @@ class RiskDetector(Detector):
     def _piece(
         self, text: str, base: int, hits: list[tuple[str, int, int, float]]
     ) -> Iterator[Finding]:
-        if not text.strip():
+        if not text.strip() or chinese_share(text) < self.min_chinese_share:
             return
         sc = self.model.score_text(text, _lexicon_vector((k, w) for k, _, _, w in hits))
         flagged = [c for c in CLASSES if sc.classes[c] >= self.thresholds.get(c, 1.0)]
