@@ -40,8 +40,8 @@ from aisec.label.service import (
     COMPLIANT,
     NONCOMPLIANT,
     Verification,
+    expand_paths,
     propagate_label,
-    supported_extensions,
     verify_file,
 )
 from aisec.label.sign import SigningKey
@@ -96,21 +96,7 @@ class IntakeOutcome:
 def intake_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given, and folders walked recursively for media a carrier handles or text
     (hidden files and aisec's temporary files skipped), in sorted order."""
-    exts = supported_extensions() | TEXT_EXTENSIONS
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if child.is_file() and child.suffix.lower() in exts:
-                    found.append(child)
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    return found
+    return expand_paths(paths, TEXT_EXTENSIONS)
 
 
 def sha256_file(path: Path) -> str:

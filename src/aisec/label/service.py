@@ -99,10 +99,11 @@ def supported_extensions() -> frozenset[str]:
     return frozenset(ext for c in carriers() for ext in c.extensions)
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and folders walked recursively for files of a supported type
-    (hidden files and aisec's own temporary files skipped), in sorted order."""
-    exts = supported_extensions()
+def expand_paths(paths: Iterable[Path], extra: Iterable[str] = ()) -> list[Path]:
+    """Files as given, and folders walked recursively for files of a supported type (or
+    one of the ``extra`` extensions), hidden files and aisec's own temporary files
+    skipped, in sorted order. A path that does not exist is a :class:`CarrierError`."""
+    exts = supported_extensions() | frozenset(extra)
     found: list[Path] = []
     for path in paths:
         if path.is_dir():

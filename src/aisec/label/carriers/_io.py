@@ -45,6 +45,19 @@ def pieces(data: Buf, start: int, end: int) -> Iterator[bytes]:
         yield data[pos : min(pos + PIECE, end)]
 
 
+def read_range(fh: BinaryIO, path: Path, fmt: str, start: int, end: int) -> Iterator[bytes]:
+    """Bytes ``start:end`` of an open file in bounded pieces; a file that ends early (it was
+    truncated, or changed while read) is a :class:`CarrierError`."""
+    fh.seek(start)
+    left = end - start
+    while left > 0:
+        piece = fh.read(min(PIECE, left))
+        if not piece:
+            raise fail(path, fmt, f"the file ended early (offset {end - left})")
+        left -= len(piece)
+        yield piece
+
+
 def fail(path: Path, fmt: str, problem: str) -> CarrierError:
     """A :class:`CarrierError` naming the file, the format and the problem."""
     return CarrierError(f"{path}: {fmt}: {problem}")

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from aisec.label.carriers._io import read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 _MAGIC = b"fLaC"
 _STREAMINFO = 0
 _VORBIS_COMMENT = 4
-_CHUNK = 1 << 20
 #: How far back from the end to look for the start of the last audio frame when
 #: STREAMINFO does not give the maximum frame size.
 _TAIL_WINDOW = 1 << 20
@@ -257,28 +257,6 @@ def _check_last_frame(fh: BinaryIO, path: Path, layout: _Layout) -> None:
     raise _fail(path, "the last audio frame is incomplete or damaged (file truncated?)")
 
 
-def _copy(src: BinaryIO, dst: BinaryIO, start: int, end: int) -> None:
-    src.seek(start)
-    left = end - start
-    while left > 0:
-        chunk = src.read(min(_CHUNK, left))
-        if not chunk:
-            raise CarrierError(f"{src.name}: FLAC: file shrank while being copied")
-        dst.write(chunk)
-        left -= len(chunk)
-
-
-def _stream(fh: BinaryIO, start: int, end: int) -> Iterator[bytes]:
-    fh.seek(start)
-    left = end - start
-    while left > 0:
-        chunk = fh.read(min(_CHUNK, left))
-        if not chunk:
-            return
-        left -= len(chunk)
-        yield chunk
-
-
 class FlacCarrier:
     """Label carrier for FLAC files (Vorbis comment ``AIGC``)."""
 
@@ -329,7 +307,7 @@ class FlacCarrier:
                 new = build_vorbis_comment(b"aisec", [label_entry(payload)])
                 blocks.insert(1, (_VORBIS_COMMENT, new))
             with dst.open("wb") as fout:
-                _copy(fin, fout, 0, layout.prefix + 4)
+                fout.writelines(read_range(fin, src, "FLAC", 0, layout.prefix + 4))
                 for index, (kind, body) in enumerate(blocks):
                     last = 0x80 if index == len(blocks) - 1 else 0
                     length = body.length if isinstance(body, _Block) else len(body)
@@ -337,11 +315,15 @@ class FlacCarrier:
                         raise _fail(src, "the Vorbis comment would exceed 16 MiB")
                     fout.write(bytes([last | kind]) + length.to_bytes(3, "big"))
                     if isinstance(body, _Block):
-                        _copy(fin, fout, body.offset + 4, body.offset + 4 + body.length)
+                        fout.writelines(
+                            read_range(
+                                fin, src, "FLAC", body.offset + 4, body.offset + 4 + body.length
+                            )
+                        )
                     else:
                         fout.write(body)
                 fin.seek(0, 2)
-                _copy(fin, fout, layout.audio_start, fin.tell())
+                fout.writelines(read_range(fin, src, "FLAC", layout.audio_start, fin.tell()))
 
     def content(self, path: Path) -> Iterator[bytes]:
         """STREAMINFO, then the audio frames."""
@@ -349,7 +331,7 @@ class FlacCarrier:
             layout = _layout(fh, path)
             first = layout.blocks[0]
             yield _read_at(fh, first.offset + 4, first.length, path, "STREAMINFO")
-            yield from _stream(fh, layout.audio_start, layout.audio_end)
+            yield from read_range(fh, path, "FLAC", layout.audio_start, layout.audio_end)
 
 
 CARRIER = FlacCarrier()

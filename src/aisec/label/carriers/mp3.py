@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from mutagen import MutagenError, PaddingInfo
 from mutagen.id3 import ID3, TXXX, Encoding
 
+from aisec.label.carriers._io import read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 _CHUNK = 1 << 20
@@ -186,17 +187,6 @@ def _padding(info: PaddingInfo) -> int:
     return 1024
 
 
-def _stream(fh: BinaryIO, start: int, end: int) -> Iterator[bytes]:
-    fh.seek(start)
-    left = end - start
-    while left > 0:
-        chunk = fh.read(min(_CHUNK, left))
-        if not chunk:
-            return
-        left -= len(chunk)
-        yield chunk
-
-
 class Mp3Carrier:
     """Label carrier for MP3 files (ID3v2 ``TXXX:AIGC``)."""
 
@@ -234,7 +224,7 @@ class Mp3Carrier:
                 new_tag = self._render(src, tag, version, payload)
             with dst.open("wb") as fout:
                 fout.write(new_tag)
-                for chunk in _stream(fin, layout.tag_end, layout.size):
+                for chunk in read_range(fin, src, "MP3", layout.tag_end, layout.size):
                     fout.write(chunk)
 
     def _render(self, path: Path, tag: Any, version: int, payload: str | None) -> bytes:
@@ -259,7 +249,7 @@ class Mp3Carrier:
         """The MPEG audio frames, without ID3v2, APEv2, Lyrics3 or ID3v1 tags."""
         with path.open("rb") as fh:
             layout = _layout(fh, path)
-            yield from _stream(fh, layout.audio_start, layout.audio_end)
+            yield from read_range(fh, path, "MP3", layout.audio_start, layout.audio_end)
 
 
 CARRIER = Mp3Carrier()

@@ -38,9 +38,9 @@ from typing import Any, BinaryIO
 from mutagen import MutagenError
 from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
 
+from aisec.label.carriers._io import read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
-_CHUNK = 1 << 20
 _ITEM = f"----:com.apple.iTunes:{KEY}"
 #: Boxes whose children are boxes (``meta`` has 4 bytes of version/flags first).
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"edts", b"dinf", b"mvex"}
@@ -340,17 +340,6 @@ def _sample_descriptions(path: Path, layout: _Layout) -> Iterator[bytes]:
             yield data[boxes[0].offset : boxes[0].end]
 
 
-def _stream(fh: BinaryIO, path: Path, start: int, end: int) -> Iterator[bytes]:
-    fh.seek(start)
-    left = end - start
-    while left > 0:
-        piece = fh.read(min(_CHUNK, left))
-        if not piece:
-            raise _fail(path, f"the file ended early (offset {end - left})")
-        left -= len(piece)
-        yield piece
-
-
 def _is_label_key(key: str) -> bool:
     parts = key.split(":", 2)
     return len(parts) == 3 and parts[0] == "----" and parts[2].upper() == KEY
@@ -444,10 +433,10 @@ class Mp4Carrier:
         if delta and b"mdat" in later:
             _shift_chunk_offsets(src, new, moov.header, moov.offset, delta)
         with src.open("rb") as fin, dst.open("wb") as fout:
-            for piece in _stream(fin, src, 0, moov.offset):
+            for piece in read_range(fin, src, "MP4", 0, moov.offset):
                 fout.write(piece)
             fout.write(new)
-            for piece in _stream(fin, src, moov.end, layout.top[-1].end):
+            for piece in read_range(fin, src, "MP4", moov.end, layout.top[-1].end):
                 fout.write(piece)
 
     def content(self, path: Path) -> Iterator[bytes]:
@@ -458,7 +447,7 @@ class Mp4Carrier:
             for box in layout.top:
                 if box.kind != b"mdat":
                     continue
-                yield from _stream(fh, path, box.payload_start, box.end)
+                yield from read_range(fh, path, "MP4", box.payload_start, box.end)
 
 
 CARRIER = Mp4Carrier()
