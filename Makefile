@@ -47,9 +47,13 @@ test: lint sysdeps
 	$(BIN)/pytest -n 2
 
 bench: $(SYNCED)
-	$(UV_ENV) $(UV) sync --frozen --quiet --group bench
+	$(UV_ENV) $(UV) sync --frozen --inexact --quiet --group bench
 	$(BIN)/python bench/pii.py
 	$(BIN)/python bench/lexicon.py
+	$(BIN)/python bench/label.py
+	$(BIN)/python bench/near_dup.py
+	$(BIN)/python bench/attack.py
+	$(BIN)/python bench/risk.py
 	@touch $(SYNCED)
 
 clean:

@@ -1,9 +1,11 @@
-"""``aisec label``: GB 45438 implicit labels — add, verify, propagate, remove, keygen.
+"""``aisec label``: GB 45438 implicit labels — add, verify, propagate, remove, keygen —
+and explicit notices — notice, check-notice.
 
 Exit codes: ``add``, ``propagate`` and ``remove`` give 0 when every file was written and
 2 when any could not be (each failure is one line on stderr; the file is left as it was,
-the other files are still processed). ``verify`` gives 0 when every file is compliant,
-1 when any is noncompliant or has no label, 2 when any could not be read.
+the other files are still processed); ``notice`` likewise. ``verify`` and
+``check-notice`` give 0 when every file is compliant, 1 when any is noncompliant, has no
+label or notice, or is inconclusive, 2 when any could not be read.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,17 +24,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from aisec.cli import label_batch as batch_cli
 from aisec.errors import AisecError, InputError
+from aisec.label import explicit
+from aisec.label.batch import VERIFY_KEYS, BatchJob, BatchSpec, Row
 from aisec.label.model import AigcLabel, LabelError, entity_code_problems
-from aisec.label.service import (
-    COMPLIANT,
-    Verification,
-    add_label,
-    expand_paths,
-    propagate_label,
-    remove_label,
-    verify_file,
-)
+from aisec.label.service import COMPLIANT, expand_paths, remove_label
 from aisec.label.sign import Algorithm, load_public_key, load_signing_key, write_keypair
 
 app = typer.Typer(
@@ -75,13 +72,17 @@ def _progress(total: int, verb: str) -> Progress:
     )
 
 
-def _targets(files: list[Path], out: Path | None) -> list[tuple[Path, Path | None]]:
+def _targets(
+    files: list[Path],
+    out: Path | None,
+    expand: Callable[[list[Path]], list[Path]] = expand_paths,
+) -> list[tuple[Path, Path | None]]:
     """(input, output) pairs: in place, ``out`` for one file, or ``out/<relative path>``
     for several inputs or folders."""
     pairs: list[tuple[Path, Path | None]] = []
     single = len(files) == 1 and not files[0].is_dir()
     for root in files:
-        for path in expand_paths([root]):
+        for path in expand([root]):
             if out is None:
                 pairs.append((path, None))
             elif single:
@@ -163,11 +164,16 @@ def add(
     allow_any_code: Annotated[
         bool, typer.Option(help="Accept a producer code whose embedded USCC fails its check.")
     ] = False,
+    jobs: batch_cli.JobsOption = None,
+    report: batch_cli.ReportOption = None,
+    state: batch_cli.StateOption = None,
+    resume: batch_cli.ResumeOption = False,
 ) -> None:
     """Write the implicit label into each file (atomically; replaces an existing label)."""
     _check_code("--producer", producer, allow_any_code)
     AigcLabel(label, producer, _id_for(produce_id, Path("x"), 0))  # validate before any file
-    key = load_signing_key(sign) if sign is not None else None
+    if sign is not None:
+        load_signing_key(sign)  # a bad key fails before any file is touched
     pairs = _targets(files, out)
     if len(pairs) > 1 and "{" not in produce_id:
         err_console.print(
@@ -175,15 +181,21 @@ def add(
             "use a template such as --produce-id 'job42-{stem}' for one ID per file",
             markup=False,
         )
-    index = iter(range(len(pairs)))
+    spec = BatchSpec("add", label=label, producer=producer, produce_id=produce_id, sign=_abs(sign))
+    work = [_job(i, src, dst, produce_id) for i, (src, dst) in enumerate(pairs)]
+    rows = batch_cli.run(
+        spec, work, "labelling", _progress, workers=jobs, report=report, state=state, resume=resume
+    )
+    batch_cli.print_writes(rows, "labelling", err_console)
 
-    def one(src: Path, dst: Path | None) -> str:
-        value = AigcLabel(label, producer, _id_for(produce_id, src, next(index)))
-        written = add_label(src, value, key=key, out=dst)
-        signed = " (signed)" if written.reserved_code1 else ""
-        return f"labelled {dst or src}{signed}"
 
-    _run_each(pairs, "labelling", one)
+def _abs(path: Path | None) -> str | None:
+    return None if path is None else str(path.resolve())
+
+
+def _job(index: int, src: Path, dst: Path | None, id_template: str) -> BatchJob:
+    target = None if dst is None else str(dst)
+    return BatchJob(index, str(src), target, _id_for(id_template, src, index))
 
 
 @app.command("propagate")
@@ -208,20 +220,23 @@ def propagate(
     allow_any_code: Annotated[
         bool, typer.Option(help="Accept a propagator code whose embedded USCC fails its check.")
     ] = False,
+    jobs: batch_cli.JobsOption = None,
+    report: batch_cli.ReportOption = None,
+    state: batch_cli.StateOption = None,
+    resume: batch_cli.ResumeOption = False,
 ) -> None:
     """Add the propagator's fields to an existing label; the producer's stay untouched."""
     _check_code("--propagator", propagator, allow_any_code)
-    key = load_signing_key(sign) if sign is not None else None
+    if sign is not None:
+        load_signing_key(sign)  # a bad key fails before any file is touched
     pairs = _targets(files, out)
-    index = iter(range(len(pairs)))
-
-    def one(src: Path, dst: Path | None) -> str:
-        pid = _id_for(propagate_id, src, next(index))
-        written = propagate_label(src, propagator, pid, key=key, out=dst)
-        signed = " (signed)" if written.reserved_code2 else ""
-        return f"propagated {dst or src}{signed}"
-
-    _run_each(pairs, "propagating", one)
+    spec = BatchSpec("propagate", propagator=propagator, propagate_id=propagate_id, sign=_abs(sign))
+    work = [_job(i, src, dst, propagate_id) for i, (src, dst) in enumerate(pairs)]
+    rows = batch_cli.run(
+        spec, work, "propagating", _progress, workers=jobs, report=report, state=state,
+        resume=resume,
+    )  # fmt: skip
+    batch_cli.print_writes(rows, "propagating", err_console)
 
 
 @app.command("remove")
@@ -241,18 +256,6 @@ def remove(
     _run_each(pairs, "removing", one)
 
 
-def _verify_all(paths: list[Path], keys: list[Path]) -> Iterator[Verification]:
-    public = [load_public_key(k) for k in keys]
-    files = expand_paths(paths)
-    if not files:
-        raise InputError("no files of a supported type were found")
-    with _progress(len(files), "verifying") as progress:
-        task = progress.add_task("verify", total=len(files))
-        for path in files:
-            yield verify_file(path, public)
-            progress.advance(task)
-
-
 @app.command("verify")
 def verify(
     files: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
@@ -263,42 +266,57 @@ def verify(
         list[Path] | None,
         typer.Option("--key", help="Public key (PEM) that must have signed; repeatable."),
     ] = None,
+    jobs: batch_cli.JobsOption = None,
+    report: batch_cli.ReportOption = None,
+    state: batch_cli.StateOption = None,
+    resume: batch_cli.ResumeOption = False,
 ) -> None:
     """Read every label copy, check fields, duplicates, conflicts and signatures.
 
     Exit code: 0 all compliant, 1 some noncompliant or without a label, 2 some unreadable.
     """
-    results = list(_verify_all(files, key or []))
+    keys = key or []
+    for k in keys:
+        load_public_key(k)  # a bad key fails before any file is read
+    paths = expand_paths(files)
+    if not paths:
+        raise InputError("no files of a supported type were found")
+    spec = BatchSpec("verify", keys=tuple(str(k.resolve()) for k in keys))
+    work = [BatchJob(i, str(p)) for i, p in enumerate(paths)]
+    results = batch_cli.run(
+        spec, work, "verifying", _progress, workers=jobs, report=report, state=state, resume=resume
+    )
     if fmt is VerifyFormat.json:
-        json.dump([r.as_dict() for r in results], sys.stdout, ensure_ascii=False, indent=1)
+        records = [{k: r.get(k) for k in VERIFY_KEYS} for r in results]
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
         _render(results)
-    for r in results:
-        if r.error:
-            err_console.print(f"aisec: error: {r.problems[0]}", markup=False)
-    if any(r.error for r in results):
+    failed = [r for r in results if r["status"] != "ok"]
+    for r in failed:
+        err_console.print(f"aisec: error: {r['problems'][0]}", markup=False)
+    if failed:
         raise typer.Exit(2)
-    raise typer.Exit(0 if all(r.verdict == COMPLIANT for r in results) else 1)
+    raise typer.Exit(0 if all(r["verdict"] == COMPLIANT for r in results) else 1)
 
 
-def _render(results: list[Verification]) -> None:
+def _render(results: list[Row]) -> None:
     table = Table(title="Implicit labels", title_justify="left")
     for col in ("file", "format", "verdict", "Label", "producer / ID", "signature", "problems"):
         table.add_column(col, overflow="fold")
     for r in results:
-        lab = r.label
+        lab = r["label"]
         table.add_row(
-            str(r.file),
-            r.format or "-",
-            r.verdict,
-            lab.label if lab else "-",
-            f"{lab.content_producer} / {lab.produce_id}" if lab else "-",
-            r.signature,
-            "; ".join(r.problems) or "-",
+            r["file"],
+            r["format"] or "-",
+            r["verdict"],
+            lab["Label"] if lab else "-",
+            f"{lab['ContentProducer']} / {lab['ProduceID']}" if lab else "-",
+            r["signature"],
+            "; ".join(r["problems"]) or "-",
         )
     out_console.print(table)
-    counts = Counter(r.verdict for r in results)
+    counts = Counter(r["verdict"] for r in results)
     out_console.print(
         ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())), markup=False
     )
@@ -327,3 +345,130 @@ def keygen(
 from aisec.cli.label_intake import register as _register_intake  # noqa: E402
 
 _register_intake(app)
+
+
+class NoticeWhere(StrEnum):
+    """Where a text or audio notice goes."""
+
+    start = "start"
+    end = "end"
+    both = "both"
+
+
+@app.command("notice")
+def notice(
+    files: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    position: Annotated[
+        explicit.Position,
+        typer.Option("--position", "-p", help="Images and video: where the notice is drawn."),
+    ] = explicit.Position.bottom_right,
+    text: Annotated[
+        str | None,
+        typer.Option("--text", help="Wording (must contain AI/人工智能 and 生成/合成)."),
+    ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Default wording: zh (本内容由人工智能生成) or en.")
+    ] = "zh",
+    where: Annotated[
+        NoticeWhere,
+        typer.Option("--where", help="Text: start, end or both; audio: start or end."),
+    ] = NoticeWhere.start,
+    audio: Annotated[
+        explicit.AudioMode,
+        typer.Option("--audio", help="Audio: the 短长短短 rhythm, a spoken notice, or both."),
+    ] = explicit.AudioMode.both,
+    height: Annotated[
+        float,
+        typer.Option("--height", help="Images and video: text height, share of the shorter side."),
+    ] = 0.06,
+    seconds: Annotated[
+        float, typer.Option("--seconds", help="Video: how long the notice stays (≥ 2).")
+    ] = 3.0,
+    sign: Annotated[
+        Path | None,
+        typer.Option("--sign", help="Private key (PEM) to re-sign a kept implicit label."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write here instead of in place (a folder for many)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Images and video: draw even if a notice is already readable.")
+    ] = False,
+) -> None:
+    """Insert a visible or audible notice (text, image, video, audio; atomically).
+
+    Files that already carry a notice are left alone. Re-encoding drops signatures over
+    the content: the implicit label is kept, re-signed with --sign or left unsigned.
+    """
+    key = load_signing_key(sign) if sign is not None else None
+    pairs = _targets(files, out, explicit.expand_media)
+
+    def one(src: Path, dst: Path | None) -> str:
+        done = explicit.add_notice(
+            src,
+            notice=text,
+            lang=lang,
+            position=position,
+            where=where.value,
+            audio_mode=audio,
+            ratio=height,
+            seconds=seconds,
+            out=dst,
+            key=key,
+            force=force,
+        )
+        verb = "added a notice to" if done.inserted else "kept (already has a notice)"
+        extra = f" ({'; '.join(done.notes)})" if done.notes and done.inserted else ""
+        return f"{verb} {done.file}{extra}"
+
+    _run_each(pairs, "adding notices", one)
+
+
+@app.command("check-notice")
+def check_notice(
+    files: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    fmt: Annotated[
+        VerifyFormat, typer.Option("--format", "-f", help="table for people, json for scripts.")
+    ] = VerifyFormat.table,
+) -> None:
+    """Check for an explicit notice: text rule, OCR on images and opening video frames,
+    the 短长短短 rhythm in audio.
+
+    Exit code: 0 all compliant, 1 some not, 2 some unreadable.
+    """
+    paths = explicit.expand_media(files)
+    if not paths:
+        raise InputError("no files of a supported type were found")
+    results: list[explicit.NoticeCheck] = []
+    with _progress(len(paths), "checking") as progress:
+        task = progress.add_task("check", total=len(paths))
+        for path in paths:
+            results.append(explicit.check_notice(path))
+            progress.advance(task)
+    if fmt is VerifyFormat.json:
+        json.dump([r.as_dict() for r in results], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        table = Table(title="Explicit notices", title_justify="left")
+        for col in ("file", "type", "verdict", "evidence", "problems"):
+            table.add_column(col, overflow="fold")
+        for r in results:
+            table.add_row(
+                str(r.file),
+                r.modality,
+                r.verdict,
+                "; ".join(r.evidence) or "-",
+                "; ".join(r.problems + r.notes) or "-",
+            )
+        out_console.print(table)
+        counts = Counter(r.verdict for r in results)
+        out_console.print(
+            ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())), markup=False
+        )
+    for r in results:
+        if r.error:
+            err_console.print(f"aisec: error: {r.problems[0]}", markup=False)
+    if any(r.error for r in results):
+        raise typer.Exit(2)
+    raise typer.Exit(0 if all(r.verdict == COMPLIANT for r in results) else 1)
