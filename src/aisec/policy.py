@@ -88,6 +88,8 @@ class Policy(BaseModel):
     )
     actions: dict[str, Action] = Field(default_factory=lambda: _default_actions())
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    #: settings of the guard face, validated by `aisec.guard.config` (the core only carries them)
+    guard: dict[str, Any] = Field(default_factory=dict)
     #: the folder relative paths in detector options are resolved against
     base_dir: Path | None = Field(default=None, exclude=True)
 

@@ -48,13 +48,14 @@ def root(
 
 
 def _register() -> None:
-    from aisec.cli import db, label, lexicon, policy, scan
+    from aisec.cli import audit, db, label, lexicon, policy, scan
 
     scan.register(app)
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(policy.app, name="policy")
     app.add_typer(label.app, name="label")
     app.add_typer(db.app, name="db")
+    app.add_typer(audit.app, name="audit")
 
 
 _register()

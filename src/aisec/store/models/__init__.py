@@ -7,6 +7,7 @@ import a face. A face imports its models from here and keeps its logic to itself
 
 from __future__ import annotations
 
+from aisec.store.models.audit import GENESIS_HASH, AuditEvent, AuditHead
 from aisec.store.models.label_intake import (
     DECLARATIONS,
     REVIEW_DECISIONS,
@@ -17,6 +18,9 @@ from aisec.store.models.label_intake import (
 )
 
 __all__ = [
+    "GENESIS_HASH",
+    "AuditEvent",
+    "AuditHead",
     "DECLARATIONS",
     "REVIEW_DECISIONS",
     "STATUSES",

@@ -1,0 +1,125 @@
+"""`GuardConfig`: the guard's part of a policy file, read from an optional ``guard:`` section.
+
+The core `Policy` forbids unknown keys, so `load_guard_policy` takes the ``guard:`` section
+out of the YAML before the rest is validated as a policy::
+
+    guard:
+      language: auto            # refusal and notice language: auto | zh | en
+      refusal:
+        zh: 抱歉，这个请求我无法处理。
+        en: Sorry, I can't help with that request.
+      notice: {position: append}   # none | prepend | append; optional zh/en wording
+      fail: closed              # a detector error blocks (closed) or lets through (open)
+      leak: {action: block, min_chars: 48, ratio: 0.5}
+      stream: {hold_back: 64, window: 512, step: 32}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aisec.errors import PolicyError
+from aisec.notice import NoticePosition
+from aisec.policy import Policy, default_policy_text, parse_policy
+
+DEFAULT_REFUSAL = {
+    "zh": "抱歉，这个请求我无法处理。",
+    "en": "Sorry, I can't help with that request.",
+}
+DEFAULT_CUTOFF = {
+    "zh": "【回答已中止：内容不符合安全要求】",
+    "en": "[Answer stopped: the content did not pass the safety check]",
+}
+
+
+class NoticeConfig(BaseModel):
+    """Where the GB 45438 explicit notice goes on text answers, and its wording."""
+
+    model_config = ConfigDict(extra="forbid")
+    position: NoticePosition = "none"
+    zh: str | None = None
+    en: str | None = None
+
+
+class LeakConfig(BaseModel):
+    """System-prompt leakage: the answer shares at least ``min_chars`` normalised
+    characters of the system prompt in runs of ``ngram`` or more (or ``ratio`` of a
+    prompt shorter than that), or contains the canary."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["block", "flag"] = "block"
+    ngram: int = Field(default=12, ge=4, le=64)
+    min_chars: int = Field(default=48, ge=8)
+    ratio: float = Field(default=0.5, gt=0.0, le=1.0)
+
+
+class StreamConfig(BaseModel):
+    """Sliding-window checking of streamed answers (in characters).
+
+    ``hold_back``: text is emitted only once ``hold_back`` more characters have arrived
+    after it and the window has been checked, so a finding up to that long is seen whole
+    before any of it goes out. ``window``: how much text before the unchecked part each
+    check looks at (context for the model detectors and leak matching). ``step``: check
+    after this many new characters (or at the end).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    hold_back: int = Field(default=64, ge=8)
+    window: int = Field(default=512, ge=64)
+    step: int = Field(default=32, ge=1)
+
+
+class GuardConfig(BaseModel):
+    """The ``guard:`` section of a policy (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["auto", "zh", "en"] = "auto"
+    refusal: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_REFUSAL))
+    cutoff: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CUTOFF))
+    notice: NoticeConfig = Field(default_factory=NoticeConfig)
+    fail: Literal["open", "closed"] = "closed"
+    leak: LeakConfig = Field(default_factory=LeakConfig)
+    stream: StreamConfig = Field(default_factory=StreamConfig)
+    #: HTTP status for a blocked request in the proxy (200 keeps OpenAI clients working)
+    block_status: Literal[200, 403] = 200
+
+    def refusal_text(self, language: str) -> str:
+        """The refusal in ``language`` (zh when not configured)."""
+        merged = {**DEFAULT_REFUSAL, **self.refusal}
+        return merged.get(language, merged["zh"])
+
+    def cutoff_text(self, language: str) -> str:
+        """The closing notice of a stopped stream in ``language``."""
+        merged = {**DEFAULT_CUTOFF, **self.cutoff}
+        return merged.get(language, merged["zh"])
+
+
+def parse_guard_policy(
+    text: str, *, source: str = "<policy>", base_dir: Path | None = None
+) -> tuple[Policy, GuardConfig]:
+    """Split a policy YAML into the core `Policy` and the `GuardConfig` of its ``guard:``
+    section (defaults when absent)."""
+    policy = parse_policy(text, source=source, base_dir=base_dir)
+    try:
+        config = GuardConfig.model_validate(policy.guard)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise PolicyError(f"{source}: guard.{where}: {msg}") from exc
+    return policy, config
+
+
+def load_guard_policy(path: str | Path | None = None) -> tuple[Policy, GuardConfig]:
+    """Load a policy file with its ``guard:`` section; the built-in default when ``None``."""
+    if path is None:
+        return parse_guard_policy(default_policy_text(), source="default policy")
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {p}: {exc}") from exc
+    return parse_guard_policy(text, source=str(p), base_dir=p.resolve().parent)

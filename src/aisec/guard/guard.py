@@ -1,0 +1,373 @@
+"""`Guard`: input and output checks for an LLM application (library form of the proxy).
+
+::
+
+    guard = Guard("policy.yaml", audit=AuditLog(), system_prompt=SYSTEM)
+    d = guard.check_input(messages)
+    if d.blocked:
+        return d.text                          # the refusal, in the user's language
+    answer = call_model(d.messages)            # personal data replaced by <手机号_1> …
+    out = guard.check_output(answer, d.context)
+    return out.text                            # the user's values restored, notice added
+
+Input: every non-system message is scanned; a finding whose policy action is ``block``
+(or ``drop``) blocks the request; ``redact:*`` findings are replaced by per-request
+placeholders (see `TokenVault`) whatever the operator, because they must come back on
+the way out; ``flag`` only records. Output: the model's answer is scanned, checked for the
+canary and for copies of the system prompt, other people's personal data in it is
+redacted with the policy's (irreversible) operators, then the user's own placeholders
+are restored and the GB 45438 notice is added if the policy says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from aisec.audit import AuditLog, Event
+from aisec.detect.base import Finding, keep_disjoint
+from aisec.detect.scanner import Scanner
+from aisec.guard.config import GuardConfig, load_guard_policy
+from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
+from aisec.guard.leak import PromptMatcher, canary_in, new_canary
+from aisec.notice import NoticePosition, add_text_notice, notice_text
+from aisec.policy import Policy
+from aisec.redact import Redactor, load_key
+
+logger = logging.getLogger("aisec.guard")
+
+#: the ``kind`` of findings the guard itself makes
+CANARY_KIND = "guard.canary"
+PROMPT_KIND = "guard.system_prompt"
+ERROR_KIND = "guard.error"
+EXCERPT_CHARS = 120
+
+
+def language_of(text: str) -> str:
+    """``zh`` when at least a tenth of the letters are CJK, else ``en``."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "zh"
+    cjk = sum(1 for ch in letters if "\u4e00" <= ch <= "\u9fff")
+    return "zh" if cjk * 10 >= len(letters) else "en"
+
+
+def masked_excerpt(text: str, findings: Iterable[Finding], limit: int = EXCERPT_CHARS) -> str:
+    """The start of ``text`` with every personal-data and secret finding replaced by its
+    kind (``<pii.cn_mobile>``): what the audit log may keep."""
+    spans = sorted(
+        (f for f in findings if f.kind.startswith(("pii.", "secret."))),
+        key=lambda f: (f.start, -f.end),
+    )
+    parts: list[str] = []
+    pos = 0
+    for f in spans:
+        if f.start < pos:
+            continue
+        parts.append(text[pos : f.start])
+        parts.append(f"<{f.kind}>")
+        pos = f.end
+    parts.append(text[pos:])
+    out = "".join(parts)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def message_texts(message: dict[str, Any]) -> list[str]:
+    """The text parts of an OpenAI-style chat message."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [
+            str(p.get("text", ""))
+            for p in content
+            if isinstance(p, dict) and p.get("type") == "text"
+        ]
+    return []
+
+
+class Guard:
+    """Checks a chat request before the model and the answer after it; see the module
+    docstring. Thread-safe for concurrent requests (per-request state is in the
+    `RequestContext` of each decision)."""
+
+    def __init__(
+        self,
+        policy: Policy | str | Path | None = None,
+        *,
+        config: GuardConfig | None = None,
+        audit: AuditLog | None = None,
+        system_prompt: str | None = None,
+        canary: bool | str = True,
+        notice: NoticePosition | None = None,
+        application: str = "default",
+        route: str = "default",
+        master_key: bytes | None = None,
+    ) -> None:
+        if isinstance(policy, Policy):
+            self.policy, self.config = policy, config or GuardConfig()
+        else:
+            self.policy, loaded = load_guard_policy(policy)
+            self.config = config or loaded
+        if notice is not None:
+            self.config = self.config.model_copy(
+                update={"notice": self.config.notice.model_copy(update={"position": notice})}
+            )
+        self.audit = audit
+        self.application = application
+        self.route = route
+        self.scanner: Scanner = self.policy.build_scanner()
+        key = master_key or load_key(None, self.policy.redaction.key_env)
+        self.redactor = Redactor(self.policy, master_key=key)
+        self.canary = (canary if isinstance(canary, str) else new_canary()) if canary else None
+        leak = self.config.leak
+        self.prompt_matcher = (
+            PromptMatcher(
+                system_prompt, ngram=leak.ngram, min_chars=leak.min_chars, ratio=leak.ratio
+            )
+            if system_prompt
+            else None
+        )
+
+    # -- shared pieces -----------------------------------------------------------------
+
+    def _language(self, text: str) -> str:
+        lang = self.config.language
+        return language_of(text) if lang == "auto" else lang
+
+    def _scan(self, text: str) -> list[Finding]:
+        """Findings that count under the policy (at or above threshold, not ``allow``)."""
+        return [f for f in self.scanner.scan(text).findings if self.policy.reaches(f)]
+
+    def _verdict_of(self, findings: Sequence[Finding]) -> Verdict:
+        verdicts: list[Verdict] = []
+        for f in findings:
+            if f.kind.startswith("guard."):
+                continue
+            action = self.policy.action_for(f.kind)
+            if action in ("block", "drop"):
+                verdicts.append("block")
+            elif action.startswith("redact:"):
+                verdicts.append("redact")
+            else:
+                verdicts.append("flag")
+        return strongest(verdicts)
+
+    def leak_findings(self, text: str) -> list[Finding]:
+        """Canary and system-prompt copies in ``text`` (span: the whole text)."""
+        out: list[Finding] = []
+        if self.canary and canary_in(text, self.canary):
+            out.append(Finding(CANARY_KIND, 0, len(text), 1.0, "guard", "1"))
+        if self.prompt_matcher is not None and self.prompt_matcher.leaks(text):
+            out.append(Finding(PROMPT_KIND, 0, len(text), 1.0, "guard", "1"))
+        return out
+
+    def redact_others(self, text: str, findings: Sequence[Finding]) -> str:
+        """Apply the policy's own redaction operators to personal data in an answer."""
+        edits = [f for f in findings if self.policy.action_for(f.kind).startswith("redact:")]
+        edits.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start))
+        parts: list[str] = []
+        pos = 0
+        for f in keep_disjoint(edits, lambda f: (f.start, f.end)):
+            op = self.policy.action_for(f.kind).split(":", 1)[1]
+            parts.append(text[pos : f.start])
+            parts.append(self.redactor.operate(op, f.kind, text[f.start : f.end]))
+            pos = f.end
+        parts.append(text[pos:])
+        return "".join(parts)
+
+    def notice(self, language: str) -> str:
+        """The GB 45438 notice wording for ``language``."""
+        custom = {
+            k: v for k, v in (("zh", self.config.notice.zh), ("en", self.config.notice.en)) if v
+        }
+        return notice_text(language, custom)
+
+    def record(
+        self,
+        decision: Decision,
+        excerpt: str | None,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Send the decision to the audit log (when there is one)."""
+        if self.audit is None:
+            return
+        self.audit.record(
+            Event(
+                type="decision",
+                application=self.application,
+                route=self.route,
+                request_id=decision.request_id,
+                stage=decision.stage,
+                decision=decision.verdict,
+                kinds=tuple(decision.kinds),
+                detectors=dict(self.scanner.versions),
+                latency_ms=decision.latency_ms,
+                excerpt=excerpt,
+                details={"reasons": decision.reasons, **(details or {})},
+            )
+        )
+
+    def _failure(
+        self, stage: Stage, context: RequestContext, exc: Exception, t0: float
+    ) -> Decision:
+        """A detector raised: block (fail closed) or let through flagged (fail open)."""
+        logger.error("guard: detector failure at %s: %s", stage, type(exc).__name__)
+        closed = self.config.fail == "closed"
+        decision = Decision(
+            "block" if closed else "flag",
+            stage,
+            context,
+            kinds=[ERROR_KIND],
+            reasons=["detector_error"],
+            refusal=self.config.refusal_text(context.language) if closed else None,
+            latency_ms=(time.perf_counter() - t0) * 1000,
+        )
+        self.record(decision, None, details={"error": type(exc).__name__})
+        return decision
+
+    # -- input -------------------------------------------------------------------------
+
+    def check_input(
+        self, messages: Sequence[dict[str, Any]], *, request_id: str | None = None
+    ) -> Decision:
+        """Check a chat request; see the module docstring."""
+        t0 = time.perf_counter()
+        user_text = next(
+            (" ".join(message_texts(m)) for m in reversed(messages) if m.get("role") == "user"),
+            "",
+        )
+        context = RequestContext(language=self._language(user_text))
+        if request_id:
+            context.request_id = request_id
+        forwarded: list[dict[str, Any]] = []
+        found: list[Finding] = []
+        excerpt_findings: list[Finding] = []
+        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+        try:
+            for message in messages:
+                copy = dict(message)
+                if message.get("role") != "system":
+                    seen: list[Finding] = []
+                    copy["content"] = self._redact_content(message, context, found, seen)
+                    if message is last_user:
+                        excerpt_findings = seen
+                forwarded.append(copy)
+            if last_user is not None and not isinstance(last_user.get("content"), str):
+                excerpt_findings = self.scanner.scan(user_text).findings  # offsets of the join
+        except Exception as exc:  # fail open or closed, as the policy says
+            return self._failure("input", context, exc, t0)
+        verdict = self._verdict_of(found)
+        kinds = sorted({f.kind for f in found})
+        decision = Decision(verdict, "input", context, findings=found, kinds=kinds)
+        if verdict == "block":
+            decision.refusal = decision.text = self.config.refusal_text(context.language)
+            decision.reasons = ["policy"]
+        else:
+            decision.messages = self._add_canary(forwarded)
+        decision.latency_ms = (time.perf_counter() - t0) * 1000
+        self.record(decision, masked_excerpt(user_text, excerpt_findings))
+        return decision
+
+    def _redact_content(
+        self,
+        message: dict[str, Any],
+        context: RequestContext,
+        found: list[Finding],
+        seen: list[Finding],
+    ) -> Any:
+        content = message.get("content")
+        if isinstance(content, str):
+            return self._redact_text(content, context, found, seen)
+        if isinstance(content, list):
+            parts = []
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "text":
+                    part = {
+                        **part,
+                        "text": self._redact_text(str(part.get("text", "")), context, found, seen),
+                    }
+                parts.append(part)
+            return parts
+        return content
+
+    def _redact_text(
+        self, text: str, context: RequestContext, found: list[Finding], seen: list[Finding]
+    ) -> str:
+        everything = self.scanner.scan(text).findings
+        # the excerpt masks every personal value, even one below its threshold
+        seen.extend(everything)
+        findings = [f for f in everything if self.policy.reaches(f)]
+        found.extend(findings)
+        edits = [f for f in findings if self.policy.action_for(f.kind).startswith("redact:")]
+        edits.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start))
+        parts: list[str] = []
+        pos = 0
+        for f in keep_disjoint(edits, lambda f: (f.start, f.end)):
+            parts.append(text[pos : f.start])
+            value = text[f.start : f.end]
+            parts.append(context.vault.token_for(f.kind, self.redactor.label(f.kind), value))
+            pos = f.end
+        parts.append(text[pos:])
+        return "".join(parts)
+
+    def _add_canary(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not self.canary:
+            return messages
+        for i, m in enumerate(messages):
+            if m.get("role") == "system" and isinstance(m.get("content"), str):
+                messages[i] = {**m, "content": f"{m['content']}\n\n<!-- {self.canary} -->"}
+                break
+        return messages
+
+    # -- output ------------------------------------------------------------------------
+
+    def check_output(self, text: str, context: RequestContext | None = None) -> Decision:
+        """Check a complete answer; ``context`` is ``check_input``'s (for restoring the
+        user's values and answering in their language)."""
+        t0 = time.perf_counter()
+        context = context or RequestContext(language=self._language(text))
+        try:
+            findings = self._scan(text)
+            leaks = self.leak_findings(text)
+        except Exception as exc:
+            return self._failure("output", context, exc, t0)
+        verdict = self._verdict_of(findings)
+        reasons = ["policy"] if verdict != "allow" else []
+        if leaks:
+            reasons += [f.kind.removeprefix("guard.") for f in leaks]
+            verdict = strongest(
+                [verdict, "block" if self.config.leak.action == "block" else "flag"]
+            )
+        all_findings = findings + leaks
+        decision = Decision(
+            verdict,
+            "output",
+            context,
+            findings=all_findings,
+            kinds=sorted({f.kind for f in all_findings}),
+            reasons=reasons,
+        )
+        if verdict == "block":
+            decision.refusal = decision.text = self.config.refusal_text(context.language)
+        else:
+            shown, _ = context.vault.restore(self.redact_others(text, findings))
+            decision.text = add_text_notice(
+                shown, self.config.notice.position, self.notice(context.language)
+            )
+        decision.latency_ms = (time.perf_counter() - t0) * 1000
+        self.record(decision, masked_excerpt(text, findings))
+        return decision
+
+    def guard_stream(
+        self, chunks: Iterable[str], context: RequestContext | None = None
+    ) -> Iterator[str]:
+        """Check a streamed answer on a sliding window and yield what is safe to show;
+        see `aisec.guard.stream`."""
+        from aisec.guard.stream import StreamChecker
+
+        return StreamChecker(self, context).run(chunks)

@@ -1,0 +1,66 @@
+"""`TokenVault`: reversible redaction of a user's personal data, one request at a time.
+
+On the way in each personal value the policy says to redact is replaced by a short
+placeholder that names its kind and a number, ``<手机号_1>``; the same value gets the
+same placeholder throughout the request. The vault — placeholder → original — stays in
+the guard's memory and is never sent anywhere or logged; on the way out every
+placeholder the model repeated is swapped back. Short placeholders (rather than
+``redact:encrypt`` tokens) are what models copy faithfully.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_PLACEHOLDER = re.compile(r"<[^<>\s]{1,24}_\d{1,4}>")
+#: the longest placeholder text, for streaming restoration
+MAX_PLACEHOLDER = 32
+
+
+@dataclass
+class TokenVault:
+    """Placeholders of one request and the values they stand for."""
+
+    by_value: dict[tuple[str, str], str] = field(default_factory=dict)
+    by_token: dict[str, str] = field(default_factory=dict)
+
+    def token_for(self, kind: str, label: str, value: str) -> str:
+        """The placeholder of ``value`` (a new one the first time it is seen)."""
+        key = (kind, value)
+        token = self.by_value.get(key)
+        if token is None:
+            safe = re.sub(r"[<>\s_]", "", label)[:20] or "PII"
+            token = f"<{safe}_{len(self.by_token) + 1}>"
+            self.by_value[key] = token
+            self.by_token[token] = value
+        return token
+
+    def __len__(self) -> int:
+        return len(self.by_token)
+
+    def restore(self, text: str) -> tuple[str, int]:
+        """``text`` with every known placeholder replaced by its value, and the count."""
+        if not self.by_token:
+            return text, 0
+        count = 0
+
+        def swap(m: re.Match[str]) -> str:
+            nonlocal count
+            value = self.by_token.get(m.group(0))
+            if value is None:
+                return m.group(0)
+            count += 1
+            return value
+
+        return _PLACEHOLDER.sub(swap, text), count
+
+    def safe_cut(self, text: str, end: int) -> int:
+        """The largest cut point ``<= end`` that does not split a placeholder of ``text``
+        (a ``<`` with no ``>`` yet, close enough to be the start of one)."""
+        if not self.by_token:
+            return end
+        start = text.rfind("<", max(0, end - MAX_PLACEHOLDER), end)
+        if start != -1 and text.find(">", start, end) == -1:
+            return start
+        return end
