@@ -113,7 +113,10 @@ SOURCES = {
     "zh-prompts-plexpt": "PlexPt/awesome-chatgpt-prompts-zh questions + role prompts (MIT)",
     "zh-xinhua-dict": "pwxcoo/chinese-xinhua idioms + xiehouyu (MIT)",
     "en-prompts-awesome": "f/awesome-chatgpt-prompts (CC0-1.0)",
+    "zh-harmful-gen": "aisec's own Chinese harmful questions, tests/data/risk (project-written)",
+    "zh-safe-gen": "aisec's own safe contrast questions, tests/data/risk (project-written)",
 }
+GEN_SET = ROOT / "tests" / "data" / "risk" / "zh_harmful_questions.jsonl"
 
 
 @dataclass(frozen=True)
@@ -278,8 +281,19 @@ def benign_rows(data: Path = DATA) -> list[Row]:
     return out
 
 
+def generated_rows(path: Path = GEN_SET) -> list[Row]:
+    """The project's own harmful questions (coded) and safe contrasts
+    (`scripts/build_zh_harmful_questions.py`)."""
+    out = []
+    for r in _jsonl(path):
+        bad = int(r["harmful"])
+        src = "zh-harmful-gen" if bad else "zh-safe-gen"
+        out.append(Row(r["text"], bad, r["code"], src, split_of(r["text"])))
+    return out
+
+
 def load_rows(data: Path = DATA) -> list[Row]:
     """All rows of the risk model."""
     if "holdout" in data.resolve().parts:
         raise SystemExit("refusing to read ../shared/holdout")
-    return harmful_rows(data) + cold_rows(data) + benign_rows(data)
+    return harmful_rows(data) + cold_rows(data) + benign_rows(data) + generated_rows()

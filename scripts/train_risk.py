@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,12 @@ SEED = 20260302
 C_ANY = 8.0
 C_CLASS = 4.0
 CLASSES = ("A1", "A2", "A3", "A4", "A5")
+#: optional offensive-language head (trained on the comment sets only, the ``any`` head then
+#: without them), calibrated for macro-F1 on COLD dev. Off: tried in v2, it lowered the COLD
+#: figure (0.749 -> 0.712) and left JADE recall unchanged. RISK_OFFENSIVE=1 turns it on.
+OFFENSIVE = os.environ.get("RISK_OFFENSIVE", "0") == "1"
+COMMENT_SOURCES = ("cold-offensive", "cold-safe", "swsr-sexist", "swsr-safe")
+C_OFF = 4.0
 FLOOR = 0.15  # thresholds are never lower than this
 MIN_CODE_ROWS = 12  # codes with fewer training rows are reported at class level only
 FP_BUDGET = 0.005  # per class, per benign Chinese validation set
@@ -59,6 +66,8 @@ SOURCE_WEIGHT = {
     "xstest-unsafe": 2.0,
     "xstest-safe": 2.0,
     "cvalues": 3.0,
+    "zh-harmful-gen": 2.0,
+    "zh-safe-gen": 2.0,
 }
 
 
@@ -104,8 +113,13 @@ def fit_heads(
     lex = lexicon_features([r.text for r in rows])
     y = np.asarray([r.harmful for r in rows])
     rw = np.asarray([SOURCE_WEIGHT.get(r.source, 1.0) for r in rows])
+    gen = [i for i, r in enumerate(rows) if not (OFFENSIVE and r.source in COMMENT_SOURCES)]
     any_clf = LogisticRegression(C=C_ANY, max_iter=max_iter, tol=1e-5)
-    any_clf.fit(sp.hstack([x, sp.csr_matrix(lex)]).tocsr(), y, sample_weight=_balanced(y, rw, 2))
+    any_clf.fit(
+        sp.hstack([x[gen], sp.csr_matrix(lex[gen])]).tocsr(),
+        y[gen],
+        sample_weight=_balanced(y[gen], rw[gen], 2),
+    )
 
     coded = [i for i, r in enumerate(rows) if r.harmful and r.code]
     counts: dict[str, int] = {}
@@ -122,22 +136,30 @@ def fit_heads(
     code_clf.fit(x[keep], ycode, sample_weight=_balanced(ycode, rw[keep], len(codes)))
 
     n = 1 << bits
-    w = np.zeros((n, 1 + len(CLASSES) + len(codes)), dtype=np.float32)
+    w = np.zeros((n, 1 + len(CLASSES) + len(codes) + int(OFFENSIVE)), dtype=np.float32)
     b = np.full(w.shape[1], -30.0, dtype=np.float32)  # classes absent from training
     w[:, 0] = any_clf.coef_[0, :n]
     b[0] = any_clf.intercept_[0]
     cols = 1 + np.asarray(cls_clf.classes_)
     w[:, cols] = cls_clf.coef_.T
     b[cols] = cls_clf.intercept_
-    w[:, 1 + len(CLASSES) :] = code_clf.coef_.T
-    b[1 + len(CLASSES) :] = code_clf.intercept_
+    ncol = 1 + len(CLASSES) + len(codes)
+    w[:, 1 + len(CLASSES) : ncol] = code_clf.coef_.T
+    b[1 + len(CLASSES) : ncol] = code_clf.intercept_
+    if OFFENSIVE:  # offensive-language head: social-media comments only (COLD, SWSR)
+        com = [i for i, r in enumerate(rows) if r.source in COMMENT_SOURCES]
+        off_clf = LogisticRegression(C=C_OFF, max_iter=max_iter, tol=1e-5)
+        off_clf.fit(x[com], y[com], sample_weight=_balanced(y[com], np.ones(len(com)), 2))
+        w[:, ncol] = off_clf.coef_[0]
+        b[ncol] = off_clf.intercept_[0]
     return w, b, any_clf.coef_[0, n:].astype(np.float32), codes
 
 
 def predict(
     w: np.ndarray, b: np.ndarray, lw: np.ndarray, texts: list[str], bits: int = BITS
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(P(any) per text, class scores (n, 5))`` with run-time arithmetic (float16 weights)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(P(any) per text, class scores (n, 5), P(offensive) (zeros without that head))``
+    with run-time arithmetic (float16 weights)."""
     x = featurize(texts, bits)
     w16 = w.astype(np.float16).astype(np.float64)
     z = x @ w16 + b
@@ -146,7 +168,39 @@ def predict(
     zc = z[:, 1 : 1 + len(CLASSES)]
     q = np.exp(zc - zc.max(axis=1, keepdims=True))
     q /= q.sum(axis=1, keepdims=True)
-    return p_any, p_any[:, None] * q / q.max(axis=1, keepdims=True)
+    off = 1.0 / (1.0 + np.exp(-z[:, -1])) if OFFENSIVE else np.zeros(len(texts))
+    return p_any, p_any[:, None] * q / q.max(axis=1, keepdims=True), off
+
+
+def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:
+    f1 = []
+    for c in (True, False):
+        tp = np.sum((y == c) & (p == c))
+        f1.append(
+            2 * tp / max(2 * tp + np.sum((y != c) & (p == c)) + np.sum((y == c) & (p != c)), 1)
+        )
+    return float(np.mean(f1))
+
+
+def choose_offensive_threshold(
+    valid: list[rd.Row], cls: np.ndarray, off: np.ndarray, thr: dict[str, float]
+) -> float:
+    """The offensive head's threshold: best offensive-vs-safe macro-F1 of the detector's
+    decision (any class finding, or offensive >= t) on COLD dev, raised if needed so each
+    benign Chinese validation set stays within `FP_BUDGET`."""
+    base = (cls >= np.asarray([thr[c] for c in CLASSES])).any(axis=1)
+    cold = np.asarray([r.source.startswith("cold-") for r in valid])
+    y = np.asarray([r.harmful == 1 for r in valid])[cold]
+    grid = np.round(np.arange(0.30, 0.96, 0.01), 2)
+    f1 = [_macro_f1(y, (base | (off >= t))[cold]) for t in grid]
+    t = float(grid[int(np.argmax(f1))])
+    for src in BENIGN_ZH:
+        v = np.sort([off[i] for i, r in enumerate(valid) if r.source == src])
+        if len(v) >= 2:
+            k = max(1, int(np.floor(FP_BUDGET * len(v))))
+            t = max(t, float(v[len(v) - k - 1]) + 1e-4)
+    print(f"  offensive threshold {t:.4f} (COLD dev macro-F1 at best grid point {max(f1):.4f})")
+    return round(min(t, 0.95), 4)
 
 
 def choose_thresholds(valid: list[rd.Row], cls_scores: np.ndarray) -> dict[str, float]:
@@ -165,9 +219,17 @@ def choose_thresholds(valid: list[rd.Row], cls_scores: np.ndarray) -> dict[str, 
     return out
 
 
-def metrics(rows: list[rd.Row], cls_scores: np.ndarray, thr: dict[str, float]) -> dict[str, Any]:
-    """Per source: rate of rows with any class finding (recall or FP rate)."""
+def metrics(
+    rows: list[rd.Row],
+    cls_scores: np.ndarray,
+    thr: dict[str, float],
+    off: np.ndarray | None = None,
+    t_off: float = 1.0,
+) -> dict[str, Any]:
+    """Per source: rate of rows with any finding (recall or FP rate)."""
     hit = (cls_scores >= np.asarray([thr[c] for c in CLASSES])).any(axis=1)
+    if off is not None:
+        hit |= off >= t_off
     out: dict[str, Any] = {}
     for src in sorted({r.source for r in rows}):
         idx = [i for i, r in enumerate(rows) if r.source == src]
@@ -186,9 +248,10 @@ def train(rows: list[rd.Row], out: Path, bits: int = BITS, max_iter: int = 300) 
     valid = [r for r in rows if r.split == "valid"]
     test = [r for r in rows if r.split == "test"]
     w, b, lw, codes = fit_heads(train_rows, bits, max_iter)
-    _, sv = predict(w, b, lw, [r.text for r in valid], bits)
+    _, sv, ov = predict(w, b, lw, [r.text for r in valid], bits)
     thr = choose_thresholds(valid, sv) if valid else dict.fromkeys(CLASSES, 0.5)
-    _, st = predict(w, b, lw, [r.text for r in test], bits)
+    t_off = choose_offensive_threshold(valid, sv, ov, thr) if OFFENSIVE and valid else 1.0
+    _, st, ot = predict(w, b, lw, [r.text for r in test], bits)
     sizes: dict[str, dict[str, int]] = {}
     for r in rows:
         sizes.setdefault(r.source, {"train": 0, "valid": 0, "test": 0})[r.split] += 1
@@ -201,6 +264,7 @@ def train(rows: list[rd.Row], out: Path, bits: int = BITS, max_iter: int = 300) 
             {"name": "any", "labels": ["harmful"]},
             {"name": "class", "labels": list(CLASSES)},
             {"name": "code", "labels": list(codes)},
+            *([{"name": "offensive", "labels": ["offensive"]}] if OFFENSIVE else []),
         ],
         "bias": [round(float(x), 6) for x in b],
         "lexicon": {
@@ -208,6 +272,19 @@ def train(rows: list[rd.Row], out: Path, bits: int = BITS, max_iter: int = 300) 
             "weights": [round(float(x), 6) for x in lw],
         },
         "thresholds": thr,
+        **(
+            {
+                "offensive_threshold": t_off,
+                "offensive_rule": (
+                    "offensive head (trained on COLD train + SWSR train only): a risk.A2 "
+                    "finding when P(offensive) >= offensive_threshold, chosen for the best "
+                    "offensive-vs-safe macro-F1 of the detector on COLD dev, raised if "
+                    f"needed to keep each benign Chinese validation set within {FP_BUDGET:.1%}"
+                ),
+            }
+            if OFFENSIVE
+            else {}
+        ),
         "threshold_rule": (
             f"per class: lowest class score (>= {FLOOR}) flagging at most {FP_BUDGET:.1%} (at least "
             f"one row) of each benign Chinese validation set ({', '.join(BENIGN_ZH)})"
@@ -237,8 +314,8 @@ def train(rows: list[rd.Row], out: Path, bits: int = BITS, max_iter: int = 300) 
         "seed": SEED,
         "weights": {"file": "weights.npy", "dtype": "float16", "shape": list(w.shape)},
         "data": {k: {"source": rd.SOURCES.get(k, k), **v} for k, v in sorted(sizes.items())},
-        "metrics_test": metrics(test, st, thr) if test else {},
-        "metrics_valid": metrics(valid, sv, thr) if valid else {},
+        "metrics_test": metrics(test, st, thr, ot, t_off) if test else {},
+        "metrics_valid": metrics(valid, sv, thr, ov, t_off) if valid else {},
         "holdout_read": False,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }

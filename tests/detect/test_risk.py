@@ -78,14 +78,20 @@ def test_scores_and_codes(det: RiskDetector) -> None:
 
 def test_thresholds_applied() -> None:
     text = "河南人都是骗子小偷，一个都不能信。"
-    strict = RiskDetector(thresholds=dict.fromkeys(("A1", "A2", "A3", "A4", "A5"), 1.01))
+    strict = RiskDetector(
+        thresholds=dict.fromkeys(("A1", "A2", "A3", "A4", "A5", "offensive"), 1.01)
+    )
+    assert strict.offensive_threshold == 1.01
     assert strict.detect(text) == []
     lax = RiskDetector()
     found = lax.detect(text)
     assert found
     for f in found:
         if f.kind.count(".") == 1:
-            assert f.score >= lax.thresholds[f.kind[5:]]
+            cut = lax.thresholds[f.kind[5:]]
+            if f.kind == "risk.A2":  # the offensive-language head also reports A2
+                cut = min(cut, lax.offensive_threshold)
+            assert f.score >= cut
 
 
 def test_span_is_offending_sentence(det: RiskDetector) -> None:

@@ -3,7 +3,8 @@
 The text (each text of a batch on its own) is scored once by `RiskModel`, with the keyword
 library's hits (`LexiconDetector`) as extra evidence. A class is reported when its score
 reaches the class's calibrated threshold (``model.json`` → ``thresholds``: the lowest score
-keeping the validation false-positive rate on benign Chinese text within budget); the
+keeping the validation false-positive rate on benign Chinese text within budget), and
+``risk.A2`` also when the offensive-language head reaches ``offensive_threshold``; the
 likeliest code of a reported class is reported beside it when it holds at least
 `CODE_SHARE` of the class. A finding covers the offending sentence(s): the segments whose
 own score reaches the threshold, or else the one scoring highest; its score is the whole
@@ -28,6 +29,8 @@ from aisec.text import NormalizedText
 
 #: a code is reported beside its class when it holds this share of the class's score
 CODE_SHARE = 0.4
+#: the class the offensive-language head reports (discrimination / abusive speech)
+OFFENSIVE_CLASS = "A2"
 #: texts (each text of a batch) with a smaller share of Chinese characters are not scored
 #: unless ``all_languages=True``: the model has almost no benign English training data and
 #: flags most sensitive-but-safe English prompts (95 % of XSTest's safe ones)
@@ -96,6 +99,8 @@ class RiskDetector(Detector):
         self.model = shared_model(model_dir)
         #: the calibrated per-class thresholds (the default policy's cut-offs for risk.*)
         self.thresholds = {**self.model.thresholds, **(thresholds or {})}
+        #: offensive-speech head cut-off (``thresholds={"offensive": ...}`` overrides it)
+        self.offensive_threshold = self.thresholds.pop("offensive", self.model.offensive_threshold)
         self.lexicon = LexiconDetector() if use_lexicon else None
         self.min_chinese_share = 0.0 if all_languages else MIN_CHINESE_SHARE
 
@@ -132,7 +137,12 @@ class RiskDetector(Detector):
         if not text.strip() or chinese_share(text) < self.min_chinese_share:
             return
         sc = self.model.score_text(text, _lexicon_vector((k, w) for k, _, _, w in hits))
-        flagged = [c for c in CLASSES if sc.classes[c] >= self.thresholds.get(c, 1.0)]
+        offensive = sc.offensive >= self.offensive_threshold
+        flagged = [
+            c
+            for c in CLASSES
+            if sc.classes[c] >= self.thresholds.get(c, 1.0) or (c == OFFENSIVE_CLASS and offensive)
+        ]
         if not flagged:
             return
         segs = segments(text)
@@ -147,6 +157,8 @@ class RiskDetector(Detector):
             ]
         for c in flagged:
             score = sc.classes[c]
+            if c == OFFENSIVE_CLASS and offensive:
+                score = max(score, sc.offensive)
             for s, e in self._spans(c, segs, seg_scores, len(text)):
                 yield Finding(f"risk.{c}", base + s, base + e, score, self.name, self.version)
                 code = self._top_code(sc, c)

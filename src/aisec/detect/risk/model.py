@@ -5,6 +5,10 @@
 - ``class``: q = P(class | harmful), a softmax over A1–A5;
 - ``code``: P(code | harmful), a softmax over the risk codes the data supports.
 
+- ``offensive`` (optional): P(offensive speech), a logistic head trained on social-media
+  comments only (COLD, SWSR) and calibrated on COLD dev (``offensive_threshold``); the
+  detector reports ``risk.A2`` when it reaches its threshold.
+
 A class's score is ``P(harmful) * q_c / max(q)``: the likeliest class carries P(harmful).
 The keyword hits also act as a prior: class score ← 1 - (1 - score)(1 - `LEXICON_PRIOR` ×
 hit weight). A code's score is its class's score times P(code) renormalised within that class.
@@ -33,6 +37,7 @@ class RiskScores:
     harmful: float
     classes: dict[str, float]
     codes: dict[str, float]
+    offensive: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class RiskModel:
     lexicon_weights: F32
     thresholds: dict[str, float]
     codes: tuple[str, ...]
+    #: the offensive head's threshold (1.0 when the model has no such head)
+    offensive_threshold: float = 1.0
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> RiskModel:
@@ -54,6 +61,7 @@ class RiskModel:
             lexicon_weights=np.asarray(card["lexicon"]["weights"], dtype=np.float32),
             thresholds={str(k): float(v) for k, v in card["thresholds"].items()},
             codes=linear.heads["code"].labels,
+            offensive_threshold=float(card.get("offensive_threshold", 1.0)),
         )
 
     @property
@@ -82,7 +90,10 @@ class RiskModel:
             total = float(r[members].sum()) if members else 0.0
             for i in members:
                 codes[self.codes[i]] = classes[c] * float(r[i]) / total if total > 0 else 0.0
-        return RiskScores(p, classes, codes)
+        off = (
+            float(self.linear.head(z, "offensive")[0]) if "offensive" in self.linear.heads else 0.0
+        )
+        return RiskScores(p, classes, codes, off)
 
     def score_text(self, text: str, lexicon: F32 | None = None) -> RiskScores:
         """`scores` of an already normalised text."""
