@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from aisec import __version__
+import aisec
 from aisec.errors import AisecError
 from aisec.runtime import tune_allocator
 
@@ -31,7 +31,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"aisec {__version__}")
+        typer.echo(f"aisec {aisec.__version__}")
         raise typer.Exit()
 
 
@@ -48,7 +48,7 @@ def root(
 
 
 def _register() -> None:
-    from aisec.cli import audit, db, label, lexicon, policy, scan
+    from aisec.cli import audit, clean, db, guard, label, lexicon, policy, scan
 
     scan.register(app)
     app.add_typer(lexicon.app, name="lexicon")
@@ -56,6 +56,7 @@ def _register() -> None:
     app.add_typer(label.app, name="label")
     app.add_typer(db.app, name="db")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(clean.app, name="clean")
 
 
 _register()

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from aisec.detect.pii.checks import USCC_ALPHABET, valid_uscc
 from aisec.errors import InputError
+from aisec.uscc import USCC_ALPHABET, valid_uscc
 
 #: The seven JSON keys, in the order GB 45438 gives them.
 FIELD_NAMES: tuple[str, ...] = (
@@ -73,7 +73,14 @@ class LabelError(InputError):
 
 
 def _printable(value: str) -> bool:
-    return all(" " <= ch <= "~" for ch in value)
+    # printable ASCII is exactly 0x20-0x7E
+    return value.isascii() and value.isprintable()
+
+
+def _quoted(value: str) -> str:
+    """``value`` as a JSON string, for printable ASCII (where only ``"`` and ``\\`` need
+    escaping): the same text as ``json.dumps(value)``, without the encoder's overhead."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +103,29 @@ class AigcLabel:
     def as_dict(self) -> dict[str, str]:
         """The seven fields under their JSON names, in the standard order."""
         return {
-            name: getattr(self, f.name) for name, f in zip(FIELD_NAMES, fields(self), strict=True)
+            "Label": self.label,
+            "ContentProducer": self.content_producer,
+            "ProduceID": self.produce_id,
+            "ReservedCode1": self.reserved_code1,
+            "ContentPropagator": self.content_propagator,
+            "PropagateID": self.propagate_id,
+            "ReservedCode2": self.reserved_code2,
         }
 
     def to_json(self) -> str:
-        """Canonical form: compact JSON, fixed field order, ASCII only."""
-        return json.dumps(self.as_dict(), separators=(",", ":"), ensure_ascii=True)
+        """Canonical form: compact JSON, fixed field order, ASCII only (the same text as
+        ``json.dumps(self.as_dict(), separators=(",", ":"), ensure_ascii=True)``; the
+        fields are validated printable ASCII, so only quotes and backslashes are escaped)."""
+        return (
+            '{"Label":' + _quoted(self.label)
+            + ',"ContentProducer":' + _quoted(self.content_producer)
+            + ',"ProduceID":' + _quoted(self.produce_id)
+            + ',"ReservedCode1":' + _quoted(self.reserved_code1)
+            + ',"ContentPropagator":' + _quoted(self.content_propagator)
+            + ',"PropagateID":' + _quoted(self.propagate_id)
+            + ',"ReservedCode2":' + _quoted(self.reserved_code2)
+            + "}"
+        )  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> AigcLabel:
@@ -141,7 +165,12 @@ def label_problems(data: dict[str, str]) -> list[str]:
     ):
         problems.append("ContentPropagator and PropagateID must be given together")
     if not problems:
-        size = len(json.dumps(data, separators=(",", ":")))
+        if all(k in _LIMITS for k in data):  # names and printable ASCII: count, not encode
+            size = 1 + sum(
+                len(k) + len(v) + v.count('"') + v.count("\\") + 6 for k, v in data.items()
+            )
+        else:
+            size = len(json.dumps(data, separators=(",", ":")))
         if size > MAX_JSON:
             problems.append(f"the label is {size} bytes as JSON, the limit is {MAX_JSON}")
     return problems
@@ -211,10 +240,7 @@ def parse_label(text: str) -> ParsedLabel:
         if isinstance(value, int):
             notes.append(f"field {key} is a number, read as a string")
         values[key] = str(value)
-    problems = label_problems(values)
-    if problems:
-        raise LabelError("invalid AIGC label: " + "; ".join(problems))
-    label = AigcLabel.from_dict(values)
+    label = AigcLabel.from_dict(values)  # validates: LabelError("invalid AIGC label: ...")
     shape = {
         (False, False): LabelShape.bare,
         (True, False): LabelShape.wrapped,

@@ -4,6 +4,12 @@ Every write goes to a temporary file beside the target, is read back to check th
 landed, is flushed to disk and then renamed over the target, so the original is never
 damaged: on any error it is left exactly as it was.
 
+Small files are dominated by system calls, so a file is opened and memory-mapped once and
+that mapping serves sniffing the format, reading and writing (for the carriers that can
+work on a mapping, :class:`~aisec.label.carriers.base.BufferCarrier`); the temporary file
+is created with ``O_EXCL``, written, read back through a mapping of the same descriptor,
+given the original's permission bits and fsynced on that descriptor.
+
 Verdicts (``Verification.verdict``):
 
 * ``compliant`` — one label (the same in every carrier slot), valid, and no invalid
@@ -18,17 +24,20 @@ Verdicts (``Verification.verdict``):
 from __future__ import annotations
 
 import contextlib
+import itertools
+import mmap
 import os
+import random
 import shutil
-import tempfile
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from aisec.label.carriers.base import Carrier, CarrierError, CarrierHit
-from aisec.label.carriers.registry import carrier_for, carriers
+from aisec.label.carriers.base import BufferCarrier, Carrier, CarrierError, CarrierHit
+from aisec.label.carriers.registry import carrier_for, carrier_for_head, carriers
 from aisec.label.model import AigcLabel, LabelError, parse_label
 from aisec.label.sign import (
     Algorithm,
@@ -131,10 +140,58 @@ def _parse_copy(hit: CarrierHit) -> FoundCopy:
     return FoundCopy(hit.carrier, hit.payload, parsed.label, parsed.shape.value, None)
 
 
+@dataclass(slots=True)
+class _Source:
+    """A file opened once: its carrier and, when that carrier can use one, its mapping."""
+
+    carrier: Carrier
+    buf: mmap.mmap | None  # None: the carrier works on the path
+    mode: int | None  # permission bits (None: not known, copy them from the path)
+
+    def read(self, path: Path) -> list[CarrierHit]:
+        if self.buf is not None:
+            return cast(BufferCarrier, self.carrier).read_buf(self.buf, path)
+        return self.carrier.read(path)
+
+
+def _can_map(carrier: Carrier) -> bool:
+    return hasattr(carrier, "read_buf") and hasattr(carrier, "write_buf")
+
+
+@contextlib.contextmanager
+def _source(path: Path, carrier: Carrier | None = None) -> Iterator[_Source]:
+    """Open and map ``path`` once; the carrier is sniffed from the mapping unless given.
+
+    Anything unusual (cannot open, not a regular file, empty, cannot map) falls back to
+    the path-based calls, which raise the usual, specific errors.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        fd = -1
+    buf: mmap.mmap | None = None
+    try:
+        mode = None
+        if fd >= 0:
+            st = os.fstat(fd)
+            mode = stat.S_IMODE(st.st_mode)
+            if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+                with contextlib.suppress(OSError, ValueError):
+                    buf = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        if carrier is None:
+            carrier = carrier_for(path) if buf is None else carrier_for_head(buf[:64], path)
+        yield _Source(carrier, buf if _can_map(carrier) else None, mode)
+    finally:
+        if buf is not None:
+            buf.close()
+        if fd >= 0:
+            os.close(fd)
+
+
 def read_copies(path: Path) -> tuple[Carrier, list[FoundCopy]]:
     """The file's carrier and every label copy in it (``CarrierError`` when unreadable)."""
-    carrier = carrier_for(path)
-    return carrier, [_parse_copy(h) for h in carrier.read(path)]
+    with _source(path) as source:
+        return source.carrier, [_parse_copy(h) for h in source.read(path)]
 
 
 def single_label(path: Path, copies: Sequence[FoundCopy]) -> AigcLabel | None:
@@ -229,37 +286,98 @@ def _judge(result: Verification, carrier: Carrier, path: Path, keys: Sequence[Pu
 # --- writing -----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _temp_beside(target: Path) -> Iterator[Path]:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".aisec-tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+_TEMP_SEQ = itertools.count()
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new, empty, private (0600) file beside ``target``, open for reading and writing.
+
+    Like ``tempfile.mkstemp`` (``O_EXCL``, so an existing file or symlink is never
+    followed) with a cheaper name: process id, a counter and random bits.
+    """
+    for _ in range(100):
+        tmp = target.parent / (
+            f".{target.name}.{os.getpid()}-{next(_TEMP_SEQ)}-{random.getrandbits(32):08x}.aisec-tmp"
+        )
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if target.parent.is_dir():
+                raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+    raise FileExistsError(f"{target.parent}: could not create a temporary file")
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _not_read_back(carrier: Carrier, src: Path, dst: Path) -> CarrierError:
+    return CarrierError(
+        f"{src}: {carrier.name}: the label did not read back as written; "
+        f"{dst} was not changed (please report this)"
+    )
+
+
+def _read_back_ok(back: list[str], payload: str | None) -> bool:
+    return not back if payload is None else set(back) == {payload}
+
+
+def _write_temp(source: _Source, src: Path, dst: Path, payload: str | None) -> Path:
+    """Write ``src`` with its label set to ``payload`` into a new temporary file beside
+    ``dst``, read it back, give it ``src``'s permission bits and fsync it. Returns the
+    temporary file (closed); on any error it is removed and the error raised."""
+    carrier = source.carrier
+    fd, tmp = _create_temp(dst)
     try:
-        yield tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        try:
+            if source.buf is not None:
+                mapper = cast(BufferCarrier, carrier)
+                with open(fd, "w+b", closefd=False) as out:
+                    mapper.write_buf(source.buf, src, out, payload)
+                # read back what was written, through the descriptor already open
+                if os.fstat(fd).st_size == 0:
+                    raise _not_read_back(carrier, src, dst)
+                with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as written:
+                    back = [h.payload for h in mapper.read_buf(written, tmp)]
+            else:
+                carrier.write(src, tmp, payload)
+                back = [h.payload for h in carrier.read(tmp)]
+        except CarrierError as exc:
+            raise CarrierError(f"{exc}; {dst} was not changed") from None
+        if not _read_back_ok(back, payload):
+            raise _not_read_back(carrier, src, dst)
+        if source.mode is not None:
+            os.fchmod(fd, source.mode)
+        else:
+            shutil.copymode(src, tmp)
+        os.fsync(fd)  # the data and the mode, before the rename makes them the file
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(tmp)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def _install(tmp: Path, dst: Path) -> None:
+    try:
+        os.replace(tmp, dst)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
 
 
 def rewrite(carrier: Carrier, src: Path, dst: Path, payload: str | None) -> None:
     """Atomically write ``src`` with its label set to ``payload`` (removed when None) to
     ``dst`` (which may be ``src``); on any error ``dst`` is untouched."""
-    with _temp_beside(dst) as tmp:
-        try:
-            carrier.write(src, tmp, payload)
-            back = [h.payload for h in carrier.read(tmp)]
-        except CarrierError as exc:
-            raise CarrierError(f"{exc}; {dst} was not changed") from None
-        if (payload is None and back) or (payload is not None and set(back) != {payload}):
-            raise CarrierError(
-                f"{src}: {carrier.name}: the label did not read back as written; "
-                f"{dst} was not changed (please report this)"
-            )
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        shutil.copymode(src, tmp)
-        os.replace(tmp, dst)
+    with _source(src, carrier) as source:
+        tmp = _write_temp(source, src, dst, payload)
+    _install(tmp, dst)
 
 
 def add_label(
@@ -267,14 +385,16 @@ def add_label(
 ) -> AigcLabel:
     """Label ``path`` (in place, or into ``out``), signing as producer when ``key`` is
     given; replaces any label already there. Returns the label written."""
-    carrier = carrier_for(path)
-    if key is not None:
-        digest = content_digest(carrier.content(path), key.algorithm)
-        unsigned = label.with_fields(reserved_code1="")
-        label = unsigned.with_fields(
-            reserved_code1=sign_label(unsigned, Role.producer, key, digest)
-        )
-    rewrite(carrier, path, out or path, label.to_json())
+    dst = out or path
+    with _source(path) as source:
+        if key is not None:
+            digest = content_digest(source.carrier.content(path), key.algorithm)
+            unsigned = label.with_fields(reserved_code1="")
+            label = unsigned.with_fields(
+                reserved_code1=sign_label(unsigned, Role.producer, key, digest)
+            )
+        tmp = _write_temp(source, path, dst, label.to_json())
+    _install(tmp, dst)
     return label
 
 

@@ -8,6 +8,20 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from aisec.uscc import USCC_ALPHABET, uscc_check_char, valid_uscc
+
+__all__ = [
+    "PROVINCES",
+    "USCC_ALPHABET",
+    "id_card_check_char",
+    "luhn_ok",
+    "uscc_check_char",
+    "valid_birth_date",
+    "valid_id_card",
+    "valid_org_code",
+    "valid_uscc",
+]
+
 # GB 11643-1999: weights 2^(17-i) mod 11 and the check character table
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -21,9 +35,6 @@ PROVINCES = frozenset(
     }
 )  # fmt: skip
 
-# GB 32100-2015: the 31-character alphabet and the weights of the first 17 positions
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # GB 11714-1997 organisation code (positions 9-17 of a USCC)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -71,23 +82,6 @@ def luhn_ok(digits: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
-
-
-def uscc_check_char(first17: str) -> str | None:
-    """The GB 32100 check character, or ``None`` if a character is outside the alphabet."""
-    total = 0
-    for ch, w in zip(first17, _USCC_WEIGHTS, strict=True):
-        v = USCC_ALPHABET.find(ch)
-        if v < 0:
-            return None
-        total += v * w
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def valid_uscc(code: str) -> bool:
-    """An 18-character unified social credit code with the right check character."""
-    code = code.upper()
-    return len(code) == 18 and code[2:8].isdigit() and uscc_check_char(code[:17]) == code[17]
 
 
 def valid_org_code(code9: str) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
 
 from aisec.label.carriers.base import XMP_ELEMENT, XMP_NAMESPACE, XMP_PREFIX
 
@@ -26,6 +25,20 @@ _EMPTY_DESC = re.compile(
     rb"""(?:/>|>\s*</\1:Description\s*>)"""
 )
 _ATTR = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
+
+
+def escape(text: str) -> str:
+    """XML character data: ``&``, ``<`` and ``>`` escaped, as ``xml.sax.saxutils.escape``
+    does (that module imports urllib, a cost every run would pay at start-up)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def unescape(text: str, entities: dict[str, str] | None = None) -> str:
+    """The inverse, as ``xml.sax.saxutils.unescape`` (``entities``: more to undo)."""
+    text = text.replace("&lt;", "<").replace("&gt;", ">")
+    for entity, char in (entities or {}).items():
+        text = text.replace(entity, char)
+    return text.replace("&amp;", "&")
 
 
 class XmpError(ValueError):
@@ -46,7 +59,11 @@ def labels_in(packet: bytes) -> list[str]:
     """Every ``TC260:AIGC`` value in the packet (element text or attribute), in order."""
     if XMP_NAMESPACE.encode() not in packet:
         return []
-    root = _parse(packet.strip(b"\x00 \t\r\n"))
+    packet = packet.strip(b"\x00 \t\r\n")
+    own = _own_packet_label(packet)
+    if own is not None:
+        return [own]
+    root = _parse(packet)
     found: list[str] = []
     for elem in root.iter():
         if _TAG in elem.attrib:
@@ -59,16 +76,25 @@ def labels_in(packet: bytes) -> list[str]:
 
 def new_packet(payload: str) -> bytes:
     """A minimal XMP packet holding only the label."""
-    body = (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
-        f' <rdf:RDF xmlns:rdf="{_RDF}">\n'
-        f"{_description('rdf', payload)}"
-        " </rdf:RDF>\n"
-        "</x:xmpmeta>\n"
-        '<?xpacket end="w"?>'
-    )
-    return body.encode("utf-8")
+    return _OWN_HEAD + escape(payload).encode("utf-8") + _OWN_TAIL
+
+
+def _own_packet_label(packet: bytes) -> str | None:
+    """The label of a packet exactly as :func:`new_packet` writes it, else None."""
+    if not (packet.startswith(_OWN_HEAD) and packet.endswith(_OWN_TAIL)):
+        return None
+    if len(packet) < len(_OWN_HEAD) + len(_OWN_TAIL):
+        return None
+    text = packet[len(_OWN_HEAD) : len(packet) - len(_OWN_TAIL)]
+    # printable ASCII, where every & starts one of the three escapes new_packet() makes
+    if text.translate(None, _OWN_PLAIN).strip(b"&"):
+        return None
+    amps = text.count(b"&")
+    if amps and amps != text.count(b"&amp;") + text.count(b"&lt;") + text.count(b"&gt;"):
+        return None
+    return (
+        text.decode("ascii").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    ).strip()
 
 
 def _description(rdf_prefix: str, payload: str) -> str:
@@ -78,6 +104,27 @@ def _description(rdf_prefix: str, payload: str) -> str:
         f"   <{XMP_PREFIX}:{XMP_ELEMENT}>{escape(payload)}</{XMP_PREFIX}:{XMP_ELEMENT}>\n"
         f"  </{rdf_prefix}:Description>\n"
     )
+
+
+# The packet new_packet() writes, around the escaped label. Reading it back (and reading
+# files aisec labelled) needs no XML parser: when a packet is exactly this text around
+# printable ASCII character data (only &amp; &lt; &gt; escapes), the parser would return
+# that text unescaped and stripped, so that is computed directly; anything else is parsed.
+_OWN_HEAD, _OWN_TAIL = (
+    part.encode("utf-8")
+    for part in (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        f' <rdf:RDF xmlns:rdf="{_RDF}">\n'
+        f"{_description('rdf', '{}')}"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    ).split(f">{{}}</{XMP_PREFIX}:", 1)
+)
+_OWN_HEAD += b">"
+_OWN_TAIL = f"</{XMP_PREFIX}:".encode() + _OWN_TAIL
+_OWN_PLAIN = bytes(range(0x20, 0x7F)).translate(None, b"&<>")  # need no escaping
 
 
 def _only_about_and_ns(attrs: bytes) -> bool:

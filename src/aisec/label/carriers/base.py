@@ -28,10 +28,11 @@ Rules every carrier keeps:
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from aisec.errors import InputError
 
@@ -83,4 +84,24 @@ class Carrier(Protocol):
     def content(self, path: Path) -> Iterator[bytes]:
         """The bytes carrying the media content, in file order, excluding all metadata;
         streamed in pieces (the caller hashes them)."""
+        ...
+
+
+class BufferCarrier(Carrier, Protocol):
+    """A carrier that can also work on a file already mapped into memory.
+
+    The service opens and maps a file once and hands the buffer to sniffing, reading and
+    writing, instead of every step opening the file again (small files are dominated by
+    those system calls). ``path`` only names the file in error messages.
+    """
+
+    def read_buf(self, buf: mmap.mmap | bytes, path: Path) -> list[CarrierHit]:
+        """``read`` on the file's bytes (never empty)."""
+        ...
+
+    def write_buf(
+        self, buf: mmap.mmap | bytes, path: Path, out: BinaryIO, payload: str | None
+    ) -> None:
+        """``write`` from the file's bytes (never empty) into ``out``, a fresh, empty,
+        seekable file."""
         ...

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces
+from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
 from aisec.label.carriers.base import CarrierHit
 
 _XMP_APP = b"\x21\xff\x0bXMP DataXMP"
@@ -101,44 +102,50 @@ class GifCarrier:
 
     def read(self, path: Path) -> list[CarrierHit]:
         """Labels in the XMP extension(s)."""
-        hits: list[CarrierHit] = []
         with mapped(path, "gif") as buf:
-            _, blocks = _walk(buf, path)
-            for b in blocks:
-                if _is_xmp(buf, b):
-                    try:
-                        values = _xmp.labels_in(_packet(buf, b, path))
-                    except _xmp.XmpError as exc:
-                        raise fail(path, "gif", str(exc)) from None
-                    hits.extend(CarrierHit("gif:xmp", v) for v in values)
+            return self.read_buf(buf, path)
+
+    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+        """``read`` on the mapped file."""
+        hits: list[CarrierHit] = []
+        _, blocks = _walk(buf, path)
+        for b in blocks:
+            if _is_xmp(buf, b):
+                try:
+                    values = _xmp.labels_in(_packet(buf, b, path))
+                except _xmp.XmpError as exc:
+                    raise fail(path, "gif", str(exc)) from None
+                hits.extend(CarrierHit("gif:xmp", v) for v in values)
         return hits
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy with the XMP extension replaced (or added after the global palette)."""
-        with mapped(src, "gif") as buf:
-            screen_end, blocks = _walk(buf, src)
-            xmps = [b for b in blocks if _is_xmp(buf, b)]
-            if len(xmps) > 1:
-                raise fail(src, "gif", "two XMP extensions; refusing to guess which one counts")
-            old = _packet(buf, xmps[0], src) if xmps else None
-            try:
-                new = _xmp.merge(old, payload)
-            except _xmp.XmpError as exc:
-                raise fail(src, "gif", str(exc)) from None
-            if new is not None and b"\x00" in new:
-                raise fail(src, "gif", "the XMP packet contains NUL bytes")
-            block = b"" if new is None else _XMP_APP + new + _TRAILER
-            with dst.open("wb") as out:
-                out.write(b"GIF89a" if block else buf[:6])
-                copy_range(buf, 6, screen_end, out)
-                if not xmps:
-                    out.write(block)
-                for b in blocks:
-                    if xmps and b is xmps[0]:
-                        out.write(block)
-                    else:
-                        copy_range(buf, b.start, b.end, out)
-                copy_range(buf, blocks[-1].end, len(buf), out)
+        write_mapped(self.write_buf, src, dst, payload, "gif")
+
+    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
+        """``write`` from the mapped file into ``out``."""
+        screen_end, blocks = _walk(buf, src)
+        xmps = [b for b in blocks if _is_xmp(buf, b)]
+        if len(xmps) > 1:
+            raise fail(src, "gif", "two XMP extensions; refusing to guess which one counts")
+        old = _packet(buf, xmps[0], src) if xmps else None
+        try:
+            new = _xmp.merge(old, payload)
+        except _xmp.XmpError as exc:
+            raise fail(src, "gif", str(exc)) from None
+        if new is not None and b"\x00" in new:
+            raise fail(src, "gif", "the XMP packet contains NUL bytes")
+        block = b"" if new is None else _XMP_APP + new + _TRAILER
+        out.write(b"GIF89a" if block else buf[:6])
+        copy_range(buf, 6, screen_end, out)
+        if not xmps:
+            out.write(block)
+        for b in blocks:
+            if xmps and b is xmps[0]:
+                out.write(block)
+            else:
+                copy_range(buf, b.start, b.end, out)
+        copy_range(buf, blocks[-1].end, len(buf), out)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Screen descriptor, palettes, images and rendering extensions (not the version

@@ -16,9 +16,10 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces
+from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
 from aisec.label.carriers.base import CarrierHit
 
 _XMP_SIG = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -103,52 +104,58 @@ class JpegCarrier:
 
     def read(self, path: Path) -> list[CarrierHit]:
         """Labels in the XMP segment(s), in file order."""
-        hits: list[CarrierHit] = []
         with mapped(path, "jpeg") as buf:
-            segments, _ = _walk(buf, path)
-            for seg in segments:
-                if _is_xmp(buf, seg):
-                    packet = buf[seg.body + len(_XMP_SIG) : seg.end]
-                    try:
-                        hits.extend(CarrierHit("jpeg:xmp", v) for v in _xmp.labels_in(packet))
-                    except _xmp.XmpError as exc:
-                        raise fail(path, "jpeg", str(exc)) from None
+            return self.read_buf(buf, path)
+
+    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+        """``read`` on the mapped file."""
+        hits: list[CarrierHit] = []
+        segments, _ = _walk(buf, path)
+        for seg in segments:
+            if _is_xmp(buf, seg):
+                packet = buf[seg.body + len(_XMP_SIG) : seg.end]
+                try:
+                    hits.extend(CarrierHit("jpeg:xmp", v) for v in _xmp.labels_in(packet))
+                except _xmp.XmpError as exc:
+                    raise fail(path, "jpeg", str(exc)) from None
         return hits
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy with the XMP segment replaced; every other byte is copied as it is."""
-        with mapped(src, "jpeg") as buf:
-            segments, eoi_end = _walk(buf, src)
-            xmp_segs = [s for s in segments if _is_xmp(buf, s)]
-            if len(xmp_segs) > 1:
-                raise fail(src, "jpeg", "two standard XMP segments; refusing to guess which counts")
-            old = buf[xmp_segs[0].body + len(_XMP_SIG) : xmp_segs[0].end] if xmp_segs else None
-            try:
-                new = _xmp.merge(old, payload)
-            except _xmp.XmpError as exc:
-                raise fail(src, "jpeg", str(exc)) from None
-            new_seg = None if new is None else _segment(0xE1, _XMP_SIG + new)
-            if new_seg is not None and len(new_seg) - 2 > _MAX_SEGMENT:
-                raise fail(src, "jpeg", "the XMP packet would exceed one APP1 segment (64 KiB)")
-            insert_after = 0  # leading JFIF/Exif segments a new XMP segment follows
-            for seg in segments:
-                if seg.is_app(0) or (seg.is_app(1) and buf[seg.body : seg.body + 6] == _EXIF_SIG):
-                    insert_after += 1
-                else:
-                    break
-            with dst.open("wb") as out:
-                out.write(b"\xff\xd8")
-                if not xmp_segs and new_seg is not None and insert_after == 0:
+        write_mapped(self.write_buf, src, dst, payload, "jpeg")
+
+    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
+        """``write`` from the mapped file into ``out``."""
+        segments, eoi_end = _walk(buf, src)
+        xmp_segs = [s for s in segments if _is_xmp(buf, s)]
+        if len(xmp_segs) > 1:
+            raise fail(src, "jpeg", "two standard XMP segments; refusing to guess which counts")
+        old = buf[xmp_segs[0].body + len(_XMP_SIG) : xmp_segs[0].end] if xmp_segs else None
+        try:
+            new = _xmp.merge(old, payload)
+        except _xmp.XmpError as exc:
+            raise fail(src, "jpeg", str(exc)) from None
+        new_seg = None if new is None else _segment(0xE1, _XMP_SIG + new)
+        if new_seg is not None and len(new_seg) - 2 > _MAX_SEGMENT:
+            raise fail(src, "jpeg", "the XMP packet would exceed one APP1 segment (64 KiB)")
+        insert_after = 0  # leading JFIF/Exif segments a new XMP segment follows
+        for seg in segments:
+            if seg.is_app(0) or (seg.is_app(1) and buf[seg.body : seg.body + 6] == _EXIF_SIG):
+                insert_after += 1
+            else:
+                break
+        out.write(b"\xff\xd8")
+        if not xmp_segs and new_seg is not None and insert_after == 0:
+            out.write(new_seg)
+        for i, seg in enumerate(segments):
+            if xmp_segs and seg is xmp_segs[0]:
+                if new_seg is not None:
                     out.write(new_seg)
-                for i, seg in enumerate(segments):
-                    if xmp_segs and seg is xmp_segs[0]:
-                        if new_seg is not None:
-                            out.write(new_seg)
-                    else:
-                        copy_range(buf, seg.start, seg.end, out)
-                    if not xmp_segs and new_seg is not None and i + 1 == insert_after:
-                        out.write(new_seg)
-                copy_range(buf, eoi_end, len(buf), out)
+            else:
+                copy_range(buf, seg.start, seg.end, out)
+            if not xmp_segs and new_seg is not None and i + 1 == insert_after:
+                out.write(new_seg)
+        copy_range(buf, eoi_end, len(buf), out)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Every segment but APPn and COM (keeping APP2 ICC and APP14 Adobe, which change

@@ -18,11 +18,15 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
-from aisec.label.carriers._io import fail
+from aisec.label.carriers._io import fail, lazy_module
 from aisec.label.carriers.base import KEY, CarrierHit
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")
 
 _OPEN = re.compile(r"\A(\ufeff?)---[ \t]*(\r?\n)")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.M)

@@ -20,13 +20,14 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from mutagen import MutagenError, PaddingInfo
-from mutagen.id3 import ID3, TXXX, Encoding
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aisec.label.carriers._io import read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
+
+# mutagen is imported where it is used: importing it costs every run that sniffs a file
+if TYPE_CHECKING:
+    from mutagen import PaddingInfo
 
 _CHUNK = 1 << 20
 #: Zero bytes some encoders leave between the ID3v2 tag and the first frame.
@@ -170,6 +171,9 @@ def _load_tag(fh: BinaryIO, path: Path, layout: _Layout) -> Any:
         return None
     fh.seek(0)
     data = fh.read(layout.tag_end)
+    from mutagen import MutagenError
+    from mutagen.id3 import ID3
+
     try:
         return ID3(io.BytesIO(data), load_v1=False)  # type: ignore[no-untyped-call]
     except (MutagenError, ValueError, struct.error, IndexError) as exc:
@@ -177,6 +181,8 @@ def _load_tag(fh: BinaryIO, path: Path, layout: _Layout) -> Any:
 
 
 def _is_label(frame: object) -> bool:
+    from mutagen.id3 import TXXX
+
     return isinstance(frame, TXXX) and str(getattr(frame, "desc", "")).upper() == KEY
 
 
@@ -218,6 +224,8 @@ class Mp3Carrier:
             if tag is None and payload is None:
                 new_tag = b""
             elif tag is None:
+                from mutagen.id3 import ID3
+
                 new_tag = self._render(src, ID3(), 4, payload)  # type: ignore[no-untyped-call]
             else:
                 version = 4 if tag.version >= (2, 4, 0) else 3
@@ -228,6 +236,9 @@ class Mp3Carrier:
                     fout.write(chunk)
 
     def _render(self, path: Path, tag: Any, version: int, payload: str | None) -> bytes:
+        from mutagen import MutagenError
+        from mutagen.id3 import TXXX, Encoding
+
         for key in [k for k, frame in tag.items() if _is_label(frame)]:
             del tag[key]
         if payload is not None:

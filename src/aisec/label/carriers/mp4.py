@@ -35,9 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mutagen import MutagenError
-from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
-
 from aisec.label.carriers._io import read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
@@ -347,6 +344,9 @@ def _is_label_key(key: str) -> bool:
 
 def _open(path: Path, where: Path) -> Any:
     """mutagen's ``MP4`` for ``path`` (untyped); errors name ``where``."""
+    from mutagen import MutagenError
+    from mutagen.mp4 import MP4
+
     try:
         return MP4(path)  # type: ignore[no-untyped-call]
     except (MutagenError, ValueError, struct.error, IndexError) as exc:
@@ -384,6 +384,9 @@ class Mp4Carrier:
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy ``src`` to ``dst`` with the ``AIGC`` item replaced or removed."""
+        from mutagen import MutagenError
+        from mutagen.mp4 import AtomDataType, MP4FreeForm
+
         with src.open("rb") as fh:
             layout = _layout(fh, src)
         if _mdta_labels(src, layout) is not None:

@@ -19,9 +19,9 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from xml.sax.saxutils import escape, unescape
 
 from aisec.label.carriers._io import fail
+from aisec.label.carriers._xmp import escape, unescape
 from aisec.label.carriers.base import KEY, CarrierHit
 
 CUSTOM = "docProps/custom.xml"

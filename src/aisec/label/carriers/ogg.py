@@ -25,10 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mutagen import MutagenError
-from mutagen.oggopus import OggOpus
-from mutagen.oggvorbis import OggVorbis
-
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 from aisec.label.carriers.flac import label_hits, parse_vorbis_comment
 
@@ -42,7 +38,7 @@ _CODECS = {
     "speex": (b"Speex   ", b"", 2),
     "flac": (b"\x7fFLAC", b"", 2),
 }
-_WRITABLE = {"vorbis": OggVorbis, "opus": OggOpus}
+_WRITABLE = frozenset({"vorbis", "opus"})  # codecs whose comment mutagen rewrites
 _COMMENT_INDEX = 1  # the comment header is the second packet in every codec above
 _END_OF_PAGE = -1
 
@@ -168,6 +164,14 @@ def _comment_hits(path: Path) -> list[CarrierHit]:
     return hits
 
 
+def _mutagen_class(codec: str) -> Any:
+    """mutagen's file class for a writable codec (imported here, not at start-up)."""
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+
+    return OggVorbis if codec == "vorbis" else OggOpus
+
+
 class OggCarrier:
     """Label carrier for Ogg Vorbis and Ogg Opus files (Vorbis comment ``AIGC``)."""
 
@@ -193,8 +197,10 @@ class OggCarrier:
         if codec is None:
             raise _fail(src, "no Vorbis or Opus stream; only those carry labels")
         shutil.copyfile(src, dst)
+        from mutagen import MutagenError
+
         try:
-            audio: Any = _WRITABLE[codec](dst)  # type: ignore[no-untyped-call]
+            audio: Any = _mutagen_class(codec)(dst)
             tags = audio.tags
             if tags is None:
                 raise _fail(src, f"the {codec} stream has no comment header")

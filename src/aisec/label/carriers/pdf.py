@@ -18,13 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import pikepdf
+from typing import TYPE_CHECKING, Any
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import fail
+from aisec.label.carriers._io import fail, lazy_module
 from aisec.label.carriers.base import KEY, CarrierHit
+
+if TYPE_CHECKING:
+    import pikepdf
+else:
+    pikepdf = lazy_module("pikepdf")
 
 _INFO_KEY = f"/{KEY}"
 _SKIP_KEYS = frozenset({"/Parent", "/Metadata"})

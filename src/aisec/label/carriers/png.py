@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces
+from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
 from aisec.label.carriers.base import KEY, CarrierHit
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -115,56 +115,62 @@ class PngCarrier:
 
     def read(self, path: Path) -> list[CarrierHit]:
         """Text chunks keyed AIGC and XMP labels, in file order."""
-        hits: list[CarrierHit] = []
         with mapped(path, "png") as buf:
-            for chunk in _walk(buf, path):
-                if chunk.ctype not in _TEXT_TYPES:
-                    continue
-                key = buf[chunk.data_start : chunk.data_start + 80].partition(b"\0")[0]
-                if key not in (KEY.encode(), _XMP_KEY):
-                    continue
-                keyword, text = _text_value(chunk.ctype, _checked(buf, chunk, path), path)
-                if keyword == _XMP_KEY:
-                    try:
-                        values = _xmp.labels_in(text.encode("utf-8"))
-                    except _xmp.XmpError as exc:
-                        raise fail(path, "png", str(exc)) from None
-                    hits.extend(CarrierHit("png:xmp", v) for v in values)
-                else:
-                    hits.append(CarrierHit(f"png:{chunk.ctype.decode()}", text))
+            return self.read_buf(buf, path)
+
+    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+        """``read`` on the mapped file."""
+        hits: list[CarrierHit] = []
+        for chunk in _walk(buf, path):
+            if chunk.ctype not in _TEXT_TYPES:
+                continue
+            key = buf[chunk.data_start : chunk.data_start + 80].partition(b"\0")[0]
+            if key not in (KEY.encode(), _XMP_KEY):
+                continue
+            keyword, text = _text_value(chunk.ctype, _checked(buf, chunk, path), path)
+            if keyword == _XMP_KEY:
+                try:
+                    values = _xmp.labels_in(text.encode("utf-8"))
+                except _xmp.XmpError as exc:
+                    raise fail(path, "png", str(exc)) from None
+                hits.extend(CarrierHit("png:xmp", v) for v in values)
+            else:
+                hits.append(CarrierHit(f"png:{chunk.ctype.decode()}", text))
         return hits
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy ``src`` to ``dst`` with the label chunks replaced; image chunks untouched."""
-        with mapped(src, "png") as buf:
-            chunks = list(_walk(buf, src))
-            xmp_chunk: _Chunk | None = None
-            old_xmp: bytes | None = None
-            for chunk in chunks:
-                if chunk.ctype == b"iTXt" and buf[chunk.data_start :].startswith(_XMP_KEY + b"\0"):
-                    if xmp_chunk is not None:
-                        raise fail(src, "png", "two XMP chunks; refusing to guess which one counts")
-                    xmp_chunk = chunk
-                    _, text = _text_value(chunk.ctype, _checked(buf, chunk, src), src)
-                    old_xmp = text.encode("utf-8")
-            try:
-                new_xmp = _xmp.merge(old_xmp, payload)
-            except _xmp.XmpError as exc:
-                raise fail(src, "png", str(exc)) from None
-            with dst.open("wb") as out:
-                out.write(SIGNATURE)
-                for chunk in chunks:
-                    if chunk is xmp_chunk:
-                        if new_xmp is not None:
-                            out.write(_itxt(_XMP_KEY, new_xmp))
-                        continue
-                    if chunk.ctype in _TEXT_TYPES:
-                        key = buf[chunk.data_start : chunk.data_start + 80].partition(b"\0")[0]
-                        if key == KEY.encode():
-                            continue
-                    copy_range(buf, chunk.start, chunk.end, out)
-                    if chunk.ctype == b"IHDR":
-                        self._insert(out, payload, new_xmp if xmp_chunk is None else None)
+        write_mapped(self.write_buf, src, dst, payload, "png")
+
+    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
+        """``write`` from the mapped file into ``out``."""
+        chunks = list(_walk(buf, src))
+        xmp_chunk: _Chunk | None = None
+        old_xmp: bytes | None = None
+        for chunk in chunks:
+            if chunk.ctype == b"iTXt" and buf[chunk.data_start :].startswith(_XMP_KEY + b"\0"):
+                if xmp_chunk is not None:
+                    raise fail(src, "png", "two XMP chunks; refusing to guess which one counts")
+                xmp_chunk = chunk
+                _, text = _text_value(chunk.ctype, _checked(buf, chunk, src), src)
+                old_xmp = text.encode("utf-8")
+        try:
+            new_xmp = _xmp.merge(old_xmp, payload)
+        except _xmp.XmpError as exc:
+            raise fail(src, "png", str(exc)) from None
+        out.write(SIGNATURE)
+        for chunk in chunks:
+            if chunk is xmp_chunk:
+                if new_xmp is not None:
+                    out.write(_itxt(_XMP_KEY, new_xmp))
+                continue
+            if chunk.ctype in _TEXT_TYPES:
+                key = buf[chunk.data_start : chunk.data_start + 80].partition(b"\0")[0]
+                if key == KEY.encode():
+                    continue
+            copy_range(buf, chunk.start, chunk.end, out)
+            if chunk.ctype == b"IHDR":
+                self._insert(out, payload, new_xmp if xmp_chunk is None else None)
 
     @staticmethod
     def _insert(out: BinaryIO, payload: str | None, xmp: bytes | None) -> None:

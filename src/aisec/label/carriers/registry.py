@@ -40,6 +40,11 @@ def carrier_for(path: Path) -> Carrier:
             head = fh.read(64)
     except OSError as exc:
         raise CarrierError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return carrier_for_head(head, path)
+
+
+def carrier_for_head(head: bytes, path: Path) -> Carrier:
+    """The carrier for a file whose first 64 bytes (fewer if it is shorter) are ``head``."""
     matches = [c for c in carriers() if c.sniff(head)]
     if not matches:
         # Text formats (Markdown) have no magic bytes, and a damaged file deserves its

@@ -15,14 +15,14 @@ digest.
 
 from __future__ import annotations
 
-import shutil
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, fail, mapped, pieces
+from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
 from aisec.label.carriers.base import CarrierHit
 
 _XMP_TAG = 700
@@ -160,59 +160,63 @@ class TiffCarrier:
     def read(self, path: Path) -> list[CarrierHit]:
         """Labels in IFD0's XMP packet."""
         with mapped(path, "tiff") as buf:
-            tiff = _Tiff(buf, path)
-            ifds = tiff.validated_chain()
-            xmp = next((e for e in ifds[0].entries if e.tag == _XMP_TAG), None)
-            if xmp is None:
-                return []
-            try:
-                return [CarrierHit("tiff:xmp", v) for v in _xmp.labels_in(tiff.value(xmp))]
-            except _xmp.XmpError as exc:
-                raise fail(path, "tiff", str(exc)) from None
+            return self.read_buf(buf, path)
+
+    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+        """``read`` on the mapped file."""
+        tiff = _Tiff(buf, path)
+        ifds = tiff.validated_chain()
+        xmp = next((e for e in ifds[0].entries if e.tag == _XMP_TAG), None)
+        if xmp is None:
+            return []
+        try:
+            return [CarrierHit("tiff:xmp", v) for v in _xmp.labels_in(tiff.value(xmp))]
+        except _xmp.XmpError as exc:
+            raise fail(path, "tiff", str(exc)) from None
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy, append the new XMP and IFD0, repoint the header (see module docstring)."""
-        with mapped(src, "tiff") as buf:
-            tiff = _Tiff(buf, src)
-            ifds = tiff.validated_chain()
-            ifd0 = ifds[0]
-            old_entry = next((e for e in ifd0.entries if e.tag == _XMP_TAG), None)
-            old = tiff.value(old_entry) if old_entry is not None else None
-            try:
-                new = _xmp.merge(old, payload)
-            except _xmp.XmpError as exc:
-                raise fail(src, "tiff", str(exc)) from None
-            # cut a tail aisec appended before: [old XMP][pad][old IFD0] at the very end
-            keep = len(buf)
-            if ifd0.offset + ifd0.size == len(buf):
-                keep = ifd0.offset
-                if old_entry is not None and old_entry.length > 4:
-                    gap = ifd0.offset - (old_entry.value_at + old_entry.length)
-                    if 0 <= gap <= 1:
-                        keep = old_entry.value_at
-            entries = [e for e in ifd0.entries if e.tag != _XMP_TAG]
-            with src.open("rb") as fh, dst.open("wb") as out:
-                shutil.copyfileobj(fh, out, 1 << 20)
-                out.truncate(keep)
-                out.seek(keep)
-                pos = keep + (keep & 1)
-                out.write(b"\0" * (pos - keep))
-                values: dict[int, int] = {}
-                if new is not None:
-                    entries.append(_Entry(_XMP_TAG, 1, len(new), b"", 0, len(new)))
-                    entries.sort(key=lambda e: e.tag)
-                    values[_XMP_TAG] = pos
-                    out.write(new)
-                    pos += len(new)
-                    if pos & 1:
-                        out.write(b"\0")
-                        pos += 1
-                out.write(tiff.pack_ifd(entries, values, ifd0.next_offset))
-                out.seek(4)
-                out.write(struct.pack(tiff.e + "I", pos))
-                if old_entry is not None and old_entry.length > 4 and old_entry.value_at < keep:
-                    out.seek(old_entry.value_at)
-                    out.write(b"\0" * old_entry.length)
+        write_mapped(self.write_buf, src, dst, payload, "tiff")
+
+    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
+        """``write`` from the mapped file into ``out`` (which must be seekable)."""
+        tiff = _Tiff(buf, src)
+        ifds = tiff.validated_chain()
+        ifd0 = ifds[0]
+        old_entry = next((e for e in ifd0.entries if e.tag == _XMP_TAG), None)
+        old = tiff.value(old_entry) if old_entry is not None else None
+        try:
+            new = _xmp.merge(old, payload)
+        except _xmp.XmpError as exc:
+            raise fail(src, "tiff", str(exc)) from None
+        # cut a tail aisec appended before: [old XMP][pad][old IFD0] at the very end
+        keep = len(buf)
+        if ifd0.offset + ifd0.size == len(buf):
+            keep = ifd0.offset
+            if old_entry is not None and old_entry.length > 4:
+                gap = ifd0.offset - (old_entry.value_at + old_entry.length)
+                if 0 <= gap <= 1:
+                    keep = old_entry.value_at
+        entries = [e for e in ifd0.entries if e.tag != _XMP_TAG]
+        copy_range(buf, 0, keep, out)
+        pos = keep + (keep & 1)
+        out.write(b"\0" * (pos - keep))
+        values: dict[int, int] = {}
+        if new is not None:
+            entries.append(_Entry(_XMP_TAG, 1, len(new), b"", 0, len(new)))
+            entries.sort(key=lambda e: e.tag)
+            values[_XMP_TAG] = pos
+            out.write(new)
+            pos += len(new)
+            if pos & 1:
+                out.write(b"\0")
+                pos += 1
+        out.write(tiff.pack_ifd(entries, values, ifd0.next_offset))
+        out.seek(4)
+        out.write(struct.pack(tiff.e + "I", pos))
+        if old_entry is not None and old_entry.length > 4 and old_entry.value_at < keep:
+            out.seek(old_entry.value_at)
+            out.write(b"\0" * old_entry.length)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Image-defining tags and strip/tile data of every IFD in the main chain."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces
+from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
 from aisec.label.carriers.base import CarrierHit
 
 _CONTENT = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP"})
@@ -92,59 +92,63 @@ class WebpCarrier:
 
     def read(self, path: Path) -> list[CarrierHit]:
         """Labels in the XMP chunk(s)."""
-        hits: list[CarrierHit] = []
         with mapped(path, "webp") as buf:
-            for c in _walk(buf, path):
-                if c.fourcc == b"XMP ":
-                    try:
-                        values = _xmp.labels_in(buf[c.data_start : c.data_start + c.size])
-                    except _xmp.XmpError as exc:
-                        raise fail(path, "webp", str(exc)) from None
-                    hits.extend(CarrierHit("webp:xmp", v) for v in values)
+            return self.read_buf(buf, path)
+
+    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+        """``read`` on the mapped file."""
+        hits: list[CarrierHit] = []
+        for c in _walk(buf, path):
+            if c.fourcc == b"XMP ":
+                try:
+                    values = _xmp.labels_in(buf[c.data_start : c.data_start + c.size])
+                except _xmp.XmpError as exc:
+                    raise fail(path, "webp", str(exc)) from None
+                hits.extend(CarrierHit("webp:xmp", v) for v in values)
         return hits
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy with the XMP chunk replaced (and VP8X created or its XMP flag updated)."""
-        with mapped(src, "webp") as buf:
-            chunks = _walk(buf, src)
-            xmps = [c for c in chunks if c.fourcc == b"XMP "]
-            if len(xmps) > 1:
-                raise fail(src, "webp", "two XMP chunks; refusing to guess which one counts")
-            old = buf[xmps[0].data_start : xmps[0].data_start + xmps[0].size] if xmps else None
-            try:
-                new = _xmp.merge(old, payload)
-            except _xmp.XmpError as exc:
-                raise fail(src, "webp", str(exc)) from None
-            vp8x = next((c for c in chunks if c.fourcc == b"VP8X"), None)
-            if vp8x is None and new is None:
-                flags_chunk: bytes | None = None
-            elif vp8x is None:
-                images = [c for c in chunks if c.fourcc in (b"VP8 ", b"VP8L")]
-                if len(images) != 1:
-                    raise fail(src, "webp", "a simple WebP file must hold exactly one image chunk")
-                header = _vp8x_for_simple(buf, images[0], src)
-                header[0] |= _XMP_FLAG
-                flags_chunk = _chunk(b"VP8X", bytes(header))
-            elif new is None and self._simple_again(buf, chunks, vp8x, src):
-                flags_chunk = None  # nothing needs the extended format any more
-            else:
-                header = bytearray(buf[vp8x.data_start : vp8x.data_start + vp8x.size])
-                if len(header) < 10:
-                    raise fail(src, "webp", "VP8X chunk is too short")
-                header[0] = (header[0] | _XMP_FLAG) if new is not None else header[0] & ~_XMP_FLAG
-                flags_chunk = _chunk(b"VP8X", bytes(header))
-            body_size = 4 + sum(
-                c.end - c.start for c in chunks if c.fourcc not in (b"VP8X", b"XMP ")
-            )
-            body_size += len(flags_chunk) if flags_chunk else 0
-            xmp_chunk = _chunk(b"XMP ", new) if new is not None else b""
-            body_size += len(xmp_chunk)
-            with dst.open("wb") as out:
-                out.write(b"RIFF" + struct.pack("<I", body_size) + b"WEBP")
-                if flags_chunk is not None:
-                    out.write(flags_chunk)
-                self._copy(buf, chunks, out)
-                out.write(xmp_chunk)  # XMP goes last (WebP container spec order)
+        write_mapped(self.write_buf, src, dst, payload, "webp")
+
+    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
+        """``write`` from the mapped file into ``out``."""
+        chunks = _walk(buf, src)
+        xmps = [c for c in chunks if c.fourcc == b"XMP "]
+        if len(xmps) > 1:
+            raise fail(src, "webp", "two XMP chunks; refusing to guess which one counts")
+        old = buf[xmps[0].data_start : xmps[0].data_start + xmps[0].size] if xmps else None
+        try:
+            new = _xmp.merge(old, payload)
+        except _xmp.XmpError as exc:
+            raise fail(src, "webp", str(exc)) from None
+        vp8x = next((c for c in chunks if c.fourcc == b"VP8X"), None)
+        if vp8x is None and new is None:
+            flags_chunk: bytes | None = None
+        elif vp8x is None:
+            images = [c for c in chunks if c.fourcc in (b"VP8 ", b"VP8L")]
+            if len(images) != 1:
+                raise fail(src, "webp", "a simple WebP file must hold exactly one image chunk")
+            header = _vp8x_for_simple(buf, images[0], src)
+            header[0] |= _XMP_FLAG
+            flags_chunk = _chunk(b"VP8X", bytes(header))
+        elif new is None and self._simple_again(buf, chunks, vp8x, src):
+            flags_chunk = None  # nothing needs the extended format any more
+        else:
+            header = bytearray(buf[vp8x.data_start : vp8x.data_start + vp8x.size])
+            if len(header) < 10:
+                raise fail(src, "webp", "VP8X chunk is too short")
+            header[0] = (header[0] | _XMP_FLAG) if new is not None else header[0] & ~_XMP_FLAG
+            flags_chunk = _chunk(b"VP8X", bytes(header))
+        body_size = 4 + sum(c.end - c.start for c in chunks if c.fourcc not in (b"VP8X", b"XMP "))
+        body_size += len(flags_chunk) if flags_chunk else 0
+        xmp_chunk = _chunk(b"XMP ", new) if new is not None else b""
+        body_size += len(xmp_chunk)
+        out.write(b"RIFF" + struct.pack("<I", body_size) + b"WEBP")
+        if flags_chunk is not None:
+            out.write(flags_chunk)
+        self._copy(buf, chunks, out)
+        out.write(xmp_chunk)  # XMP goes last (WebP container spec order)
 
     @staticmethod
     def _simple_again(buf: Buf, chunks: list[_Chunk], vp8x: _Chunk, path: Path) -> bool:
