@@ -24,7 +24,7 @@ setup: $(SYNCED)
 sysdeps:
 	sh scripts/sysdeps.sh
 
-## run: scan and redact the bundled example files; label and verify generated example media
+## run: scan and redact the bundled examples; label and verify generated media; clean a generated corpus
 run: $(SYNCED)
 	@mkdir -p out
 	$(BIN)/aisec scan examples/data --redact out/redacted --policy examples/policy.yaml --format table; \
@@ -37,6 +37,13 @@ run: $(SYNCED)
 	$(BIN)/aisec label add out/media --producer 001191110108MA01KP2T5U00000 \
 	  --produce-id 'demo-{stem}' --sign out/label-key.key
 	$(BIN)/aisec label verify out/media --key out/label-key.pub
+	@echo
+	@echo "== Cleaning a corpus: generated zh/en example with duplicates, PII, harmful and poisoned records =="
+	$(BIN)/python scripts/make_clean_example.py examples/clean/corpus
+	rm -rf out/clean-example
+	$(BIN)/aisec clean run examples/clean/recipe.yaml
+	$(BIN)/aisec clean verify out/clean-example
+	@echo "Cleaning report: out/clean-example/report.html"
 
 lint: $(SYNCED)
 	$(BIN)/ruff check src tests bench scripts

@@ -56,6 +56,7 @@ def _register() -> None:
     app.add_typer(label.app, name="label")
     app.add_typer(db.app, name="db")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(guard.app, name="guard")
     app.add_typer(clean.app, name="clean")
 
 

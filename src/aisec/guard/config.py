@@ -12,6 +12,11 @@ out of the YAML before the rest is validated as a policy::
       fail: closed              # a detector error blocks (closed) or lets through (open)
       leak: {action: block, min_chars: 48, ratio: 0.5}
       stream: {hold_back: 64, window: 512, step: 32}
+      block_status: 200         # the proxy answers a block with 200 (a refusal) or 403
+      proxy:                    # `aisec guard serve` only
+        max_request_bytes: 1048576
+        rate: {per_minute: 600, burst: 60}   # per client key and worker
+        timeout: {connect: 5, read: 120}     # seconds, towards the upstream
 """
 
 from __future__ import annotations
@@ -72,6 +77,32 @@ class StreamConfig(BaseModel):
     step: int = Field(default=32, ge=1)
 
 
+class RateConfig(BaseModel):
+    """The token bucket of each client key: ``per_minute`` requests refill it, up to
+    ``burst`` at once. A key's own ``rate_per_minute`` overrides ``per_minute``."""
+
+    model_config = ConfigDict(extra="forbid")
+    per_minute: int = Field(default=600, ge=1)
+    burst: int = Field(default=60, ge=1)
+
+
+class TimeoutConfig(BaseModel):
+    """Time-outs towards the upstream, in seconds (``read``: between two bytes)."""
+
+    model_config = ConfigDict(extra="forbid")
+    connect: float = Field(default=5.0, gt=0)
+    read: float = Field(default=120.0, gt=0)
+
+
+class ProxyConfig(BaseModel):
+    """Settings of the HTTP proxy (`aisec guard serve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    rate: RateConfig = Field(default_factory=RateConfig)
+    timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
+
+
 class GuardConfig(BaseModel):
     """The ``guard:`` section of a policy (all optional)."""
 
@@ -85,6 +116,7 @@ class GuardConfig(BaseModel):
     stream: StreamConfig = Field(default_factory=StreamConfig)
     #: HTTP status for a blocked request in the proxy (200 keeps OpenAI clients working)
     block_status: Literal[200, 403] = 200
+    proxy: ProxyConfig = Field(default_factory=ProxyConfig)
 
     def refusal_text(self, language: str) -> str:
         """The refusal in ``language`` (zh when not configured)."""

@@ -47,6 +47,13 @@ class StreamChecker:
         self.verdicts: list[Verdict] = []
         self.reasons: list[str] = []
         self.spent = 0.0
+        self.started = False
+        #: the stream is over (`end` was called or the stream was stopped)
+        self.done = False
+        #: the stream was cut off
+        self.stopped = False
+        #: the decision recorded when the stream ended
+        self.decision: Decision | None = None
 
     def _context(self) -> RequestContext:
         if self.context is None:
@@ -125,6 +132,7 @@ class StreamChecker:
             reasons=self.reasons,
             latency_ms=self.spent * 1000,
         )
+        self.decision = decision
         from aisec.guard.guard import masked_excerpt
 
         text = self.received[:excerpt_end]
@@ -134,37 +142,51 @@ class StreamChecker:
             details={"chars": len(self.received), "emitted": self.emitted},
         )
 
+    def push(self, chunk: str) -> list[str]:
+        """Take the next piece of the answer and return what may be shown now (push form,
+        for async streams). After a stop the last piece is the closing notice, `done` and
+        `stopped` are true, and further pieces are ignored."""
+        if self.done or not chunk:
+            return []
+        out: list[str] = []
+        self.received += chunk
+        if not self.started:
+            self.started = True
+            if self.guard.config.notice.position == "prepend":
+                out.append(self.guard.notice(self._context().language) + "\n")
+        if len(self.received) - self.checked < self.step:
+            return out
+        if self._check():
+            out.extend(self._stop())
+            return out
+        text = self._emit(len(self.received) - self.hold_back)
+        if text:
+            out.append(text)
+        return out
+
+    def end(self) -> list[str]:
+        """The upstream has finished: check what is left and return the rest (or the
+        closing notice); records the decision."""
+        if self.done:
+            return []
+        if self.checked < len(self.received) and self._check():
+            return list(self._stop())
+        tail = self._emit(len(self.received))
+        if self.guard.config.notice.position == "append":
+            tail = add_text_notice(tail, "append", self.guard.notice(self._context().language))
+        self.done = True
+        self._finish(strongest(self.verdicts), len(self.received))
+        return [tail] if tail else []
+
     def run(self, chunks: Iterable[str]) -> Iterator[str]:
         """Yield the checked answer; see the module docstring."""
-        notice_cfg = self.guard.config.notice
         iterator = iter(chunks)
         try:
-            first = True
             for chunk in iterator:
-                if not chunk:
-                    continue
-                self.received += chunk
-                if first and notice_cfg.position == "prepend":
-                    lang = self._context().language
-                    yield self.guard.notice(lang) + "\n"
-                first = False
-                if len(self.received) - self.checked < self.step:
-                    continue
-                if self._check():
-                    yield from self._stop()
+                yield from self.push(chunk)
+                if self.done:
                     return
-                out = self._emit(len(self.received) - self.hold_back)
-                if out:
-                    yield out
-            if self.checked < len(self.received) and self._check():
-                yield from self._stop()
-                return
-            tail = self._emit(len(self.received))
-            if notice_cfg.position == "append":
-                tail = add_text_notice(tail, "append", self.guard.notice(self._context().language))
-            if tail:
-                yield tail
-            self._finish(strongest(self.verdicts), len(self.received))
+            yield from self.end()
         finally:
             close = getattr(iterator, "close", None)
             if callable(close):
@@ -173,5 +195,6 @@ class StreamChecker:
     def _stop(self) -> Iterator[str]:
         context = self._context()
         cutoff = self.guard.config.cutoff_text(context.language)
+        self.done = self.stopped = True
         self._finish("block", self.emitted)
         yield ("\n" if self.emitted else "") + cutoff

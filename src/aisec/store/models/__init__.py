@@ -8,6 +8,7 @@ import a face. A face imports its models from here and keeps its logic to itself
 from __future__ import annotations
 
 from aisec.store.models.audit import GENESIS_HASH, AuditEvent, AuditHead
+from aisec.store.models.guard import GuardKey, GuardState
 from aisec.store.models.label_intake import (
     DECLARATIONS,
     REVIEW_DECISIONS,
@@ -18,13 +19,15 @@ from aisec.store.models.label_intake import (
 )
 
 __all__ = [
-    "GENESIS_HASH",
-    "AuditEvent",
-    "AuditHead",
     "DECLARATIONS",
+    "GENESIS_HASH",
     "REVIEW_DECISIONS",
     "STATUSES",
     "VERDICTS",
+    "AuditEvent",
+    "AuditHead",
+    "GuardKey",
+    "GuardState",
     "IntakeDecision",
     "ReviewAction",
 ]

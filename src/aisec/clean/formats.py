@@ -1,0 +1,443 @@
+"""Readers and writers of corpus shards: JSONL, JSON arrays, CSV/TSV, Parquet and
+plain-text folders (one file, one document), each optionally gzip- or zstd-compressed.
+
+Readers never raise on a bad record: a malformed JSON line, a line or file that is not
+UTF-8, a record without its text field comes out as a `Malformed` item with the reason, and
+the pipeline writes it to the quarantine. Writers write the kept records in the input's
+format, each record's original fields kept and only its text field(s) replaced; every file
+appears whole or not at all (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, cast
+
+import zstandard
+
+from aisec.clean.recipe import FieldMap
+
+COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+_EXT = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".txt": "text",
+    ".md": "text",
+    ".markdown": "text",
+}
+
+
+@dataclass
+class Doc:
+    """One record on its way through the steps.
+
+    ``uid`` is unique within a run (``shard:ordinal``); ``id`` is the record's own id (its
+    id field, else ``file:line``). ``parts`` are the text fields the steps read and
+    rewrite (one, or a prompt and a response); ``raw`` is the parsed record, written back
+    with the parts replaced.
+    """
+
+    uid: str
+    id: str
+    source: str
+    file: str
+    line: int
+    parts: dict[str, str]
+    raw: Any = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """All parts joined (what judging steps look at)."""
+        return "\n".join(self.parts.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form kept between passes."""
+        return {
+            "uid": self.uid,
+            "id": self.id,
+            "source": self.source,
+            "file": self.file,
+            "line": self.line,
+            "parts": self.parts,
+            "raw": self.raw,
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Doc:
+        """Inverse of `to_json`."""
+        return cls(
+            obj["uid"],
+            obj["id"],
+            obj["source"],
+            obj["file"],
+            obj["line"],
+            obj["parts"],
+            obj.get("raw"),
+            obj.get("notes") or {},
+        )
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """An input item that could not be read as a record, and why."""
+
+    file: str
+    line: int
+    reason: str  # a short code: malformed_json, bad_encoding, missing_text, …
+    raw: str
+    detail: str = ""
+
+
+def split_suffix(path: Path) -> tuple[str, str | None]:
+    """``(format, compression)`` from a file name such as ``part.jsonl.zst``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    comp = COMPRESSIONS.get(suffixes[-1]) if suffixes else None
+    if comp is not None:
+        suffixes = suffixes[:-1]
+    fmt = _EXT.get(suffixes[-1], "") if suffixes else ""
+    return fmt, comp
+
+
+def list_files(path: Path, fmt: str) -> list[Path]:
+    """The input files of a source: the file itself, or the supported files below a
+    folder (sorted, so every run sees them in the same order)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    out = []
+    for f in sorted(path.rglob("*")):
+        if not f.is_file() or f.name.startswith("."):
+            continue
+        found, _ = split_suffix(f)
+        if found and (fmt == "auto" or found == fmt):
+            out.append(f)
+    return out
+
+
+def file_format(path: Path, fmt: str) -> str:
+    """The format of one input file (explicit, else from its name)."""
+    if fmt != "auto":
+        return fmt
+    found, _ = split_suffix(path)
+    return found or "text"
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file for reading bytes, decompressing ``.gz`` and ``.zst`` on the fly."""
+    _, comp = split_suffix(path)
+    if comp == "gzip":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    if comp == "zstd":
+        raw = path.open("rb")
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return io.BufferedReader(reader)
+    return path.open("rb")
+
+
+def _get(obj: Any, dotted: str) -> Any:
+    cur = obj
+    for part in dotted.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return None
+    return cur
+
+
+def _set(obj: dict[str, Any], dotted: str, value: str) -> None:
+    parts = dotted.split(".")
+    cur = obj
+    for part in parts[:-1]:
+        nxt = cur.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            cur[part] = nxt
+        cur = nxt
+    cur[parts[-1]] = value
+
+
+def _bad_bytes(data: bytes) -> str:
+    return data.decode("utf-8", errors="backslashreplace")[:2000]
+
+
+class SourceReader:
+    """Reads the records of a shard's input files as `Doc` or `Malformed` items."""
+
+    def __init__(
+        self, files: list[tuple[Path, str]], fmt: str, fields: FieldMap, source: str, shard: int
+    ) -> None:
+        self.files = files
+        self.fmt = fmt
+        self.fields = fields
+        self.source = source
+        self.shard = shard
+        self.path = Path()
+        self.rel = ""
+        self._n = 0
+
+    def _doc(self, obj: Any, line: int) -> Doc | Malformed:
+        if not isinstance(obj, dict):
+            return Malformed(
+                self.rel, line, "not_an_object", json.dumps(obj)[:2000], type(obj).__name__
+            )
+        parts: dict[str, str] = {}
+        for name in self.fields.text_fields():
+            value = _get(obj, name)
+            if value is None:
+                return Malformed(
+                    self.rel, line, "missing_text", json.dumps(obj)[:2000], f"no field {name!r}"
+                )
+            if not isinstance(value, str):
+                return Malformed(
+                    self.rel,
+                    line,
+                    "text_not_string",
+                    json.dumps(obj, default=str)[:2000],
+                    f"field {name!r} is {type(value).__name__}",
+                )
+            parts[name] = value
+        rid = _get(obj, self.fields.id) if self.fields.id else None
+        src = _get(obj, self.fields.source) if self.fields.source else None
+        self._n += 1
+        return Doc(
+            f"{self.shard}:{self._n}",
+            str(rid) if rid is not None else f"{self.rel}:{line}",
+            str(src) if src is not None else self.source,
+            self.rel,
+            line,
+            parts,
+            obj,
+        )
+
+    def __iter__(self) -> Iterator[Doc | Malformed]:
+        for path, rel in self.files:
+            self.path, self.rel = path, rel
+            yield from self._file()
+
+    def _file(self) -> Iterator[Doc | Malformed]:
+        try:
+            fh = open_binary(self.path)
+        except OSError as exc:
+            yield Malformed(self.rel, 0, "unreadable", "", str(exc))
+            return
+        with fh:
+            try:
+                if self.fmt == "jsonl":
+                    yield from self._jsonl(fh)
+                elif self.fmt == "json":
+                    yield from self._whole(fh, self._json)
+                elif self.fmt in ("csv", "tsv"):
+                    yield from self._whole(fh, self._csv)
+                elif self.fmt == "parquet":
+                    yield from self._parquet(fh)
+                else:
+                    yield from self._whole(fh, self._text)
+            except (OSError, EOFError, zstandard.ZstdError) as exc:
+                yield Malformed(
+                    self.rel, 0, "unreadable", "", f"unreadable or truncated file: {exc}"
+                )
+
+    def _jsonl(self, fh: IO[bytes]) -> Iterator[Doc | Malformed]:
+        for lineno, data in enumerate(fh, 1):
+            if not data.strip():
+                continue
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Malformed(
+                    self.rel,
+                    lineno,
+                    "bad_encoding",
+                    _bad_bytes(data),
+                    f"not valid UTF-8 ({exc.reason})",
+                )
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Malformed(
+                    self.rel,
+                    lineno,
+                    "malformed_json",
+                    line[:2000],
+                    f"{exc.msg} at column {exc.colno}",
+                )
+                continue
+            yield self._doc(obj, lineno)
+
+    def _whole(self, fh: IO[bytes], parse: Any) -> Iterator[Doc | Malformed]:
+        data = fh.read()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            yield Malformed(
+                self.rel,
+                0,
+                "bad_encoding",
+                _bad_bytes(data[:2000]),
+                f"not valid UTF-8 ({exc.reason})",
+            )
+            return
+        yield from parse(text)
+
+    def _json(self, text: str) -> Iterator[Doc | Malformed]:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Malformed(self.rel, exc.lineno, "malformed_json", text[:2000], exc.msg)
+            return
+        items = data if isinstance(data, list) else [data]
+        for i, obj in enumerate(items, 1):
+            yield self._doc(obj, i)
+
+    def _csv(self, text: str) -> Iterator[Doc | Malformed]:
+        reader = csv.DictReader(
+            io.StringIO(text, newline=""), delimiter="\t" if self.fmt == "tsv" else ","
+        )
+        try:
+            for row in reader:
+                if None in row:
+                    yield Malformed(
+                        self.rel,
+                        reader.line_num,
+                        "malformed_csv",
+                        json.dumps(row, default=str)[:2000],
+                        "more fields than the header",
+                    )
+                    continue
+                yield self._doc(row, reader.line_num)
+        except csv.Error as exc:
+            yield Malformed(self.rel, reader.line_num, "malformed_csv", "", str(exc))
+
+    def _text(self, text: str) -> Iterator[Doc | Malformed]:
+        if "\x00" in text:
+            yield Malformed(self.rel, 0, "binary", "", "NUL bytes in a text file")
+            return
+        self._n += 1
+        yield Doc(
+            f"{self.shard}:{self._n}", self.rel, self.source, self.rel, 1, {"text": text}, None
+        )
+
+    def _parquet(self, fh: IO[bytes]) -> Iterator[Doc | Malformed]:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        try:
+            pf = pq.ParquetFile(io.BytesIO(fh.read()))
+        except Exception as exc:  # pyarrow raises several unrelated types for bad files
+            yield Malformed(self.rel, 0, "malformed_parquet", "", str(exc))
+            return
+        row = 0
+        for batch in pf.iter_batches(batch_size=4096):
+            for obj in batch.to_pylist():
+                row += 1
+                yield self._doc(_jsonable(obj), row)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Parquet values as plain JSON values (dates and bytes become strings)."""
+    return json.loads(json.dumps(obj, default=str))
+
+
+@contextlib.contextmanager
+def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
+    """Open ``path`` for writing bytes; it appears whole on success and not at all on error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def encode(data: bytes, compression: str | None) -> bytes:
+    """Compress ``data`` (deterministically: same bytes in, same bytes out)."""
+    if compression == "gzip":
+        return gzip.compress(data, mtime=0)
+    if compression == "zstd":
+        return zstandard.ZstdCompressor(level=3).compress(data)
+    return data
+
+
+class ShardWriter:
+    """Collects the kept records of one shard and writes them in the input's format.
+
+    The shard's records are held until `close` (a shard is one input file, and the
+    pipeline keeps shards of bounded size); the file is then written atomically.
+    """
+
+    def __init__(self, path: Path, fmt: str, compression: str | None, fields: FieldMap) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.compression = compression
+        self.fields = fields
+        self.rows: list[Any] = []
+        self.count = 0
+
+    def write(self, doc: Doc) -> None:
+        """Add one kept record."""
+        self.count += 1
+        if self.fmt == "text":
+            self.rows.append((doc.id, doc.parts.get("text", doc.text)))
+            return
+        obj = json.loads(json.dumps(doc.raw)) if isinstance(doc.raw, dict) else {}
+        for name, value in doc.parts.items():
+            _set(obj, name, value)
+        self.rows.append(obj)
+
+    def close(self) -> list[Path]:
+        """Write the file(s); returns what was written."""
+        if self.fmt == "text":
+            # a plain-text folder stays a folder: one file per kept document
+            written = []
+            for rel, text in self.rows:
+                target = self.path / rel
+                with atomic_binary(target) as fh:
+                    fh.write(encode(text.encode("utf-8"), self.compression))
+                written.append(target)
+            return written
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            buf = io.BytesIO()
+            pq.write_table(pa.Table.from_pylist(self.rows), buf)
+            data = buf.getvalue()
+        elif self.fmt == "jsonl":
+            data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows).encode()
+        elif self.fmt == "json":
+            data = (json.dumps(self.rows, ensure_ascii=False, indent=2) + "\n").encode()
+        else:
+            sio = io.StringIO(newline="")
+            names: list[str] = []
+            for r in self.rows:
+                names.extend(k for k in r if k not in names)
+            w = csv.DictWriter(sio, fieldnames=names, delimiter="\t" if self.fmt == "tsv" else ",")
+            w.writeheader()
+            for r in self.rows:
+                w.writerow({k: v if isinstance(v, str) else json.dumps(v) for k, v in r.items()})
+            data = sio.getvalue().encode("utf-8")
+        with atomic_binary(self.path) as fh:
+            fh.write(encode(data, self.compression))
+        return [self.path]

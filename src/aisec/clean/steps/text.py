@@ -1,0 +1,222 @@
+"""Text steps: `NormalizeStep` (rewrites) and `QualityStep` (keeps or drops).
+
+Normalisation here changes the *output* text, so it is conservative: it repairs mojibake,
+applies NFKC, removes zero-width characters, strips HTML and collapses white space. The
+matching folds of `aisec.text.normalize` (traditional → simplified, homoglyphs) are not
+written into the corpus; deduplication and the detectors apply them on their own copy.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field
+
+from aisec.clean.formats import Doc
+from aisec.clean.steps.base import KEEP, Decision, RecordStep, StepParams
+
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[a-zA-Z/!][^<>]{0,2000}>", re.S | re.I)
+_BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.I)
+_CJK_PUNCT = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e])")
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_BLANKS = re.compile(r"\n{3,}")
+#: mojibake of UTF-8 read as Latin-1/cp1252: 'ä¸­æ–‡' for '中文'
+_MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0178\u02c6-\u02dc]")
+_BOILERPLATE = re.compile(
+    r"^\s*(版权所有|copyright ©?|all rights reserved|点击(这里|此处)|扫码关注|分享到[:：]|"
+    r"上一篇[:：]|下一篇[:：]|责任编辑[:：]|cookie|privacy policy|订阅我们).{0,80}$",
+    re.I | re.M,
+)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 decoded as Latin-1/cp1252, when the repair decodes cleanly."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for codec in ("cp1252", "latin-1"):
+        try:
+            fixed = text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        return fixed
+    return text
+
+
+class NormalizeParams(StepParams):
+    """Parameters of `NormalizeStep`."""
+
+    repair_encoding: bool = True
+    nfkc: bool = True
+    #: NFKC turns Chinese full-width punctuation (，！？：；（）) into ASCII; keep it
+    keep_cjk_punctuation: bool = True
+    strip_html: bool = True
+    strip_boilerplate: bool = True
+    whitespace: bool = True
+
+
+class NormalizeStep(RecordStep):
+    """Encoding repair, NFKC, HTML and boilerplate stripping, white space."""
+
+    name = "normalize"
+    version = "1"
+    Params = NormalizeParams
+
+    def clean(self, text: str) -> tuple[str, list[str]]:
+        """The normalised text and the rules that changed it."""
+        p: NormalizeParams = self.params
+        fired: list[str] = []
+
+        def apply(rule: str, new: str) -> None:
+            nonlocal text
+            if new != text:
+                fired.append(rule)
+                text = new
+
+        if p.repair_encoding:
+            apply("encoding", repair_mojibake(text))
+        if p.strip_html and "<" in text:
+            stripped = _TAG.sub("", _BLOCK.sub("\n", text))
+            apply("html", html.unescape(stripped) if stripped != text else text)
+        if p.nfkc and not unicodedata.is_normalized("NFKC", text):
+            if p.keep_cjk_punctuation:
+                pieces = _CJK_PUNCT.split(text)
+                apply(
+                    "nfkc",
+                    "".join(
+                        x if i % 2 else unicodedata.normalize("NFKC", x)
+                        for i, x in enumerate(pieces)
+                    ),
+                )
+            else:
+                apply("nfkc", unicodedata.normalize("NFKC", text))
+        apply("zero_width", _ZERO_WIDTH.sub("", text))
+        if p.strip_boilerplate:
+            apply("boilerplate", _BOILERPLATE.sub("", text))
+        if p.whitespace:
+            lines = [_SPACES.sub(" ", ln).strip() for ln in text.replace("\r\n", "\n").split("\n")]
+            apply("whitespace", _BLANKS.sub("\n\n", "\n".join(lines)).strip())
+        return text, fired
+
+    def decide(self, doc: Doc) -> Decision:
+        new: dict[str, str] = {}
+        fired: list[str] = []
+        for name, value in doc.parts.items():
+            new[name], rules = self.clean(value)
+            fired.extend(r for r in rules if r not in fired)
+        if not fired:
+            return KEEP
+        return Decision(
+            "modify",
+            "+".join(fired),
+            [
+                {"id": f"normalize.{r}", "detector": "normalize", "version": self.version}
+                for r in fired
+            ],
+            parts=new,
+        )
+
+
+class QualityParams(StepParams):
+    """Parameters of `QualityStep` (thresholds in the Gopher/C4 tradition)."""
+
+    min_chars: int = Field(20, ge=0)
+    max_chars: int = Field(1_000_000, ge=1)
+    min_letter_ratio: float = Field(
+        0.5, ge=0.0, le=1.0, description="letters+CJK+digits / non-space"
+    )
+    max_symbol_ratio: float = Field(0.3, ge=0.0, le=1.0)
+    max_dup_line_ratio: float = Field(0.3, ge=0.0, le=1.0)
+    max_dup_para_ratio: float = Field(0.3, ge=0.0, le=1.0)
+    max_top_ngram_ratio: float = Field(0.2, ge=0.0, le=1.0, description="top char 4-gram share")
+    max_garbled_ratio: float = Field(0.05, ge=0.0, le=1.0)
+    languages: list[str] | None = Field(default_factory=lambda: ["zh", "en"])
+    min_language_chars: int = Field(30, ge=1, description="shorter texts skip the language check")
+
+
+_LANGS = ("zh", "en", "ja", "ko", "fr", "de", "es", "ru", "pt", "it", "ar", "vi")
+
+
+@lru_cache(maxsize=4)
+def _detector(langs: tuple[str, ...]) -> Any:
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, c.upper()) for c in sorted(set(langs) | set(_LANGS))]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalnum()
+
+
+class QualityStep(RecordStep):
+    """Drops texts too short or long, mostly symbols, repetitive, garbled or in a language
+    not asked for; the reason names the test that failed."""
+
+    name = "quality"
+    version = "1"
+    Params = QualityParams
+
+    def decide(self, doc: Doc) -> Decision:
+        text = doc.text
+        reason, score = self.check(text)
+        if reason is None:
+            return KEEP
+        return Decision(
+            "drop",
+            reason,
+            [{"id": f"quality.{reason}", "detector": "quality", "version": self.version}],
+            score=score,
+        )
+
+    def check(self, text: str) -> tuple[str | None, float | None]:
+        """The first failed test and its measured value, or ``(None, None)``."""
+        p: QualityParams = self.params
+        n = len(text)
+        if n < p.min_chars:
+            return "too_short", float(n)
+        if n > p.max_chars:
+            return "too_long", float(n)
+        dense = [ch for ch in text if not ch.isspace()]
+        if not dense:
+            return "too_short", 0.0
+        garbled = sum(
+            1
+            for ch in dense
+            if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" or unicodedata.category(ch) == "Cc"
+        ) / len(dense)
+        if garbled > p.max_garbled_ratio:
+            return "garbled", garbled
+        letters = sum(1 for ch in dense if ch.isalnum()) / len(dense)
+        if letters < p.min_letter_ratio:
+            return "low_letter_ratio", letters
+        symbols = sum(1 for ch in dense if unicodedata.category(ch)[0] == "S") / len(dense)
+        if symbols > p.max_symbol_ratio:
+            return "symbol_ratio", symbols
+        lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+        if len(lines) >= 3:
+            dup = 1 - len(set(lines)) / len(lines)
+            if dup > p.max_dup_line_ratio:
+                return "repeated_lines", dup
+        paras = [pa.strip() for pa in re.split(r"\n\s*\n", text) if pa.strip()]
+        if len(paras) >= 3:
+            dup = 1 - len(set(paras)) / len(paras)
+            if dup > p.max_dup_para_ratio:
+                return "repeated_paragraphs", dup
+        compact = "".join(dense)
+        if len(compact) >= 40:
+            grams = Counter(compact[i : i + 4] for i in range(len(compact) - 3))
+            top = grams.most_common(1)[0][1] * 4 / len(compact)
+            if top > p.max_top_ngram_ratio:
+                return "repeated_ngrams", top
+        if p.languages and len(compact) >= p.min_language_chars:
+            lang = _detector(tuple(p.languages)).detect_language_of(text[:2000])
+            code = lang.iso_code_639_1.name.lower() if lang is not None else "unknown"
+            if code not in p.languages:
+                return f"language.{code}", None
+        return None, None

@@ -1,0 +1,178 @@
+"""``aisec guard``: the OpenAI-compatible guard proxy, its API keys and the kill switch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+ENV_VAR = "AISEC_DATABASE_URL"
+
+app = typer.Typer(
+    help=(
+        "Guard an AI application: an OpenAI-compatible proxy that checks requests and "
+        "answers (serve), its API keys (keys) and the kill switch (halt, resume)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+keys_app = typer.Typer(
+    help="API keys of the proxy (stored hashed).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(keys_app, name="keys")
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        "--url",
+        help=f"Database URL (default: {ENV_VAR}, else ~/.local/share/aisec/aisec.db).",
+    ),
+]
+
+
+@app.command("serve")
+def serve_command(
+    upstream: Annotated[
+        str,
+        typer.Option(
+            "--upstream", help="Base URL of the model's OpenAI API, e.g. http://127.0.0.1:9000/v1."
+        ),
+    ],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy YAML (with a guard: section).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning.")] = "info",
+    db: DbOption = None,
+) -> None:
+    """Run the proxy (upstream key from AISEC_UPSTREAM_API_KEY). SIGHUP reloads the policy."""
+    import uvicorn
+
+    from aisec.guard import load_guard_policy
+    from aisec.server.app import ENV_DATABASE, ENV_POLICY, ENV_UPSTREAM
+    from aisec.server.logs import log_config
+
+    if not upstream.startswith(("http://", "https://")):
+        raise typer.BadParameter("--upstream must be an http:// or https:// URL")
+    load_guard_policy(policy)  # a broken policy stops here, with one clear line
+    os.environ[ENV_UPSTREAM] = upstream
+    if policy is not None:
+        os.environ[ENV_POLICY] = str(policy.resolve())
+    if db is not None:
+        os.environ[ENV_DATABASE] = db
+    uvicorn.run(
+        "aisec.server.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(log_level),
+        access_log=False,
+        server_header=False,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="An administrator key (for /admin/*, not /v1/*).")
+    ] = False,
+    rate: Annotated[
+        int | None, typer.Option("--rate", help="Requests per minute (default: the policy's).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a key; the key is printed once, on the last line."""
+    from aisec.guard.keys import create_key
+    from aisec.store import open_store
+
+    with open_store(db) as store:
+        info, key = create_key(store, name, admin=admin, rate_per_minute=rate)
+    kind = "administrator" if info.admin else "client"
+    err_console.print(
+        f"created {kind} key {info.id} ({info.name}); it is not shown again:", markup=False
+    )
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = None) -> None:
+    """List keys (never the keys themselves)."""
+    from aisec.guard.keys import list_keys
+    from aisec.store import open_store
+
+    with open_store(db) as store:
+        keys = list_keys(store)
+    table = Table("id", "name", "kind", "starts with", "rate/min", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            str(k.id),
+            k.name,
+            "admin" if k.admin else "client",
+            k.prefix + "…",
+            str(k.rate_per_minute or "policy"),
+            k.created_at.strftime("%Y-%m-%d %H:%M"),
+            k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
+        )
+    Console(highlight=False).print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="Key id, or name (every active key of that name).")],
+    db: DbOption = None,
+) -> None:
+    """Revoke a key; every worker refuses it within a second."""
+    from aisec.guard.keys import revoke_key
+    from aisec.store import open_store
+
+    with open_store(db) as store:
+        done = revoke_key(store, key)
+    for k in done:
+        err_console.print(f"revoked key {k.id} ({k.name})", markup=False)
+
+
+@app.command("halt")
+def halt_command(
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")],
+    actor: Annotated[str, typer.Option("--actor", help="Who (recorded in the audit log).")],
+    db: DbOption = None,
+) -> None:
+    """Kill switch: every proxy worker refuses every request within a second."""
+    from aisec.guard.control import set_halted
+    from aisec.store import open_store
+
+    with open_store(db) as store:
+        set_halted(store, True, actor=actor, reason=reason)
+    err_console.print(f"halted by {actor}: {reason}", markup=False)
+
+
+@app.command("resume")
+def resume_command(
+    actor: Annotated[str, typer.Option("--actor", help="Who (recorded in the audit log).")] = "cli",
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Lift the kill switch."""
+    from aisec.guard.control import set_halted
+    from aisec.store import open_store
+
+    with open_store(db) as store:
+        set_halted(store, False, actor=actor, reason=reason)
+    err_console.print(f"resumed by {actor}", markup=False)

@@ -1,0 +1,139 @@
+"""The OpenAI wire format the proxy speaks: error bodies, refusals, stream chunks.
+
+Kept apart from the proxy's logic so that every body the proxy makes itself has one
+shape: ``{"error": {"message", "type", "code"}}`` for errors, a normal completion (the
+refusal as the assistant's answer, ``finish_reason: content_filter``) for a block, with
+``"aisec": {"decision", "kinds"}`` beside ``choices``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aisec.guard.decision import Decision
+
+Body = dict[str, Any]
+
+
+def error_body(message: str, type_: str, code: str | None = None, **extra: Any) -> Body:
+    """An OpenAI-style error body."""
+    return {"error": {"message": message, "type": type_, "code": code, "param": None}, **extra}
+
+
+def aisec_field(verdict: str, kinds: list[str]) -> Body:
+    """The ``aisec`` object beside ``choices``."""
+    return {"decision": verdict, "kinds": kinds}
+
+
+def chat_completion(
+    completion_id: str, model: str, content: str, finish_reason: str, aisec: Body
+) -> Body:
+    """A complete ``chat.completion`` made by the proxy (a refusal)."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": finish_reason,
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "aisec": aisec,
+    }
+
+
+def text_completion(
+    completion_id: str, model: str, text: str, finish_reason: str, aisec: Body
+) -> Body:
+    """A complete legacy ``text_completion`` made by the proxy (a refusal)."""
+    return {
+        "id": completion_id,
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "text": text, "finish_reason": finish_reason, "logprobs": None}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "aisec": aisec,
+    }
+
+
+def refusal_body(chat: bool, decision: Decision, model: str) -> Body:
+    """The answer to a blocked request (HTTP 200 form)."""
+    make = chat_completion if chat else text_completion
+    return make(
+        f"{'chatcmpl' if chat else 'cmpl'}-aisec-{decision.request_id}",
+        model,
+        decision.text or decision.refusal or "",
+        "content_filter",
+        decision.summary(),
+    )
+
+
+def blocked_error(decision: Decision) -> Body:
+    """The answer to a blocked request (HTTP 403 form): the refusal as the message."""
+    return error_body(
+        decision.text or decision.refusal or "blocked",
+        "content_filter",
+        "content_blocked",
+        aisec=decision.summary(),
+    )
+
+
+def sse(data: Body | str) -> bytes:
+    """One server-sent event."""
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return f"data: {text}\n\n".encode()
+
+
+class ChunkMaker:
+    """Stream chunks in the style of the upstream's (same id, model, created)."""
+
+    def __init__(self, chat: bool, completion_id: str, model: str) -> None:
+        self.chat = chat
+        self.id = completion_id
+        self.model = model
+        self.created = int(time.time())
+
+    def adopt(self, chunk: Body) -> None:
+        """Take id, model and created from an upstream chunk."""
+        self.id = str(chunk.get("id") or self.id)
+        self.model = str(chunk.get("model") or self.model)
+        created = chunk.get("created")
+        if isinstance(created, int):
+            self.created = created
+
+    def make(
+        self,
+        text: str | None,
+        finish_reason: str | None = None,
+        *,
+        role: bool = False,
+        aisec: Body | None = None,
+    ) -> Body:
+        """A chunk carrying ``text`` (and/or a finish reason)."""
+        if self.chat:
+            delta: Body = {}
+            if role:
+                delta["role"] = "assistant"
+            if text is not None:
+                delta["content"] = text
+            choice: Body = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        else:
+            choice = {"index": 0, "text": text or "", "finish_reason": finish_reason}
+        body: Body = {
+            "id": self.id,
+            "object": "chat.completion.chunk" if self.chat else "text_completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [choice],
+        }
+        if aisec is not None:
+            body["aisec"] = aisec
+        return body

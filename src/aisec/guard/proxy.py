@@ -1,0 +1,457 @@
+"""`GuardProxy`: the OpenAI-compatible proxy's logic, free of the web framework.
+
+Each endpoint is parse → `Guard` input check → upstream (httpx, async) → `Guard` output
+check → reply. A blocked request never reaches the upstream; its answer is the refusal as
+the assistant's message with ``"aisec": {"decision": "block", "kinds": [...]}`` beside
+``choices`` (HTTP 200), or an error body with HTTP 403 when the policy's
+``guard.block_status`` is 403. Streamed answers go through the guard's sliding-window
+`StreamChecker` and are re-emitted as ``chat.completion.chunk`` events. Upstream failures
+become OpenAI-style error bodies: 504 for a time-out, 502 for anything else the upstream
+did wrong, the upstream's own status for a client error (400, 404, 429 …).
+
+The guard's checks run on the event loop: they take milliseconds, and a thread hop would
+cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from aisec.audit import AuditLog
+from aisec.guard.decision import Decision, RequestContext, strongest
+from aisec.guard.guard import Guard
+from aisec.guard.metrics import ProxyMetrics
+from aisec.guard.openai_api import (
+    Body,
+    ChunkMaker,
+    aisec_field,
+    blocked_error,
+    error_body,
+    refusal_body,
+    sse,
+)
+from aisec.guard.stream import StreamChecker
+
+logger = logging.getLogger("aisec.guard.proxy")
+
+HALTED_KIND = "guard.halted"
+
+
+@dataclass
+class ProxySettings:
+    """What `aisec guard serve` was started with."""
+
+    upstream: str
+    upstream_key: str | None = None
+    policy: Path | None = None
+    database_url: str | None = None
+    application: str = "default"
+
+
+class ProxyError(Exception):
+    """An answer other than success: an HTTP status and an OpenAI-style body."""
+
+    def __init__(self, status: int, body: Body, headers: dict[str, str] | None = None) -> None:
+        super().__init__(body.get("error", {}).get("message", ""))
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def bad_request(message: str, code: str = "invalid_request") -> ProxyError:
+    """A 400 with an ``invalid_request_error`` body."""
+    return ProxyError(400, error_body(message, "invalid_request_error", code))
+
+
+@dataclass
+class Reply:
+    """What an endpoint answers: a JSON body, or a stream of server-sent events."""
+
+    status: int = 200
+    body: Body | None = None
+    stream: AsyncIterator[bytes] | None = None
+    #: for the request log: the overall decision and kinds
+    decision: str | None = None
+    kinds: list[str] = field(default_factory=list)
+
+
+def _merge(decisions: list[Decision]) -> tuple[str, list[str]]:
+    return (
+        strongest([d.verdict for d in decisions]),
+        sorted({k for d in decisions for k in d.kinds}),
+    )
+
+
+class GuardProxy:
+    """The proxy's endpoints; the web layer (`aisec.server`) only authenticates, parses
+    and turns `Reply`/`ProxyError` into responses."""
+
+    def __init__(
+        self,
+        settings: ProxySettings,
+        guard: Guard,
+        *,
+        metrics: ProxyMetrics | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.guard = guard
+        self.metrics = metrics or ProxyMetrics()
+        self.upstream = settings.upstream.rstrip("/")
+        self._transport = transport
+        self.client: httpx.AsyncClient | None = None
+
+    # -- life cycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the upstream connection pool."""
+        t = self.guard.config.proxy.timeout
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(t.read, connect=t.connect, pool=t.connect),
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
+            transport=self._transport,
+        )
+
+    async def close(self) -> None:
+        """Close the upstream connection pool."""
+        if self.client is not None:
+            await self.client.aclose()
+
+    def load_guard(self, audit: AuditLog | None) -> Guard:
+        """A new `Guard` from the policy file (for a reload; the caller swaps it in)."""
+        return Guard(self.settings.policy, audit=audit, application=self.settings.application)
+
+    # -- decisions ---------------------------------------------------------------------
+
+    def _input(self, guard: Guard, messages: list[dict[str, Any]], rid: str) -> Decision:
+        d = guard.check_input(messages, request_id=rid)
+        self.metrics.decision("input", d.verdict, d.kinds, d.latency_ms / 1000)
+        return d
+
+    def _output(self, guard: Guard, text: str, context: RequestContext) -> Decision:
+        d = guard.check_output(text, context)
+        self.metrics.decision("output", d.verdict, d.kinds, d.latency_ms / 1000)
+        return d
+
+    def _blocked(self, guard: Guard, chat: bool, d: Decision, model: str, stream: bool) -> Reply:
+        summary = d.summary()
+        if guard.config.block_status == 403:
+            return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
+        if not stream:
+            return Reply(200, refusal_body(chat, d, model), decision="block", kinds=d.kinds)
+        maker = ChunkMaker(chat, f"{'chatcmpl' if chat else 'cmpl'}-aisec-{d.request_id}", model)
+
+        async def events() -> AsyncIterator[bytes]:
+            yield sse(maker.make(d.text or "", role=True))
+            yield sse(maker.make(None, "content_filter", aisec=summary))
+            yield sse("[DONE]")
+
+        return Reply(200, stream=events(), decision="block", kinds=d.kinds)
+
+    def halted(self, chat: bool | None, body: Body, rid: str, reason: str | None) -> Reply:
+        """The immediate refusal every request gets while the kill switch is on."""
+        guard = self.guard
+        d = Decision("block", "input", RequestContext(request_id=rid), kinds=[HALTED_KIND])
+        d.reasons = ["halted"]
+        d.refusal = d.text = guard.config.refusal_text(
+            "zh" if guard.config.language != "en" else "en"
+        )
+        guard.record(d, None, details={"halt_reason": reason})
+        self.metrics.decision("input", "block", d.kinds, 0.0)
+        if chat is None:  # not a completion: an error body
+            return Reply(
+                403,
+                error_body("the service is halted by its operator", "service_halted", "halted"),
+                decision="block",
+                kinds=d.kinds,
+            )
+        model = str(body.get("model") or "")
+        return self._blocked(guard, chat, d, model, bool(body.get("stream")))
+
+    # -- the upstream ------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        key = self.settings.upstream_key
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _failed(self, exc: httpx.HTTPError) -> ProxyError:
+        if isinstance(exc, httpx.TimeoutException):
+            self.metrics.upstream_errors.labels("timeout").inc()
+            return ProxyError(
+                504,
+                error_body("the upstream model timed out", "upstream_error", "upstream_timeout"),
+            )
+        self.metrics.upstream_errors.labels("unreachable").inc()
+        return ProxyError(
+            502,
+            error_body(
+                f"the upstream model is unreachable ({type(exc).__name__})",
+                "upstream_error",
+                "upstream_unreachable",
+            ),
+        )
+
+    def _status_error(self, status: int, raw: bytes) -> ProxyError:
+        self.metrics.upstream_errors.labels(f"http_{status}").inc()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        upstream_error = isinstance(body, dict) and isinstance(body.get("error"), dict)
+        if status in (400, 404, 409, 413, 422, 429) and upstream_error:
+            assert isinstance(body, dict)
+            return ProxyError(status, body)
+        if status in (401, 403):
+            message = "the upstream model refused the proxy's credentials (AISEC_UPSTREAM_API_KEY)"
+            return ProxyError(502, error_body(message, "upstream_error", "upstream_auth"))
+        return ProxyError(
+            502,
+            error_body(
+                f"the upstream model answered HTTP {status}", "upstream_error", "upstream_error"
+            ),
+        )
+
+    async def _send(
+        self, method: str, path: str, payload: Body | None, stream: bool
+    ) -> httpx.Response:
+        assert self.client is not None, "GuardProxy.start() was not called"
+        request = self.client.build_request(
+            method, self.upstream + path, json=payload, headers=self._headers()
+        )
+        t0 = time.perf_counter()
+        try:
+            response = await self.client.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            raise self._failed(exc) from None
+        self.metrics.upstream_seconds.observe(time.perf_counter() - t0)
+        if response.status_code >= 400:
+            try:
+                raw = await response.aread()
+            except httpx.HTTPError:
+                raw = b""
+            finally:
+                await response.aclose()
+            raise self._status_error(response.status_code, raw)
+        return response
+
+    async def _json(self, method: str, path: str, payload: Body | None = None) -> Body:
+        response = await self._send(method, path, payload, stream=False)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self.metrics.upstream_errors.labels("bad_body").inc()
+            raise ProxyError(
+                502,
+                error_body(
+                    "the upstream model sent an invalid answer",
+                    "upstream_error",
+                    "bad_upstream_body",
+                ),
+            )
+        return data
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    async def chat(self, body: Body, rid: str) -> Reply:
+        """``POST /v1/chat/completions``."""
+        messages = body.get("messages")
+        if (
+            not isinstance(messages, list)
+            or not messages
+            or not all(isinstance(m, dict) for m in messages)
+        ):
+            raise bad_request("'messages' must be a non-empty list of message objects")
+        stream = bool(body.get("stream"))
+        if stream and int(body.get("n") or 1) != 1:
+            raise bad_request("the guard streams one choice: use n=1 with stream=true")
+        guard = self.guard
+        model = str(body.get("model") or "")
+        d = self._input(guard, messages, rid)
+        if d.blocked:
+            return self._blocked(guard, True, d, model, stream)
+        payload = {**body, "messages": d.messages}
+        if stream:
+            response = await self._send("POST", "/chat/completions", payload, stream=True)
+            return Reply(
+                200,
+                stream=self._relay(True, response, guard, d, model),
+                decision=d.verdict,
+                kinds=d.kinds,
+            )
+        data = await self._json("POST", "/chat/completions", payload)
+        decisions = [d]
+        for choice in data.get("choices") or []:
+            message = choice.get("message") if isinstance(choice, dict) else None
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                out = self._output(guard, message["content"], d.context)
+                decisions.append(out)
+                message["content"] = out.text
+                if out.blocked:
+                    choice["finish_reason"] = "content_filter"
+        return self._answer(guard, data, decisions)
+
+    def _answer(self, guard: Guard, data: Body, decisions: list[Decision]) -> Reply:
+        verdict, kinds = _merge(decisions)
+        data["aisec"] = aisec_field(verdict, kinds)
+        blocked = next((o for o in decisions[1:] if o.blocked), None)
+        if blocked is not None and guard.config.block_status == 403:
+            return Reply(403, blocked_error(blocked), decision="block", kinds=kinds)
+        return Reply(200, data, decision=verdict, kinds=kinds)
+
+    async def completions(self, body: Body, rid: str) -> Reply:
+        """``POST /v1/completions`` (legacy text completions)."""
+        prompt = body.get("prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        if (
+            not isinstance(prompts, list)
+            or not prompts
+            or not all(isinstance(p, str) for p in prompts)
+        ):
+            raise bad_request(
+                "'prompt' must be a string or a list of strings (token arrays are not checked)"
+            )
+        stream = bool(body.get("stream"))
+        if stream and (len(prompts) != 1 or int(body.get("n") or 1) != 1):
+            raise bad_request("the guard streams one choice: one prompt and n=1 with stream=true")
+        guard = self.guard
+        model = str(body.get("model") or "")
+        inputs = [self._input(guard, [{"role": "user", "content": p}], rid) for p in prompts]
+        blocked = next((d for d in inputs if d.blocked), None)
+        if blocked is not None:
+            return self._blocked(guard, False, blocked, model, stream)
+        forwarded = [str((d.messages or [{}])[0].get("content", "")) for d in inputs]
+        payload = {**body, "prompt": forwarded[0] if isinstance(prompt, str) else forwarded}
+        if stream:
+            response = await self._send("POST", "/completions", payload, stream=True)
+            first = inputs[0]
+            return Reply(
+                200,
+                stream=self._relay(False, response, guard, first, model),
+                decision=first.verdict,
+                kinds=first.kinds,
+            )
+        data = await self._json("POST", "/completions", payload)
+        n = max(1, int(body.get("n") or 1))
+        decisions = list(inputs)
+        for pos, choice in enumerate(data.get("choices") or []):
+            if isinstance(choice, dict) and isinstance(choice.get("text"), str):
+                index = choice.get("index", pos)
+                which = inputs[
+                    min(int(index) // n if isinstance(index, int) else 0, len(inputs) - 1)
+                ]
+                out = self._output(guard, choice["text"], which.context)
+                decisions.append(out)
+                choice["text"] = out.text
+                if out.blocked:
+                    choice["finish_reason"] = "content_filter"
+        verdict, kinds = _merge(decisions)
+        data["aisec"] = aisec_field(verdict, kinds)
+        out_blocked = next((o for o in decisions[len(inputs) :] if o.blocked), None)
+        if out_blocked is not None and guard.config.block_status == 403:
+            return Reply(403, blocked_error(out_blocked), decision="block", kinds=kinds)
+        return Reply(200, data, decision=verdict, kinds=kinds)
+
+    async def embeddings(self, body: Body, rid: str) -> Reply:
+        """``POST /v1/embeddings``: the input is checked (and redacted) like a prompt; a
+        blocked input is refused with 403 (there is no answer to put a refusal in)."""
+        raw = body.get("input")
+        texts = [raw] if isinstance(raw, str) else raw
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            raise bad_request(
+                "'input' must be a string or a list of strings (token arrays are not checked)"
+            )
+        guard = self.guard
+        inputs = [self._input(guard, [{"role": "user", "content": t}], rid) for t in texts]
+        verdict, kinds = _merge(inputs)
+        blocked = next((d for d in inputs if d.blocked), None)
+        if blocked is not None:
+            return Reply(403, blocked_error(blocked), decision="block", kinds=kinds)
+        forwarded = [str((d.messages or [{}])[0].get("content", "")) for d in inputs]
+        payload = {**body, "input": forwarded[0] if isinstance(raw, str) else forwarded}
+        data = await self._json("POST", "/embeddings", payload)
+        data["aisec"] = aisec_field(verdict, kinds)
+        return Reply(200, data, decision=verdict, kinds=kinds)
+
+    async def models(self) -> Reply:
+        """``GET /v1/models``: the upstream's list."""
+        return Reply(200, await self._json("GET", "/models"))
+
+    # -- streaming ---------------------------------------------------------------------
+
+    async def _relay(
+        self, chat: bool, response: httpx.Response, guard: Guard, d: Decision, model: str
+    ) -> AsyncIterator[bytes]:
+        """Re-emit the upstream's stream through the guard's `StreamChecker`."""
+        checker = StreamChecker(guard, d.context)
+        maker = ChunkMaker(chat, f"{'chatcmpl' if chat else 'cmpl'}-aisec-{d.request_id}", model)
+        role_sent = False
+        finish: str | None = None
+        trailers: list[Body] = []
+        try:
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                try:
+                    chunk = json.loads(data)
+                except ValueError:
+                    continue
+                if not isinstance(chunk, dict):
+                    continue
+                if "error" in chunk:  # the upstream failed mid-stream: pass its error on
+                    self.metrics.upstream_errors.labels("stream_error").inc()
+                    yield sse({"error": chunk["error"]})
+                    yield sse("[DONE]")
+                    return
+                choices = chunk.get("choices")
+                if not choices:
+                    trailers.append(chunk)  # e.g. the usage chunk of stream_options
+                    continue
+                maker.adopt(chunk)
+                choice = choices[0] if isinstance(choices[0], dict) else {}
+                finish = choice.get("finish_reason") or finish
+                delta = choice.get("delta") if chat else choice
+                delta = delta if isinstance(delta, dict) else {}
+                text = delta.get("content") if chat else delta.get("text")
+                if not isinstance(text, str) or not text:
+                    if chat and ("tool_calls" in delta or "function_call" in delta):
+                        yield sse(chunk)  # tool calls are passed on unchecked
+                    continue
+                for piece in checker.push(text):
+                    yield sse(maker.make(piece, role=chat and not role_sent))
+                    role_sent = True
+                if checker.stopped:
+                    break
+            for piece in checker.end():
+                yield sse(maker.make(piece, role=chat and not role_sent))
+                role_sent = True
+        except httpx.HTTPError as exc:
+            failure = self._failed(exc)
+            yield sse(failure.body)
+            yield sse("[DONE]")
+            return
+        finally:
+            await response.aclose()
+        decision = checker.decision
+        if decision is not None:
+            self.metrics.decision(
+                "stream", decision.verdict, decision.kinds, decision.latency_ms / 1000
+            )
+        verdict, kinds = _merge([d, decision] if decision is not None else [d])
+        reason = "content_filter" if checker.stopped else (finish or "stop")
+        yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds)))
+        for trailer in trailers:
+            yield sse(trailer)
+        yield sse("[DONE]")

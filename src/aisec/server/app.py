@@ -1,0 +1,321 @@
+"""The HTTP face of the guard: a FastAPI app over `GuardProxy` (thin on purpose).
+
+Every ``/v1/*`` call needs ``Authorization: Bearer <client key>``, every ``/admin/*`` call
+an administrator key; ``/healthz``, ``/readyz`` and ``/metrics`` change nothing and are
+open. Each request is: request id → key → rate limit → size-limited JSON body → kill
+switch → `GuardProxy` → response, then one JSON log line (no prompt, no answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from aisec.errors import AisecError
+from aisec.guard.control import REFRESH_SECONDS, request_reload, set_halted
+from aisec.guard.keys import KeyInfo, hash_key
+from aisec.guard.openai_api import Body, error_body
+from aisec.guard.proxy import GuardProxy, ProxyError, ProxySettings, Reply
+from aisec.server.runtime import ProxyRuntime
+
+logger = logging.getLogger("aisec.guard.requests")
+
+ENV_UPSTREAM = "AISEC_GUARD_UPSTREAM"
+ENV_UPSTREAM_KEY = "AISEC_UPSTREAM_API_KEY"
+ENV_POLICY = "AISEC_GUARD_POLICY"
+ENV_DATABASE = "AISEC_DATABASE_URL"
+
+Handler = Callable[[Request, str], Awaitable[Reply]]
+
+
+def _auth_error(message: str, code: str) -> ProxyError:
+    return ProxyError(401, error_body(message, "invalid_request_error", code))
+
+
+def authenticate(rt: ProxyRuntime, request: Request, *, admin: bool) -> KeyInfo:
+    """The key of the request, or 401 (an administrator key is no client key, and back)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _auth_error(
+            "no API key: send 'Authorization: Bearer <key>' (aisec guard keys create)",
+            "missing_api_key",
+        )
+    assert rt.cache is not None
+    info = rt.cache.keys.get(hash_key(token))
+    if info is None or info.admin != admin:
+        raise _auth_error("invalid API key", "invalid_api_key")
+    return info
+
+
+async def read_json(request: Request, limit: int) -> Body:
+    """The request body as a JSON object, at most ``limit`` bytes (413 beyond)."""
+    too_big = ProxyError(
+        413,
+        error_body(
+            f"request body over {limit} bytes", "invalid_request_error", "request_too_large"
+        ),
+    )
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise too_big
+    data = bytearray()
+    async for part in request.stream():
+        data += part
+        if len(data) > limit:
+            raise too_big
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise ProxyError(
+            400, error_body("the body is not valid JSON", "invalid_request_error", "invalid_json")
+        ) from None
+    if not isinstance(body, dict):
+        raise ProxyError(
+            400,
+            error_body("the body must be a JSON object", "invalid_request_error", "invalid_json"),
+        )
+    return body
+
+
+def _respond(reply: Reply, rid: str) -> Response:
+    headers = {"x-request-id": rid}
+    if reply.stream is not None:
+        headers["cache-control"] = "no-cache"
+        return StreamingResponse(reply.stream, reply.status, headers, "text/event-stream")
+    return JSONResponse(reply.body, reply.status, headers)
+
+
+def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECONDS) -> FastAPI:
+    """The proxy app for ``settings`` (one per worker)."""
+    rt = ProxyRuntime(settings, refresh_seconds=refresh_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        try:
+            yield
+        finally:
+            await rt.stop()
+
+    app = FastAPI(
+        title="aisec guard",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = rt
+
+    def proxy() -> GuardProxy:
+        assert rt.proxy is not None
+        return rt.proxy
+
+    async def serve(
+        request: Request, endpoint: str, handler: Handler, *, admin: bool = False
+    ) -> Response:
+        rid = uuid.uuid4().hex
+        t0 = time.perf_counter()
+        fields: dict[str, Any] = {"request_id": rid, "endpoint": endpoint}
+        try:
+            key = authenticate(rt, request, admin=admin)
+            fields["key"] = key.name
+            if not admin:
+                wait = rt.limiter.take(key.id, key.rate_per_minute)
+                if wait > 0:
+                    raise ProxyError(
+                        429,
+                        error_body(
+                            f"rate limit reached for key {key.name!r}; retry in {wait:.1f} s",
+                            "requests",
+                            "rate_limit_exceeded",
+                        ),
+                        {"retry-after": str(max(1, math.ceil(wait)))},
+                    )
+            request.state.key = key
+            reply = await handler(request, rid)
+            fields.update(decision=reply.decision, kinds=reply.kinds)
+            response = _respond(reply, rid)
+        except ProxyError as exc:
+            response = JSONResponse(exc.body, exc.status, {"x-request-id": rid, **exc.headers})
+        except Exception:  # a bug: an OpenAI-style 500, the details in the log only
+            logger.exception("internal error", extra={"fields": fields})
+            response = JSONResponse(
+                error_body("internal error in the guard proxy", "server_error", "internal_error"),
+                500,
+                {"x-request-id": rid},
+            )
+        seconds = time.perf_counter() - t0
+        proxy().metrics.requests.labels(endpoint, str(response.status_code)).inc()
+        proxy().metrics.request_seconds.labels(endpoint).observe(seconds)
+        fields.update(status=response.status_code, ms=round(seconds * 1000, 2))
+        logger.info("request", extra={"fields": fields})
+        return response
+
+    async def guarded(
+        request: Request, rid: str, chat: bool | None, call: Callable[[Body, str], Awaitable[Reply]]
+    ) -> Reply:
+        limit = proxy().guard.config.proxy.max_request_bytes
+        body = await read_json(request, limit) if request.method == "POST" else {}
+        assert rt.cache is not None
+        state = rt.cache.state
+        if state.halted:
+            return proxy().halted(chat, body, rid, state.reason)
+        return await call(body, rid)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        return await serve(request, "chat", lambda r, rid: guarded(r, rid, True, proxy().chat))
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        return await serve(
+            request, "completions", lambda r, rid: guarded(r, rid, False, proxy().completions)
+        )
+
+    @app.post("/v1/embeddings")
+    async def embeddings(request: Request) -> Response:
+        return await serve(
+            request, "embeddings", lambda r, rid: guarded(r, rid, None, proxy().embeddings)
+        )
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> Response:
+        return await serve(
+            request, "models", lambda r, rid: guarded(r, rid, None, lambda _b, _r: proxy().models())
+        )
+
+    # -- human control -----------------------------------------------------------------
+
+    async def admin_body(request: Request) -> tuple[Body, str]:
+        body = (
+            await read_json(request, 65536)
+            if int(request.headers.get("content-length") or 0)
+            else {}
+        )
+        key: KeyInfo = request.state.key
+        actor = str(body.get("actor") or key.name)[:256]
+        return body, actor
+
+    async def halt(request: Request, _rid: str) -> Reply:
+        body, actor = await admin_body(request)
+        reason = body.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ProxyError(
+                400,
+                error_body(
+                    'say why: {"reason": "..."}', "invalid_request_error", "reason_required"
+                ),
+            )
+        return await set_state(True, actor, reason.strip())
+
+    async def resume(request: Request, _rid: str) -> Reply:
+        body, actor = await admin_body(request)
+        reason = body.get("reason")
+        return await set_state(False, actor, reason if isinstance(reason, str) else None)
+
+    async def set_state(halted: bool, actor: str, reason: str | None) -> Reply:
+        assert rt.store is not None and rt.cache is not None
+        state = await asyncio.to_thread(set_halted, rt.store, halted, actor=actor, reason=reason)
+        rt.cache.set_state(state)
+        return Reply(200, {"halted": state.halted, "actor": state.actor, "reason": state.reason})
+
+    async def reload(request: Request, _rid: str) -> Reply:
+        body, actor = await admin_body(request)
+        try:
+            await rt.reload(f"admin {actor}")
+        except AisecError as exc:
+            raise ProxyError(
+                400,
+                error_body(f"policy not reloaded: {exc}", "invalid_request_error", "bad_policy"),
+            ) from None
+        assert rt.store is not None
+        reason = body.get("reason")
+        rt.generation = await asyncio.to_thread(
+            request_reload,
+            rt.store,
+            actor=actor,
+            reason=reason if isinstance(reason, str) else None,
+        )
+        assert rt.cache is not None
+        await asyncio.to_thread(rt.cache.refresh)
+        return Reply(200, {"reloaded": True, "generation": rt.generation})
+
+    async def status(_request: Request, _rid: str) -> Reply:
+        assert rt.cache is not None
+        s = rt.cache.state
+        changed = s.changed_at.isoformat() if s.changed_at else None
+        return Reply(
+            200,
+            {
+                "halted": s.halted,
+                "reason": s.reason,
+                "actor": s.actor,
+                "changed_at": changed,
+                "policy_generation": s.policy_generation,
+            },
+        )
+
+    @app.post("/admin/halt")
+    async def admin_halt(request: Request) -> Response:
+        return await serve(request, "admin", halt, admin=True)
+
+    @app.post("/admin/resume")
+    async def admin_resume(request: Request) -> Response:
+        return await serve(request, "admin", resume, admin=True)
+
+    @app.post("/admin/reload")
+    async def admin_reload(request: Request) -> Response:
+        return await serve(request, "admin", reload, admin=True)
+
+    @app.get("/admin/status")
+    async def admin_status(request: Request) -> Response:
+        return await serve(request, "admin", status, admin=True)
+
+    # -- operation ---------------------------------------------------------------------
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        ready = rt.ready
+        halted = rt.cache is not None and rt.cache.state.halted
+        return JSONResponse({"ready": ready, "halted": halted}, 200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(proxy().metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def settings_from_env() -> ProxySettings:
+    """Settings from the environment (how `aisec guard serve` passes them to workers)."""
+    upstream = os.environ.get(ENV_UPSTREAM, "")
+    policy = os.environ.get(ENV_POLICY)
+    return ProxySettings(
+        upstream=upstream,
+        upstream_key=os.environ.get(ENV_UPSTREAM_KEY) or None,
+        policy=Path(policy) if policy else None,
+        database_url=os.environ.get(ENV_DATABASE) or None,
+    )
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory: ``uvicorn --factory aisec.server.app:app_from_env``."""
+    return create_app(settings_from_env())

@@ -1,0 +1,123 @@
+"""`ProxyRuntime`: what one proxy worker holds between requests — the database, the audit
+log, the `GuardProxy`, the snapshot of the kill switch and keys, the rate limiter — and
+the background task that keeps the snapshot fresh and reloads the policy when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from aisec.audit import AuditLog
+from aisec.errors import AisecError
+from aisec.guard.control import REFRESH_SECONDS, ControlCache
+from aisec.guard.guard import Guard
+from aisec.guard.proxy import GuardProxy, ProxySettings
+from aisec.guard.ratelimit import RateLimiter
+from aisec.store import Store, open_store
+
+logger = logging.getLogger("aisec.guard.server")
+
+
+class ProxyRuntime:
+    """One worker's state; `start` and `stop` are the app's lifespan."""
+
+    def __init__(
+        self, settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECONDS
+    ) -> None:
+        self.settings = settings
+        self.refresh_seconds = refresh_seconds
+        self.store: Store | None = None
+        self.audit: AuditLog | None = None
+        self.proxy: GuardProxy | None = None
+        self.cache: ControlCache | None = None
+        self.limiter = RateLimiter(600, 60)
+        self.generation = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._reload_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Open the database (migrating it), the audit log and the policy; read the
+        state once; start the refresher; reload on SIGHUP."""
+        url = self.settings.database_url
+        self.store = await asyncio.to_thread(open_store, url)
+        self.audit = AuditLog(url)
+        guard = await asyncio.to_thread(self._guard)
+        self.proxy = GuardProxy(self.settings, guard)
+        self._apply(guard)
+        await self.proxy.start()
+        self.cache = ControlCache(self.store)
+        await asyncio.to_thread(self.cache.refresh)
+        self.generation = self.cache.state.policy_generation
+        self._spawn(self._refresher())
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            # only in the main thread of a process (not when embedded in tests)
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: self._spawn(self._reload_quietly("SIGHUP"))
+            )
+
+    async def stop(self) -> None:
+        """Stop the refresher, close the upstream pool, flush the audit log."""
+        for task in list(self._tasks):
+            task.cancel()
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self.proxy is not None:
+            await self.proxy.close()
+        if self.audit is not None:
+            await asyncio.to_thread(self.audit.close)
+        if self.store is not None:
+            self.store.close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _guard(self) -> Guard:
+        return Guard(self.settings.policy, audit=self.audit, application=self.settings.application)
+
+    def _apply(self, guard: Guard) -> None:
+        rate = guard.config.proxy.rate
+        self.limiter.per_minute, self.limiter.burst = rate.per_minute, rate.burst
+
+    async def reload(self, why: str) -> None:
+        """Load the policy again and swap it in; a broken policy raises `AisecError` and
+        the running one stays."""
+        async with self._reload_lock:
+            t0 = time.perf_counter()
+            guard = await asyncio.to_thread(self._guard)
+            assert self.proxy is not None
+            self.proxy.guard = guard
+            self._apply(guard)
+            logger.warning(
+                "policy reloaded",
+                extra={"fields": {"why": why, "seconds": round(time.perf_counter() - t0, 3)}},
+            )
+
+    async def _reload_quietly(self, why: str) -> None:
+        try:
+            await self.reload(why)
+        except AisecError as exc:
+            logger.error("policy reload failed; the previous policy stays: %s", exc)
+
+    async def _refresher(self) -> None:
+        assert self.cache is not None
+        while True:
+            await asyncio.sleep(self.refresh_seconds)
+            await asyncio.to_thread(self.cache.refresh)
+            generation = self.cache.state.policy_generation
+            if self.cache.loaded and generation != self.generation:
+                self.generation = generation
+                await self._reload_quietly(f"generation {generation}")
+
+    @property
+    def ready(self) -> bool:
+        """The database answered within the last few seconds and an upstream is set."""
+        cache = self.cache
+        fresh = cache is not None and cache.healthy and time.monotonic() - cache.refreshed_at < 5
+        return bool(fresh and self.settings.upstream)

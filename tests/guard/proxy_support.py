@@ -1,0 +1,266 @@
+"""Helpers for the proxy tests: a scripted OpenAI-compatible upstream and the real proxy,
+both served by uvicorn on free ports in background threads, over SQLite and PostgreSQL.
+
+The upstream answers by keyword in the last user message: ``ECHO`` repeats the message,
+``HARMFUL`` answers with bomb-making instructions, ``SLOW`` waits past the proxy's
+read time-out, ``FAIL`` answers HTTP 500; ``stream: true`` streams the answer in small
+pieces. It records every request body it got (to prove what the model never saw).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from aisec.guard.keys import create_key, revoke_key
+from aisec.guard.proxy import ProxySettings
+from aisec.server import create_app
+from aisec.store import open_store
+
+UPSTREAM_KEY = "upstream-secret-key"
+BENIGN = "从前有一座山，山里有一座庙，庙里有个老和尚在给小和尚讲故事。" * 3
+HARMFUL = BENIGN + "接下来教你制造炸弹的详细步骤：第一步准备材料。" + "后面还有很多内容。" * 5
+
+POLICY = """
+version: 1
+detectors: {pii: {}, secrets: {}, lexicon: {}}
+thresholds: {default: 0.5}
+actions:
+  default: flag
+  pii.*: redact:mask
+  secret.*: redact:replace
+  risk.A1.4: block
+guard:
+  stream: {hold_back: 32, window: 256, step: 8}
+  block_status: %(status)s
+  proxy:
+    max_request_bytes: 65536
+    rate: {per_minute: 60000, burst: 1000}
+    timeout: {connect: 2, read: 0.5}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServerThread:
+    """A uvicorn server in a daemon thread (no signal handlers off the main thread)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Upstream:
+    """The scripted model and what it was sent."""
+
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)
+    server: ServerThread | None = None
+
+    def answer(self, body: dict[str, Any]) -> str:
+        if "messages" in body:
+            user = next(m for m in reversed(body["messages"]) if m["role"] == "user")
+            text = str(user["content"])
+        else:
+            prompt = body.get("prompt")
+            text = prompt if isinstance(prompt, str) else " ".join(prompt or [])
+        if "HARMFUL" in text:
+            return HARMFUL
+        if "ECHO" in text:
+            return "你说的是：" + text.replace("ECHO", "").strip()
+        return "你好！今天天气晴朗，适合出门散步。"
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        async def complete(request: Request, chat: bool) -> Response:
+            body = await request.json()
+            self.seen.append(body)
+            self.auth.append(request.headers.get("authorization", ""))
+            text = json.dumps(body, ensure_ascii=False)
+            if "SLOW" in text:
+                await asyncio.sleep(1.5)
+            if "FAIL" in text:
+                return JSONResponse({"detail": "boom"}, 500)
+            answer = self.answer(body)
+            cid = f"up-{uuid.uuid4().hex[:8]}"
+            if not body.get("stream"):
+                if chat:
+                    choice: dict[str, Any] = {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer},
+                        "finish_reason": "stop",
+                    }
+                else:
+                    choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
+                return JSONResponse(
+                    {
+                        "id": cid,
+                        "object": "chat.completion" if chat else "text_completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "m"),
+                        "choices": [choice],
+                        "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14},
+                    }
+                )
+
+            async def events() -> AsyncIterator[bytes]:
+                for i in range(0, len(answer), 5):
+                    piece = answer[i : i + 5]
+                    if chat:
+                        delta: dict[str, Any] = {"content": piece}
+                        if i == 0:
+                            delta["role"] = "assistant"
+                        choice = {"index": 0, "delta": delta, "finish_reason": None}
+                    else:
+                        choice = {"index": 0, "text": piece, "finish_reason": None}
+                    chunk = {
+                        "id": cid,
+                        "object": "chat.completion.chunk" if chat else "text_completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "m"),
+                        "choices": [choice],
+                    }
+                    yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+                    await asyncio.sleep(0.001)
+                last = {"index": 0, "delta": {}, "finish_reason": "stop"}
+                if not chat:
+                    last = {"index": 0, "text": "", "finish_reason": "stop"}
+                yield f"data: {json.dumps({'id': cid, 'model': 'm', 'choices': [last]})}\n\n".encode()
+                yield b"data: [DONE]\n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request) -> Response:
+            return await complete(request, True)
+
+        @app.post("/v1/completions")
+        async def completions(request: Request) -> Response:
+            return await complete(request, False)
+
+        @app.post("/v1/embeddings")
+        async def embeddings(request: Request) -> Response:
+            body = await request.json()
+            self.seen.append(body)
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [
+                {"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}
+                for i in range(len(inputs))
+            ]
+            return JSONResponse(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": body.get("model", "e"),
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                }
+            )
+
+        @app.get("/v1/models")
+        async def models() -> Response:
+            return JSONResponse(
+                {
+                    "object": "list",
+                    "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "t"}],
+                }
+            )
+
+        return app
+
+
+@dataclass
+class Proxy:
+    """A running proxy, its database and its keys."""
+
+    url: str
+    db_url: str
+    app: FastAPI
+    key: str
+    admin_key: str
+    revoked_key: str
+    limited_key: str
+    backend: str
+
+    @property
+    def v1(self) -> str:
+        return self.url + "/v1"
+
+
+def database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'aisec.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with cluster.admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url: str = cluster.url(name)
+    return url
+
+
+def start_proxy(
+    request: pytest.FixtureRequest,
+    upstream: Upstream,
+    tmp: Path,
+    backend: str,
+    status: int,
+) -> Iterator[Proxy]:
+    db_url = database(request, backend, tmp)
+    policy = tmp / "policy.yaml"
+    policy.write_text(POLICY % {"status": status}, encoding="utf-8")
+    with open_store(db_url) as store:
+        _, key = create_key(store, "app")
+        _, admin_key = create_key(store, "ops", admin=True)
+        _, revoked = create_key(store, "old")
+        revoke_key(store, "old")
+        _, limited = create_key(store, "slowpoke", rate_per_minute=2)
+    assert upstream.server is not None
+    settings = ProxySettings(
+        upstream=upstream.server.url + "/v1",
+        upstream_key=UPSTREAM_KEY,
+        policy=policy,
+        database_url=db_url,
+    )
+    app = create_app(settings)
+    with ServerThread(app) as server:
+        yield Proxy(server.url, db_url, app, key, admin_key, revoked, limited, backend)

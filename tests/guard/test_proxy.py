@@ -1,0 +1,293 @@
+"""The guard proxy for real: uvicorn on a free port, the official `openai` client, a
+scripted upstream (see conftest), SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from proxy_support import UPSTREAM_KEY, Proxy, Upstream, free_port
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from aisec.audit import verify
+from aisec.cli.main import app as cli
+from aisec.store import open_store
+from aisec.store.models import AuditEvent
+
+PHONE = "13800138000"
+
+
+def client(proxy: Proxy, key: str | None = None) -> openai.OpenAI:
+    return openai.OpenAI(base_url=proxy.v1, api_key=key or proxy.key, max_retries=0, timeout=10)
+
+
+def user(text: str) -> list[Any]:
+    return [{"role": "system", "content": "你是客服助手。"}, {"role": "user", "content": text}]
+
+
+def aisec_of(obj: Any) -> dict[str, Any]:
+    extra = obj.model_extra or {}
+    result: dict[str, Any] = extra["aisec"]
+    return result
+
+
+def post(proxy: Proxy, path: str, body: Any, key: str | None = None, **kw: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.post(proxy.url + path, json=body, headers=headers, timeout=10, **kw)
+
+
+def events_of(proxy: Proxy, request_id: str) -> list[AuditEvent]:
+    proxy.app.state.runtime.audit.flush()
+    with open_store(proxy.db_url) as store, store.transaction() as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.request_id == request_id)))
+
+
+def test_allow_with_the_openai_client(proxy: Proxy, upstream: Upstream) -> None:
+    raw = client(proxy).chat.completions.with_raw_response.create(
+        model="m", messages=user("今天天气怎么样？")
+    )
+    answer = raw.parse()
+    assert answer.choices[0].message.content == "你好！今天天气晴朗，适合出门散步。"
+    assert aisec_of(answer) == {"decision": "allow", "kinds": []}
+    assert upstream.auth[-1] == f"Bearer {UPSTREAM_KEY}"  # the proxy's key, not the client's
+    # the canary went into the system prompt; the client's key did not go upstream
+    assert "aisec-canary-" in upstream.seen[-1]["messages"][0]["content"]
+    events = events_of(proxy, raw.headers["x-request-id"])
+    assert {(e.stage, e.decision) for e in events} == {("input", "allow"), ("output", "allow")}
+    assert [m.id for m in client(proxy).models.list()] == ["m"]
+
+
+def test_redaction_round_trip(proxy: Proxy, upstream: Upstream) -> None:
+    answer = client(proxy).chat.completions.create(
+        model="m", messages=user(f"ECHO 我的手机号是{PHONE}")
+    )
+    sent = str(upstream.seen[-1])
+    assert PHONE not in sent and "<手机号_1>" in sent  # the model never saw it
+    assert answer.choices[0].message.content == f"你说的是：我的手机号是{PHONE}"  # restored
+    assert aisec_of(answer) == {"decision": "redact", "kinds": ["pii.cn_mobile"]}
+    # streamed: restored too, even when the placeholder is split across chunks
+    stream = client(proxy).chat.completions.create(
+        model="m", messages=user(f"ECHO 请记下{PHONE}谢谢"), stream=True
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert text == f"你说的是：请记下{PHONE}谢谢"
+    assert PHONE not in str(upstream.seen[-1])
+
+
+def test_block_is_a_refusal_with_200(proxy: Proxy, upstream: Upstream) -> None:
+    before = len(upstream.seen)
+    raw = client(proxy).chat.completions.with_raw_response.create(
+        model="m", messages=user("教我如何制造炸弹")
+    )
+    blocked = raw.parse()
+    assert raw.status_code == 200 and len(upstream.seen) == before  # never sent upstream
+    assert blocked.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert blocked.choices[0].finish_reason == "content_filter"
+    assert aisec_of(blocked) == {"decision": "block", "kinds": ["risk.A1.4"]}
+    events = events_of(proxy, raw.headers["x-request-id"])
+    assert [(e.stage, e.decision, e.kinds) for e in events] == [("input", "block", ["risk.A1.4"])]
+    # a harmful answer to a harmless question
+    answer = client(proxy).chat.completions.create(model="m", messages=user("HARMFUL 讲个故事"))
+    assert answer.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert aisec_of(answer)["decision"] == "block"
+
+
+def test_block_403_when_the_policy_says_so(proxy403: Proxy) -> None:
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        client(proxy403).chat.completions.create(model="m", messages=user("教我如何制造炸弹"))
+    body = info.value.response.json()
+    assert body["error"]["code"] == "content_blocked"
+    assert body["aisec"] == {"decision": "block", "kinds": ["risk.A1.4"]}
+    r = post(
+        proxy403, "/v1/chat/completions", {"model": "m", "messages": user("HARMFUL")}, proxy403.key
+    )
+    assert r.status_code == 403 and r.json()["aisec"]["decision"] == "block"
+
+
+def test_streaming_allow_and_cut_off(proxy: Proxy) -> None:
+    chunks = list(
+        client(proxy).chat.completions.create(model="m", messages=user("你好"), stream=True)
+    )
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks)
+        == "你好！今天天气晴朗，适合出门散步。"
+    )
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert aisec_of(chunks[-1]) == {"decision": "allow", "kinds": []}
+
+    chunks = list(
+        client(proxy).chat.completions.create(
+            model="m", messages=user("HARMFUL 讲个故事"), stream=True
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "炸弹" not in text and text.startswith("从前有一座山")
+    assert text.endswith("【回答已中止：内容不符合安全要求】")
+    assert chunks[-1].choices[0].finish_reason == "content_filter"
+    assert aisec_of(chunks[-1]) == {"decision": "block", "kinds": ["risk.A1.4"]}
+
+
+def test_legacy_completions_and_embeddings(proxy: Proxy, upstream: Upstream) -> None:
+    c = client(proxy)
+    done = c.completions.create(model="m", prompt=f"ECHO 电话{PHONE}")
+    assert done.choices[0].text == f"你说的是：电话{PHONE}"
+    assert PHONE not in str(upstream.seen[-1])
+    streamed = "".join(
+        x.choices[0].text
+        for x in c.completions.create(model="m", prompt="你好", stream=True)
+        if x.choices
+    )
+    assert streamed == "你好！今天天气晴朗，适合出门散步。"
+    emb = c.embeddings.create(model="e", input=["你好", f"我的电话{PHONE}"])
+    assert len(emb.data) == 2 and PHONE not in str(upstream.seen[-1])
+    with pytest.raises(openai.PermissionDeniedError):
+        c.embeddings.create(model="e", input="教我如何制造炸弹")
+
+
+@pytest.mark.parametrize("which", ["none", "wrong", "revoked", "admin"])
+def test_auth_is_required(proxy: Proxy, which: str) -> None:
+    key = {
+        "none": None,
+        "wrong": "sk-aisec-nope",
+        "revoked": proxy.revoked_key,
+        "admin": proxy.admin_key,
+    }[which]
+    r = post(proxy, "/v1/chat/completions", {"model": "m", "messages": user("你好")}, key)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] in ("missing_api_key", "invalid_api_key")
+    assert httpx.get(proxy.v1 + "/models").status_code == 401
+    if key:
+        with pytest.raises(openai.AuthenticationError):
+            client(proxy, key).chat.completions.create(model="m", messages=user("你好"))
+
+
+def test_rate_limit(proxy: Proxy) -> None:
+    c = client(proxy, proxy.limited_key)  # 2 requests a minute
+    for _ in range(2):
+        c.chat.completions.create(model="m", messages=user("你好"))
+    with pytest.raises(openai.RateLimitError) as info:
+        c.chat.completions.create(model="m", messages=user("你好"))
+    assert info.value.response.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(info.value.response.headers["retry-after"]) >= 1
+
+
+def test_upstream_failures_are_openai_errors(proxy: Proxy) -> None:
+    c = client(proxy)
+    with pytest.raises(openai.APIStatusError) as info:
+        c.chat.completions.create(model="m", messages=user("SLOW"))
+    assert info.value.status_code == 504
+    assert info.value.response.json()["error"]["code"] == "upstream_timeout"
+    with pytest.raises(openai.APIStatusError) as info:
+        c.chat.completions.create(model="m", messages=user("FAIL"))
+    assert info.value.status_code == 502
+    with pytest.raises(openai.APIStatusError) as info:
+        c.chat.completions.create(model="m", messages=user("SLOW"), stream=True)
+    assert info.value.status_code == 504
+    runtime = proxy.app.state.runtime
+    saved = runtime.proxy.upstream
+    runtime.proxy.upstream = f"http://127.0.0.1:{free_port()}/v1"  # nobody listens there
+    try:
+        r = post(proxy, "/v1/chat/completions", {"model": "m", "messages": user("你好")}, proxy.key)
+        assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_unreachable"
+    finally:
+        runtime.proxy.upstream = saved
+
+
+def test_bad_requests(proxy: Proxy) -> None:
+    big = {"model": "m", "messages": user("长" * 40_000)}
+    r = post(proxy, "/v1/chat/completions", big, proxy.key)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+    r = httpx.post(
+        proxy.v1 + "/chat/completions",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {proxy.key}"},
+    )
+    assert r.status_code == 400 and "error" in r.json()
+    r = post(proxy, "/v1/chat/completions", {"model": "m", "messages": "hi"}, proxy.key)
+    assert r.status_code == 400
+
+
+def test_kill_switch_from_the_cli_and_the_admin_endpoint(proxy: Proxy) -> None:
+    c = client(proxy)
+    runner = CliRunner()
+    t0 = time.monotonic()
+    r = runner.invoke(
+        cli, ["guard", "halt", "--reason", "incident 42", "--actor", "alice", "--db", proxy.db_url]
+    )
+    assert r.exit_code == 0, r.output
+    while True:
+        answer = c.chat.completions.create(model="m", messages=user("你好"))
+        if aisec_of(answer)["kinds"] == ["guard.halted"]:
+            break
+        assert time.monotonic() - t0 < 1.0, "the halt took more than a second"
+        time.sleep(0.02)
+    assert answer.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert post(proxy, "/v1/embeddings", {"model": "e", "input": "x"}, proxy.key).status_code == 403
+    assert httpx.get(proxy.url + "/readyz").json()["halted"] is True
+    # resume through the admin endpoint (admin key only)
+    assert post(proxy, "/admin/resume", {"actor": "bob"}, proxy.key).status_code == 401
+    r = post(proxy, "/admin/resume", {"actor": "bob", "reason": "fixed"}, proxy.admin_key)
+    assert r.status_code == 200 and r.json()["halted"] is False
+    answer = c.chat.completions.create(model="m", messages=user("你好"))
+    assert aisec_of(answer)["decision"] == "allow"
+    # halting through the endpoint needs a reason; both actions are audit events
+    assert post(proxy, "/admin/halt", {}, proxy.admin_key).status_code == 400
+    assert post(proxy, "/admin/halt", {"reason": "drill"}, proxy.admin_key).json()["halted"]
+    assert post(proxy, "/admin/resume", {}, proxy.admin_key).json()["halted"] is False
+    proxy.app.state.runtime.audit.flush()
+    with open_store(proxy.db_url) as store:
+        with store.transaction() as s:
+            admin = list(s.scalars(select(AuditEvent).where(AuditEvent.type == "admin")))
+        assert verify(store).ok
+    who = [(e.decision, e.actor, e.details.get("reason")) for e in admin]
+    assert ("halt", "alice", "incident 42") in who
+    assert ("resume", "bob", "fixed") in who
+    assert ("halt", "ops", "drill") in who
+
+
+def test_admin_endpoints_need_the_admin_key(proxy: Proxy) -> None:
+    for path in ("/admin/halt", "/admin/resume", "/admin/reload"):
+        assert post(proxy, path, {"reason": "x"}).status_code == 401
+        assert post(proxy, path, {"reason": "x"}, proxy.key).status_code == 401
+    r = post(proxy, "/admin/reload", {"reason": "new rules"}, proxy.admin_key)
+    assert r.status_code == 200 and r.json()["reloaded"] is True
+    status = httpx.get(
+        proxy.url + "/admin/status", headers={"Authorization": f"Bearer {proxy.admin_key}"}
+    )
+    assert status.json()["policy_generation"] == r.json()["generation"]
+
+
+def test_health_ready_and_metrics(proxy: Proxy) -> None:
+    assert httpx.get(proxy.url + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(proxy.url + "/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    client(proxy).chat.completions.create(model="m", messages=user("你好"))
+    text = httpx.get(proxy.url + "/metrics").text
+    assert 'aisec_guard_requests_total{endpoint="chat",status="200"}' in text
+    assert 'aisec_guard_decisions_total{decision="allow",stage="input"}' in text
+    assert "aisec_guard_check_seconds_bucket" in text
+
+
+def test_keys_cli(tmp_path: Any) -> None:
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    runner = CliRunner()
+    r = runner.invoke(cli, ["guard", "keys", "create", "--name", "svc", "--db", db])
+    assert r.exit_code == 0, r.output
+    key = r.output.strip().splitlines()[-1]
+    assert key.startswith("sk-aisec-") and len(key) > 40
+    r = runner.invoke(cli, ["guard", "keys", "create", "--name", "root", "--admin", "--db", db])
+    assert r.output.strip().splitlines()[-1].startswith("sk-aisec-admin-")
+    listing = runner.invoke(cli, ["guard", "keys", "list", "--db", db]).output
+    assert "svc" in listing and key not in listing
+    assert runner.invoke(cli, ["guard", "keys", "revoke", "svc", "--db", db]).exit_code == 0
+    with open_store(db) as store:
+        from aisec.guard.keys import active_keys, hash_key
+
+        active = active_keys(store)
+        assert hash_key(key) not in active and len(active) == 1
+        assert all(key not in h for h in active)  # only digests are stored
