@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from aisec.io.walk import walk_files
 from aisec.label.carriers.base import BufferCarrier, Carrier, CarrierError, CarrierHit
 from aisec.label.carriers.registry import carrier_for, carrier_for_head, carriers
 from aisec.label.model import AigcLabel, LabelError, parse_label
@@ -111,22 +112,8 @@ def supported_extensions() -> frozenset[str]:
 def expand_paths(paths: Iterable[Path], extra: Iterable[str] = ()) -> list[Path]:
     """Files as given, and folders walked recursively for files of a supported type (or
     one of the ``extra`` extensions), hidden files and aisec's own temporary files
-    skipped, in sorted order. A path that does not exist is a :class:`CarrierError`."""
-    exts = supported_extensions() | frozenset(extra)
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if child.is_file() and child.suffix.lower() in exts:
-                    found.append(child)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise CarrierError(f"{path}: no such file or folder")
-    return found
+    skipped, in sorted order. A path that does not exist is an :class:`InputError`."""
+    return walk_files(paths, supported_extensions() | frozenset(extra))
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from aisec.io.walk import walk_files
 from aisec.label.explicit._common import (
     COMPLIANT,
     INCONCLUSIVE,
@@ -64,20 +65,7 @@ def modality(path: Path) -> str:
 def expand_media(paths: Iterable[Path]) -> list[Path]:
     """Files as given, folders walked recursively for known types (hidden files and
     aisec's temporary files skipped), sorted."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if child.is_file() and child.suffix.lower() in _MODALITIES:
-                    found.append(child)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise NoticeError(f"{path}: no such file or folder")
-    return found
+    return walk_files(paths, _MODALITIES)
 
 
 def add_notice(
