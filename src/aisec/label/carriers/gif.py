@@ -12,9 +12,8 @@ and looping (``NETSCAPE2.0``) blocks, not comments or other application extensio
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from aisec.label.carriers import _xmp
 from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
@@ -25,8 +24,7 @@ _TRAILER = bytes([1, *range(255, -1, -1), 0])  # magic trailer incl. the block t
 _KEEP_APPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
 
 
-@dataclass(frozen=True, slots=True)
-class _Block:
+class _Block(NamedTuple):
     kind: int  # 0x21 extension, 0x2C image, 0x3B trailer
     label: int  # extension label (0 for images and the trailer)
     start: int

@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from aisec.label.carriers import _xmp
 from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
@@ -32,8 +31,7 @@ _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOS, _EOI = 0xDA, 0xD9
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
+class _Segment(NamedTuple):
     marker: int
     start: int  # offset of the 0xFF
     end: int  # offset after the segment (for SOS: after the entropy-coded data)

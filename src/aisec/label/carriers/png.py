@@ -12,9 +12,8 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from aisec.label.carriers import _xmp
 from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
@@ -33,8 +32,7 @@ _CONTENT_CHUNKS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class _Chunk:
+class _Chunk(NamedTuple):
     ctype: bytes
     start: int  # offset of the length field
     data_start: int

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from aisec.label.carriers import _xmp
 from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
@@ -45,8 +45,7 @@ class _Entry:
     length: int  # value length in bytes
 
 
-@dataclass(frozen=True, slots=True)
-class _Ifd:
+class _Ifd(NamedTuple):
     offset: int
     entries: list[_Entry]
     next_offset: int

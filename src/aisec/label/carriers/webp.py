@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from aisec.label.carriers import _xmp
 from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
@@ -23,8 +22,7 @@ _CONTENT = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP"})
 _XMP_FLAG, _ALPHA_FLAG, _ICC_FLAG, _EXIF_FLAG, _ANIM_FLAG = 0x04, 0x10, 0x20, 0x08, 0x02
 
 
-@dataclass(frozen=True, slots=True)
-class _Chunk:
+class _Chunk(NamedTuple):
     fourcc: bytes
     start: int
     data_start: int
