@@ -6,10 +6,18 @@
    and its scanners need model downloads).
 2. Proxy overhead: a local upstream that answers after 200 ms (a subprocess), the proxy
    (`aisec guard serve`, one worker, a subprocess) in front of it; the same requests
-   direct and through the proxy at concurrency 1 and 32; ratio of p50 and p99.
+   direct and through the proxy at concurrency 1 and 32; ratio of p50 and p99. On a
+   machine with two or more cores the proxy is pinned to one core and the upstream and
+   the load generator (this process) to another, so that the measurement of the proxy
+   is not the load generator's CPU contention.
+3. With ``--load``: a 60-second closed-loop load run at saturation (64 concurrent
+   clients, upstream answering in 50 ms, nothing pinned) with the audit log in a real
+   PostgreSQL server (started like the tests do, ``tests/conftest.py``); counts the audit
+   events the proxy recorded (its ``/metrics``), the events it should have recorded (two
+   per answered chat request: input and output) and the rows stored, and the 5xx answers.
 
 Writes bench/out/guard.json and the ``guard`` section of bench/RESULTS.md.
-Run: ``.venv/bin/python bench/guard.py [--quick]``.
+Run: ``.venv/bin/python bench/guard.py [--quick] [--load]``.
 """
 
 from __future__ import annotations
@@ -101,13 +109,13 @@ def free_port() -> int:
         return port
 
 
-def upstream_app() -> Any:
+def upstream_app(delay: float = 0.2) -> Any:
     app = FastAPI()
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> JSONResponse:
         await request.json()
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(delay)
         return JSONResponse(
             {
                 "id": "x",
@@ -169,6 +177,46 @@ async def load(
     return times, elapsed
 
 
+POLICY = (
+    "version: 1\ndetectors: {pii: {}, secrets: {}, lexicon: {}}\n"
+    "actions: {default: flag, pii.*: redact:mask, secret.*: redact:replace}\n"
+    "guard: {proxy: {rate: {per_minute: 10000000, burst: 100000}}}\n"
+)
+
+
+def cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def pinned(cpus: set[int] | None) -> Any:
+    """A ``preexec_fn`` pinning the child to ``cpus`` (None: no pinning)."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def start_servers(
+    db: str, tmp: Path, delay: float, proxy_cpus: set[int] | None, other_cpus: set[int] | None
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], int, int]:
+    up_port, proxy_port = free_port(), free_port()
+    py = sys.executable
+    upstream = subprocess.Popen(
+        [py, __file__, "--serve-upstream", str(up_port), str(delay)],
+        stderr=subprocess.DEVNULL,
+        preexec_fn=pinned(other_cpus),
+    )
+    env = {**os.environ, "AISEC_DATABASE_URL": db}
+    policy = tmp / "policy.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    aisec = str(Path(py).with_name("aisec"))
+    proxy = subprocess.Popen(
+        [aisec, "guard", "serve", "--upstream", f"http://127.0.0.1:{up_port}/v1",
+         "--port", str(proxy_port), "--policy", str(policy), "--log-level", "warning"],
+        env=env, stderr=subprocess.DEVNULL, preexec_fn=pinned(proxy_cpus),
+    )  # fmt: skip
+    return upstream, proxy, up_port, proxy_port
+
+
 def bench_proxy(quick: bool) -> dict[str, Any]:
     from aisec.guard.keys import create_key
     from aisec.store import open_store
@@ -177,26 +225,21 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
     db = f"sqlite:///{tmp / 'aisec.db'}"
     with open_store(db) as store:
         _, key = create_key(store, "bench", rate_per_minute=10_000_000)
-    up_port, proxy_port = free_port(), free_port()
-    py = sys.executable
-    upstream = subprocess.Popen(
-        [py, __file__, "--serve-upstream", str(up_port)], stderr=subprocess.DEVNULL
-    )
-    env = {**os.environ, "AISEC_DATABASE_URL": db}
-    policy = tmp / "policy.yaml"
-    policy.write_text(
-        "version: 1\ndetectors: {pii: {}, secrets: {}, lexicon: {}}\n"
-        "actions: {default: flag, pii.*: redact:mask, secret.*: redact:replace}\n"
-        "guard: {proxy: {rate: {per_minute: 10000000, burst: 100000}}}\n",
-        encoding="utf-8",
-    )
-    aisec = str(Path(py).with_name("aisec"))
-    proxy = subprocess.Popen(
-        [aisec, "guard", "serve", "--upstream", f"http://127.0.0.1:{up_port}/v1",
-         "--port", str(proxy_port), "--policy", str(policy), "--log-level", "warning"],
-        env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    results: dict[str, Any] = {}
+    cpus = cores()
+    split = len(cpus) >= 2
+    proxy_cpus, other_cpus = ({cpus[-1]}, set(cpus[:-1])) if split else (None, None)
+    before = cpus
+    if other_cpus:
+        os.sched_setaffinity(0, other_cpus)
+    upstream, proxy, up_port, proxy_port = start_servers(db, tmp, 0.2, proxy_cpus, other_cpus)
+    results: dict[str, Any] = {
+        "placement": (
+            f"proxy on core {cpus[-1]}; upstream and load generator on core(s) "
+            f"{','.join(map(str, cpus[:-1]))}"
+            if split
+            else "one core shared by all"
+        )
+    }
     try:
         wait_for(f"http://127.0.0.1:{up_port}/docs")
         wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
@@ -220,10 +263,118 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
         for p in (proxy, upstream):
             p.terminate()
             p.wait(10)
+        if before:
+            os.sched_setaffinity(0, set(before))
     return results
 
 
-def section(checks: dict[str, Any], proxy: dict[str, Any]) -> str:
+# -- the load run ----------------------------------------------------------------------
+
+
+async def closed_loop(
+    url: str, key: str, concurrency: int, seconds: float
+) -> tuple[dict[int, int], list[float], float]:
+    import httpx
+
+    body = {"model": "m", "messages": [{"role": "user", "content": PARAGRAPH}]}
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses: dict[int, int] = {}
+    times: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body, headers=headers)
+                    status = r.status_code
+                except httpx.HTTPError:
+                    status = 0  # no answer at all
+                times.append((time.perf_counter() - t0) * 1000)
+                statuses[status] = statuses.get(status, 0) + 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return statuses, times, elapsed
+
+
+def scrape_audit(port: int) -> dict[str, int]:
+    import httpx
+
+    out: dict[str, int] = {}
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        if line.startswith("aisec_guard_audit_events{"):
+            state = line.split('state="', 1)[1].split('"', 1)[0]
+            out[state] = int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
+def bench_load(seconds: float, concurrency: int = 64, delay: float = 0.05) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from sqlalchemy import func, select
+
+    from aisec.guard.keys import create_key
+    from aisec.store import open_store
+    from aisec.store.models import AuditEvent
+    from conftest import _Cluster  # the tests' throw-away PostgreSQL server
+
+    cluster = _Cluster()
+    cluster.start()
+    try:
+        with cluster.admin() as conn:
+            conn.execute('CREATE DATABASE "bench"')
+        db = cluster.url("bench")
+        with open_store(db) as store:
+            _, key = create_key(store, "load", rate_per_minute=100_000_000)
+        tmp = Path(tempfile.mkdtemp(prefix="aisec-bench-load-"))
+        upstream, proxy, up_port, proxy_port = start_servers(db, tmp, delay, None, None)
+        try:
+            wait_for(f"http://127.0.0.1:{up_port}/docs")
+            wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
+            url = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
+            asyncio.run(closed_loop(url, key, concurrency, 3))  # warm-up
+            warm = scrape_audit(proxy_port)
+            statuses, times, elapsed = asyncio.run(closed_loop(url, key, concurrency, seconds))
+            time.sleep(1)
+            counted = scrape_audit(proxy_port)
+        finally:
+            for p in (proxy, upstream):
+                p.terminate()  # the proxy flushes its audit queue on the way out
+                p.wait(60)
+        with open_store(db) as store, store.transaction() as session:
+            stored = int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+    finally:
+        cluster.stop()
+    answered = sum(n for s, n in statuses.items() if s == 200)
+    requests = sum(statuses.values())
+    return {
+        "seconds": round(elapsed, 1),
+        "concurrency": concurrency,
+        "upstream_delay_ms": round(delay * 1000),
+        "requests": requests,
+        "requests_per_s": round(requests / elapsed, 1),
+        "p50_ms": round(pct(times, 0.5), 1),
+        "p99_ms": round(pct(times, 0.99), 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "proxy_5xx": sum(n for s, n in statuses.items() if s >= 500),
+        #: requests the load generator got no HTTP answer to (a transport error)
+        "no_answer": statuses.get(0, 0),
+        "audit_expected": 2 * answered + warm.get("recorded", 0),
+        "audit_recorded": counted.get("recorded", 0),
+        "audit_spilled": counted.get("spilled", 0),
+        "audit_stored": stored,
+        "audit_lost": counted.get("recorded", 0) - stored,
+        "placement": "not pinned: proxy, upstream, load generator and PostgreSQL share "
+        f"{len(cores()) or 1} core(s)",
+    }
+
+
+def section(
+    checks: dict[str, Any], proxy: dict[str, Any], load_run: dict[str, Any] | None = None
+) -> str:
     lines = [
         "## Guard (`bench/guard.py`)",
         "",
@@ -232,17 +383,36 @@ def section(checks: dict[str, Any], proxy: dict[str, Any]) -> str:
         f"**p50 {checks['p50_ms']} ms, p99 {checks['p99_ms']} ms** (target ≤ 5 / ≤ 20 ms). "
         f"LLM Guard: {checks['llm_guard']}.",
         "",
-        "Proxy overhead, one worker, upstream answering in 200 ms (local), SQLite audit:",
+        "Proxy overhead, one worker, upstream answering in 200 ms (local), SQLite audit; "
+        f"{proxy.get('placement', '')}:",
         "",
         "| concurrency | requests | direct p50 / p99 ms | proxy p50 / p99 ms | ratio p50 | ratio p99 | proxy req/s |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in proxy.items():
+        if not name.startswith("c"):
+            continue
         lines.append(
             f"| {name[1:]} | {r['requests']} | {r['direct_p50_ms']} / {r['direct_p99_ms']} | "
             f"{r['proxy_p50_ms']} / {r['proxy_p99_ms']} | {r['ratio_p50']} | {r['ratio_p99']} | "
             f"{r['proxy_rps']} |"
         )
+    if load_run is not None:
+        r = load_run
+        lines += [
+            "",
+            f"Load run (`--load`), {r['seconds']} s closed loop, {r['concurrency']} concurrent "
+            f"clients, upstream answering in {r['upstream_delay_ms']} ms, one proxy worker, "
+            f"audit in PostgreSQL; {r['placement']}:",
+            "",
+            "| requests | req/s | p50 / p99 ms | 5xx from the proxy | no answer | "
+            "audit expected | recorded | stored | spilled | lost |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            f"| {r['requests']} | {r['requests_per_s']} | {r['p50_ms']} / {r['p99_ms']} | "
+            f"{r['proxy_5xx']} | {r.get('no_answer', 0)} | {r['audit_expected']} | "
+            f"{r['audit_recorded']} | "
+            f"{r['audit_stored']} | {r['audit_spilled']} | {r['audit_lost']} |",
+        ]
     return "\n".join(lines)
 
 
@@ -259,18 +429,24 @@ def write_section(path: Path, text: str) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve-upstream":
+    if len(sys.argv) >= 3 and sys.argv[1] == "--serve-upstream":
         import uvicorn
 
-        uvicorn.run(upstream_app(), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+        delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.2
+        uvicorn.run(
+            upstream_app(delay), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning"
+        )
         return
     quick = "--quick" in sys.argv
     proxy = bench_proxy(quick)  # before pinning this process to one core
+    load_run = bench_load(10 if quick else 60) if "--load" in sys.argv else None
     checks = bench_checks(200 if quick else 1000)
-    out = {"checks": checks, "proxy": proxy}
+    out: dict[str, Any] = {"checks": checks, "proxy": proxy}
+    if load_run is not None:
+        out["load"] = load_run
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "guard.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
-    write_section(ROOT / "bench" / "RESULTS.md", section(checks, proxy))
+    write_section(ROOT / "bench" / "RESULTS.md", section(checks, proxy, load_run))
     print(json.dumps(out, indent=2, ensure_ascii=False))
 
 

@@ -3,7 +3,8 @@ both served by uvicorn on free ports in background threads, over SQLite and Post
 
 The upstream answers by keyword in the last user message: ``ECHO`` repeats the message,
 ``HARMFUL`` answers with bomb-making instructions, ``SLOW`` waits past the proxy's
-read time-out, ``FAIL`` answers HTTP 500; ``stream: true`` streams the answer in small
+read time-out, ``FAIL`` answers HTTP 500, ``DRIP`` streams slowly (50 ms a piece, for
+clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. It records every request body it got (to prove what the model never saw).
 """
 
@@ -144,6 +145,8 @@ class Upstream:
                     }
                 )
 
+            drip = 0.05 if "DRIP" in text else 0.001
+
             async def events() -> AsyncIterator[bytes]:
                 for i in range(0, len(answer), 5):
                     piece = answer[i : i + 5]
@@ -162,7 +165,7 @@ class Upstream:
                         "choices": [choice],
                     }
                     yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
-                    await asyncio.sleep(0.001)
+                    await asyncio.sleep(drip)
                 last = {"index": 0, "delta": {}, "finish_reason": "stop"}
                 if not chat:
                     last = {"index": 0, "text": "", "finish_reason": "stop"}
@@ -244,10 +247,14 @@ def start_proxy(
     tmp: Path,
     backend: str,
     status: int,
+    *,
+    extra: str = "",
+    applications: dict[str, Path | None] | None = None,
+    refresh_seconds: float | None = None,
 ) -> Iterator[Proxy]:
     db_url = database(request, backend, tmp)
     policy = tmp / "policy.yaml"
-    policy.write_text(POLICY % {"status": status}, encoding="utf-8")
+    policy.write_text(POLICY % {"status": status} + extra, encoding="utf-8")
     with open_store(db_url) as store:
         _, key = create_key(store, "app")
         _, admin_key = create_key(store, "ops", admin=True)
@@ -260,7 +267,12 @@ def start_proxy(
         upstream_key=UPSTREAM_KEY,
         policy=policy,
         database_url=db_url,
+        applications=applications or {},
     )
-    app = create_app(settings)
+    app = (
+        create_app(settings)
+        if refresh_seconds is None
+        else create_app(settings, refresh_seconds=refresh_seconds)
+    )
     with ServerThread(app) as server:
         yield Proxy(server.url, db_url, app, key, admin_key, revoked, limited, backend)

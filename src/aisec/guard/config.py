@@ -17,6 +17,12 @@ out of the YAML before the rest is validated as a policy::
         max_request_bytes: 1048576
         rate: {per_minute: 600, burst: 60}   # per client key and worker
         timeout: {connect: 5, read: 120}     # seconds, towards the upstream
+      incidents:                # `aisec guard serve` only; see aisec.guard.incidents
+        window_seconds: 60
+        min_requests: 20
+        block_rate: 0.5         # null turns a trigger off
+        upstream_error_rate: 0.2
+        recover_seconds: 60
 """
 
 from __future__ import annotations
@@ -103,6 +109,21 @@ class ProxyConfig(BaseModel):
     timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
 
 
+class IncidentConfig(BaseModel):
+    """When the proxy opens an incident by itself: over the last ``window_seconds``, at
+    least ``min_requests`` requests and a block rate (or an upstream error rate) at or
+    over its threshold (``null`` turns that trigger off). A rate incident closes once its
+    rate has stayed under the threshold for ``recover_seconds``."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    window_seconds: float = Field(default=60.0, ge=1, le=3600)
+    min_requests: int = Field(default=20, ge=1)
+    block_rate: float | None = Field(default=0.5, gt=0, le=1)
+    upstream_error_rate: float | None = Field(default=0.2, gt=0, le=1)
+    recover_seconds: float = Field(default=60.0, ge=0)
+
+
 class GuardConfig(BaseModel):
     """The ``guard:`` section of a policy (all optional)."""
 
@@ -117,6 +138,7 @@ class GuardConfig(BaseModel):
     #: HTTP status for a blocked request in the proxy (200 keeps OpenAI clients working)
     block_status: Literal[200, 403] = 200
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
+    incidents: IncidentConfig = Field(default_factory=IncidentConfig)
 
     def refusal_text(self, language: str) -> str:
         """The refusal in ``language`` (zh when not configured)."""

@@ -5,7 +5,8 @@ machine, or ``POST /admin/halt`` on any worker, reaches every worker: each one r
 the row (and the active API keys) every `REFRESH_SECONDS` in the background and answers
 requests from that snapshot — a halt takes effect everywhere within a second, and the
 request path never waits for the database. Every change is an ``admin`` audit event,
-written in the same transaction as the change, with who did it and why.
+written in the same transaction as the change, with who did it and why; a halt opens a
+``kill_switch`` incident and a resume closes it (`aisec.guard.incidents`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aisec.audit import Event, append_events
+from aisec.guard.incidents import on_kill_switch
 from aisec.guard.keys import KeyInfo, active_keys
 from aisec.store import Store
 from aisec.store.models import GuardState
@@ -71,6 +73,7 @@ def set_halted(store: Store, halted: bool, *, actor: str, reason: str | None) ->
         was = row.halted
         row.halted, row.actor, row.reason, row.changed_at = halted, actor, reason, utcnow()
         action = "halt" if halted else "resume"
+        on_kill_switch(session, halted, actor=actor, reason=reason)
         append_events(
             session,
             [

@@ -10,6 +10,7 @@ is shown once, when it is created.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,14 @@ from aisec.store.models.guard import utcnow
 
 CLIENT_PREFIX = "sk-aisec-"
 ADMIN_PREFIX = "sk-aisec-admin-"
+
+
+_APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def valid_app_name(name: str) -> bool:
+    """An application name: 1-64 letters, digits, ``-`` or ``_`` (it is a URL segment)."""
+    return _APP_NAME.fullmatch(name) is not None
 
 
 class GuardError(AisecError):
@@ -45,6 +54,8 @@ class KeyInfo:
     rate_per_minute: int | None
     created_at: datetime
     revoked_at: datetime | None
+    #: the application whose policy the key's requests get (None: any, chosen by route)
+    application: str | None = None
 
     @classmethod
     def of(cls, row: GuardKey) -> KeyInfo:
@@ -57,13 +68,24 @@ class KeyInfo:
             row.rate_per_minute,
             row.created_at,
             row.revoked_at,
+            row.application,
         )
 
 
 def create_key(
-    store: Store, name: str, *, admin: bool = False, rate_per_minute: int | None = None
+    store: Store,
+    name: str,
+    *,
+    admin: bool = False,
+    rate_per_minute: int | None = None,
+    application: str | None = None,
 ) -> tuple[KeyInfo, str]:
-    """Store a new key; returns its record and the key (the only time it is known)."""
+    """Store a new key; returns its record and the key (the only time it is known).
+    ``application`` binds a client key to one application of the proxy (its policy)."""
+    if application is not None and not valid_app_name(application):
+        raise GuardError(f"bad application name {application!r}: letters, digits, '-', '_' (1-64)")
+    if admin and application is not None:
+        raise GuardError("an administrator key belongs to no application (drop --app)")
     if not name.strip():
         raise GuardError("a key needs a --name (who or what uses it)")
     if rate_per_minute is not None and rate_per_minute < 1:
@@ -77,6 +99,7 @@ def create_key(
             admin=admin,
             rate_per_minute=rate_per_minute,
             created_at=utcnow(),
+            application=application,
         )
         session.add(row)
         session.flush()

@@ -6,7 +6,7 @@ balancer per replica, or run one worker per replica (the usual container set-up)
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -41,6 +41,13 @@ class ProxyMetrics:
         )  # fmt: skip
         self.upstream_errors = Counter(
             "aisec_guard_upstream_errors", "Upstream failures", ["reason"], registry=r
+        )
+        self.audit_events = Gauge(
+            "aisec_guard_audit_events",
+            "Audit events of this worker since it started, by state "
+            "(recorded, stored, spilled, replayed, overflowed)",
+            ["state"],
+            registry=r,
         )
 
     def decision(self, stage: str, verdict: str, kinds: list[str], seconds: float) -> None:

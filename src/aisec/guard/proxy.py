@@ -54,6 +54,13 @@ class ProxySettings:
     policy: Path | None = None
     database_url: str | None = None
     application: str = "default"
+    #: further applications served under ``/app/<name>/v1`` (or by a key bound to one):
+    #: name → policy file (None: the built-in default policy)
+    applications: dict[str, Path | None] = field(default_factory=dict)
+
+    def policies(self) -> dict[str, Path | None]:
+        """Every application's policy file, the default application's first."""
+        return {self.application: self.policy, **self.applications}
 
 
 class ProxyError(Exception):
@@ -103,7 +110,8 @@ class GuardProxy:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
-        self.guard = guard
+        #: application name → its `Guard`; swapped whole on a reload
+        self.guards: dict[str, Guard] = {settings.application: guard}
         self.metrics = metrics or ProxyMetrics()
         self.upstream = settings.upstream.rstrip("/")
         self._transport = transport
@@ -125,9 +133,38 @@ class GuardProxy:
         if self.client is not None:
             await self.client.aclose()
 
-    def load_guard(self, audit: AuditLog | None) -> Guard:
-        """A new `Guard` from the policy file (for a reload; the caller swaps it in)."""
-        return Guard(self.settings.policy, audit=audit, application=self.settings.application)
+    @property
+    def guard(self) -> Guard:
+        """The default application's `Guard`."""
+        return self.guards[self.settings.application]
+
+    @guard.setter
+    def guard(self, guard: Guard) -> None:
+        self.guards = {**self.guards, self.settings.application: guard}
+
+    def guard_for(self, app: str | None) -> Guard:
+        """The `Guard` of application ``app`` (the default one for None)."""
+        if app is None:
+            return self.guard
+        guard = self.guards.get(app)
+        if guard is None:
+            raise ProxyError(
+                404,
+                error_body(
+                    f"no application {app!r} on this proxy",
+                    "invalid_request_error",
+                    "unknown_application",
+                ),
+            )
+        return guard
+
+    def load_guards(self, audit: AuditLog | None) -> dict[str, Guard]:
+        """A new `Guard` per application from the policy files (for a reload; the caller
+        swaps them in). A broken file raises and nothing is swapped."""
+        return {
+            name: Guard(path, audit=audit, application=name)
+            for name, path in self.settings.policies().items()
+        }
 
     # -- decisions ---------------------------------------------------------------------
 
@@ -156,9 +193,11 @@ class GuardProxy:
 
         return Reply(200, stream=events(), decision="block", kinds=d.kinds)
 
-    def halted(self, chat: bool | None, body: Body, rid: str, reason: str | None) -> Reply:
+    def halted(
+        self, chat: bool | None, body: Body, rid: str, reason: str | None, app: str | None = None
+    ) -> Reply:
         """The immediate refusal every request gets while the kill switch is on."""
-        guard = self.guard
+        guard = self.guard_for(app)
         d = Decision("block", "input", RequestContext(request_id=rid), kinds=[HALTED_KIND])
         d.reasons = ["halted"]
         d.refusal = d.text = guard.config.refusal_text(
@@ -262,7 +301,7 @@ class GuardProxy:
 
     # -- endpoints ---------------------------------------------------------------------
 
-    async def chat(self, body: Body, rid: str) -> Reply:
+    async def chat(self, body: Body, rid: str, app: str | None = None) -> Reply:
         """``POST /v1/chat/completions``."""
         messages = body.get("messages")
         if (
@@ -274,7 +313,7 @@ class GuardProxy:
         stream = bool(body.get("stream"))
         if stream and int(body.get("n") or 1) != 1:
             raise bad_request("the guard streams one choice: use n=1 with stream=true")
-        guard = self.guard
+        guard = self.guard_for(app)
         model = str(body.get("model") or "")
         d = self._input(guard, messages, rid)
         if d.blocked:
@@ -308,7 +347,7 @@ class GuardProxy:
             return Reply(403, blocked_error(blocked), decision="block", kinds=kinds)
         return Reply(200, data, decision=verdict, kinds=kinds)
 
-    async def completions(self, body: Body, rid: str) -> Reply:
+    async def completions(self, body: Body, rid: str, app: str | None = None) -> Reply:
         """``POST /v1/completions`` (legacy text completions)."""
         prompt = body.get("prompt")
         prompts = [prompt] if isinstance(prompt, str) else prompt
@@ -323,7 +362,7 @@ class GuardProxy:
         stream = bool(body.get("stream"))
         if stream and (len(prompts) != 1 or int(body.get("n") or 1) != 1):
             raise bad_request("the guard streams one choice: one prompt and n=1 with stream=true")
-        guard = self.guard
+        guard = self.guard_for(app)
         model = str(body.get("model") or "")
         inputs = [self._input(guard, [{"role": "user", "content": p}], rid) for p in prompts]
         blocked = next((d for d in inputs if d.blocked), None)
@@ -361,7 +400,7 @@ class GuardProxy:
             return Reply(403, blocked_error(out_blocked), decision="block", kinds=kinds)
         return Reply(200, data, decision=verdict, kinds=kinds)
 
-    async def embeddings(self, body: Body, rid: str) -> Reply:
+    async def embeddings(self, body: Body, rid: str, app: str | None = None) -> Reply:
         """``POST /v1/embeddings``: the input is checked (and redacted) like a prompt; a
         blocked input is refused with 403 (there is no answer to put a refusal in)."""
         raw = body.get("input")
@@ -370,7 +409,7 @@ class GuardProxy:
             raise bad_request(
                 "'input' must be a string or a list of strings (token arrays are not checked)"
             )
-        guard = self.guard
+        guard = self.guard_for(app)
         inputs = [self._input(guard, [{"role": "user", "content": t}], rid) for t in texts]
         verdict, kinds = _merge(inputs)
         blocked = next((d for d in inputs if d.blocked), None)
@@ -388,6 +427,11 @@ class GuardProxy:
 
     # -- streaming ---------------------------------------------------------------------
 
+    def _stream_metrics(self, decision: Decision) -> None:
+        self.metrics.decision(
+            "stream", decision.verdict, decision.kinds, decision.latency_ms / 1000
+        )
+
     async def _relay(
         self, chat: bool, response: httpx.Response, guard: Guard, d: Decision, model: str
     ) -> AsyncIterator[bytes]:
@@ -397,6 +441,7 @@ class GuardProxy:
         role_sent = False
         finish: str | None = None
         trailers: list[Body] = []
+        ended = "client_disconnected"  # unless the loop says otherwise
         try:
             async for line in response.aiter_lines():
                 if not line.startswith("data:"):
@@ -411,6 +456,7 @@ class GuardProxy:
                 if not isinstance(chunk, dict):
                     continue
                 if "error" in chunk:  # the upstream failed mid-stream: pass its error on
+                    ended = "upstream_error"
                     self.metrics.upstream_errors.labels("stream_error").inc()
                     yield sse({"error": chunk["error"]})
                     yield sse("[DONE]")
@@ -438,17 +484,22 @@ class GuardProxy:
                 yield sse(maker.make(piece, role=chat and not role_sent))
                 role_sent = True
         except httpx.HTTPError as exc:
+            ended = "upstream_error"
             failure = self._failed(exc)
             yield sse(failure.body)
             yield sse("[DONE]")
             return
         finally:
+            if not checker.done:
+                # the client went away mid-stream (the server cancels or closes this
+                # generator) or the upstream failed: record the decision all the same
+                checker.abandon(ended)
+                if checker.decision is not None:
+                    self._stream_metrics(checker.decision)
             await response.aclose()
         decision = checker.decision
         if decision is not None:
-            self.metrics.decision(
-                "stream", decision.verdict, decision.kinds, decision.latency_ms / 1000
-            )
+            self._stream_metrics(decision)
         verdict, kinds = _merge([d, decision] if decision is not None else [d])
         reason = "content_filter" if checker.stopped else (finish or "stop")
         yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds)))

@@ -11,7 +11,8 @@ Each check scans the text not yet checked plus up to ``stream.window`` (512) cha
 before it, for context. When a check says block — a ``block`` finding, the canary, a copy
 of the system prompt — the stream stops: the held-back text is discarded, the upstream
 iterator is closed, and a closing notice (``guard.cutoff`` in the user's language) is the
-last chunk. Personal data of others found in the answer is redacted with the policy's
+last chunk. A stream that ends otherwise — the client disconnects, the upstream fails —
+is still recorded (`abandon`), with what was received so far. Personal data of others found in the answer is redacted with the policy's
 operators; the user's own placeholders are restored, and a cut never falls inside a
 placeholder or a finding, so a value split across chunks is restored whole.
 """
@@ -178,6 +179,16 @@ class StreamChecker:
         self._finish(strongest(self.verdicts), len(self.received))
         return [tail] if tail else []
 
+    def abandon(self, why: str = "client_disconnected") -> None:
+        """The stream ended early without `end` (the client went away, the upstream
+        failed): record the decision on what was received so far, with ``why`` in the
+        reasons. Does nothing once the stream is over."""
+        if self.done:
+            return
+        self.done = True
+        self.reasons.append(why)
+        self._finish(strongest(self.verdicts) if self.verdicts else "allow", len(self.received))
+
     def run(self, chunks: Iterable[str]) -> Iterator[str]:
         """Yield the checked answer; see the module docstring."""
         iterator = iter(chunks)
@@ -188,6 +199,7 @@ class StreamChecker:
                     return
             yield from self.end()
         finally:
+            self.abandon("abandoned")
             close = getattr(iterator, "close", None)
             if callable(close):
                 close()

@@ -26,9 +26,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, request_reload, set_halted
-from aisec.guard.keys import KeyInfo, hash_key
+from aisec.guard.incidents import close_incident, get_incident, list_incidents
+from aisec.guard.keys import GuardError, KeyInfo, hash_key, valid_app_name
 from aisec.guard.openai_api import Body, error_body
-from aisec.guard.proxy import GuardProxy, ProxyError, ProxySettings, Reply
+from aisec.guard.proxy import HALTED_KIND, GuardProxy, ProxyError, ProxySettings, Reply
 from aisec.server.runtime import ProxyRuntime
 
 logger = logging.getLogger("aisec.guard.requests")
@@ -37,6 +38,8 @@ ENV_UPSTREAM = "AISEC_GUARD_UPSTREAM"
 ENV_UPSTREAM_KEY = "AISEC_UPSTREAM_API_KEY"
 ENV_POLICY = "AISEC_GUARD_POLICY"
 ENV_DATABASE = "AISEC_DATABASE_URL"
+#: further applications: a JSON object, name → policy file (or null for the default policy)
+ENV_APPS = "AISEC_GUARD_APPS"
 
 Handler = Callable[[Request, str], Awaitable[Reply]]
 
@@ -91,6 +94,44 @@ async def read_json(request: Request, limit: int) -> Body:
     return body
 
 
+def choose_application(settings: ProxySettings, key: KeyInfo, route_app: str | None) -> str:
+    """The application (policy) of a request: the route's (``/app/<name>/v1/...``), else
+    the key's, else the default one. A key bound to an application may not use another
+    application's route (403); an unknown application is a 404."""
+    known = settings.policies()
+    if route_app is not None and route_app not in known:
+        raise ProxyError(
+            404,
+            error_body(
+                f"no application {route_app!r} on this proxy",
+                "invalid_request_error",
+                "unknown_application",
+            ),
+        )
+    if key.application is not None:
+        if route_app is not None and route_app != key.application:
+            raise ProxyError(
+                403,
+                error_body(
+                    f"key {key.name!r} belongs to application {key.application!r}",
+                    "invalid_request_error",
+                    "wrong_application",
+                ),
+            )
+        if key.application not in known:
+            raise ProxyError(
+                403,
+                error_body(
+                    f"key {key.name!r} belongs to application {key.application!r}, which "
+                    "this proxy does not serve",
+                    "invalid_request_error",
+                    "application_not_served",
+                ),
+            )
+        return key.application
+    return route_app or settings.application
+
+
 def _respond(reply: Reply, rid: str) -> Response:
     headers = {"x-request-id": rid}
     if reply.stream is not None:
@@ -125,15 +166,24 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
         return rt.proxy
 
     async def serve(
-        request: Request, endpoint: str, handler: Handler, *, admin: bool = False
+        request: Request,
+        endpoint: str,
+        handler: Handler,
+        *,
+        admin: bool = False,
+        route_app: str | None = None,
     ) -> Response:
         rid = uuid.uuid4().hex
         t0 = time.perf_counter()
         fields: dict[str, Any] = {"request_id": rid, "endpoint": endpoint}
+        app_name: str | None = None
+        blocked = upstream_error = False
         try:
             key = authenticate(rt, request, admin=admin)
             fields["key"] = key.name
             if not admin:
+                app_name = request.state.app = choose_application(settings, key, route_app)
+                fields["app"] = app_name
                 wait = rt.limiter.take(key.id, key.rate_per_minute)
                 if wait > 0:
                     raise ProxyError(
@@ -148,8 +198,10 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
             request.state.key = key
             reply = await handler(request, rid)
             fields.update(decision=reply.decision, kinds=reply.kinds)
+            blocked = reply.decision == "block" and HALTED_KIND not in reply.kinds
             response = _respond(reply, rid)
         except ProxyError as exc:
+            upstream_error = exc.body.get("error", {}).get("type") == "upstream_error"
             response = JSONResponse(exc.body, exc.status, {"x-request-id": rid, **exc.headers})
         except Exception:  # a bug: an OpenAI-style 500, the details in the log only
             logger.exception("internal error", extra={"fields": fields})
@@ -159,6 +211,8 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
                 {"x-request-id": rid},
             )
         seconds = time.perf_counter() - t0
+        if app_name is not None and endpoint != "models":
+            rt.observe(app_name, blocked=blocked, upstream_error=upstream_error)
         proxy().metrics.requests.labels(endpoint, str(response.status_code)).inc()
         proxy().metrics.request_seconds.labels(endpoint).observe(seconds)
         fields.update(status=response.status_code, ms=round(seconds * 1000, 2))
@@ -166,37 +220,59 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
         return response
 
     async def guarded(
-        request: Request, rid: str, chat: bool | None, call: Callable[[Body, str], Awaitable[Reply]]
+        request: Request,
+        rid: str,
+        chat: bool | None,
+        call: Callable[[Body, str, str], Awaitable[Reply]],
     ) -> Reply:
-        limit = proxy().guard.config.proxy.max_request_bytes
+        app_name: str = request.state.app
+        limit = proxy().guard_for(app_name).config.proxy.max_request_bytes
         body = await read_json(request, limit) if request.method == "POST" else {}
         assert rt.cache is not None
         state = rt.cache.state
         if state.halted:
-            return proxy().halted(chat, body, rid, state.reason)
-        return await call(body, rid)
+            return proxy().halted(chat, body, rid, state.reason, app_name)
+        return await call(body, rid, app_name)
 
-    @app.post("/v1/chat/completions")
+    # each endpoint at /v1/... (the key's application, else the default one) and at
+    # /app/<name>/v1/... (application <name>)
     async def chat_completions(request: Request) -> Response:
-        return await serve(request, "chat", lambda r, rid: guarded(r, rid, True, proxy().chat))
+        return await serve(
+            request,
+            "chat",
+            lambda r, rid: guarded(r, rid, True, proxy().chat),
+            route_app=request.path_params.get("app_name"),
+        )
 
-    @app.post("/v1/completions")
     async def completions(request: Request) -> Response:
         return await serve(
-            request, "completions", lambda r, rid: guarded(r, rid, False, proxy().completions)
+            request,
+            "completions",
+            lambda r, rid: guarded(r, rid, False, proxy().completions),
+            route_app=request.path_params.get("app_name"),
         )
 
-    @app.post("/v1/embeddings")
     async def embeddings(request: Request) -> Response:
         return await serve(
-            request, "embeddings", lambda r, rid: guarded(r, rid, None, proxy().embeddings)
+            request,
+            "embeddings",
+            lambda r, rid: guarded(r, rid, None, proxy().embeddings),
+            route_app=request.path_params.get("app_name"),
         )
 
-    @app.get("/v1/models")
     async def models(request: Request) -> Response:
         return await serve(
-            request, "models", lambda r, rid: guarded(r, rid, None, lambda _b, _r: proxy().models())
+            request,
+            "models",
+            lambda r, rid: guarded(r, rid, None, lambda _b, _r, _a: proxy().models()),
+            route_app=request.path_params.get("app_name"),
         )
+
+    for prefix in ("/v1", "/app/{app_name}/v1"):
+        app.add_api_route(prefix + "/chat/completions", chat_completions, methods=["POST"])
+        app.add_api_route(prefix + "/completions", completions, methods=["POST"])
+        app.add_api_route(prefix + "/embeddings", embeddings, methods=["POST"])
+        app.add_api_route(prefix + "/models", models, methods=["GET"])
 
     # -- human control -----------------------------------------------------------------
 
@@ -269,6 +345,69 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
             },
         )
 
+    async def incidents(request: Request, _rid: str) -> Reply:
+        assert rt.store is not None
+        status = request.query_params.get("status") or None
+        if status not in (None, "open", "closed"):
+            raise ProxyError(
+                400, error_body("status is open or closed", "invalid_request_error", "bad_status")
+            )
+        limit = request.query_params.get("limit", "100")
+        rows = await asyncio.to_thread(
+            list_incidents, rt.store, status=status, limit=int(limit) if limit.isdigit() else 100
+        )
+        return Reply(200, {"incidents": [i.as_dict(timeline=False) for i in rows]})
+
+    def _incident_id(request: Request) -> int:
+        ident = str(request.path_params.get("incident_id", ""))
+        if not ident.isdigit():
+            raise ProxyError(
+                404, error_body("no such incident", "invalid_request_error", "unknown_incident")
+            )
+        return int(ident)
+
+    async def incident(request: Request, _rid: str) -> Reply:
+        assert rt.store is not None
+        try:
+            info = await asyncio.to_thread(get_incident, rt.store, _incident_id(request))
+        except GuardError as exc:
+            raise ProxyError(
+                404, error_body(str(exc), "invalid_request_error", "unknown_incident")
+            ) from None
+        return Reply(200, info.as_dict())
+
+    async def incident_close(request: Request, _rid: str) -> Reply:
+        body, actor = await admin_body(request)
+        reason = body.get("reason")
+        assert rt.store is not None
+        ident = _incident_id(request)
+        try:
+            info = await asyncio.to_thread(
+                close_incident,
+                rt.store,
+                ident,
+                actor=actor,
+                reason=reason if isinstance(reason, str) else None,
+            )
+        except GuardError as exc:
+            raise ProxyError(
+                409, error_body(str(exc), "invalid_request_error", "incident_not_open")
+            ) from None
+        assert info is not None
+        return Reply(200, info.as_dict())
+
+    @app.get("/admin/incidents")
+    async def admin_incidents(request: Request) -> Response:
+        return await serve(request, "admin", incidents, admin=True)
+
+    @app.get("/admin/incidents/{incident_id}")
+    async def admin_incident(request: Request) -> Response:
+        return await serve(request, "admin", incident, admin=True)
+
+    @app.post("/admin/incidents/{incident_id}/close")
+    async def admin_incident_close(request: Request) -> Response:
+        return await serve(request, "admin", incident_close, admin=True)
+
     @app.post("/admin/halt")
     async def admin_halt(request: Request) -> Response:
         return await serve(request, "admin", halt, admin=True)
@@ -299,6 +438,11 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
 
     @app.get("/metrics")
     async def metrics() -> Response:
+        if rt.audit is not None:
+            stats = rt.audit.stats
+            gauge = proxy().metrics.audit_events
+            for state in ("recorded", "stored", "spilled", "replayed", "overflowed"):
+                gauge.labels(state).set(getattr(stats, state))
         return Response(generate_latest(proxy().metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
@@ -313,7 +457,24 @@ def settings_from_env() -> ProxySettings:
         upstream_key=os.environ.get(ENV_UPSTREAM_KEY) or None,
         policy=Path(policy) if policy else None,
         database_url=os.environ.get(ENV_DATABASE) or None,
+        applications=applications_from_text(os.environ.get(ENV_APPS) or "{}"),
     )
+
+
+def applications_from_text(text: str) -> dict[str, Path | None]:
+    """`ENV_APPS`: a JSON object, application name → policy file (or null)."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise GuardError(f"{ENV_APPS} is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise GuardError(f"{ENV_APPS} must be a JSON object: name → policy file")
+    apps: dict[str, Path | None] = {}
+    for name, path in raw.items():
+        if not valid_app_name(name) or not (path is None or isinstance(path, str)):
+            raise GuardError(f"{ENV_APPS}: bad application {name!r}")
+        apps[name] = Path(path) if path else None
+    return apps
 
 
 def app_from_env() -> FastAPI:

@@ -16,6 +16,7 @@ from aisec.audit import AuditLog
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, ControlCache
 from aisec.guard.guard import Guard
+from aisec.guard.incidents import IncidentMonitor
 from aisec.guard.proxy import GuardProxy, ProxySettings
 from aisec.guard.ratelimit import RateLimiter
 from aisec.store import Store, open_store
@@ -36,6 +37,8 @@ class ProxyRuntime:
         self.proxy: GuardProxy | None = None
         self.cache: ControlCache | None = None
         self.limiter = RateLimiter(600, 60)
+        #: application → its incident monitor (block and upstream error rates)
+        self.monitors: dict[str, IncidentMonitor] = {}
         self.generation = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._reload_lock = asyncio.Lock()
@@ -46,9 +49,10 @@ class ProxyRuntime:
         url = self.settings.database_url
         self.store = await asyncio.to_thread(open_store, url)
         self.audit = AuditLog(url)
-        guard = await asyncio.to_thread(self._guard)
-        self.proxy = GuardProxy(self.settings, guard)
-        self._apply(guard)
+        guards = await asyncio.to_thread(self._guards)
+        self.proxy = GuardProxy(self.settings, guards[self.settings.application])
+        self.proxy.guards = guards
+        await asyncio.to_thread(self._apply, guards)
         await self.proxy.start()
         self.cache = ControlCache(self.store)
         await asyncio.to_thread(self.cache.refresh)
@@ -78,22 +82,47 @@ class ProxyRuntime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _guard(self) -> Guard:
-        return Guard(self.settings.policy, audit=self.audit, application=self.settings.application)
+    def _guards(self) -> dict[str, Guard]:
+        return {
+            name: Guard(path, audit=self.audit, application=name)
+            for name, path in self.settings.policies().items()
+        }
 
-    def _apply(self, guard: Guard) -> None:
-        rate = guard.config.proxy.rate
+    def _apply(self, guards: dict[str, Guard]) -> None:
+        """Settings that live outside the guards: the rate limits (the default
+        application's policy) and each application's incident thresholds."""
+        rate = guards[self.settings.application].config.proxy.rate
         self.limiter.per_minute, self.limiter.burst = rate.per_minute, rate.burst
+        assert self.store is not None
+        for name, guard in guards.items():
+            monitor = self.monitors.get(name)
+            if monitor is None:
+                self.monitors[name] = IncidentMonitor(
+                    self.store, guard.config.incidents, application=name
+                )
+            else:
+                monitor.configure(guard.config.incidents)
+
+    def observe(self, app: str, *, blocked: bool, upstream_error: bool) -> None:
+        """Count one answered request of ``app`` for its incident monitor."""
+        monitor = self.monitors.get(app)
+        if monitor is not None:
+            monitor.observe(blocked=blocked, upstream_error=upstream_error)
+
+    def evaluate_incidents(self) -> None:
+        """Open or close incidents as the windows say (from a thread)."""
+        for monitor in list(self.monitors.values()):
+            monitor.evaluate()
 
     async def reload(self, why: str) -> None:
         """Load the policy again and swap it in; a broken policy raises `AisecError` and
         the running one stays."""
         async with self._reload_lock:
             t0 = time.perf_counter()
-            guard = await asyncio.to_thread(self._guard)
+            guards = await asyncio.to_thread(self._guards)
             assert self.proxy is not None
-            self.proxy.guard = guard
-            self._apply(guard)
+            self.proxy.guards = guards
+            await asyncio.to_thread(self._apply, guards)
             logger.warning(
                 "policy reloaded",
                 extra={"fields": {"why": why, "seconds": round(time.perf_counter() - t0, 3)}},
@@ -110,6 +139,7 @@ class ProxyRuntime:
         while True:
             await asyncio.sleep(self.refresh_seconds)
             await asyncio.to_thread(self.cache.refresh)
+            await asyncio.to_thread(self.evaluate_incidents)
             generation = self.cache.state.policy_generation
             if self.cache.loaded and generation != self.generation:
                 self.generation = generation

@@ -8,7 +8,7 @@ import a face. A face imports its models from here and keeps its logic to itself
 from __future__ import annotations
 
 from aisec.store.models.audit import GENESIS_HASH, AuditEvent, AuditHead
-from aisec.store.models.guard import GuardKey, GuardState
+from aisec.store.models.guard import GuardIncident, GuardIncidentEvent, GuardKey, GuardState
 from aisec.store.models.label_intake import (
     DECLARATIONS,
     REVIEW_DECISIONS,
@@ -26,6 +26,8 @@ __all__ = [
     "VERDICTS",
     "AuditEvent",
     "AuditHead",
+    "GuardIncident",
+    "GuardIncidentEvent",
     "GuardKey",
     "GuardState",
     "IntakeDecision",
