@@ -61,6 +61,7 @@ bench: $(SYNCED)
 	$(BIN)/python bench/near_dup.py
 	$(BIN)/python bench/attack.py
 	$(BIN)/python bench/risk.py
+	$(BIN)/python bench/clean.py
 	@touch $(SYNCED)
 
 clean:

@@ -42,6 +42,7 @@ from aisec.clean.formats import (
 )
 from aisec.clean.ledger import LEDGER, MANIFEST, LedgerChain, file_sha256
 from aisec.clean.recipe import FieldMap, Recipe, RecipeError
+from aisec.clean.sampling import technical_pick, technical_summary
 from aisec.clean.steps import (
     GLOBAL_ORDER,
     Decision,
@@ -50,6 +51,7 @@ from aisec.clean.steps import (
     build_record_steps,
     step_versions,
 )
+from aisec.clean.steps.detect import HarmfulStep
 from aisec.io import atomic_writer
 from aisec.policy import Policy, load_policy
 
@@ -233,11 +235,20 @@ def pass_two(task: dict[str, Any]) -> dict[str, Any]:
     writer = ShardWriter(
         run / shard.out, shard.out_fmt, shard.compression, FieldMap(**shard.fields)
     )
-    for doc in _read_docs(work / "pass1" / f"{shard.key}.docs.jsonl"):
+    docs_path = work / "pass1" / f"{shard.key}.docs.jsonl"
+    recipe, checker = _technical_checker(task["recipe"], task["workdir"])
+    kept = _count_lines(docs_path) - len(decisions)
+    picks = set(technical_pick(recipe.seed, shard.index, kept))
+    sampled: list[Doc] = []
+    position = 0
+    for doc in _read_docs(docs_path):
         row = decisions.get(doc.uid)
         if row is None:
             writer.write(doc)
             tally.source(doc.source)["kept"] += 1
+            if position in picks:
+                sampled.append(doc)
+            position += 1
             continue
         d = Decision(
             row["action"], row["reason"], row["rules"], row["score"], evidence=row["evidence"]
@@ -251,14 +262,68 @@ def pass_two(task: dict[str, Any]) -> dict[str, Any]:
         "outputs": [
             {
                 "path": p.relative_to(run).as_posix(),
+                "source": shard.source,
                 "sha256": file_sha256(p),
                 "records": writer.count if len(written) == 1 else 1,
             }
             for p in written
         ],
+        "technical": _technical_check(checker, sampled, kept),
     }
     _write_json(work / "pass2" / f"{shard.key}.stats.json", stats)
     return stats
+
+
+_CHECKERS: dict[str, tuple[Recipe, HarmfulStep]] = {}
+
+
+def _technical_checker(recipe_json: str, workdir: str) -> tuple[Recipe, HarmfulStep]:
+    """The re-check of technical sampling: the harmful step's keyword library (and its
+    classifier, thresholds and all, when the recipe enables them); the pack's defaults
+    when the recipe has no harmful step."""
+    if recipe_json not in _CHECKERS:
+        recipe = Recipe.model_validate_json(recipe_json)
+        spec = recipe.step("harmful")
+        params = dict(spec.params) if spec is not None else {}
+        context = {"policy": load_policy(recipe.policy), "workdir": Path(workdir)}
+        _CHECKERS.clear()
+        _CHECKERS[recipe_json] = (recipe, HarmfulStep(params, context))
+    return _CHECKERS[recipe_json]
+
+
+def technical_method(recipe: Recipe) -> list[str]:
+    """What technical sampling re-checks with, for the manifest."""
+    spec = recipe.step("harmful")
+    classifier = bool(spec is not None and spec.params.get("classifier", False))
+    return ["keywords (lexicon)"] + (["classifier (risk model)"] if classifier else [])
+
+
+def _technical_check(checker: HarmfulStep, docs: list[Doc], kept: int) -> dict[str, Any]:
+    codes: Counter[str] = Counter()
+    failures = []
+    for start in range(0, len(docs), 256):
+        batch = docs[start : start + 256]
+        for doc, d in zip(batch, checker.decide_batch(batch), strict=True):
+            if d.action != "keep":
+                codes.update(d.details)
+                failures.append(
+                    {"id": doc.id, "source": doc.source, "codes": d.details, "score": d.score}
+                )
+    return {
+        "population": kept,
+        "checked": len(docs),
+        "flagged": len(failures),
+        "codes": dict(codes),
+        "failures": failures[:50],
+    }
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return n
 
 
 def _write_removed(path: Path, tally: Tally) -> None:
@@ -297,7 +362,9 @@ class RunResult:
 
 
 def _digest(recipe: Recipe) -> str:
-    return hashlib.sha256(recipe.model_dump_json().encode()).hexdigest()
+    """The recipe's digest, without what cannot change the output (so a run started on
+    one executor can be resumed on the other)."""
+    return hashlib.sha256(recipe.model_dump_json(exclude={"executor", "jobs"}).encode()).hexdigest()
 
 
 class CleaningRun:
@@ -345,7 +412,12 @@ class CleaningRun:
         """Run (or resume) the recipe to the end; returns the manifest."""
         shards = self._prepare()
         recipe_json = self.recipe.model_dump_json()
-        base = {"recipe": recipe_json, "workdir": str(self.work), "run": str(self.run)}
+        # absolute paths: a worker (a Ray worker above all) may not share our cwd
+        base = {
+            "recipe": recipe_json,
+            "workdir": str(self.work.resolve()),
+            "run": str(self.run.resolve()),
+        }
         todo = [s for s in shards if not (self.work / "pass1" / f"{s.key}.stats.json").exists()]
         self._map("pass 1", pass_one, [{**base, "shard": asdict(s)} for s in todo], len(shards))
         pass1 = [_read_json(self.work / "pass1" / f"{s.key}.stats.json") for s in shards]
@@ -499,6 +571,14 @@ class CleaningRun:
             "invariant": {"ok": not violations, "violations": violations},
             "global": summaries,
             "ledger": {"path": LEDGER, "lines": lines, "head": head},
+            "sampling": {
+                "technical": technical_summary(
+                    [st["technical"] for st in pass2],
+                    self.recipe.seed,
+                    technical_method(self.recipe),
+                ),
+                "manual": None,
+            },
         }
         _write_json(self.run / MANIFEST, manifest)
         write_report(self.run, manifest)

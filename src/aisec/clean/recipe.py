@@ -260,7 +260,7 @@ steps:
   - name: source_gate           # the 5 % rule: reject a source whose harmful rate is higher
     params: {max_harmful_rate: 0.05}
 
-executor: local                 # local (process pool over shards); ray comes later
+executor: local                 # local (process pool over shards) | ray (pip install aisec[ray])
 jobs: null                      # worker processes; null = number of CPUs
 output:
   dir: out/clean

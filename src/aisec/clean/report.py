@@ -67,6 +67,7 @@ def summary(manifest: dict[str, Any]) -> dict[str, Any]:
         step_versions=manifest["step_versions"],
         aisec_version=manifest["aisec_version"],
         ledger=manifest["ledger"],
+        sampling=manifest.get("sampling"),
     )
     return out
 
@@ -169,10 +170,84 @@ def render(manifest: dict[str, Any]) -> str:
             [[o["path"], o["records"], o["sha256"][:16] + "…"] for o in m["outputs"]],
         )
     )
+    parts.append(sampling_section(m.get("sampling") or {}))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _cert_row(name: str, c: dict[str, Any], rule: str) -> list[Any]:
+    rate = "—" if c["pass_rate"] is None else f"{c['pass_rate']:.2%}"
+    lo, hi = c["ci95"]
+    return [
+        name,
+        rule,
+        c["size"],
+        c["passed"],
+        c["failed"],
+        rate,
+        f"{lo:.2%} – {hi:.2%}",
+        c["result"].upper() + ("" if not c["reasons"] else ": " + "; ".join(c["reasons"])),
+    ]
+
+
+def sampling_section(sampling: dict[str, Any]) -> str:
+    """The sampling inspection results and certificates (guide 4 sampling acceptance)."""
+    parts = ["<h2>Sampling inspection and certificate</h2>"]
+    rows = []
+    tech = sampling.get("technical")
+    manual = sampling.get("manual")
+    if tech:
+        rule = (
+            f"technical: ≥ {tech['required_fraction']:.0%} of the output re-checked by "
+            f"{' + '.join(tech['method'])}, pass rate ≥ {tech['threshold']:.0%}"
+        )
+        rows.append(_cert_row("technical", tech, rule))
+    if manual:
+        rule = (
+            f"manual: ≥ {manual['required_size']} random items reviewed, "
+            f"pass rate ≥ {manual['threshold']:.0%}"
+        )
+        rows.append(_cert_row("manual", manual, rule))
     parts.append(
-        "<p>Sampling inspection (manual ≥ 4,000 items at ≥ 96 %, technical ≥ 10 % at ≥ 98 %) "
-        "is not part of this run yet.</p></body></html>"
+        _table(
+            [
+                "sampling",
+                "rule",
+                "sampled",
+                "passed",
+                "failed",
+                "pass rate",
+                "95 % CI (Wilson)",
+                "certificate",
+            ],
+            rows,
+        )
     )
+    for name, c in (("technical", tech), ("manual", manual)):
+        if c:
+            cls = "ok" if c["result"] == "pass" else "bad"
+            parts.append(
+                f'<p>Certificate ({name}): <span class="{cls}">{c["result"].upper()}</span>'
+                + (f" — seed {c['seed']}" if "seed" in c else "")
+                + (
+                    f", population {c['population']}, sampled {c['size']} ({c['fraction']:.1%})"
+                    if name == "technical"
+                    else f", population {c['population']}, reviewers "
+                    f"{html.escape(', '.join(c.get('reviewers', {})))}, sheet "
+                    f"<code>{html.escape(c.get('sheet', ''))}</code> "
+                    f"(sha256 {c.get('sheet_sha256', '')[:16]}…), imported {c.get('imported', '')}"
+                )
+                + ".</p>"
+            )
+            if c.get("risk_codes"):
+                parts.append(bar_chart(sorted(c["risk_codes"].items(), key=lambda kv: -kv[1])[:20]))
+    if not manual:
+        parts.append(
+            "<p>Manual sampling: not reviewed yet. Draw the sheet with <code>aisec clean sample "
+            "RUN</code> (≥ 4,000 random kept items), fill in verdict, risk code and reviewer, "
+            "and import it with <code>aisec clean review RUN SHEET</code>; this section then "
+            "shows the manual certificate (pass rate ≥ 96 %).</p>"
+        )
     return "\n".join(parts)
 
 

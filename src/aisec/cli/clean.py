@@ -2,12 +2,14 @@
 
 Forms::
 
-    aisec clean run RECIPE.yaml [--resume] [--jobs N]
+    aisec clean run RECIPE.yaml [--resume] [--jobs N] [--executor local|ray]
     aisec clean RECIPE.yaml [--resume]                 # the same ("run" is implied)
-    aisec clean --input PATH --output DIR [--recipe FILE] [--executor local] [--resume] [--jobs N]
+    aisec clean --input PATH --output DIR [--recipe FILE] [--executor local|ray] [--resume] [--jobs N]
     aisec clean init [recipe.yaml]
     aisec clean verify RUN_DIR                          # exit 0 intact, 1 tampered/inconsistent
     aisec clean explain RUN_DIR RECORD_ID
+    aisec clean sample RUN_DIR [--size N] [--seed S]    # review sheet (XLSX + CSV)
+    aisec clean review RUN_DIR SHEET                    # manual pass rate and certificate
 
 A first argument that is not a sub-command name is taken as a recipe file for ``run``.
 """
@@ -76,6 +78,12 @@ def _run(recipe: Recipe, *, resume: bool, jobs: int | None) -> None:
 
         result = CleaningRun(recipe, resume=resume, jobs=jobs, progress=progress).execute()
     _summary(result.manifest)
+    tech = result.manifest["sampling"]["technical"]
+    out.print(
+        f"technical sampling: {tech['size']} of {tech['population']} kept records re-checked, "
+        f"pass rate {'—' if tech['pass_rate'] is None else format(tech['pass_rate'], '.2%')}: "
+        f"certificate {tech['result'].upper()}"
+    )
     out.print(f"run: {result.run}")
     out.print(f"report: {result.run / 'report.html'}")
 
@@ -112,7 +120,10 @@ def clean(
     recipe: Annotated[
         Path | None, typer.Option("--recipe", help="Recipe whose steps and policy to use.")
     ] = None,
-    executor: Annotated[str, typer.Option("--executor", help="local (ray: later).")] = "local",
+    executor: Annotated[
+        str,
+        typer.Option("--executor", help="local (process pool) or ray (pip install aisec[ray])."),
+    ] = "local",
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run.")] = False,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.")
@@ -148,9 +159,15 @@ def run(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Run folder (overrides output.dir).")
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="local or ray (overrides the recipe's executor)."),
+    ] = None,
 ) -> None:
     """Run a recipe."""
     chosen = load_recipe(recipe)
+    if executor is not None:
+        chosen = Recipe.model_validate({**chosen.model_dump(), "executor": executor})
     if output is not None:
         chosen = chosen.model_copy(
             update={"output": chosen.output.model_copy(update={"dir": output})}
@@ -215,3 +232,54 @@ def explain(
         )
         if e.get("evidence"):
             out.print(f"    evidence {json.dumps(e['evidence'], ensure_ascii=False)}", markup=False)
+
+
+@app.command("sample")
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    size: Annotated[
+        int | None,
+        typer.Option("--size", "-n", min=1, help="Items to draw (default 4,000, or all kept)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default: the recipe's seed).")
+    ] = None,
+) -> None:
+    """Draw a seeded random sample of the kept output into a review sheet (XLSX + CSV)."""
+    from aisec.clean.sampling import MANUAL_MIN_ITEMS, draw_sample
+
+    d = draw_sample(run_dir, size, seed)
+    out.print(f"drew {d.size} of {d.population} kept records (seed {d.seed})")
+    out.print(f"review sheet: {d.xlsx}")
+    out.print(f"           or {d.csv}")
+    if d.size < min(MANUAL_MIN_ITEMS, d.population):
+        console.print(
+            f"note: the manual certificate needs ≥ {min(MANUAL_MIN_ITEMS, d.population)} "
+            "items; this sample will not pass it"
+        )
+    out.print(
+        "fill in verdict (pass/fail), risk code (for fails, e.g. A1.4) and reviewer, then: "
+        f"aisec clean review {run_dir} SHEET"
+    )
+
+
+@app.command("review")
+def review(
+    run_dir: Annotated[Path, typer.Argument(help="The run folder the sample came from.")],
+    sheet: Annotated[Path, typer.Argument(help="The filled review sheet (.xlsx or .csv).")],
+) -> None:
+    """Import review verdicts: pass rate, Wilson 95 % interval and the manual certificate
+    (into the manifest and report.html). Exit 1 when the certificate fails."""
+    from aisec.clean.sampling import import_review
+
+    r = import_review(run_dir, sheet)
+    lo, hi = r["ci95"]
+    out.print(
+        f"{r['size']} items reviewed: {r['passed']} pass, {r['failed']} fail; pass rate "
+        f"{r['pass_rate']:.2%} (95 % CI {lo:.2%} – {hi:.2%}), threshold {r['threshold']:.0%}"
+    )
+    verdict = r["result"].upper() + (f" ({'; '.join(r['reasons'])})" if r["reasons"] else "")
+    out.print(f"manual sampling certificate: {verdict}")
+    out.print(f"report: {run_dir / 'report.html'}")
+    if r["result"] != "pass":
+        raise typer.Exit(1)
