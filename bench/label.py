@@ -454,9 +454,9 @@ def render_markdown(result: dict[str, Any]) -> str:
         "## Labelling (`bench/label.py`)",
         "",
         f"{meta['date']}, {meta['machine']}, one core (`--jobs 1`), work folder on "
-        f"{meta['workdir_fs']}; ExifTool {meta['exiftool']}, {meta['ffmpeg']}. PNG/JPEG: "
-        f"{meta['n_images']} files 640×480; other formats: {meta['n_other']} copies of one "
-        "generated file. aisec = add then verify (metadata only), files/s; ExifTool writes "
+        f"{meta['workdir_fs']}; ExifTool {meta['exiftool']}, {meta['ffmpeg']}. Images: "
+        f"{meta['n_images']} files 640×480 per format (PNG/JPEG from 20 pictures, WebP/GIF/TIFF "
+        f"copies of one); other formats: {meta['n_other']} copies of one generated file. aisec = add then verify (metadata only), files/s; ExifTool writes "
         "the same label as XMP `XMP-TC260:AIGC` (user-defined namespace) and does not read "
         "it back. `in-process` is the batch code path of `--jobs 1` without the command's "
         "start-up; `CLI` is `aisec label add DIR` + `aisec label verify DIR` end to end.",
