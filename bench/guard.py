@@ -4,9 +4,11 @@
    messages (default policy, all default detectors), pinned to one core; p50/p99.
    LLM Guard is reported beside it when it is installed (it is not an aisec dependency,
    and its scanners need model downloads).
-2. Proxy overhead: a local upstream that answers after 200 ms (a subprocess), the proxy
-   (`aisec guard serve`, one worker, a subprocess) in front of it; the same requests
-   direct and through the proxy at concurrency 1 and 32; ratio of p50 and p99. On a
+2. Proxy overhead: a local upstream that answers after 200 ms (a subprocess, on uvloop
+   and httptools like the proxy), the proxy (`aisec guard serve`, one worker, a
+   subprocess) in front of it; the same requests direct and through the proxy at
+   concurrency 1 and 32, in alternating rounds (direct, proxy, direct, …) so that other
+   load on the machine weighs on both alike; ratio of p50 and p99. On a
    machine with two or more cores the proxy is pinned to one core and the upstream and
    the load generator (this process) to another, so that the measurement of the proxy
    is not the load generator's CPU contention.
@@ -34,9 +36,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
@@ -109,31 +108,48 @@ def free_port() -> int:
         return port
 
 
-def upstream_app(delay: float = 0.2) -> Any:
-    app = FastAPI()
+ANSWER = {
+    "id": "x",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "您好，这款产品风险较低，适合长期持有。"},
+            "finish_reason": "stop",
+        }
+    ],
+}
 
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> JSONResponse:
-        await request.json()
-        await asyncio.sleep(delay)
-        return JSONResponse(
-            {
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": "m",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {
-                            "role": "assistant",
-                            "content": "您好，这款产品风险较低，适合长期持有。",
-                        },
-                        "finish_reason": "stop",
-                    }
-                ],
-            }
-        )
+
+def upstream_app(delay: float = 0.2) -> Any:
+    """The stand-in model: a bare ASGI app (no framework, so that the upstream's own CPU,
+    on the load generator's core, stays small); reads and parses the body, waits
+    ``delay`` seconds, answers `ANSWER`."""
+    answer = json.dumps(ANSWER, ensure_ascii=False).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(answer))]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["method"] == "POST":
+            json.loads(body)
+            await asyncio.sleep(delay)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
 
     return app
 
@@ -154,27 +170,58 @@ def wait_for(url: str, timeout: float = 60) -> None:
 async def load(
     url: str, key: str | None, concurrency: int, total: int
 ) -> tuple[list[float], float]:
-    import httpx
-
-    body = {"model": "m", "messages": [{"role": "user", "content": PARAGRAPH}]}
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    """``total`` chat requests over ``concurrency`` keep-alive connections; the latency of
+    each. A bare HTTP/1.1 client on asyncio streams (one pre-encoded request, the answer
+    read by its Content-Length): the load generator shares its core with the upstream,
+    and an HTTP library's own cost per request, serialised over a burst of 32, showed up
+    in the direct p99 as much as anything measured."""
+    host_port, _, path = url.removeprefix("http://").partition("/")
+    host, _, port = host_port.partition(":")
+    body = json.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": PARAGRAPH}]}, ensure_ascii=False
+    ).encode("utf-8")
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    request = (
+        f"POST /{path} HTTP/1.1\r\nHost: {host_port}\r\n{auth}"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("ascii") + body
     times: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency * 2)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        queue = list(range(total))
+    queue = list(range(total))
 
-        async def worker() -> None:
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             while queue:
                 queue.pop()
                 t0 = time.perf_counter()
-                r = await client.post(url, json=body, headers=headers)
-                r.raise_for_status()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                for line in head.lower().split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                if status != 200:
+                    raise RuntimeError(f"{url}: HTTP {status}")
                 times.append((time.perf_counter() - t0) * 1000)
+        finally:
+            writer.close()
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - t0
     return times, elapsed
+
+
+def run(coro: Any) -> Any:
+    """``asyncio.run`` on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
 
 
 POLICY = (
@@ -241,14 +288,22 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
         )
     }
     try:
-        wait_for(f"http://127.0.0.1:{up_port}/docs")
+        wait_for(f"http://127.0.0.1:{up_port}/")
         wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
         direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         through = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
-        for concurrency, total in ((1, 30 if quick else 100), (32, 128 if quick else 640)):
-            asyncio.run(load(through, key, concurrency, concurrency))  # warm-up
-            d_times, _ = asyncio.run(load(direct, None, concurrency, total))
-            p_times, p_elapsed = asyncio.run(load(through, key, concurrency, total))
+        rounds = 2 if quick else 4
+        for concurrency, total in ((1, 40 if quick else 200), (32, 128 if quick else 1280)):
+            run(load(through, key, concurrency, concurrency))  # warm-up
+            run(load(direct, None, concurrency, concurrency))
+            # direct and proxied in alternating rounds, so that whatever else the machine
+            # does weighs on both alike
+            d_times, p_times, p_elapsed = [], [], 0.0
+            for _ in range(rounds):
+                d_times += run(load(direct, None, concurrency, total // rounds))[0]
+                times, elapsed = run(load(through, key, concurrency, total // rounds))
+                p_times += times
+                p_elapsed += elapsed
             results[f"c{concurrency}"] = {
                 "requests": total,
                 "direct_p50_ms": round(pct(d_times, 0.5), 1),
@@ -332,7 +387,7 @@ def bench_load(seconds: float, concurrency: int = 64, delay: float = 0.05) -> di
         tmp = Path(tempfile.mkdtemp(prefix="aisec-bench-load-"))
         upstream, proxy, up_port, proxy_port = start_servers(db, tmp, delay, None, None)
         try:
-            wait_for(f"http://127.0.0.1:{up_port}/docs")
+            wait_for(f"http://127.0.0.1:{up_port}/")
             wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
             url = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
             asyncio.run(closed_loop(url, key, concurrency, 3))  # warm-up
@@ -383,8 +438,10 @@ def section(
         f"**p50 {checks['p50_ms']} ms, p99 {checks['p99_ms']} ms** (target ≤ 5 / ≤ 20 ms). "
         f"LLM Guard: {checks['llm_guard']}.",
         "",
-        "Proxy overhead, one worker, upstream answering in 200 ms (local), SQLite audit; "
-        f"{proxy.get('placement', '')}:",
+        "Proxy overhead, one worker, upstream answering in 200 ms (local, a bare ASGI app on "
+        "uvloop), SQLite audit, load generator a bare HTTP/1.1 client (keep-alive, one "
+        "connection per client), direct and proxied in alternating rounds, each round "
+        f"starting with all clients at once; {proxy.get('placement', '')}:",
         "",
         "| concurrency | requests | direct p50 / p99 ms | proxy p50 / p99 ms | ratio p50 | ratio p99 | proxy req/s |",
         "|---|---|---|---|---|---|---|",
@@ -433,8 +490,16 @@ def main() -> None:
         import uvicorn
 
         delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.2
+        from importlib.util import find_spec
+
         uvicorn.run(
-            upstream_app(delay), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning"
+            upstream_app(delay),
+            host="127.0.0.1",
+            port=int(sys.argv[2]),
+            log_level="warning",
+            # like the proxy (`aisec guard serve`): uvloop and httptools when installed
+            loop="uvloop" if find_spec("uvloop") else "asyncio",
+            http="httptools" if find_spec("httptools") else "h11",
         )
         return
     quick = "--quick" in sys.argv

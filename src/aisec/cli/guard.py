@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -105,6 +105,7 @@ def serve_command(
         os.environ[ENV_POLICY] = str(policy.resolve())
     if db is not None:
         os.environ[ENV_DATABASE] = db
+    loop, http = fast_io()
     uvicorn.run(
         "aisec.server.app:app_from_env",
         factory=True,
@@ -114,6 +115,19 @@ def serve_command(
         log_config=log_config(log_level),
         access_log=False,
         server_header=False,
+        loop=loop,
+        http=http,
+    )
+
+
+def fast_io() -> tuple[Literal["uvloop", "asyncio"], Literal["httptools", "h11"]]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools when they are installed
+    (``uvicorn[standard]``), else the standard library's asyncio and h11."""
+    from importlib.util import find_spec
+
+    return (
+        "uvloop" if find_spec("uvloop") is not None else "asyncio",
+        "httptools" if find_spec("httptools") is not None else "h11",
     )
 
 

@@ -25,9 +25,9 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from aisec.audit import AuditLog, Event
+from aisec.audit import Event
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
 from aisec.guard.config import GuardConfig, load_guard_policy
@@ -44,6 +44,12 @@ CANARY_KIND = "guard.canary"
 PROMPT_KIND = "guard.system_prompt"
 ERROR_KIND = "guard.error"
 EXCERPT_CHARS = 120
+
+
+class AuditSink(Protocol):
+    """Where a `Guard` sends its decisions: an `AuditLog`, or anything with its ``record``."""
+
+    def record(self, event: Event) -> None: ...
 
 
 def language_of(text: str) -> str:
@@ -99,7 +105,7 @@ class Guard:
         policy: Policy | str | Path | None = None,
         *,
         config: GuardConfig | None = None,
-        audit: AuditLog | None = None,
+        audit: AuditSink | None = None,
         system_prompt: str | None = None,
         canary: bool | str = True,
         notice: NoticePosition | None = None,

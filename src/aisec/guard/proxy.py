@@ -11,6 +11,11 @@ did wrong, the upstream's own status for a client error (400, 404, 429 …).
 
 The guard's checks run on the event loop: they take milliseconds, and a thread hop would
 cost more than it saves.
+
+The upstream connections are spread over several small httpx pools (`ShardedTransport`):
+httpcore's pool does work quadratic in its number of connections on every request (and a
+readability poll of each idle one), which at a few dozen concurrent requests cost more
+than the guard's checks.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.request import getproxies
 
 import httpx
 
-from aisec.audit import AuditLog
 from aisec.guard.decision import Decision, RequestContext, strongest
-from aisec.guard.guard import Guard
+from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
     Body,
@@ -43,6 +48,66 @@ from aisec.guard.stream import StreamChecker
 logger = logging.getLogger("aisec.guard.proxy")
 
 HALTED_KIND = "guard.halted"
+
+#: upstream connection pools (`ShardedTransport`) and connections per pool
+UPSTREAM_SHARDS = 8
+UPSTREAM_CONNECTIONS = 512
+
+
+class _CountedStream(httpx.AsyncByteStream):
+    """A response body that gives its shard's slot back when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, done: Any) -> None:
+        self._stream = stream
+        self._done = done
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for part in self._stream:
+            yield part
+
+    async def aclose(self) -> None:
+        done, self._done = self._done, None
+        try:
+            await self._stream.aclose()
+        finally:
+            if done is not None:
+                done()
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Several `httpx.AsyncHTTPTransport` pools; each request goes to the one with the
+    fewest requests in flight. Keeps each pool small: httpcore's bookkeeping on every
+    request is quadratic in a pool's connections."""
+
+    def __init__(self, shards: int = UPSTREAM_SHARDS, connections: int = UPSTREAM_CONNECTIONS):
+        per = max(1, connections // shards)
+        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+        self.shards = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(shards)]
+        self.busy = [0] * shards
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        busy = self.busy
+        i = busy.index(min(busy))
+        busy[i] += 1
+
+        def done() -> None:
+            busy[i] -= 1
+
+        try:
+            response = await self.shards[i].handle_async_request(request)
+        except BaseException:
+            done()
+            raise
+        if response.is_closed:  # a body read already (e.g. a test's mock): nothing in flight
+            done()
+            return response
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CountedStream(response.stream, done)
+        return response
+
+    async def aclose(self) -> None:
+        for shard in self.shards:
+            await shard.aclose()
 
 
 @dataclass
@@ -116,16 +181,23 @@ class GuardProxy:
         self.upstream = settings.upstream.rstrip("/")
         self._transport = transport
         self.client: httpx.AsyncClient | None = None
+        #: the transport requests go to without the client's auth, redirect and cookie
+        #: handling (the proxy uses none of them); None: through the client
+        self._direct: httpx.AsyncBaseTransport | None = None
 
     # -- life cycle --------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the upstream connection pool."""
         t = self.guard.config.proxy.timeout
+        transport = self._transport
+        if transport is None and not getproxies():  # HTTP(S)_PROXY: httpx's own pool
+            transport = ShardedTransport()
+        self._direct = transport
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(t.read, connect=t.connect, pool=t.connect),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
-            transport=self._transport,
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=512),
+            transport=transport,
         )
 
     async def close(self) -> None:
@@ -158,7 +230,7 @@ class GuardProxy:
             )
         return guard
 
-    def load_guards(self, audit: AuditLog | None) -> dict[str, Guard]:
+    def load_guards(self, audit: AuditSink | None) -> dict[str, Guard]:
         """A new `Guard` per application from the policy files (for a reload; the caller
         swaps them in). A broken file raises and nothing is swapped."""
         return {
@@ -267,7 +339,17 @@ class GuardProxy:
         )
         t0 = time.perf_counter()
         try:
-            response = await self.client.send(request, stream=stream)
+            if self._direct is None:
+                response = await self.client.send(request, stream=stream)
+            else:
+                response = await self._direct.handle_async_request(request)
+                response.request = request
+                if not stream:
+                    try:
+                        await response.aread()
+                    except BaseException:
+                        await response.aclose()
+                        raise
         except httpx.HTTPError as exc:
             raise self._failed(exc) from None
         self.metrics.upstream_seconds.observe(time.perf_counter() - t0)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
+import threading
 import time
 from collections.abc import Coroutine
 from typing import Any
 
-from aisec.audit import AuditLog
+from aisec.audit import AuditLog, AuditStats, Event
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, ControlCache
 from aisec.guard.guard import Guard
@@ -24,6 +26,93 @@ from aisec.store import Store, open_store
 logger = logging.getLogger("aisec.guard.server")
 
 
+#: how long the event loop gathers audit events before handing them to the writer
+AUDIT_GATHER_SECONDS = 0.05
+
+
+class BatchedAudit:
+    """The proxy's `AuditLog`, fed in batches from the event loop.
+
+    `AuditLog`'s writer stores whatever is queued when it wakes, in one transaction; fed
+    one event at a time it woke for each and wrote batches of one or two — a transaction
+    per event, most of the proxy's CPU under load, on the same GIL as the event loop. On
+    the loop thread `record` only appends to a list, and a timer hands the list over every
+    `AUDIT_GATHER_SECONDS` (at most ``limit`` events wait); from any other thread, or
+    without a running loop, an event goes straight to the log. `flush` and `close` hand
+    over what is gathered first, so nothing recorded is ever left behind."""
+
+    def __init__(
+        self, log: AuditLog, *, gather: float = AUDIT_GATHER_SECONDS, limit: int = 256
+    ) -> None:
+        self.log = log
+        self.gather = gather
+        self.limit = limit
+        self._pending: list[Event] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._thread = 0
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Gather the events recorded on ``loop``'s thread."""
+        self._loop = loop
+        self._thread = threading.get_ident()
+
+    @property
+    def stats(self) -> AuditStats:
+        """The log's counters (events still gathered are not counted yet)."""
+        return self.log.stats
+
+    def record(self, event: Event) -> None:
+        """Gather ``event`` (on the loop's thread), else queue it in the log."""
+        loop = self._loop
+        if loop is None or threading.get_ident() != self._thread or loop.is_closed():
+            self.log.record(event)
+            return
+        with self._lock:
+            self._pending.append(event)
+            full = len(self._pending) >= self.limit
+        if full:
+            self.hand_over()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.gather, self.hand_over)
+
+    def hand_over(self) -> None:
+        """Queue every gathered event in the log, in order (on the loop's thread)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue_pending()
+
+    def _queue_pending(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+        for event in events:
+            self.log.record(event)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """`AuditLog.flush`, after handing over what is gathered (from any thread)."""
+        self._queue_pending()
+        return self.log.flush(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """`AuditLog.close`, after handing over what is gathered (from any thread)."""
+        self._loop = None
+        self._queue_pending()
+        self.log.close(timeout)
+
+
+def settle_heap() -> None:
+    """Collect, then freeze everything alive (`gc.freeze`): the detectors' dictionaries
+    and the frameworks are some 10⁵ long-lived objects, and every full collection walked
+    them all — 30 ms or more on the event loop, in the middle of a burst of requests.
+    Frozen objects are left out of collections; an earlier freeze is undone first, so
+    that what a reload left behind (the previous policy's guards) can still be freed."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class ProxyRuntime:
     """One worker's state; `start` and `stop` are the app's lifespan."""
 
@@ -33,7 +122,7 @@ class ProxyRuntime:
         self.settings = settings
         self.refresh_seconds = refresh_seconds
         self.store: Store | None = None
-        self.audit: AuditLog | None = None
+        self.audit: BatchedAudit | None = None
         self.proxy: GuardProxy | None = None
         self.cache: ControlCache | None = None
         self.limiter = RateLimiter(600, 60)
@@ -48,7 +137,8 @@ class ProxyRuntime:
         state once; start the refresher; reload on SIGHUP."""
         url = self.settings.database_url
         self.store = await asyncio.to_thread(open_store, url)
-        self.audit = AuditLog(url)
+        self.audit = BatchedAudit(AuditLog(url))
+        self.audit.attach(asyncio.get_running_loop())
         guards = await asyncio.to_thread(self._guards)
         self.proxy = GuardProxy(self.settings, guards[self.settings.application])
         self.proxy.guards = guards
@@ -57,6 +147,7 @@ class ProxyRuntime:
         self.cache = ControlCache(self.store)
         await asyncio.to_thread(self.cache.refresh)
         self.generation = self.cache.state.policy_generation
+        settle_heap()
         self._spawn(self._refresher())
         with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
             # only in the main thread of a process (not when embedded in tests)
@@ -123,6 +214,7 @@ class ProxyRuntime:
             assert self.proxy is not None
             self.proxy.guards = guards
             await asyncio.to_thread(self._apply, guards)
+            settle_heap()
             logger.warning(
                 "policy reloaded",
                 extra={"fields": {"why": why, "seconds": round(time.perf_counter() - t0, 3)}},
