@@ -10,13 +10,10 @@ appears whole or not at all (temporary file, fsync, rename).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import IO, Any, cast
 import zstandard
 
 from aisec.clean.recipe import FieldMap
+from aisec.io.atomic import atomic_binary
 
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _EXT = {
@@ -352,23 +350,6 @@ class SourceReader:
 def _jsonable(obj: Any) -> Any:
     """Parquet values as plain JSON values (dates and bytes become strings)."""
     return json.loads(json.dumps(obj, default=str))
-
-
-@contextlib.contextmanager
-def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
-    """Open ``path`` for writing bytes; it appears whole on success and not at all on error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def encode(data: bytes, compression: str | None) -> bytes:

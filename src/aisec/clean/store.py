@@ -8,14 +8,14 @@ Each run is two files written atomically (temporary name, fsync, rename): the si
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from aisec.io.atomic import atomic_binary
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -24,17 +24,8 @@ I64 = npt.NDArray[np.int64]
 
 def save_npy_atomic(path: Path, array: npt.NDArray[np.generic]) -> None:
     """Write ``array`` to ``path`` as ``.npy``; the file appears whole or not at all."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array, allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_binary(path) as fh:
+        np.save(fh, array, allow_pickle=False)
 
 
 class SignatureStore:

@@ -12,14 +12,13 @@ import datetime as dt
 import html
 import io
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from aisec.errors import InputError
+from aisec.io.atomic import atomic_writer
 
 Row = dict[str, Any]
 REPORT_SUFFIXES = (".csv", ".json", ".html")
@@ -144,14 +143,5 @@ def write_report(path: Path, rows: Sequence[Row], op: str) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as fh:
+        fh.write(text)

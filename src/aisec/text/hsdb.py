@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,8 @@ from pathlib import Path
 import hyperscan
 import numpy as np
 import numpy.typing as npt
+
+from aisec.io.atomic import atomic_binary
 
 #: bump when the way databases are built changes (invalidates every cached file)
 CACHE_VERSION = "1"
@@ -107,12 +108,7 @@ def compile_database(
 def _store(path: Path, blob: bytes) -> None:
     """Best-effort atomic write of a cache file (a read-only home is not an error)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_binary(path) as fh:
             fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except OSError:
         return

@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from aisec.detect.lexicon.model import (
     validate_term,
 )
 from aisec.errors import LexiconError
+from aisec.io.atomic import atomic_writer
 
 FORMATS = ("csv", "json", "txt")
 
@@ -229,19 +229,9 @@ def write_lexicon(lex: Lexicon, path: str | os.PathLike[str], fmt: str | None = 
 
 def atomic_write_text(p: Path, body: str) -> None:
     """Write ``body`` to ``p`` so that a reader never sees half a file."""
-    parent = p.parent if str(p.parent) else Path(".")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(p if str(p.parent) else Path(".") / p) as fh:
+            fh.write(body)
     except OSError as exc:
         raise LexiconError(f"cannot write {p}: {exc.strerror or exc}") from exc
 
