@@ -320,15 +320,18 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
             ) from None
         assert rt.store is not None
         reason = body.get("reason")
-        rt.generation = await asyncio.to_thread(
+        generation = await asyncio.to_thread(
             request_reload,
             rt.store,
             actor=actor,
             reason=reason if isinstance(reason, str) else None,
         )
+        # this worker has the new policy already; generations only move forward (the
+        # background refresher may hold a reading from before the bump)
+        rt.generation = max(rt.generation, generation)
         assert rt.cache is not None
         await asyncio.to_thread(rt.cache.refresh)
-        return Reply(200, {"reloaded": True, "generation": rt.generation})
+        return Reply(200, {"reloaded": True, "generation": generation})
 
     async def status(_request: Request, _rid: str) -> Reply:
         assert rt.cache is not None

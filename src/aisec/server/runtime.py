@@ -233,7 +233,7 @@ class ProxyRuntime:
             await asyncio.to_thread(self.cache.refresh)
             await asyncio.to_thread(self.evaluate_incidents)
             generation = self.cache.state.policy_generation
-            if self.cache.loaded and generation != self.generation:
+            if self.cache.loaded and generation > self.generation:  # never back to a stale one
                 self.generation = generation
                 await self._reload_quietly(f"generation {generation}")
 
