@@ -147,7 +147,11 @@ def test_spill_and_replay_when_postgresql_stops(
     finally:
         log.close()
     assert spill.stat().st_size == 0
-    assert log.stats.db_failures >= 1 and log.stats.replayed == 50
+    # events recorded just after the restart may still go through the spill file until the
+    # writer has seen the database again: order is kept either way
+    stats = log.stats
+    assert stats.db_failures >= 1 and stats.replayed >= 50
+    assert stats.stored + stats.replayed == 80
     with open_store(pg_url) as store:
         rows = stored(store)
         assert [r.request_id for r in rows] == [f"r{i}" for i in range(80)]  # in order
