@@ -9,9 +9,10 @@ import pytest
 
 from aisec.label.explicit import check_notice
 from aisec.label.explicit._common import NoticeError
-from aisec.label.explicit.text import check_text, insert_text_notice, is_notice
+from aisec.label.explicit.text import check_text, insert_text_notice
 from aisec.label.model import AigcLabel
 from aisec.label.service import add_label, verify_file
+from aisec.notice import is_notice
 
 BODY = "第一段内容。\n\n第二段内容。\n\n第三段。\n\n第四段。\n\n第五段。\n"
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,14 +44,13 @@ from aisec.label.service import (
     verify_file,
 )
 from aisec.label.sign import SigningKey
+from aisec.notice import is_chinese_notice
 from aisec.store import Store, open_store
 from aisec.store.models import DECLARATIONS, STATUSES, IntakeDecision, ReviewAction
 
 #: Files read as text for a notice (besides whatever the explicit checker handles).
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md", ".markdown", ".mdown", ".mkd", ".srt", ".vtt"})
 _TEXT_LIMIT = 4 * 1024 * 1024
-_AI = re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])|人工智能")
-_MADE = re.compile(r"生成|合成")
 
 #: The notice a platform shows beside the content, per class.
 NOTICES = {
@@ -118,7 +116,7 @@ def text_notice(path: Path) -> str | None:
     with path.open("rb") as fh:
         text = fh.read(_TEXT_LIMIT).decode("utf-8", errors="replace")
     for line in text.splitlines():
-        if _AI.search(line) and _MADE.search(line):
+        if is_chinese_notice(line):
             return line.strip()[:200]
     return None
 

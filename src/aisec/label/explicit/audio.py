@@ -47,8 +47,8 @@ from aisec.label.explicit._common import (
     temp_beside,
     tool,
 )
-from aisec.label.explicit.text import DEFAULT_NOTICES, is_notice
 from aisec.label.sign import SigningKey
+from aisec.notice import DEFAULT_NOTICE, is_notice
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac")
 TONE_HZ = 1000.0
@@ -326,7 +326,7 @@ def insert_audio_notice(
     already detected is left alone."""
     if where not in ("start", "end"):
         raise NoticeError(f"--where {where!r}: audio takes start or end")
-    wording = (notice if notice is not None else DEFAULT_NOTICES.get(lang, "")).strip()
+    wording = (notice if notice is not None else DEFAULT_NOTICE.get(lang, "")).strip()
     if mode is not AudioMode.rhythm and not is_notice(wording):
         raise NoticeError(f"notice {wording!r} must contain AI/人工智能 and 生成/合成")
     info = probe(path)

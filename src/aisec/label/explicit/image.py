@@ -22,8 +22,8 @@ from aisec.label.explicit._common import (
 )
 from aisec.label.explicit.ocr import judge_picture
 from aisec.label.explicit.render import DEFAULT_HEIGHT, Position, render_notice
-from aisec.label.explicit.text import DEFAULT_NOTICES, is_notice
 from aisec.label.sign import SigningKey
+from aisec.notice import DEFAULT_NOTICE, is_notice
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp")
 _MAX_PIXELS = 100_000_000
@@ -95,7 +95,7 @@ def insert_image_notice(
 ) -> NoticeResult:
     """Draw the notice on the image (in place or into ``out``), atomically. Unless
     ``force``, an image whose notice OCR already reads is left alone (idempotent)."""
-    wording = (notice if notice is not None else DEFAULT_NOTICES.get(lang, "")).strip()
+    wording = (notice if notice is not None else DEFAULT_NOTICE.get(lang, "")).strip()
     if not is_notice(wording):
         raise NoticeError(f"notice {wording!r} must contain AI/人工智能 and 生成/合成")
     original = _open(path)

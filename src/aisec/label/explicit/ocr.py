@@ -25,7 +25,7 @@ from aisec.label.explicit._common import (
     tool,
 )
 from aisec.label.explicit.render import MIN_HEIGHT
-from aisec.label.explicit.text import is_notice, notice_terms
+from aisec.notice import is_notice, notice_terms
 
 # OCR slips that would otherwise hide a notice: "AI" read as "Al"/"A1"/"A|", and one of
 # the characters of 人工智能 misread (人焉智能, 大工智能, 人工科能). Only applied to OCR text.

@@ -34,39 +34,15 @@ from aisec.label.explicit._common import (
     temp_beside,
 )
 from aisec.label.sign import SigningKey
+from aisec.notice import DEFAULT_NOTICE, is_chinese_notice, is_notice
 
-#: Default wording by language code.
-DEFAULT_NOTICES = {
-    "zh": "【本内容由人工智能生成】",
-    "en": "[AI-generated content]",
-}
 TEXT_EXTENSIONS = (".txt", ".text")
 MARKDOWN_EXTENSIONS = (".md", ".markdown")
 #: How many non-blank lines at each end count as "near the start or end".
 NEAR_LINES = 3
 _MAX_SIZE = 64 << 20
 
-_AI = re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])|人工智能|artificial\s+intelligence", re.I)
-_AI_ZH = re.compile(r"(?<![A-Za-z])AI(?![A-Za-z])|人工智能")
-_GEN_ZH = re.compile(r"生成|合成")
-_GEN_EN = re.compile(r"\bgenerated\b|\bsynthesi[sz]ed\b", re.I)
 _FRONT = re.compile(r"\A(\ufeff?)---[ \t]*\r?\n.*?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.M | re.S)
-
-
-def notice_terms(line: str) -> tuple[bool, bool]:
-    """(has an AI term, has a generation term) — see the module rule."""
-    ai = _AI.search(line) is not None
-    return ai, _GEN_ZH.search(line) is not None or _GEN_EN.search(line) is not None
-
-
-def is_notice(line: str) -> bool:
-    """True when ``line`` reads as an AI-generation notice (see the module rule)."""
-    ai, gen = notice_terms(line)
-    return ai and gen
-
-
-def _is_chinese_notice(line: str) -> bool:
-    return _AI_ZH.search(line) is not None and _GEN_ZH.search(line) is not None
 
 
 def _load(path: Path) -> str:
@@ -116,7 +92,7 @@ def check_text(path: Path) -> NoticeCheck:
         result.verdict = COMPLIANT
         for where, line in dict.fromkeys(near):
             result.evidence.append(f"{where}: {line.strip()[:120]}")
-        if not any(_is_chinese_notice(line) for _, line in near):
+        if not any(is_chinese_notice(line) for _, line in near):
             result.notes.append("English-only wording; GB 45438 is written for Chinese text")
         return result
     inside = [x for x in lines if is_notice(x)]
@@ -143,9 +119,9 @@ def insert_text_notice(
     already carries a notice is left alone, so running twice changes nothing."""
     if where not in ("start", "end", "both"):
         raise NoticeError(f"--where {where!r}: use start, end or both")
-    wording = notice if notice is not None else DEFAULT_NOTICES.get(lang)
+    wording = notice if notice is not None else DEFAULT_NOTICE.get(lang)
     if wording is None:
-        raise NoticeError(f"--lang {lang!r}: use one of {', '.join(DEFAULT_NOTICES)}")
+        raise NoticeError(f"--lang {lang!r}: use one of {', '.join(DEFAULT_NOTICE)}")
     wording = wording.strip()
     if "\n" in wording or not is_notice(wording):
         raise NoticeError(

@@ -35,8 +35,8 @@ from aisec.label.explicit._common import (
 )
 from aisec.label.explicit.ocr import judge_picture
 from aisec.label.explicit.render import DEFAULT_HEIGHT, Position, render_notice
-from aisec.label.explicit.text import DEFAULT_NOTICES, is_notice
 from aisec.label.sign import SigningKey
+from aisec.notice import DEFAULT_NOTICE, is_notice
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 #: How long the notice stays (GB 45438 asks for at least 2 s at the start).
@@ -171,7 +171,7 @@ def insert_video_notice(
     readable notice is left alone."""
     if seconds < MIN_SECONDS:
         raise NoticeError(f"--seconds {seconds}: GB 45438 wants at least {MIN_SECONDS:.0f} s")
-    wording = (notice if notice is not None else DEFAULT_NOTICES.get(lang, "")).strip()
+    wording = (notice if notice is not None else DEFAULT_NOTICE.get(lang, "")).strip()
     if not is_notice(wording):
         raise NoticeError(f"notice {wording!r} must contain AI/人工智能 and 生成/合成")
     info = probe_video(path)
