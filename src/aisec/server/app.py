@@ -399,33 +399,23 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
         assert info is not None
         return Reply(200, info.as_dict())
 
-    @app.get("/admin/incidents")
-    async def admin_incidents(request: Request) -> Response:
-        return await serve(request, "admin", incidents, admin=True)
+    def admin_route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await serve(request, "admin", handler, admin=True)
 
-    @app.get("/admin/incidents/{incident_id}")
-    async def admin_incident(request: Request) -> Response:
-        return await serve(request, "admin", incident, admin=True)
+        return endpoint
 
-    @app.post("/admin/incidents/{incident_id}/close")
-    async def admin_incident_close(request: Request) -> Response:
-        return await serve(request, "admin", incident_close, admin=True)
-
-    @app.post("/admin/halt")
-    async def admin_halt(request: Request) -> Response:
-        return await serve(request, "admin", halt, admin=True)
-
-    @app.post("/admin/resume")
-    async def admin_resume(request: Request) -> Response:
-        return await serve(request, "admin", resume, admin=True)
-
-    @app.post("/admin/reload")
-    async def admin_reload(request: Request) -> Response:
-        return await serve(request, "admin", reload, admin=True)
-
-    @app.get("/admin/status")
-    async def admin_status(request: Request) -> Response:
-        return await serve(request, "admin", status, admin=True)
+    # every admin route needs the admin key (checked in `serve`)
+    for method, path, handler in (
+        ("GET", "/admin/incidents", incidents),
+        ("GET", "/admin/incidents/{incident_id}", incident),
+        ("POST", "/admin/incidents/{incident_id}/close", incident_close),
+        ("POST", "/admin/halt", halt),
+        ("POST", "/admin/resume", resume),
+        ("POST", "/admin/reload", reload),
+        ("GET", "/admin/status", status),
+    ):
+        app.add_api_route(path, admin_route(handler), methods=[method])
 
     # -- operation ---------------------------------------------------------------------
 
