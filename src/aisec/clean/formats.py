@@ -10,6 +10,7 @@ appears whole or not at all (temporary file, fsync, rename).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -178,9 +179,16 @@ class SourceReader:
     """Reads the records of a shard's input files as `Doc` or `Malformed` items."""
 
     def __init__(
-        self, files: list[tuple[Path, str]], fmt: str, fields: FieldMap, source: str, shard: int
+        self,
+        files: list[tuple[Path, str]],
+        fmt: str,
+        fields: FieldMap,
+        source: str,
+        shard: int,
+        span: list[int] | None = None,
     ) -> None:
         self.files = files
+        self.span = span  # [start, end, first line]: a slice of one uncompressed JSONL file
         self.fmt = fmt
         self.fields = fields
         self.source = source
@@ -251,8 +259,22 @@ class SourceReader:
                     self.rel, 0, "unreadable", "", f"unreadable or truncated file: {exc}"
                 )
 
+    def _lines(self, fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+        """Numbered lines of the file, or of the slice ``span`` of it."""
+        if self.span is None:
+            yield from enumerate(fh, 1)
+            return
+        start, end, first = self.span
+        fh.seek(start)
+        pos = start
+        for lineno, data in enumerate(fh, first):
+            if pos >= end:
+                return
+            pos += len(data)
+            yield lineno, data
+
     def _jsonl(self, fh: IO[bytes]) -> Iterator[Doc | Malformed]:
-        for lineno, data in enumerate(fh, 1):
+        for lineno, data in self._lines(fh):
             if not data.strip():
                 continue
             try:
@@ -362,10 +384,14 @@ def encode(data: bytes, compression: str | None) -> bytes:
 
 
 class ShardWriter:
-    """Collects the kept records of one shard and writes them in the input's format.
+    """Writes the kept records of one shard in the input's format, atomically.
 
-    The shard's records are held until `close` (a shard is one input file, and the
-    pipeline keeps shards of bounded size); the file is then written atomically.
+    JSON Lines are streamed (compressed on the fly) into a temporary file that replaces
+    the target on `close`, so a shard of any size needs no more memory than one record;
+    `abort` (or an exception before `close`) leaves nothing behind. The other formats
+    are collected and written on `close`: their readers hold the whole file anyway (a JSON
+    array, a CSV whose header is the union of the columns, a Parquet table), and a
+    plain-text folder gets one small file per kept document.
     """
 
     def __init__(self, path: Path, fmt: str, compression: str | None, fields: FieldMap) -> None:
@@ -375,6 +401,20 @@ class ShardWriter:
         self.fields = fields
         self.rows: list[Any] = []
         self.count = 0
+        self._stack = contextlib.ExitStack()
+        self._out: IO[bytes] | None = None
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
+
+    def _stream(self) -> IO[bytes]:
+        if self._out is None:
+            raw = self._stack.enter_context(atomic_binary(self.path))
+            self._out = self._stack.enter_context(_compressing(raw, self.compression))
+        return self._out
 
     def write(self, doc: Doc) -> None:
         """Add one kept record."""
@@ -385,10 +425,24 @@ class ShardWriter:
         obj = json.loads(json.dumps(doc.raw)) if isinstance(doc.raw, dict) else {}
         for name, value in doc.parts.items():
             _set(obj, name, value)
-        self.rows.append(obj)
+        if self.fmt == "jsonl":
+            self._stream().write((json.dumps(obj, ensure_ascii=False) + "\n").encode())
+        else:
+            self.rows.append(obj)
+
+    def abort(self) -> None:
+        """Give up: the temporary file (if any) is removed and the target left as it was."""
+        if self._out is not None:
+            self._out = None
+            self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
     def close(self) -> list[Path]:
         """Write the file(s); returns what was written."""
+        if self.fmt == "jsonl":
+            self._stream()  # an empty shard still gets its (empty) file
+            self._out = None
+            self._stack.close()
+            return [self.path]
         if self.fmt == "text":
             # a plain-text folder stays a folder: one file per kept document
             written = []
@@ -405,8 +459,6 @@ class ShardWriter:
             buf = io.BytesIO()
             pq.write_table(pa.Table.from_pylist(self.rows), buf)
             data = buf.getvalue()
-        elif self.fmt == "jsonl":
-            data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows).encode()
         elif self.fmt == "json":
             data = (json.dumps(self.rows, ensure_ascii=False, indent=2) + "\n").encode()
         else:
@@ -422,3 +474,18 @@ class ShardWriter:
         with atomic_binary(self.path) as fh:
             fh.write(encode(data, self.compression))
         return [self.path]
+
+
+@contextlib.contextmanager
+def _compressing(raw: IO[bytes], compression: str | None) -> Iterator[IO[bytes]]:
+    """``raw`` behind a streaming compressor (deterministic: no name or time in a gzip
+    header), flushed and finished on exit; ``raw`` itself stays open."""
+    if compression == "gzip":
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            yield cast(IO[bytes], gz)
+    elif compression == "zstd":
+        writer = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+        with writer:
+            yield cast(IO[bytes], writer)
+    else:
+        yield raw

@@ -31,18 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from aisec.clean.executor import Executor, make_executor
-from aisec.clean.formats import (
-    Doc,
-    Malformed,
-    ShardWriter,
-    SourceReader,
-    file_format,
-    list_files,
-    split_suffix,
-)
+from aisec.clean.formats import Doc, Malformed, ShardWriter, SourceReader
 from aisec.clean.ledger import LEDGER, MANIFEST, LedgerChain, file_sha256
 from aisec.clean.recipe import FieldMap, Recipe, RecipeError
 from aisec.clean.sampling import technical_pick, technical_summary
+from aisec.clean.shards import Shard, plan_shards
 from aisec.clean.steps import (
     GLOBAL_ORDER,
     Decision,
@@ -57,28 +50,6 @@ from aisec.policy import Policy, load_policy
 
 #: ``progress(stage, done, total)``
 Progress = Callable[[str, int, int], None]
-TEXT_FILES_PER_SHARD = 1000
-_EXT = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
-_COMP = {"gzip": ".gz", "zstd": ".zst"}
-
-
-@dataclass(frozen=True)
-class Shard:
-    """One unit of parallel work: input files of one source, and where their output goes."""
-
-    index: int
-    source: str
-    fmt: str
-    files: list[tuple[str, str]]  # (absolute path, path relative to the source)
-    out: str  # relative to the run folder (a folder for plain text)
-    out_fmt: str
-    compression: str | None
-    fields: dict[str, Any]
-
-    @property
-    def key(self) -> str:
-        """The shard's file stem in the work folder."""
-        return f"{self.index:05d}"
 
 
 @dataclass(frozen=True)
@@ -87,61 +58,6 @@ class StepRef:
 
     name: str
     version: str
-
-
-def plan_shards(recipe: Recipe) -> list[Shard]:
-    """Split the sources into shards (one file each; plain-text folders by 1,000 files)."""
-    shards: list[Shard] = []
-    for src in recipe.sources:
-        files = list_files(src.path, src.format)
-        if not files:
-            raise RecipeError(f"source {src.label}: no input files at {src.path}")
-        root = src.path if src.path.is_dir() else src.path.parent
-        by_fmt: dict[str, list[Path]] = {}
-        for f in files:
-            by_fmt.setdefault(file_format(f, src.format), []).append(f)
-        for fmt, group in by_fmt.items():
-            if fmt == "text":
-                chunks = [
-                    group[i : i + TEXT_FILES_PER_SHARD]
-                    for i in range(0, len(group), TEXT_FILES_PER_SHARD)
-                ]
-                for chunk in chunks:
-                    shards.append(
-                        _shard(recipe, len(shards), src.label, fmt, chunk, root, src.fields)
-                    )
-            else:
-                for f in group:
-                    shards.append(
-                        _shard(recipe, len(shards), src.label, fmt, [f], root, src.fields)
-                    )
-    return shards
-
-
-def _shard(
-    recipe: Recipe,
-    index: int,
-    source: str,
-    fmt: str,
-    files: list[Path],
-    root: Path,
-    fields: FieldMap,
-) -> Shard:
-    rels = [(str(f.resolve()), f.relative_to(root).as_posix()) for f in files]
-    _, comp = split_suffix(files[0])
-    want = recipe.output.compression
-    compression = comp if want == "auto" else (None if want == "none" else want)
-    out_fmt = fmt if recipe.output.format == "auto" else recipe.output.format
-    if fmt == "text" and out_fmt == "text":
-        out = f"data/{source}"
-    else:
-        rel = Path(rels[0][1])
-        stem = rel.name.split(".")[0]
-        name = stem + _EXT.get(out_fmt, ".txt") + (_COMP.get(compression or "", ""))
-        out = f"data/{source}/{(rel.parent / name).as_posix()}"
-        if len(files) > 1:  # text files written as one structured file
-            out = f"data/{source}/part-{index:05d}{_EXT.get(out_fmt, '.jsonl')}"
-    return Shard(index, source, fmt, rels, out, out_fmt, compression, fields.model_dump())
 
 
 # ----------------------------------------------------------------------- worker side
@@ -167,7 +83,7 @@ def pass_one(task: dict[str, Any]) -> dict[str, Any]:
     """Read a shard, quarantine what cannot be read, run the per-record steps; write the
     surviving records, the decision lines and the removed records to the work folder."""
     _, steps = _worker_steps(task["recipe"], task["workdir"])
-    shard = Shard(**task["shard"])
+    shard = Shard.from_json(task["shard"])
     work = Path(task["workdir"]) / "pass1"
     tally = Tally()
     reader = SourceReader(
@@ -176,6 +92,7 @@ def pass_one(task: dict[str, Any]) -> dict[str, Any]:
         FieldMap(**shard.fields),
         shard.source,
         shard.index,
+        shard.span,
     )
 
     def docs() -> Iterator[Doc]:
@@ -214,6 +131,7 @@ def pass_one(task: dict[str, Any]) -> dict[str, Any]:
         "inputs": [
             {"path": a, "rel": r, "sha256": file_sha256(Path(a)), "bytes": Path(a).stat().st_size}
             for a, r in shard.files
+            if shard.reports_inputs
         ],
     }
     _write_json(work / f"{shard.key}.stats.json", stats)  # last: the shard's done marker
@@ -222,7 +140,7 @@ def pass_one(task: dict[str, Any]) -> dict[str, Any]:
 
 def pass_two(task: dict[str, Any]) -> dict[str, Any]:
     """Apply the corpus-wide decisions to a shard and write its kept records."""
-    shard = Shard(**task["shard"])
+    shard = Shard.from_json(task["shard"])
     work = Path(task["workdir"])
     run = Path(task["run"])
     decisions = {}
@@ -232,29 +150,29 @@ def pass_two(task: dict[str, Any]) -> dict[str, Any]:
             row = json.loads(line)
             decisions[row["uid"]] = row
     tally = Tally()
-    writer = ShardWriter(
+    with ShardWriter(
         run / shard.out, shard.out_fmt, shard.compression, FieldMap(**shard.fields)
-    )
-    docs_path = work / "pass1" / f"{shard.key}.docs.jsonl"
-    recipe, checker = _technical_checker(task["recipe"], task["workdir"])
-    kept = _count_lines(docs_path) - len(decisions)
-    picks = set(technical_pick(recipe.seed, shard.index, kept))
-    sampled: list[Doc] = []
-    position = 0
-    for doc in _read_docs(docs_path):
-        row = decisions.get(doc.uid)
-        if row is None:
-            writer.write(doc)
-            tally.source(doc.source)["kept"] += 1
-            if position in picks:
-                sampled.append(doc)
-            position += 1
-            continue
-        d = Decision(
-            row["action"], row["reason"], row["rules"], row["score"], evidence=row["evidence"]
-        )
-        tally.record(StepRef(row["step"], row["version"]), doc, d)
-    written = writer.close()
+    ) as writer:
+        docs_path = work / "pass1" / f"{shard.key}.docs.jsonl"
+        recipe, checker = _technical_checker(task["recipe"], task["workdir"])
+        kept = _count_lines(docs_path) - len(decisions)
+        picks = set(technical_pick(recipe.seed, shard.index, kept))
+        sampled: list[Doc] = []
+        position = 0
+        for doc in _read_docs(docs_path):
+            row = decisions.get(doc.uid)
+            if row is None:
+                writer.write(doc)
+                tally.source(doc.source)["kept"] += 1
+                if position in picks:
+                    sampled.append(doc)
+                position += 1
+                continue
+            d = Decision(
+                row["action"], row["reason"], row["rules"], row["score"], evidence=row["evidence"]
+            )
+            tally.record(StepRef(row["step"], row["version"]), doc, d)
+        written = writer.close()
     _write_removed(work / "pass2" / f"{shard.key}.removed.jsonl", tally)
     stats = {
         "counts": {k: dict(v) for k, v in tally.counts.items()},
@@ -396,7 +314,7 @@ class CleaningRun:
                     f"{self.run}: the recipe changed since the run started; start a new run "
                     "in an empty folder (or run without --resume after removing it)"
                 )
-            return [Shard(**{**s, "files": [tuple(f) for f in s["files"]]}) for s in plan["shards"]]
+            return [Shard.from_json(s) for s in plan["shards"]]
         if self.run.exists() and any(self.run.iterdir()):
             hint = "pass --resume to finish it" if plan_path.exists() else "choose an empty folder"
             raise RecipeError(f"{self.run}: output folder is not empty; {hint}")

@@ -117,6 +117,9 @@ class Recipe(BaseModel):
     policy: Path | None = None
     executor: Literal["local", "ray"] = "local"
     jobs: int | None = Field(None, ge=1)
+    shard_mb: float = Field(
+        64, gt=0, description="big uncompressed JSONL files are cut into slices of this size"
+    )
     seed: int = 20240901
     output: OutputSpec
 
@@ -262,6 +265,7 @@ steps:
 
 executor: local                 # local (process pool over shards) | ray (pip install aisec[ray])
 jobs: null                      # worker processes; null = number of CPUs
+shard_mb: 64                    # big uncompressed JSONL files are cut into ~64 MB slices
 output:
   dir: out/clean
   format: auto                  # auto = the format of each input
