@@ -8,7 +8,7 @@ BIN     := $(VENV)/bin
 UV_ENV  := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PY) UV_PYTHON_DOWNLOADS=never
 SYNCED  := $(VENV)/.synced
 
-.PHONY: run test lint bench setup sysdeps clean
+.PHONY: run test lint bench peers setup sysdeps clean
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -53,7 +53,13 @@ lint: $(SYNCED)
 test: lint sysdeps
 	$(BIN)/pytest -n 2
 
-bench: $(SYNCED)
+## peers: the tools the benchmarks compare against that cannot share .venv (LLM Guard,
+## Data-Juicer: each in its own env under .peers/, with the CPU build of PyTorch)
+peers:
+	bash bench/peers/setup_llm_guard.sh
+	bash bench/peers/setup_data_juicer.sh
+
+bench: $(SYNCED) sysdeps peers
 	$(UV_ENV) $(UV) sync --frozen --inexact --quiet --group bench
 	$(BIN)/python bench/pii.py
 	$(BIN)/python bench/lexicon.py
@@ -61,8 +67,9 @@ bench: $(SYNCED)
 	$(BIN)/python bench/near_dup.py
 	$(BIN)/python bench/attack.py
 	$(BIN)/python bench/risk.py
+	$(BIN)/python bench/guard.py --load
 	$(BIN)/python bench/clean.py
 	@touch $(SYNCED)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .peers out .mypy_cache .ruff_cache .pytest_cache
