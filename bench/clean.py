@@ -3,7 +3,7 @@
 Corpus: mixed zh/en web-like JSONL (the generators of ``scripts/make_clean_example.py``)
 with planted exact duplicates (5 %), near duplicates (5 %: traditional characters and an
 inserted ad), PII (10 %) and harmful lines (1 %), split into 16 files. Default 1 GB
-(``--mb 200`` for a quicker run). Both tools get 2 worker processes.
+(``--mb 200`` for a quicker run). Every tool gets 2 worker processes.
 
 * aisec: recipe normalize + quality + pii + harmful (lexicon) + exact_dedup + near_dedup,
   local executor, ``jobs: 2``; the wall time includes the ledger, manifest, report and
@@ -13,9 +13,18 @@ inserted ad), PII (10 %) and harmful lines (1 %), split into 16 files. Default 1
   ``language="cmn"`` for Chinese segmentation, buckets, clusters, filter) → a JSONL writer (stdlib json: DataTrove's own JSONL reader needs orjson).
   DataTrove has no keyword-library step and its language filter downloads a model, so it
   does less work than aisec here.
+* Data-Juicer (when ``bash bench/peers/setup_data_juicer.sh`` has made its own env in
+  ``.peers/data-juicer/``; it is no dependency of aisec): ``bench/peers/data_juicer_run.py``
+  in that env, a subprocess run after DataTrove, with its standalone executor at ``np: 2``:
+  whitespace / unicode (NFKC) / HTML mappers, length, alphanumeric, special-character and
+  character / word repetition filters, its email and IP PII mappers, ``flagged_words_filter``
+  with aisec's built-in keyword library as its word list (Data-Juicer's own list is a
+  download), exact and MinHash dedup (character 5-grams, 128 permutations, Jaccard 0.7).
+  Ops that need a model or word-list download are skipped and listed in the results.
 
 Results: ``bench/out/clean.json`` and the ``clean`` section of ``bench/RESULTS.md``.
-Usage: ``python bench/clean.py [--mb 1024] [--skip-datatrove]``.
+Usage: ``python bench/clean.py [--mb 1024] [--skip-datatrove] [--skip-data-juicer]
+[--no-results]`` (``--no-results`` writes only ``bench/out/clean.json``: for trial runs).
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,6 +47,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 FILES = 16
+#: Data-Juicer's own virtual env (bench/peers/setup_data_juicer.sh) and runner
+DJ_PYTHON = ROOT / ".peers" / "data-juicer" / "bin" / "python"
+DJ_RUNNER = ROOT / "bench" / "peers" / "data_juicer_run.py"
+DJ_SETUP = "bash bench/peers/setup_data_juicer.sh"
 
 
 def _example_module() -> Any:
@@ -123,8 +138,14 @@ def run_aisec(corpus: Path, out: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     m = CleaningRun(recipe, jobs=2).execute().manifest
     wall = time.perf_counter() - t0
+    # peak RSS (Linux: KiB) of this process (the driver: plan, corpus-wide steps, ledger,
+    # report) and of the largest worker process (reaped when the pool shut down)
+    driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
         "wall_s": round(wall, 2),
+        "peak_rss_mb": {"driver": round(driver, 1), "worker": round(worker, 1)},
+        "shard_mb": recipe.shard_mb,
         "kept": m["kept"],
         "dropped": m["dropped"],
         "quarantined": m["quarantined"],
@@ -230,10 +251,61 @@ def run_datatrove(corpus: Path, work: Path) -> dict[str, Any]:
     return {"wall_s": round(wall, 2), "kept": kept, "version": md.version("datatrove")}
 
 
+def flagged_words(path: Path) -> Path | None:
+    """Write aisec's built-in keyword library as a Data-Juicer flagged-words list.
+
+    ``{"zh": [term, ...]}``, lower-cased as Data-Juicer compares words; ``None`` when the
+    library cannot be read (the runner then skips ``flagged_words_filter``).
+    """
+    try:
+        from aisec.detect.lexicon.model import load_builtin
+
+        terms = sorted({t.term.lower() for t in load_builtin().terms})
+    except Exception as exc:  # any failure only drops that one peer op
+        print(f"data-juicer: no flagged-words list ({exc})")
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"zh": terms}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def run_data_juicer(corpus: Path, work: Path) -> dict[str, Any]:
+    """Run ``bench/peers/data_juicer_run.py`` in Data-Juicer's own env (2 processes).
+
+    Its log goes to ``work/../data-juicer.log``; the result is the JSON object on the last
+    line of its stdout (wall time measured inside, after Python start-up and imports, as
+    for the other two tools; the whole subprocess time is kept as ``process_wall_s``).
+    """
+    shutil.rmtree(work, ignore_errors=True)
+    words = flagged_words(work.parent / "dj-flagged-words.json")
+    cmd = [str(DJ_PYTHON), str(DJ_RUNNER), str(corpus), str(work), "--np", "2"]
+    if words is not None:
+        cmd += ["--flagged-words", str(words)]
+    log = work.parent / "data-juicer.log"
+    t0 = time.perf_counter()
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, check=False)
+    process_wall = time.perf_counter() - t0
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        return {"error": f"runner failed (exit {proc.returncode}; see {log}): {' '.join(tail)}"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["process_wall_s"] = round(process_wall, 2)
+    result.pop("ops_params", None)
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mb", type=int, default=1024, help="corpus size in MB (default 1 GB)")
     ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument("--skip-data-juicer", action="store_true")
+    ap.add_argument(
+        "--no-results",
+        action="store_true",
+        help="do not touch bench/RESULTS.md (trial runs): write only bench/out/clean.json",
+    )
     args = ap.parse_args()
     work = OUT / "clean-work"
     corpus = work / f"corpus-{args.mb}mb"
@@ -253,11 +325,18 @@ def main() -> None:
             results["datatrove"] = d
         except ImportError as exc:
             results["datatrove"] = {"error": f"not installed: {exc}"}
-    try:
-        results["data_juicer"] = {"version": md.version("py-data-juicer")}
-    except md.PackageNotFoundError:
-        results["data_juicer"] = {"error": "not installed (not in the bench group)"}
-    for k in ("aisec", "datatrove"):
+    if args.skip_data_juicer:
+        results["data_juicer"] = {"error": "skipped (--skip-data-juicer)"}
+    elif not DJ_PYTHON.exists():
+        results["data_juicer"] = {
+            "error": f"not installed: its own env is set up by `{DJ_SETUP}` "
+            "(into .peers/data-juicer/, not a dependency of aisec)"
+        }
+    else:
+        j = run_data_juicer(corpus, work / "data-juicer")
+        print(f"data-juicer: {j.get('wall_s', j.get('error'))} s")
+        results["data_juicer"] = j
+    for k in ("aisec", "datatrove", "data_juicer"):
         r = results.get(k, {})
         if "wall_s" in r:
             r["docs_per_s"] = round(meta["docs"] / r["wall_s"])
@@ -266,9 +345,10 @@ def main() -> None:
     results["aisec_version"] = md.version("aisec")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "clean.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
-    write_results(results)
-    shutil.rmtree(work / "aisec-run", ignore_errors=True)
-    shutil.rmtree(work / "datatrove", ignore_errors=True)
+    if not args.no_results:
+        write_results(results)
+    for name in ("aisec-run", "datatrove", "data-juicer"):
+        shutil.rmtree(work / name, ignore_errors=True)
 
 
 def write_results(r: dict[str, Any]) -> None:
@@ -304,10 +384,43 @@ def write_results(r: dict[str, Any]) -> None:
         ]
     else:
         lines += ["", f"DataTrove: {d.get('error', 'skipped')}."]
-    lines += [
-        f"Data-Juicer: {r['data_juicer'].get('error') or r['data_juicer']['version']}.",
-        "<!-- clean:end -->",
-    ]
+    j = r.get("data_juicer", {})
+    if "wall_s" in j:
+        flagged = (
+            "flagged_words_filter (zh, aisec's keyword library as word list) + "
+            if "flagged_words_filter" in j["ops"]
+            else ""
+        )
+        row = (
+            f"| Data-Juicer {j['version']} | whitespace + unicode (NFKC) + HTML mappers + "
+            "length, alphanumeric, special-character, character and word (zh) repetition "
+            f"filters + email and IP PII mappers + {flagged}exact + MinHash dedup "
+            "(character 5-grams, 128 perm, Jaccard 0.7), DefaultExecutor np 2 "
+            f"| {j['wall_s']} | {j['docs_per_s']:,} | {j['mb_per_s']} | {j['kept']:,} |"
+        )
+        at = lines.index("|---|---|---:|---:|---:|---:|") + 2
+        at += 1 if "wall_s" in d else 0
+        lines.insert(at, row)
+        lines += [
+            "",
+            f"aisec / Data-Juicer throughput: {j['wall_s'] / a['wall_s']:.2f}×. "
+            "Data-Juicer's MinHash dedup drops every LSH candidate without checking its "
+            "Jaccard similarity, hence its lower kept count. "
+            "Data-Juicer ops not run: "
+            + "; ".join(f"{k}: {v}" for k, v in j.get("skipped", {}).items())
+            + ".",
+        ]
+    else:
+        lines += ["", f"Data-Juicer: {j.get('error', 'skipped')}."]
+    rss = a.get("peak_rss_mb")
+    if rss:
+        lines += [
+            "",
+            f"aisec peak RSS: driver (plan, corpus-wide steps, ledger, report) "
+            f"{rss['driver']:,.0f} MB, largest worker {rss['worker']:,.0f} MB "
+            f"(shard_mb {a.get('shard_mb')}: files above it are cut into slices).",
+        ]
+    lines.append("<!-- clean:end -->")
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     block = "\n".join(lines) + "\n"

@@ -384,12 +384,13 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
 
 async def closed_loop(
     url: str, key: str, concurrency: int, seconds: float
-) -> tuple[dict[int, int], list[float], float]:
+) -> tuple[dict[int, int], list[float], float, dict[str, int]]:
     import httpx
 
     body = {"model": "m", "messages": [{"role": "user", "content": PARAGRAPH}]}
     headers = {"Authorization": f"Bearer {key}"}
     statuses: dict[int, int] = {}
+    errors: dict[str, int] = {}
     times: list[float] = []
     limits = httpx.Limits(max_connections=concurrency * 2)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -401,15 +402,17 @@ async def closed_loop(
                 try:
                     r = await client.post(url, json=body, headers=headers)
                     status = r.status_code
-                except httpx.HTTPError:
-                    status = 0  # no answer at all
+                except httpx.HTTPError as exc:
+                    status = 0  # no answer at all: say why
+                    name = type(exc).__name__
+                    errors[name] = errors.get(name, 0) + 1
                 times.append((time.perf_counter() - t0) * 1000)
                 statuses[status] = statuses.get(status, 0) + 1
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
-    return statuses, times, elapsed
+    return statuses, times, elapsed, errors
 
 
 def scrape_audit(port: int) -> dict[str, int]:
@@ -448,7 +451,9 @@ def bench_load(seconds: float, concurrency: int = 64, delay: float = 0.05) -> di
             url = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
             asyncio.run(closed_loop(url, key, concurrency, 3))  # warm-up
             warm = scrape_audit(proxy_port)
-            statuses, times, elapsed = asyncio.run(closed_loop(url, key, concurrency, seconds))
+            statuses, times, elapsed, errors = asyncio.run(
+                closed_loop(url, key, concurrency, seconds)
+            )
             time.sleep(1)
             counted = scrape_audit(proxy_port)
         finally:
@@ -473,6 +478,7 @@ def bench_load(seconds: float, concurrency: int = 64, delay: float = 0.05) -> di
         "proxy_5xx": sum(n for s, n in statuses.items() if s >= 500),
         #: requests the load generator got no HTTP answer to (a transport error)
         "no_answer": statuses.get(0, 0),
+        "no_answer_errors": errors,
         "audit_expected": 2 * answered + warm.get("recorded", 0),
         "audit_recorded": counted.get("recorded", 0),
         "audit_spilled": counted.get("spilled", 0),
@@ -523,6 +529,9 @@ def section(
             f"{r['audit_recorded']} | "
             f"{r['audit_stored']} | {r['audit_spilled']} | {r['audit_lost']} |",
         ]
+        if r.get("no_answer_errors"):
+            why = ", ".join(f"{k} × {v}" for k, v in sorted(r["no_answer_errors"].items()))
+            lines += ["", f"No answer: the load generator's httpx raised {why}."]
     return "\n".join(lines)
 
 
