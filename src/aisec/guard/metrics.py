@@ -1,12 +1,30 @@
 """Prometheus metrics of the guard proxy (``/metrics``), one registry per app.
 
-With several workers each worker has its own counters; scrape them through the load
-balancer per replica, or run one worker per replica (the usual container set-up).
+With several worker processes (``aisec guard serve --workers N``) the metrics are in
+prometheus_client's multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` names a folder
+(`aisec guard serve` makes a fresh one) where every worker keeps its values in
+memory-mapped files, and whichever worker answers a scrape reports the sum over all of
+them. The mode is chosen when prometheus_client is first imported, so the variable must
+be set before the workers start.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from aisec.audit import AuditStats
+
+#: set (to a folder) for the multiprocess mode
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_AUDIT_STATES = ("recorded", "stored", "spilled", "replayed", "overflowed")
+
+
+def multiprocess() -> bool:
+    """Whether this process reports its metrics through ``PROMETHEUS_MULTIPROC_DIR``."""
+    return bool(os.environ.get(MULTIPROC_ENV) or os.environ.get(MULTIPROC_ENV.lower()))
+
 
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -44,11 +62,35 @@ class ProxyMetrics:
         )
         self.audit_events = Gauge(
             "aisec_guard_audit_events",
-            "Audit events of this worker since it started, by state "
+            "Audit events since the workers started, by state "
             "(recorded, stored, spilled, replayed, overflowed)",
             ["state"],
             registry=r,
+            multiprocess_mode="livesum",  # summed over the running workers
         )
+
+    def audit(self, stats: AuditStats) -> None:
+        """Publish this worker's audit log counts."""
+        for state in _AUDIT_STATES:
+            self.audit_events.labels(state).set(getattr(stats, state))
+
+    def exposition(self) -> bytes:
+        """The text of a scrape: this registry, or in multiprocess mode every worker's."""
+        if multiprocess():
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+    @staticmethod
+    def worker_exit() -> None:
+        """In multiprocess mode: drop this worker's live gauges (its counters stay counted)."""
+        if multiprocess():
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     def decision(self, stage: str, verdict: str, kinds: list[str], seconds: float) -> None:
         """Count one guard decision."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, request_reload, set_halted
@@ -432,11 +432,8 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
     @app.get("/metrics")
     async def metrics() -> Response:
         if rt.audit is not None:
-            stats = rt.audit.stats
-            gauge = proxy().metrics.audit_events
-            for state in ("recorded", "stored", "spilled", "replayed", "overflowed"):
-                gauge.labels(state).set(getattr(stats, state))
-        return Response(generate_latest(proxy().metrics.registry), media_type=CONTENT_TYPE_LATEST)
+            proxy().metrics.audit(rt.audit.stats)
+        return Response(proxy().metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -19,6 +19,7 @@ from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, ControlCache
 from aisec.guard.guard import Guard
 from aisec.guard.incidents import IncidentMonitor
+from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.proxy import GuardProxy, ProxySettings
 from aisec.guard.ratelimit import RateLimiter
 from aisec.store import Store, open_store
@@ -167,6 +168,7 @@ class ProxyRuntime:
             await asyncio.to_thread(self.audit.close)
         if self.store is not None:
             self.store.close()
+        ProxyMetrics.worker_exit()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -232,6 +234,8 @@ class ProxyRuntime:
             await asyncio.sleep(self.refresh_seconds)
             await asyncio.to_thread(self.cache.refresh)
             await asyncio.to_thread(self.evaluate_incidents)
+            if self.audit is not None and self.proxy is not None:
+                self.proxy.metrics.audit(self.audit.stats)  # for scrapes other workers answer
             generation = self.cache.state.policy_generation
             if self.cache.loaded and generation > self.generation:  # never back to a stale one
                 self.generation = generation
