@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from aisec.arrays import unique_sorted
 from aisec.clean.common import BATCH as _BATCH
 from aisec.clean.common import DEDUP_VERSION, DedupError, Progress
 from aisec.clean.exact import ExactDedup, ExactDuplicate
@@ -320,7 +321,7 @@ class NearDedup:
             skipped=int(r.skipped.shape[0]),
             candidate_pairs=r.candidates,
             verified_pairs=r.verified,
-            clusters=int(np.unique(r.kept).shape[0]),
+            clusters=int(unique_sorted(r.kept).shape[0]),
             duplicates=int(r.dropped.shape[0]),
             spilled=self._store.spilled,
         )
@@ -347,7 +348,9 @@ class NearDedup:
             if self._progress:
                 self._progress("near_dedup.buckets", b + 1, self.bands)
         codes = (
-            np.unique(np.concatenate(codes_per_band)) if codes_per_band else np.zeros(0, np.int64)
+            unique_sorted(np.concatenate(codes_per_band))
+            if codes_per_band
+            else np.zeros(0, np.int64)
         )
         del codes_per_band
         left, right = split_codes(codes)

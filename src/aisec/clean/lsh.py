@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from aisec.arrays import unique_sorted
+
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
@@ -47,7 +49,7 @@ def bucket_pairs(keys: U64, docs: I64 | None = None) -> I64:
         first = np.flatnonzero(np.concatenate(([True], ~same_next)))
         pos = np.flatnonzero(np.arange(sd.shape[0]) - first[bucket] > NEIGHBOURS)
         out.append(_codes(sd[first[bucket[pos]]], sd[pos]))
-    return np.unique(np.concatenate(out))
+    return unique_sorted(np.concatenate(out))
 
 
 def _codes(a: I64, b: I64) -> I64:
@@ -69,7 +71,7 @@ def components(left: I64, right: I64) -> tuple[I64, I64]:
     two roots. A root only ever moves to a smaller index, so it ends at the component's
     minimum.
     """
-    nodes = np.unique(np.concatenate((left, right)))
+    nodes = unique_sorted(np.concatenate((left, right)))
     u = np.searchsorted(nodes, left)
     v = np.searchsorted(nodes, right)
     parent = np.arange(nodes.shape[0], dtype=np.int64)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from aisec.arrays import unique_sorted
+
 #: default hashing parameters (the model card records the ones a model was trained with)
 BITS = 18
 NGRAMS = (1, 2, 3, 4)
@@ -60,4 +62,4 @@ def buckets(text: str, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS) -> I6
     parts = ngram_hashes(codepoints(text), bits, ngrams)
     if not parts:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts))
+    return unique_sorted(np.concatenate(parts))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections import Counter
 from functools import lru_cache
 from typing import Any
 
@@ -19,6 +18,7 @@ from pydantic import Field
 
 from aisec.clean.formats import Doc
 from aisec.clean.steps.base import KEEP, Decision, RecordStep, StepParams
+from aisec.clean.steps.charstats import char_stats
 
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[a-zA-Z/!][^<>]{0,2000}>", re.S | re.I)
 _BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.I)
@@ -150,10 +150,6 @@ def _detector(langs: tuple[str, ...]) -> Any:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
 
 
-def _is_letter(ch: str) -> bool:
-    return ch.isalnum()
-
-
 class QualityStep(RecordStep):
     """Drops texts too short or long, mostly symbols, repetitive, garbled or in a language
     not asked for; the reason names the test that failed."""
@@ -182,22 +178,15 @@ class QualityStep(RecordStep):
             return "too_short", float(n)
         if n > p.max_chars:
             return "too_long", float(n)
-        dense = [ch for ch in text if not ch.isspace()]
-        if not dense:
+        stats = char_stats(text)
+        if not stats.dense:
             return "too_short", 0.0
-        garbled = sum(
-            1
-            for ch in dense
-            if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" or unicodedata.category(ch) == "Cc"
-        ) / len(dense)
-        if garbled > p.max_garbled_ratio:
-            return "garbled", garbled
-        letters = sum(1 for ch in dense if ch.isalnum()) / len(dense)
-        if letters < p.min_letter_ratio:
-            return "low_letter_ratio", letters
-        symbols = sum(1 for ch in dense if unicodedata.category(ch)[0] == "S") / len(dense)
-        if symbols > p.max_symbol_ratio:
-            return "symbol_ratio", symbols
+        if stats.garbled > p.max_garbled_ratio:
+            return "garbled", stats.garbled
+        if stats.letters < p.min_letter_ratio:
+            return "low_letter_ratio", stats.letters
+        if stats.symbols > p.max_symbol_ratio:
+            return "symbol_ratio", stats.symbols
         lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
         if len(lines) >= 3:
             dup = 1 - len(set(lines)) / len(lines)
@@ -208,15 +197,14 @@ class QualityStep(RecordStep):
             dup = 1 - len(set(paras)) / len(paras)
             if dup > p.max_dup_para_ratio:
                 return "repeated_paragraphs", dup
-        compact = "".join(dense)
-        if len(compact) >= 40:
-            grams = Counter(compact[i : i + 4] for i in range(len(compact) - 3))
-            top = grams.most_common(1)[0][1] * 4 / len(compact)
-            if top > p.max_top_ngram_ratio:
-                return "repeated_ngrams", top
-        if p.languages and len(compact) >= p.min_language_chars:
-            lang = _detector(tuple(p.languages)).detect_language_of(text[:2000])
-            code = lang.iso_code_639_1.name.lower() if lang is not None else "unknown"
+        if stats.top_4gram > p.max_top_ngram_ratio:
+            return "repeated_ngrams", stats.top_4gram
+        if p.languages and stats.dense >= p.min_language_chars:
+            if stats.plainly_chinese:
+                code = "zh"
+            else:
+                lang = _detector(tuple(p.languages)).detect_language_of(text[:2000])
+                code = lang.iso_code_639_1.name.lower() if lang is not None else "unknown"
             if code not in p.languages:
                 return f"language.{code}", None
         return None, None
