@@ -98,10 +98,14 @@ def _format_names() -> dict[str, str]:
     return {ext: c.name for c in reversed(carriers()) for ext in c.extensions}
 
 
-def _format_of(path: Path) -> str | None:
+def _format_of(path: str) -> str | None:
     # by extension: sniffing the file again would cost an open per file (the carrier that
     # wrote it was chosen by content; a report only needs the name)
-    return _format_names().get(path.suffix.lower())
+    name = os.path.basename(path)
+    if name in ("", ".", ".."):  # a trailing separator or dot: let pathlib say
+        name = Path(path).name
+    dot = name.rfind(".")
+    return _format_names().get(name[dot:].lower() if 0 < dot < len(name) - 1 else "")
 
 
 @cache
@@ -135,7 +139,7 @@ def _base_row(spec: BatchSpec, job: BatchJob) -> Row:
 def process_file(spec: BatchSpec, job: BatchJob) -> Row:
     """Do ``spec`` to one file and describe the outcome; never raises for a file problem."""
     row = _base_row(spec, job)
-    src, dst = Path(job.src), None if job.dst is None else Path(job.dst)
+    src, dst = job.src, job.dst  # strings: the service takes them as they are (no Path each)
     try:
         if spec.op == "verify":
             result = service.verify_file(src, _public_keys(spec.keys))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -68,6 +69,14 @@ _LIMITS = {
 }
 
 
+# The canonical JSON's size beyond the values: braces, names, quotes, colons, commas.
+_JSON_OVERHEAD = 1 + sum(len(name) + 6 for name in FIELD_NAMES)
+# The canonical text with no escapes in it (printable ASCII but `"` and `\`), which is
+# what aisec writes: json.loads would give exactly the captured values.
+_PLAIN = r"([ !#-\[\]-~]*)"
+_CANONICAL = re.compile(r"\{" + ",".join(f'"{name}":"{_PLAIN}"' for name in FIELD_NAMES) + r"\}")
+
+
 class LabelError(InputError):
     """A label's fields break GB 45438 (or aisec's size limits), or a text is not a label."""
 
@@ -96,6 +105,8 @@ class AigcLabel:
     reserved_code2: str = ""
 
     def __post_init__(self) -> None:
+        if _plainly_valid(self):
+            return
         problems = label_problems(self.as_dict())
         if problems:
             raise LabelError("invalid AIGC label: " + "; ".join(problems))
@@ -140,6 +151,34 @@ class AigcLabel:
     def without_signatures(self) -> AigcLabel:
         """A copy with both reserved codes empty."""
         return replace(self, reserved_code1="", reserved_code2="")
+
+
+def _plainly_valid(label: AigcLabel) -> bool:
+    """True when :func:`label_problems` would find nothing, checked on all seven fields
+    at once (labels are built for every file read or written); False means "look
+    closer", not "invalid"."""
+    try:  # str values only (as label_problems wants), else look closer
+        text = "".join((
+            label.label, label.content_producer, label.produce_id, label.reserved_code1,
+            label.content_propagator, label.propagate_id, label.reserved_code2,
+        ))  # fmt: skip
+    except TypeError:
+        return False
+    return (
+        text.isascii()
+        and text.isprintable()
+        and label.label in LABEL_VALUES
+        and len(label.content_producer) <= MAX_CODE
+        and len(label.produce_id) <= MAX_ID
+        and len(label.reserved_code1) <= MAX_RESERVED
+        and len(label.content_propagator) <= MAX_CODE
+        and len(label.propagate_id) <= MAX_ID
+        and len(label.reserved_code2) <= MAX_RESERVED
+        and bool(label.content_producer.strip())
+        and bool(label.produce_id.strip())
+        and bool(label.content_propagator.strip()) == bool(label.propagate_id.strip())
+        and _JSON_OVERHEAD + len(text) + text.count('"') + text.count("\\") <= MAX_JSON
+    )
 
 
 def label_problems(data: dict[str, str]) -> list[str]:
@@ -203,6 +242,9 @@ def parse_label(text: str) -> ParsedLabel:
     strings belong (``"Label": 1``). Not tolerated: invalid JSON, unknown fields, values
     that break :func:`label_problems`.
     """
+    plain = _CANONICAL.fullmatch(text)
+    if plain is not None:  # the canonical form: nothing to tolerate, nothing to note
+        return ParsedLabel(AigcLabel(*plain.groups()), LabelShape.bare)
     raw = text.strip().lstrip("\ufeff")
     escaped = False
     if raw.startswith("{&quot;") or ("&quot;" in raw and '"' not in raw):

@@ -4,11 +4,8 @@ Every write goes to a temporary file beside the target, is read back to check th
 landed, is flushed to disk and then renamed over the target, so the original is never
 damaged: on any error it is left exactly as it was.
 
-Small files are dominated by system calls, so a file is opened and memory-mapped once and
-that mapping serves sniffing the format, reading and writing (for the carriers that can
-work on a mapping, :class:`~aisec.label.carriers.base.BufferCarrier`); the temporary file
-is created with ``O_EXCL``, written, read back through a mapping of the same descriptor,
-given the original's permission bits and fsynced on that descriptor.
+How the files are read and written (opened once, a write planned, then written to a
+temporary file, read back, fsynced and renamed): :mod:`aisec.label.files`.
 
 Verdicts (``Verification.verdict``):
 
@@ -23,22 +20,16 @@ Verdicts (``Verification.verdict``):
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import mmap
-import os
-import random
-import shutil
-import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from aisec.io.walk import walk_files
-from aisec.label.carriers.base import BufferCarrier, Carrier, CarrierError, CarrierHit
-from aisec.label.carriers.registry import carrier_for, carrier_for_head, carriers
+from aisec.label.carriers.base import Carrier, CarrierError, CarrierHit, FileName
+from aisec.label.carriers.registry import carrier_for, carriers
+from aisec.label.files import Source, install, write_temp
 from aisec.label.model import AigcLabel, LabelError, parse_label
 from aisec.label.sign import (
     Algorithm,
@@ -68,6 +59,7 @@ class FoundCopy:
     label: AigcLabel | None
     shape: str | None
     error: str | None
+    canonical: bool = False  # the payload is exactly the label's canonical JSON
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form: where, which shape, and what is wrong with it (null when fine)."""
@@ -78,7 +70,7 @@ class FoundCopy:
 class Verification:
     """What ``verify`` found in one file."""
 
-    file: Path
+    file: Path | str  # as given
     verdict: str
     label: AigcLabel | None = None
     copies: list[FoundCopy] = field(default_factory=list)
@@ -124,64 +116,18 @@ def _parse_copy(hit: CarrierHit) -> FoundCopy:
         parsed = parse_label(hit.payload)
     except LabelError as exc:
         return FoundCopy(hit.carrier, hit.payload, None, None, str(exc))
-    return FoundCopy(hit.carrier, hit.payload, parsed.label, parsed.shape.value, None)
+    return FoundCopy(
+        hit.carrier, hit.payload, parsed.label, parsed.shape.value, None, parsed.canonical
+    )
 
 
-@dataclass(slots=True)
-class _Source:
-    """A file opened once: its carrier and, when that carrier can use one, its mapping."""
-
-    carrier: Carrier
-    buf: mmap.mmap | None  # None: the carrier works on the path
-    mode: int | None  # permission bits (None: not known, copy them from the path)
-
-    def read(self, path: Path) -> list[CarrierHit]:
-        if self.buf is not None:
-            return cast(BufferCarrier, self.carrier).read_buf(self.buf, path)
-        return self.carrier.read(path)
-
-
-def _can_map(carrier: Carrier) -> bool:
-    return hasattr(carrier, "read_buf") and hasattr(carrier, "write_buf")
-
-
-@contextlib.contextmanager
-def _source(path: Path, carrier: Carrier | None = None) -> Iterator[_Source]:
-    """Open and map ``path`` once; the carrier is sniffed from the mapping unless given.
-
-    Anything unusual (cannot open, not a regular file, empty, cannot map) falls back to
-    the path-based calls, which raise the usual, specific errors.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        fd = -1
-    buf: mmap.mmap | None = None
-    try:
-        mode = None
-        if fd >= 0:
-            st = os.fstat(fd)
-            mode = stat.S_IMODE(st.st_mode)
-            if stat.S_ISREG(st.st_mode) and st.st_size > 0:
-                with contextlib.suppress(OSError, ValueError):
-                    buf = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        if carrier is None:
-            carrier = carrier_for(path) if buf is None else carrier_for_head(buf[:64], path)
-        yield _Source(carrier, buf if _can_map(carrier) else None, mode)
-    finally:
-        if buf is not None:
-            buf.close()
-        if fd >= 0:
-            os.close(fd)
-
-
-def read_copies(path: Path) -> tuple[Carrier, list[FoundCopy]]:
+def read_copies(path: FileName) -> tuple[Carrier, list[FoundCopy]]:
     """The file's carrier and every label copy in it (``CarrierError`` when unreadable)."""
-    with _source(path) as source:
+    with Source(path) as source:
         return source.carrier, [_parse_copy(h) for h in source.read(path)]
 
 
-def single_label(path: Path, copies: Sequence[FoundCopy]) -> AigcLabel | None:
+def single_label(path: FileName, copies: Sequence[FoundCopy]) -> AigcLabel | None:
     """The file's one label; ``LabelError`` when copies disagree or one is invalid."""
     bad = [c for c in copies if c.label is None]
     if bad:
@@ -198,17 +144,18 @@ def single_label(path: Path, copies: Sequence[FoundCopy]) -> AigcLabel | None:
 class _Digests:
     """Content digests of one file, computed once per algorithm on first use."""
 
-    def __init__(self, carrier: Carrier, path: Path) -> None:
+    def __init__(self, carrier: Carrier, path: FileName) -> None:
         self._carrier, self._path = carrier, path
         self._cache: dict[Algorithm, str] = {}
 
     def __call__(self, algorithm: Algorithm) -> str:
         if algorithm not in self._cache:
-            self._cache[algorithm] = content_digest(self._carrier.content(self._path), algorithm)
+            content = self._carrier.content(Path(self._path))
+            self._cache[algorithm] = content_digest(content, algorithm)
         return self._cache[algorithm]
 
 
-def verify_file(path: Path, keys: Sequence[PublicKey] = ()) -> Verification:
+def verify_file(path: FileName, keys: Sequence[PublicKey] = ()) -> Verification:
     """Check one file; never raises for a file problem (that is ``inconclusive``)."""
     result = Verification(path, NOT_FOUND)
     try:
@@ -222,7 +169,9 @@ def verify_file(path: Path, keys: Sequence[PublicKey] = ()) -> Verification:
     return result
 
 
-def _judge(result: Verification, carrier: Carrier, path: Path, keys: Sequence[PublicKey]) -> None:
+def _judge(
+    result: Verification, carrier: Carrier, path: FileName, keys: Sequence[PublicKey]
+) -> None:
     copies = result.copies
     if not copies:
         result.verdict = NOT_FOUND
@@ -232,8 +181,19 @@ def _judge(result: Verification, carrier: Carrier, path: Path, keys: Sequence[Pu
     for c in copies:
         if c.label is None:
             result.problems.append(f"{c.carrier}: {c.error}")
-        elif c.shape != "bare" or c.payload != c.label.to_json():
+        elif c.shape != "bare" or (not c.canonical and c.payload != c.label.to_json()):
             result.notes.append(f"{c.carrier}: label stored in the {c.shape} shape, not canonical")
+    if len(copies) > 1:
+        _judge_copies(result, copies)
+    label = next((c.label for c in copies if c.label is not None), None)
+    result.label = label
+    if label is not None:
+        _judge_signatures(result, label, _Digests(carrier, path), keys)
+    result.verdict = NONCOMPLIANT if result.problems else COMPLIANT
+
+
+def _judge_copies(result: Verification, copies: list[FoundCopy]) -> None:
+    """Duplicates (one slot twice) and conflicts (different labels)."""
     for slot, n in Counter(c.carrier for c in copies).items():
         if n > 1:
             result.problems.append(f"duplicate: {n} label copies in {slot} (GB 45438 wants one)")
@@ -244,154 +204,72 @@ def _judge(result: Verification, carrier: Carrier, path: Path, keys: Sequence[Pu
     if len(distinct) > 1:
         parts = [f"{'+'.join(x.carrier for x in cs)} {js}" for js, cs in distinct.items()]
         result.problems.append("conflicting labels: " + " vs ".join(parts))
-    label = next((c.label for c in copies if c.label is not None), None)
-    result.label = label
-    if label is not None:
-        digests = _Digests(carrier, path)
-        statuses: list[SignatureStatus] = []
-        roles = [Role.producer]
-        if label.content_propagator or label.reserved_code2:
-            roles.append(Role.propagator)
-        for role in roles:
-            check = check_code(label, role, digests, keys)
-            field_name = "ReservedCode1" if role is Role.producer else "ReservedCode2"
-            result.signatures[field_name] = check.status.value
-            statuses.append(check.status)
-            if check.status is SignatureStatus.invalid:
-                result.problems.append(f"{field_name}: invalid signature ({check.detail})")
-            elif check.detail:
-                result.notes.append(f"{field_name}: {check.detail}")
-        if SignatureStatus.invalid in statuses:
-            result.signature = SignatureStatus.invalid.value
-        elif SignatureStatus.valid in statuses:
-            result.signature = SignatureStatus.valid.value
-        if keys and result.signature == SignatureStatus.unsigned.value:
-            result.problems.append("unsigned, but a verification key was given")
-    result.verdict = NONCOMPLIANT if result.problems else COMPLIANT
+
+
+def _judge_signatures(
+    result: Verification, label: AigcLabel, digests: _Digests, keys: Sequence[PublicKey]
+) -> None:
+    statuses: list[SignatureStatus] = []
+    roles = [Role.producer]
+    if label.content_propagator or label.reserved_code2:
+        roles.append(Role.propagator)
+    for role in roles:
+        check = check_code(label, role, digests, keys)
+        field_name = "ReservedCode1" if role is Role.producer else "ReservedCode2"
+        result.signatures[field_name] = check.status.value
+        statuses.append(check.status)
+        if check.status is SignatureStatus.invalid:
+            result.problems.append(f"{field_name}: invalid signature ({check.detail})")
+        elif check.detail:
+            result.notes.append(f"{field_name}: {check.detail}")
+    if SignatureStatus.invalid in statuses:
+        result.signature = SignatureStatus.invalid.value
+    elif SignatureStatus.valid in statuses:
+        result.signature = SignatureStatus.valid.value
+    if keys and result.signature == SignatureStatus.unsigned.value:
+        result.problems.append("unsigned, but a verification key was given")
 
 
 # --- writing -----------------------------------------------------------------------------
 
 
-_TEMP_SEQ = itertools.count()
-_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-
-
-def _create_temp(target: Path) -> tuple[int, Path]:
-    """A new, empty, private (0600) file beside ``target``, open for reading and writing.
-
-    Like ``tempfile.mkstemp`` (``O_EXCL``, so an existing file or symlink is never
-    followed) with a cheaper name: process id, a counter and random bits.
-    """
-    for _ in range(100):
-        tmp = target.parent / (
-            f".{target.name}.{os.getpid()}-{next(_TEMP_SEQ)}-{random.getrandbits(32):08x}.aisec-tmp"
-        )
-        try:
-            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            if target.parent.is_dir():
-                raise
-            target.parent.mkdir(parents=True, exist_ok=True)
-    raise FileExistsError(f"{target.parent}: could not create a temporary file")
-
-
-def _unlink_quietly(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
-def _not_read_back(carrier: Carrier, src: Path, dst: Path) -> CarrierError:
-    return CarrierError(
-        f"{src}: {carrier.name}: the label did not read back as written; "
-        f"{dst} was not changed (please report this)"
-    )
-
-
-def _read_back_ok(back: list[str], payload: str | None) -> bool:
-    return not back if payload is None else set(back) == {payload}
-
-
-def _write_temp(source: _Source, src: Path, dst: Path, payload: str | None) -> Path:
-    """Write ``src`` with its label set to ``payload`` into a new temporary file beside
-    ``dst``, read it back, give it ``src``'s permission bits and fsync it. Returns the
-    temporary file (closed); on any error it is removed and the error raised."""
-    carrier = source.carrier
-    fd, tmp = _create_temp(dst)
-    try:
-        try:
-            if source.buf is not None:
-                mapper = cast(BufferCarrier, carrier)
-                with open(fd, "w+b", closefd=False) as out:
-                    mapper.write_buf(source.buf, src, out, payload)
-                # read back what was written, through the descriptor already open
-                if os.fstat(fd).st_size == 0:
-                    raise _not_read_back(carrier, src, dst)
-                with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as written:
-                    back = [h.payload for h in mapper.read_buf(written, tmp)]
-            else:
-                carrier.write(src, tmp, payload)
-                back = [h.payload for h in carrier.read(tmp)]
-        except CarrierError as exc:
-            raise CarrierError(f"{exc}; {dst} was not changed") from None
-        if not _read_back_ok(back, payload):
-            raise _not_read_back(carrier, src, dst)
-        if source.mode is not None:
-            os.fchmod(fd, source.mode)
-        else:
-            shutil.copymode(src, tmp)
-        os.fsync(fd)  # the data and the mode, before the rename makes them the file
-    except BaseException:
-        os.close(fd)
-        _unlink_quietly(tmp)
-        raise
-    os.close(fd)
-    return tmp
-
-
-def _install(tmp: Path, dst: Path) -> None:
-    try:
-        os.replace(tmp, dst)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-
-
-def rewrite(carrier: Carrier, src: Path, dst: Path, payload: str | None) -> None:
+def rewrite(carrier: Carrier, src: FileName, dst: FileName, payload: str | None) -> None:
     """Atomically write ``src`` with its label set to ``payload`` (removed when None) to
     ``dst`` (which may be ``src``); on any error ``dst`` is untouched."""
-    with _source(src, carrier) as source:
-        tmp = _write_temp(source, src, dst, payload)
-    _install(tmp, dst)
+    with Source(src, carrier) as source:
+        tmp = write_temp(source, src, dst, payload)
+    install(tmp, dst)
 
 
 def add_label(
-    path: Path, label: AigcLabel, *, key: SigningKey | None = None, out: Path | None = None
+    path: FileName,
+    label: AigcLabel,
+    *,
+    key: SigningKey | None = None,
+    out: FileName | None = None,
 ) -> AigcLabel:
     """Label ``path`` (in place, or into ``out``), signing as producer when ``key`` is
     given; replaces any label already there. Returns the label written."""
     dst = out or path
-    with _source(path) as source:
+    with Source(path) as source:
         if key is not None:
-            digest = content_digest(source.carrier.content(path), key.algorithm)
+            digest = content_digest(source.carrier.content(Path(path)), key.algorithm)
             unsigned = label.with_fields(reserved_code1="")
             label = unsigned.with_fields(
                 reserved_code1=sign_label(unsigned, Role.producer, key, digest)
             )
-        tmp = _write_temp(source, path, dst, label.to_json())
-    _install(tmp, dst)
+        tmp = write_temp(source, path, dst, label.to_json())
+    install(tmp, dst)
     return label
 
 
 def propagate_label(
-    path: Path,
+    path: FileName,
     propagator: str,
     propagate_id: str,
     *,
     key: SigningKey | None = None,
-    out: Path | None = None,
+    out: FileName | None = None,
 ) -> AigcLabel:
     """Add the propagator's fields (and signature) to the file's label, leaving the
     producer's fields and signature exactly as they are."""
@@ -405,13 +283,13 @@ def propagate_label(
         content_propagator=propagator, propagate_id=propagate_id, reserved_code2=""
     )
     if key is not None:
-        digest = content_digest(carrier.content(path), key.algorithm)
+        digest = content_digest(carrier.content(Path(path)), key.algorithm)
         label = label.with_fields(reserved_code2=sign_label(label, Role.propagator, key, digest))
     rewrite(carrier, path, out or path, label.to_json())
     return label
 
 
-def remove_label(path: Path, *, out: Path | None = None) -> None:
+def remove_label(path: FileName, *, out: FileName | None = None) -> None:
     """Remove every label copy from ``path`` (in place, or into ``out``)."""
-    carrier = carrier_for(path)
+    carrier = carrier_for(Path(path))
     rewrite(carrier, path, out or path, None)

@@ -16,6 +16,7 @@ from aisec.label.carriers.base import XMP_ELEMENT, XMP_NAMESPACE, XMP_PREFIX
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _TAG = f"{{{XMP_NAMESPACE}}}{XMP_ELEMENT}"
+_NS = XMP_NAMESPACE.encode()
 _NS_DECL = re.compile(
     rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*["']""" + re.escape(XMP_NAMESPACE.encode()) + rb"""["']"""
 )
@@ -57,7 +58,7 @@ def _parse(packet: bytes) -> ET.Element:
 
 def labels_in(packet: bytes) -> list[str]:
     """Every ``TC260:AIGC`` value in the packet (element text or attribute), in order."""
-    if XMP_NAMESPACE.encode() not in packet:
+    if _NS not in packet:
         return []
     packet = packet.strip(b"\x00 \t\r\n")
     own = _own_packet_label(packet)
@@ -150,9 +151,12 @@ def merge(packet: bytes | None, payload: str | None) -> bytes | None:
     """``packet`` with every label replaced by ``payload`` (removed when None).
 
     Returns None when nothing but aisec's own scaffolding would be left (the carrier then
-    drops the packet), and a fresh packet when there was none.
+    drops the packet), and a fresh packet when there was none or it held nothing but the
+    label aisec wrote (so relabelling gives the same bytes as labelling once, and the
+    result stays readable without an XML parser).
     """
-    if packet is None:
+    if packet is None or _own_packet_label(packet.strip(b"\x00 \t\r\n")) is not None:
+        # none yet, or only aisec's own label in it: nothing of anyone else's to keep
         return None if payload is None else new_packet(payload)
     _parse(packet.strip(b"\x00 \t\r\n"))  # refuse to edit what is not XML
     edited = _strip_labels(packet)

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from aisec.errors import InputError
 
@@ -87,21 +87,58 @@ class Carrier(Protocol):
         ...
 
 
-class BufferCarrier(Carrier, Protocol):
-    """A carrier that can also work on a file already mapped into memory.
+#: How a carrier working on a file's bytes names the file in its messages: the path as
+#: the caller gave it (the batch passes strings, which saves building a ``Path`` per file).
+FileName = Path | str
 
-    The service opens and maps a file once and hands the buffer to sniffing, reading and
-    writing, instead of every step opening the file again (small files are dominated by
-    those system calls). ``path`` only names the file in error messages.
+#: One piece of a file being written: bytes to write as they are, or the range
+#: ``(start, end)`` of the source file to copy.
+Piece = bytes | tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How to write a file with its label replaced, worked out before anything is written.
+
+    ``pieces`` make up the new file in order; ``patches`` are ``(offset, bytes)`` written
+    over it afterwards (so a large range can be copied whole, which lets a filesystem that
+    supports it share the blocks instead of copying them). ``head``, when not None, says
+    every label copy and everything that leads to it lies in the new file's first ``head``
+    bytes, and the carrier's ``read_back`` reads the labels from them; None means the
+    whole file is read back with ``read_buf``.
     """
 
-    def read_buf(self, buf: mmap.mmap | bytes, path: Path) -> list[CarrierHit]:
+    pieces: list[Piece]
+    patches: list[tuple[int, bytes]] = field(default_factory=list)
+    head: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The size of the new file."""
+        return sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in self.pieces)
+
+
+class BufferCarrier(Carrier, Protocol):
+    """A carrier that can also work on a file already in memory.
+
+    The service opens a file once and hands its bytes (read, or memory-mapped when large)
+    to sniffing, reading and planning the write, instead of every step opening the file
+    again (small files are dominated by those system calls). ``path`` only names the file
+    in error messages.
+    """
+
+    def read_buf(self, buf: mmap.mmap | bytes, path: FileName) -> list[CarrierHit]:
         """``read`` on the file's bytes (never empty)."""
         ...
 
-    def write_buf(
-        self, buf: mmap.mmap | bytes, path: Path, out: BinaryIO, payload: str | None
-    ) -> None:
-        """``write`` from the file's bytes (never empty) into ``out``, a fresh, empty,
-        seekable file."""
+    def plan(self, buf: mmap.mmap | bytes, path: FileName, payload: str | None) -> Plan:
+        """How to ``write`` the file whose bytes are ``buf`` (never empty), validating it
+        as ``write`` does: a malformed file raises :class:`CarrierError` here, before
+        anything is written."""
+        ...
+
+    def read_back(self, head: mmap.mmap | bytes, path: FileName) -> list[CarrierHit]:
+        """The labels in a file this carrier has just written by a plan with a ``head``,
+        given (at least) its first ``plan.head`` bytes: reads only what leads to the
+        labels (the rest was validated when planning and copied as it was)."""
         ...

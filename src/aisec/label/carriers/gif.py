@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
-from aisec.label.carriers.base import CarrierHit
+from aisec.label.carriers._io import Buf, Pieces, fail, mapped, pieces, write_mapped
+from aisec.label.carriers.base import CarrierHit, FileName, Plan
 
 _XMP_APP = b"\x21\xff\x0bXMP DataXMP"
 _TRAILER = bytes([1, *range(255, -1, -1), 0])  # magic trailer incl. the block terminator
@@ -31,7 +31,7 @@ class _Block(NamedTuple):
     end: int
 
 
-def _sub_blocks_end(buf: Buf, pos: int, path: Path) -> int:
+def _sub_blocks_end(buf: Buf, pos: int, path: FileName) -> int:
     size = len(buf)
     while True:
         if pos >= size:
@@ -43,7 +43,7 @@ def _sub_blocks_end(buf: Buf, pos: int, path: Path) -> int:
         pos += n
 
 
-def _walk(buf: Buf, path: Path) -> tuple[int, list[_Block]]:
+def _walk(buf: Buf, path: FileName) -> tuple[int, list[_Block]]:
     """(end of the logical screen descriptor and global palette, blocks to the trailer)."""
     if buf[:6] not in (b"GIF87a", b"GIF89a"):
         raise fail(path, "gif", "not a GIF file (bad signature)")
@@ -81,7 +81,7 @@ def _is_xmp(buf: Buf, b: _Block) -> bool:
     return buf[b.start : b.start + len(_XMP_APP)] == _XMP_APP
 
 
-def _packet(buf: Buf, b: _Block, path: Path) -> bytes:
+def _packet(buf: Buf, b: _Block, path: FileName) -> bytes:
     data_start, data_end = b.start + len(_XMP_APP), b.end - len(_TRAILER)
     if data_end < data_start or buf[data_end : b.end] != _TRAILER:
         raise fail(path, "gif", "XMP application extension without the XMP magic trailer")
@@ -103,7 +103,7 @@ class GifCarrier:
         with mapped(path, "gif") as buf:
             return self.read_buf(buf, path)
 
-    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+    def read_buf(self, buf: Buf, path: FileName) -> list[CarrierHit]:
         """``read`` on the mapped file."""
         hits: list[CarrierHit] = []
         _, blocks = _walk(buf, path)
@@ -116,12 +116,16 @@ class GifCarrier:
                 hits.extend(CarrierHit("gif:xmp", v) for v in values)
         return hits
 
+    def read_back(self, head: Buf, path: FileName) -> list[CarrierHit]:
+        """``read_buf`` (a plan never gives a ``head``)."""
+        return self.read_buf(head, path)
+
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy with the XMP extension replaced (or added after the global palette)."""
-        write_mapped(self.write_buf, src, dst, payload, "gif")
+        write_mapped(self.plan, src, dst, payload, "gif")
 
-    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
-        """``write`` from the mapped file into ``out``."""
+    def plan(self, buf: Buf, src: FileName, payload: str | None) -> Plan:
+        """The blocks as they are, the XMP extension replaced or added."""
         screen_end, blocks = _walk(buf, src)
         xmps = [b for b in blocks if _is_xmp(buf, b)]
         if len(xmps) > 1:
@@ -134,16 +138,21 @@ class GifCarrier:
         if new is not None and b"\x00" in new:
             raise fail(src, "gif", "the XMP packet contains NUL bytes")
         block = b"" if new is None else _XMP_APP + new + _TRAILER
-        out.write(b"GIF89a" if block else buf[:6])
-        copy_range(buf, 6, screen_end, out)
+        pieces = Pieces()
+        if block:
+            pieces.add(b"GIF89a")
+        else:
+            pieces.copy(0, 6)
+        pieces.copy(6, screen_end)
         if not xmps:
-            out.write(block)
+            pieces.add(block)
         for b in blocks:
             if xmps and b is xmps[0]:
-                out.write(block)
+                pieces.add(block)
             else:
-                copy_range(buf, b.start, b.end, out)
-        copy_range(buf, blocks[-1].end, len(buf), out)
+                pieces.copy(b.start, b.end)
+        pieces.copy(blocks[-1].end, len(buf))
+        return Plan(pieces.items)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Screen descriptor, palettes, images and rendering extensions (not the version

@@ -13,11 +13,11 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
-from aisec.label.carriers.base import KEY, CarrierHit
+from aisec.label.carriers._io import Buf, Pieces, fail, mapped, pieces, write_mapped
+from aisec.label.carriers.base import KEY, CarrierHit, FileName, Plan
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _XMP_KEY = b"XML:com.adobe.xmp"
@@ -39,7 +39,7 @@ class _Chunk(NamedTuple):
     end: int  # offset after the CRC
 
 
-def _walk(buf: Buf, path: Path) -> Iterator[_Chunk]:
+def _walk(buf: Buf, path: FileName) -> Iterator[_Chunk]:
     size = len(buf)
     if buf[:8] != SIGNATURE:
         raise fail(path, "png", "not a PNG file (bad signature)")
@@ -63,7 +63,7 @@ def _walk(buf: Buf, path: Path) -> Iterator[_Chunk]:
         raise fail(path, "png", "truncated file: no IEND chunk")
 
 
-def _checked(buf: Buf, chunk: _Chunk, path: Path) -> bytes:
+def _checked(buf: Buf, chunk: _Chunk, path: FileName) -> bytes:
     body = buf[chunk.start + 4 : chunk.end - 4]
     (crc,) = struct.unpack(">I", buf[chunk.end - 4 : chunk.end])
     if zlib.crc32(body) != crc:
@@ -73,7 +73,7 @@ def _checked(buf: Buf, chunk: _Chunk, path: Path) -> bytes:
     return body[4:]
 
 
-def _text_value(ctype: bytes, data: bytes, path: Path) -> tuple[bytes, str]:
+def _text_value(ctype: bytes, data: bytes, path: FileName) -> tuple[bytes, str]:
     """(keyword, text) of a tEXt/zTXt/iTXt chunk."""
     keyword, sep, rest = data.partition(b"\0")
     if not sep:
@@ -116,7 +116,7 @@ class PngCarrier:
         with mapped(path, "png") as buf:
             return self.read_buf(buf, path)
 
-    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+    def read_buf(self, buf: Buf, path: FileName) -> list[CarrierHit]:
         """``read`` on the mapped file."""
         hits: list[CarrierHit] = []
         for chunk in _walk(buf, path):
@@ -136,12 +136,16 @@ class PngCarrier:
                 hits.append(CarrierHit(f"png:{chunk.ctype.decode()}", text))
         return hits
 
+    def read_back(self, head: Buf, path: FileName) -> list[CarrierHit]:
+        """``read_buf`` (a plan never gives a ``head``)."""
+        return self.read_buf(head, path)
+
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy ``src`` to ``dst`` with the label chunks replaced; image chunks untouched."""
-        write_mapped(self.write_buf, src, dst, payload, "png")
+        write_mapped(self.plan, src, dst, payload, "png")
 
-    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
-        """``write`` from the mapped file into ``out``."""
+    def plan(self, buf: Buf, src: FileName, payload: str | None) -> Plan:
+        """The chunks as they are, the label chunks replaced (new ones after IHDR)."""
         chunks = list(_walk(buf, src))
         xmp_chunk: _Chunk | None = None
         old_xmp: bytes | None = None
@@ -156,26 +160,24 @@ class PngCarrier:
             new_xmp = _xmp.merge(old_xmp, payload)
         except _xmp.XmpError as exc:
             raise fail(src, "png", str(exc)) from None
-        out.write(SIGNATURE)
+        pieces = Pieces()
+        pieces.copy(0, len(SIGNATURE))
         for chunk in chunks:
             if chunk is xmp_chunk:
                 if new_xmp is not None:
-                    out.write(_itxt(_XMP_KEY, new_xmp))
+                    pieces.add(_itxt(_XMP_KEY, new_xmp))
                 continue
             if chunk.ctype in _TEXT_TYPES:
                 key = buf[chunk.data_start : chunk.data_start + 80].partition(b"\0")[0]
                 if key == KEY.encode():
                     continue
-            copy_range(buf, chunk.start, chunk.end, out)
+            pieces.copy(chunk.start, chunk.end)
             if chunk.ctype == b"IHDR":
-                self._insert(out, payload, new_xmp if xmp_chunk is None else None)
-
-    @staticmethod
-    def _insert(out: BinaryIO, payload: str | None, xmp: bytes | None) -> None:
-        if payload is not None:
-            out.write(_itxt(KEY.encode(), payload.encode("utf-8")))
-        if xmp is not None:
-            out.write(_itxt(_XMP_KEY, xmp))
+                if payload is not None:
+                    pieces.add(_itxt(KEY.encode(), payload.encode("utf-8")))
+                if new_xmp is not None and xmp_chunk is None:
+                    pieces.add(_itxt(_XMP_KEY, new_xmp))
+        return Plan(pieces.items)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Type, length and data of every image-defining chunk, in file order."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from aisec.label.carriers.base import Carrier, CarrierError
+from aisec.label.carriers.base import Carrier, CarrierError, FileName
 
 # Modules under aisec.label.carriers, each exposing ``CARRIER``. Order matters only when
 # two carriers sniff the same bytes (e.g. RIFF: AVI vs WAV vs WebP look at the form type).
@@ -33,6 +33,13 @@ def carriers() -> tuple[Carrier, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=256)
+def _sniffed(head: bytes) -> tuple[Carrier, ...]:
+    """The carriers whose ``sniff`` accepts ``head``, in registry order. Remembered: files
+    from one source (a generator's output, a camera) mostly start with the same bytes."""
+    return tuple(c for c in carriers() if c.sniff(head))
+
+
 def carrier_for(path: Path) -> Carrier:
     """The carrier for ``path``; a :class:`CarrierError` names the file when none fits."""
     try:
@@ -43,19 +50,21 @@ def carrier_for(path: Path) -> Carrier:
     return carrier_for_head(head, path)
 
 
-def carrier_for_head(head: bytes, path: Path) -> Carrier:
+def carrier_for_head(head: bytes, path: FileName) -> Carrier:
     """The carrier for a file whose first 64 bytes (fewer if it is shorter) are ``head``."""
-    matches = [c for c in carriers() if c.sniff(head)]
+    matches = _sniffed(head)
+    if len(matches) == 1:
+        return matches[0]
     if not matches:
         # Text formats (Markdown) have no magic bytes, and a damaged file deserves its
         # format's own specific error: fall back to the extension.
-        suffix = path.suffix.lower()
-        matches = [c for c in carriers() if suffix in c.extensions]
+        suffix = Path(path).suffix.lower()
+        matches = tuple(c for c in carriers() if suffix in c.extensions)
     if not matches:
         names = ", ".join(sorted({c.name for c in carriers()})) or "none yet"
         raise CarrierError(f"{path}: not a supported format for labels (supported: {names})")
     if len(matches) > 1:
-        suffix = path.suffix.lower()
+        suffix = Path(path).suffix.lower()
         by_ext = [c for c in matches if suffix in c.extensions]
         if by_ext:
             return by_ext[0]

@@ -7,6 +7,10 @@ zeroed so a removed label does not linger. When the old packet and IFD are alrea
 file's tail (aisec wrote them), they are cut off first, so relabelling does not grow the
 file. Classic TIFF in either byte order; BigTIFF is refused with a clear error.
 
+The copy is one range of the source, left to the kernel (``copy_file_range``: shared, not
+copied, on filesystems with reflinks); the header and the old packet are patched after
+it. The read-back after a write reads the header, IFD0 and its packet, not the image.
+
 Signatures cover, for every IFD in the main chain, the tags that define the image
 (size, samples, compression, colour map, ICC profile, ...) and the strip or tile data
 they point to — not the offsets themselves, so a tool that relocates data keeps the
@@ -19,11 +23,11 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
-from aisec.label.carriers.base import CarrierHit
+from aisec.label.carriers._io import Buf, Pieces, fail, mapped, pieces, write_mapped
+from aisec.label.carriers.base import CarrierHit, FileName, Plan
 
 _XMP_TAG = 700
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
@@ -56,7 +60,7 @@ class _Ifd(NamedTuple):
 
 
 class _Tiff:
-    def __init__(self, buf: Buf, path: Path) -> None:
+    def __init__(self, buf: Buf, path: FileName) -> None:
         self.buf, self.path = buf, path
         order = buf[:2]
         if order not in (b"II", b"MM"):
@@ -161,11 +165,21 @@ class TiffCarrier:
         with mapped(path, "tiff") as buf:
             return self.read_buf(buf, path)
 
-    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
-        """``read`` on the mapped file."""
+    def read_buf(self, buf: Buf, path: FileName) -> list[CarrierHit]:
+        """``read`` on the file's bytes."""
         tiff = _Tiff(buf, path)
-        ifds = tiff.validated_chain()
-        xmp = next((e for e in ifds[0].entries if e.tag == _XMP_TAG), None)
+        return self._labels(tiff, tiff.validated_chain()[0], path)
+
+    def read_back(self, head: Buf, path: FileName) -> list[CarrierHit]:
+        """Labels in IFD0 of a file this carrier just wrote (its plan's ``head`` is the
+        whole file): the header, IFD0 and the packet it points to, not the other IFDs or
+        the image data, which were checked before and copied as they were."""
+        tiff = _Tiff(head, path)
+        return self._labels(tiff, tiff.ifd(tiff.first), path)
+
+    @staticmethod
+    def _labels(tiff: _Tiff, ifd0: _Ifd, path: FileName) -> list[CarrierHit]:
+        xmp = next((e for e in ifd0.entries if e.tag == _XMP_TAG), None)
         if xmp is None:
             return []
         try:
@@ -175,10 +189,11 @@ class TiffCarrier:
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy, append the new XMP and IFD0, repoint the header (see module docstring)."""
-        write_mapped(self.write_buf, src, dst, payload, "tiff")
+        write_mapped(self.plan, src, dst, payload, "tiff")
 
-    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
-        """``write`` from the mapped file into ``out`` (which must be seekable)."""
+    def plan(self, buf: Buf, src: FileName, payload: str | None) -> Plan:
+        """The file as it is (one range), the new XMP and IFD0 after it; patches: the
+        header's IFD0 offset and the zeroed old packet."""
         tiff = _Tiff(buf, src)
         ifds = tiff.validated_chain()
         ifd0 = ifds[0]
@@ -197,25 +212,27 @@ class TiffCarrier:
                 if 0 <= gap <= 1:
                     keep = old_entry.value_at
         entries = [e for e in ifd0.entries if e.tag != _XMP_TAG]
-        copy_range(buf, 0, keep, out)
         pos = keep + (keep & 1)
-        out.write(b"\0" * (pos - keep))
+        tail = [b"\0" * (pos - keep)]
         values: dict[int, int] = {}
         if new is not None:
             entries.append(_Entry(_XMP_TAG, 1, len(new), b"", 0, len(new)))
             entries.sort(key=lambda e: e.tag)
             values[_XMP_TAG] = pos
-            out.write(new)
+            tail.append(new)
             pos += len(new)
             if pos & 1:
-                out.write(b"\0")
+                tail.append(b"\0")
                 pos += 1
-        out.write(tiff.pack_ifd(entries, values, ifd0.next_offset))
-        out.seek(4)
-        out.write(struct.pack(tiff.e + "I", pos))
+        ifd = tiff.pack_ifd(entries, values, ifd0.next_offset)
+        tail.append(ifd)
+        pieces = Pieces()
+        pieces.copy(0, keep)
+        pieces.add(b"".join(tail))
+        patches = [(4, struct.pack(tiff.e + "I", pos))]
         if old_entry is not None and old_entry.length > 4 and old_entry.value_at < keep:
-            out.seek(old_entry.value_at)
-            out.write(b"\0" * old_entry.length)
+            patches.append((old_entry.value_at, b"\0" * old_entry.length))
+        return Plan(pieces.items, patches, head=pos + len(ifd))  # head: the whole file
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Image-defining tags and strip/tile data of every IFD in the main chain."""

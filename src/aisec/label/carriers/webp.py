@@ -12,13 +12,16 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from aisec.label.carriers import _xmp
-from aisec.label.carriers._io import Buf, copy_range, fail, mapped, pieces, write_mapped
-from aisec.label.carriers.base import CarrierHit
+from aisec.label.carriers._io import Buf, Pieces, fail, mapped, pieces, write_mapped
+from aisec.label.carriers.base import CarrierHit, FileName, Plan
 
 _CONTENT = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP"})
+_IMAGE = frozenset({b"VP8 ", b"VP8L", b"ANMF"})
+_HEADER = struct.Struct("<4sI")
+_new = tuple.__new__  # a NamedTuple without its Python-level constructor
 _XMP_FLAG, _ALPHA_FLAG, _ICC_FLAG, _EXIF_FLAG, _ANIM_FLAG = 0x04, 0x10, 0x20, 0x08, 0x02
 
 
@@ -30,7 +33,7 @@ class _Chunk(NamedTuple):
     end: int  # after the pad byte
 
 
-def _walk(buf: Buf, path: Path) -> list[_Chunk]:
+def _walk(buf: Buf, path: FileName) -> list[_Chunk]:
     if len(buf) < 12 or buf[:4] != b"RIFF" or buf[8:12] != b"WEBP":
         raise fail(path, "webp", "not a WebP file (no RIFF/WEBP header)")
     (riff_size,) = struct.unpack("<I", buf[4:8])
@@ -39,16 +42,18 @@ def _walk(buf: Buf, path: Path) -> list[_Chunk]:
         raise fail(path, "webp", f"truncated file: RIFF says {end_of_riff} bytes, found {len(buf)}")
     chunks: list[_Chunk] = []
     pos = 12
+    has_image = False
     while pos < end_of_riff:
         if pos + 8 > end_of_riff:
             raise fail(path, "webp", f"truncated chunk header at byte {pos}")
-        fourcc, size = struct.unpack("<4sI", buf[pos : pos + 8])
+        fourcc, size = _HEADER.unpack_from(buf, pos)
         end = pos + 8 + size + (size & 1)
         if pos + 8 + size > end_of_riff:
             raise fail(path, "webp", f"truncated {fourcc.decode('latin-1')!r} chunk at byte {pos}")
-        chunks.append(_Chunk(fourcc, pos, pos + 8, size, min(end, end_of_riff)))
+        chunks.append(_new(_Chunk, (fourcc, pos, pos + 8, size, min(end, end_of_riff))))
+        has_image = has_image or fourcc in _IMAGE
         pos = end
-    if not any(c.fourcc in (b"VP8 ", b"VP8L", b"ANMF") for c in chunks):
+    if not has_image:
         raise fail(path, "webp", "no image data chunk (VP8/VP8L/ANMF)")
     return chunks
 
@@ -57,7 +62,7 @@ def _chunk(fourcc: bytes, data: bytes) -> bytes:
     return fourcc + struct.pack("<I", len(data)) + data + (b"\0" if len(data) & 1 else b"")
 
 
-def _vp8x_for_simple(buf: Buf, image: _Chunk, path: Path) -> bytearray:
+def _vp8x_for_simple(buf: Buf, image: _Chunk, path: FileName) -> bytearray:
     """A VP8X payload describing a simple file's single image."""
     head = buf[image.data_start : image.data_start + 10]
     if image.fourcc == b"VP8L":
@@ -93,7 +98,7 @@ class WebpCarrier:
         with mapped(path, "webp") as buf:
             return self.read_buf(buf, path)
 
-    def read_buf(self, buf: Buf, path: Path) -> list[CarrierHit]:
+    def read_buf(self, buf: Buf, path: FileName) -> list[CarrierHit]:
         """``read`` on the mapped file."""
         hits: list[CarrierHit] = []
         for c in _walk(buf, path):
@@ -105,12 +110,16 @@ class WebpCarrier:
                 hits.extend(CarrierHit("webp:xmp", v) for v in values)
         return hits
 
+    def read_back(self, head: Buf, path: FileName) -> list[CarrierHit]:
+        """``read_buf``: the XMP chunk goes last, so a plan never gives a ``head``."""
+        return self.read_buf(head, path)
+
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy with the XMP chunk replaced (and VP8X created or its XMP flag updated)."""
-        write_mapped(self.write_buf, src, dst, payload, "webp")
+        write_mapped(self.plan, src, dst, payload, "webp")
 
-    def write_buf(self, buf: Buf, src: Path, out: BinaryIO, payload: str | None) -> None:
-        """``write`` from the mapped file into ``out``."""
+    def plan(self, buf: Buf, src: FileName, payload: str | None) -> Plan:
+        """The RIFF header and VP8X chunk, the other chunks as they are, the XMP chunk."""
         chunks = _walk(buf, src)
         xmps = [c for c in chunks if c.fourcc == b"XMP "]
         if len(xmps) > 1:
@@ -120,36 +129,41 @@ class WebpCarrier:
             new = _xmp.merge(old, payload)
         except _xmp.XmpError as exc:
             raise fail(src, "webp", str(exc)) from None
+        flags_chunk = self._flags_chunk(buf, chunks, src, new is not None)
+        body_size = 4 + sum(c.end - c.start for c in chunks if c.fourcc not in (b"VP8X", b"XMP "))
+        body_size += len(flags_chunk)
+        xmp_chunk = _chunk(b"XMP ", new) if new is not None else b""
+        body_size += len(xmp_chunk)
+        pieces = Pieces()
+        pieces.add(b"RIFF" + struct.pack("<I", body_size) + b"WEBP" + flags_chunk)
+        for c in chunks:
+            if c.fourcc not in (b"VP8X", b"XMP "):
+                pieces.copy(c.start, c.end)
+        pieces.add(xmp_chunk)  # XMP goes last (WebP container spec order)
+        return Plan(pieces.items)
+
+    def _flags_chunk(self, buf: Buf, chunks: list[_Chunk], src: FileName, has_xmp: bool) -> bytes:
+        """The VP8X chunk to write (empty when the file stays in the simple format)."""
         vp8x = next((c for c in chunks if c.fourcc == b"VP8X"), None)
-        if vp8x is None and new is None:
-            flags_chunk: bytes | None = None
-        elif vp8x is None:
+        if vp8x is None and not has_xmp:
+            return b""
+        if vp8x is None:
             images = [c for c in chunks if c.fourcc in (b"VP8 ", b"VP8L")]
             if len(images) != 1:
                 raise fail(src, "webp", "a simple WebP file must hold exactly one image chunk")
             header = _vp8x_for_simple(buf, images[0], src)
             header[0] |= _XMP_FLAG
-            flags_chunk = _chunk(b"VP8X", bytes(header))
-        elif new is None and self._simple_again(buf, chunks, vp8x, src):
-            flags_chunk = None  # nothing needs the extended format any more
-        else:
-            header = bytearray(buf[vp8x.data_start : vp8x.data_start + vp8x.size])
-            if len(header) < 10:
-                raise fail(src, "webp", "VP8X chunk is too short")
-            header[0] = (header[0] | _XMP_FLAG) if new is not None else header[0] & ~_XMP_FLAG
-            flags_chunk = _chunk(b"VP8X", bytes(header))
-        body_size = 4 + sum(c.end - c.start for c in chunks if c.fourcc not in (b"VP8X", b"XMP "))
-        body_size += len(flags_chunk) if flags_chunk else 0
-        xmp_chunk = _chunk(b"XMP ", new) if new is not None else b""
-        body_size += len(xmp_chunk)
-        out.write(b"RIFF" + struct.pack("<I", body_size) + b"WEBP")
-        if flags_chunk is not None:
-            out.write(flags_chunk)
-        self._copy(buf, chunks, out)
-        out.write(xmp_chunk)  # XMP goes last (WebP container spec order)
+            return _chunk(b"VP8X", bytes(header))
+        if not has_xmp and self._simple_again(buf, chunks, vp8x, src):
+            return b""  # nothing needs the extended format any more
+        header = bytearray(buf[vp8x.data_start : vp8x.data_start + vp8x.size])
+        if len(header) < 10:
+            raise fail(src, "webp", "VP8X chunk is too short")
+        header[0] = (header[0] | _XMP_FLAG) if has_xmp else header[0] & ~_XMP_FLAG
+        return _chunk(b"VP8X", bytes(header))
 
     @staticmethod
-    def _simple_again(buf: Buf, chunks: list[_Chunk], vp8x: _Chunk, path: Path) -> bool:
+    def _simple_again(buf: Buf, chunks: list[_Chunk], vp8x: _Chunk, path: FileName) -> bool:
         """True when the file is one VP8/VP8L image whose VP8X header says nothing the
         bitstream does not (so dropping VP8X decodes the same)."""
         rest = [c for c in chunks if c.fourcc not in (b"VP8X", b"XMP ")]
@@ -158,12 +172,6 @@ class WebpCarrier:
         header = bytearray(buf[vp8x.data_start : vp8x.data_start + vp8x.size])
         header[0] &= ~_XMP_FLAG
         return bytes(header) == bytes(_vp8x_for_simple(buf, rest[0], path))
-
-    @staticmethod
-    def _copy(buf: Buf, chunks: list[_Chunk], out: BinaryIO) -> None:
-        for c in chunks:
-            if c.fourcc not in (b"VP8X", b"XMP "):
-                copy_range(buf, c.start, c.end, out)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """The image chunks (header and data), in file order."""
