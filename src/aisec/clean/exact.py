@@ -60,9 +60,27 @@ class ExactDedup:
             )
         if len(doc_ids) != len(texts):
             raise DedupError(f"{len(doc_ids)} ids but {len(texts)} texts")
+        self.add_digests(doc_ids, self.digests(texts))
+
+    @staticmethod
+    def digests(texts: Sequence[str]) -> bytes:
+        """The 16-byte digests of ``texts``, concatenated (pure: call it in workers, then
+        `add_digests`)."""
+        out = bytearray()
         for s in range(0, len(texts), BATCH):
             for folded in normalized_texts(texts[s : s + BATCH]):
-                self._digests += hashlib.blake2b(folded.encode("utf-8"), digest_size=16).digest()
+                out += hashlib.blake2b(folded.encode("utf-8"), digest_size=16).digest()
+        return bytes(out)
+
+    def add_digests(self, doc_ids: Sequence[str], digests: bytes) -> None:
+        """Add documents whose digests were computed elsewhere (`digests`), in order."""
+        if self._result is not None:
+            raise DedupError(
+                "documents were added after duplicates() was computed; start a new ExactDedup"
+            )
+        if len(digests) != 16 * len(doc_ids):
+            raise DedupError(f"{len(doc_ids)} ids but {len(digests) // 16} digests")
+        self._digests += digests
         self._ids.extend(str(i) for i in doc_ids)
         if self._progress:
             self._progress("exact_dedup", len(self._ids), None)

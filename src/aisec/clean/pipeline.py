@@ -30,21 +30,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from aisec.clean.corpus_phase import CorpusPhase
 from aisec.clean.executor import Executor, make_executor
+from aisec.clean.features import FeatureWriter, wanted
 from aisec.clean.formats import Doc, Malformed, ShardWriter, SourceReader
 from aisec.clean.ledger import LEDGER, MANIFEST, LedgerChain, file_sha256
 from aisec.clean.recipe import FieldMap, Recipe, RecipeError
 from aisec.clean.sampling import technical_pick, technical_summary
 from aisec.clean.shards import Shard, plan_shards
 from aisec.clean.steps import (
-    GLOBAL_ORDER,
     Decision,
     Tally,
-    build_global_step,
     build_record_steps,
     step_versions,
 )
 from aisec.clean.steps.detect import HarmfulStep
+from aisec.clean.workfiles import read_docs, read_json, write_json
 from aisec.io import atomic_writer
 from aisec.policy import Policy, load_policy
 
@@ -76,15 +77,22 @@ def _worker_steps(recipe_json: str, workdir: str) -> tuple[Recipe, list[Any]]:
     return recipe, steps
 
 
+def _feature_writer(recipe: Recipe) -> FeatureWriter | None:
+    """What the workers compute for the corpus-wide deduplication (None: nothing)."""
+    exact, near = wanted(recipe)
+    return FeatureWriter(exact, near) if exact or near is not None else None
+
+
 READ = StepRef("read", "1")
 
 
 def pass_one(task: dict[str, Any]) -> dict[str, Any]:
     """Read a shard, quarantine what cannot be read, run the per-record steps; write the
     surviving records, the decision lines and the removed records to the work folder."""
-    _, steps = _worker_steps(task["recipe"], task["workdir"])
+    recipe, steps = _worker_steps(task["recipe"], task["workdir"])
     shard = Shard.from_json(task["shard"])
     work = Path(task["workdir"]) / "pass1"
+    features = _feature_writer(recipe)
     tally = Tally()
     reader = SourceReader(
         [(Path(a), r) for a, r in shard.files],
@@ -123,6 +131,10 @@ def pass_one(task: dict[str, Any]) -> dict[str, Any]:
     with atomic_writer(work / f"{shard.key}.docs.jsonl") as fh:
         for doc in stream:
             fh.write(json.dumps(doc.to_json(), ensure_ascii=False) + "\n")
+            if features is not None:
+                features.add(doc)
+    if features is not None:
+        features.save(work / f"{shard.key}.features.npz")
     _write_removed(work / f"{shard.key}.removed.jsonl", tally)
     stats = {
         "counts": {k: dict(v) for k, v in tally.counts.items()},
@@ -134,7 +146,7 @@ def pass_one(task: dict[str, Any]) -> dict[str, Any]:
             if shard.reports_inputs
         ],
     }
-    _write_json(work / f"{shard.key}.stats.json", stats)  # last: the shard's done marker
+    write_json(work / f"{shard.key}.stats.json", stats)  # last: the shard's done marker
     return stats
 
 
@@ -159,7 +171,7 @@ def pass_two(task: dict[str, Any]) -> dict[str, Any]:
         picks = set(technical_pick(recipe.seed, shard.index, kept))
         sampled: list[Doc] = []
         position = 0
-        for doc in _read_docs(docs_path):
+        for doc in read_docs(docs_path):
             row = decisions.get(doc.uid)
             if row is None:
                 writer.write(doc)
@@ -188,7 +200,7 @@ def pass_two(task: dict[str, Any]) -> dict[str, Any]:
         ],
         "technical": _technical_check(checker, sampled, kept),
     }
-    _write_json(work / "pass2" / f"{shard.key}.stats.json", stats)
+    write_json(work / "pass2" / f"{shard.key}.stats.json", stats)
     return stats
 
 
@@ -253,21 +265,6 @@ def _write_removed(path: Path, tally: Tally) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _read_docs(path: Path) -> Iterator[Doc]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            yield Doc.from_json(json.loads(line))
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    with atomic_writer(path) as fh:
-        json.dump(obj, fh, ensure_ascii=False, indent=1, sort_keys=True)
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 # ----------------------------------------------------------------------- driver side
 
 
@@ -308,7 +305,7 @@ class CleaningRun:
         plan_path = self.work / "plan.json"
         digest = _digest(self.recipe)
         if self.resume and plan_path.exists():
-            plan = _read_json(plan_path)
+            plan = read_json(plan_path)
             if plan["recipe_sha256"] != digest:
                 raise RecipeError(
                     f"{self.run}: the recipe changed since the run started; start a new run "
@@ -320,7 +317,7 @@ class CleaningRun:
             raise RecipeError(f"{self.run}: output folder is not empty; {hint}")
         shards = plan_shards(self.recipe)
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        _write_json(
+        write_json(
             plan_path,
             {"recipe_sha256": digest, "started": started, "shards": [asdict(s) for s in shards]},
         )
@@ -338,12 +335,12 @@ class CleaningRun:
         }
         todo = [s for s in shards if not (self.work / "pass1" / f"{s.key}.stats.json").exists()]
         self._map("pass 1", pass_one, [{**base, "shard": asdict(s)} for s in todo], len(shards))
-        pass1 = [_read_json(self.work / "pass1" / f"{s.key}.stats.json") for s in shards]
+        pass1 = [read_json(self.work / "pass1" / f"{s.key}.stats.json") for s in shards]
         if not (self.work / "global" / "summary.json").exists():
-            self._corpus_steps(shards, pass1)
+            CorpusPhase(self.recipe, self.work, self.progress).run(shards, pass1)
         todo = [s for s in shards if not (self.work / "pass2" / f"{s.key}.stats.json").exists()]
         self._map("pass 2", pass_two, [{**base, "shard": asdict(s)} for s in todo], len(shards))
-        pass2 = [_read_json(self.work / "pass2" / f"{s.key}.stats.json") for s in shards]
+        pass2 = [read_json(self.work / "pass2" / f"{s.key}.stats.json") for s in shards]
         manifest = self._finish(shards, pass1, pass2)
         return RunResult(self.run, manifest)
 
@@ -359,55 +356,6 @@ class CleaningRun:
         for _ in self.executor.map(fn, tasks):
             done += 1
             self.progress(stage, done, total)
-
-    def _corpus_steps(self, shards: list[Shard], pass1: list[dict[str, Any]]) -> None:
-        by_source: dict[str, Counter[str]] = {}
-        for st in pass1:
-            for src, c in st["by_source"].items():
-                by_source.setdefault(src, Counter()).update(c)
-        context = {"workdir": self.work, "by_source": by_source}
-        decided: dict[str, dict[str, Any]] = {}
-        summaries: dict[str, Any] = {}
-        for name in GLOBAL_ORDER:
-            step = build_global_step(self.recipe, name, context)
-            if step is None:
-                continue
-            for p in range(step.passes):
-                for i, shard in enumerate(shards):
-                    self.progress(f"{name} ({p + 1}/{step.passes})", i, len(shards))
-                    batch: list[Doc] = []
-                    for doc in _read_docs(self.work / "pass1" / f"{shard.key}.docs.jsonl"):
-                        if doc.uid in decided:
-                            continue
-                        batch.append(doc)
-                        if len(batch) >= 2048:
-                            step.observe(batch, p)
-                            batch = []
-                    if batch:
-                        step.observe(batch, p)
-                self.progress(f"{name} ({p + 1}/{step.passes})", len(shards), len(shards))
-            for uid, d in step.decisions().items():
-                if uid not in decided:
-                    decided[uid] = {
-                        "uid": uid,
-                        "step": step.name,
-                        "version": step.version,
-                        "action": d.action,
-                        "reason": d.reason,
-                        "rules": d.rules,
-                        "score": d.score,
-                        "evidence": d.evidence,
-                    }
-            summaries[name] = step.summary()
-        per_shard: dict[str, list[dict[str, Any]]] = {}
-        for row in decided.values():
-            per_shard.setdefault(row["uid"].split(":")[0], []).append(row)
-        for shard in shards:
-            rows = sorted(per_shard.get(str(shard.index), []), key=lambda r: _uid_key(r["uid"]))
-            with atomic_writer(self.work / "global" / f"{shard.key}.jsonl") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        _write_json(self.work / "global" / "summary.json", summaries)
 
     def _finish(
         self, shards: list[Shard], pass1: list[dict[str, Any]], pass2: list[dict[str, Any]]
@@ -446,8 +394,8 @@ class CleaningRun:
                         with atomic_writer(self.run / folder / f"{shard.key}.jsonl") as fh:
                             fh.write("\n".join(kinds[kind]) + "\n")
             lines, head = chain.seq, chain.prev
-        summaries = _read_json(self.work / "global" / "summary.json")
-        plan = _read_json(self.work / "plan.json")
+        summaries = read_json(self.work / "global" / "summary.json")
+        plan = read_json(self.work / "plan.json")
         totals = Counter()  # type: Counter[str]
         sources: dict[str, dict[str, int]] = {}
         violations = []
@@ -498,7 +446,7 @@ class CleaningRun:
                 "manual": None,
             },
         }
-        _write_json(self.run / MANIFEST, manifest)
+        write_json(self.run / MANIFEST, manifest)
         write_report(self.run, manifest)
         if not self.recipe.output.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)
@@ -511,8 +459,3 @@ class CleaningRun:
 
 class InvariantError(RecipeError):
     """The run's counts do not add up (a bug: please report it with the manifest)."""
-
-
-def _uid_key(uid: str) -> tuple[int, int, str]:
-    shard, _, n = uid.partition(":")
-    return (int(shard), int(n) if n.isdigit() else -1, n)

@@ -13,12 +13,15 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aisec.clean.formats import Doc
 from aisec.clean.recipe import RecipeError
+
+if TYPE_CHECKING:
+    from aisec.clean.features import ShardFeatures
 
 Action = Literal["keep", "modify", "drop", "quarantine"]
 
@@ -211,6 +214,9 @@ class GlobalStep:
     Params: ClassVar[type[StepParams]] = StepParams
     #: how many times the pipeline streams the surviving records through `observe`
     passes: ClassVar[int] = 1
+    #: takes the per-record features the workers computed (`aisec.clean.features`)
+    #: through ``observe_features(uids, features)`` instead of the records themselves
+    uses_features: ClassVar[bool] = False
 
     def __init__(self, params: dict[str, Any], context: dict[str, Any]) -> None:
         self.params = parse_params(self.name, self.Params, params)
@@ -218,6 +224,11 @@ class GlobalStep:
 
     def observe(self, docs: list[Doc], pass_no: int) -> None:
         """Take in a batch of records (in the run's fixed order) during pass ``pass_no``."""
+        raise NotImplementedError
+
+    def observe_features(self, uids: list[str], features: ShardFeatures) -> None:
+        """Take in the features of a shard's records not yet decided (steps with
+        `uses_features`; called instead of `observe`)."""
         raise NotImplementedError
 
     def decisions(self) -> dict[str, Decision]:

@@ -8,7 +8,7 @@ import re
 import zlib
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -18,12 +18,16 @@ from aisec.clean.formats import Doc
 from aisec.clean.steps.base import Decision, GlobalStep, StepParams
 from aisec.clean.steps.detect import PoisonParams
 
+if TYPE_CHECKING:
+    from aisec.clean.features import ShardFeatures
+
 
 class ExactDedupStep(GlobalStep):
     """Drops records whose normalised text equals an earlier record's (across shards)."""
 
     name = "exact_dedup"
     version = DEDUP_VERSION
+    uses_features = True
 
     def __init__(self, params: dict[str, Any], context: dict[str, Any]) -> None:
         super().__init__(params, context)
@@ -33,6 +37,12 @@ class ExactDedupStep(GlobalStep):
     def observe(self, docs: list[Doc], pass_no: int) -> None:
         self.ids.update((d.uid, d.id) for d in docs)
         self.engine.add_batch([d.uid for d in docs], [d.text for d in docs])
+
+    def observe_features(self, uids: list[str], features: ShardFeatures) -> None:
+        """`observe` on what a worker computed (``features.digests``)."""
+        assert features.digests is not None
+        self.ids.update(zip(uids, features.ids, strict=True))
+        self.engine.add_digests(uids, features.digests.tobytes())
 
     def decisions(self) -> dict[str, Decision]:
         rule = [
@@ -73,6 +83,7 @@ class NearDedupStep(GlobalStep):
     name = "near_dedup"
     version = DEDUP_VERSION
     Params = NearDedupParams
+    uses_features = True
 
     def __init__(self, params: dict[str, Any], context: dict[str, Any]) -> None:
         super().__init__(params, context)
@@ -84,6 +95,12 @@ class NearDedupStep(GlobalStep):
     def observe(self, docs: list[Doc], pass_no: int) -> None:
         self.ids.update((d.uid, d.id) for d in docs)
         self.engine.add_batch([d.uid for d in docs], [d.text for d in docs])
+
+    def observe_features(self, uids: list[str], features: ShardFeatures) -> None:
+        """`observe` on what a worker computed (``features.signatures``)."""
+        assert features.signatures is not None
+        self.ids.update(zip(uids, features.ids, strict=True))
+        self.engine.add_signatures(uids, features.signatures)
 
     def decisions(self) -> dict[str, Decision]:
         rule = [{"id": "near_dedup.minhash_lsh", "detector": "near_dedup", "version": self.version}]
