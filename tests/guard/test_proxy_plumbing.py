@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
+from proxy_support import UPSTREAM_KEY, Upstream
 
 from aisec.audit import AuditLog, Event
-from aisec.guard.proxy import ShardedTransport
+from aisec.guard import Guard
+from aisec.guard.proxy import GuardProxy, ProxyError, ProxySettings, ShardedTransport
 from aisec.server.runtime import BatchedAudit
 
 
@@ -73,3 +76,51 @@ def test_sharded_transport_spreads_requests_and_frees_slots() -> None:
         await transport.aclose()
 
     asyncio.run(main())
+
+
+class _BreaksFirst(httpx.AsyncBaseTransport):
+    """The real HTTP transport, but the first ``breaks`` requests fail the way a kept-alive
+    connection the upstream has just closed does (no answer at all)."""
+
+    def __init__(self, breaks: int) -> None:
+        self.real = httpx.AsyncHTTPTransport()
+        self.breaks = breaks
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls <= self.breaks:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return await self.real.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.real.aclose()
+
+
+def _models_through(upstream: Upstream, breaks: int) -> tuple[int, Any, int, float]:
+    assert upstream.server is not None
+    settings = ProxySettings(upstream=upstream.server.url + "/v1", upstream_key=UPSTREAM_KEY)
+    transport = _BreaksFirst(breaks)
+    proxy = GuardProxy(settings, Guard(), transport=transport)
+
+    async def main() -> tuple[int, Any]:
+        await proxy.start()
+        try:
+            reply = await proxy.models()
+            return reply.status, reply.body
+        except ProxyError as exc:
+            return exc.status, exc.body
+        finally:
+            await proxy.close()
+
+    status, body = asyncio.run(main())
+    retried = proxy.metrics.upstream_errors.labels("retried")._value.get()
+    return status, body, transport.calls, retried
+
+
+def test_a_broken_kept_alive_connection_is_retried_once(upstream: Upstream) -> None:
+    status, body, calls, retried = _models_through(upstream, breaks=1)
+    assert status == 200 and body["object"] == "list" and calls == 2 and retried == 1
+    status, body, calls, _ = _models_through(upstream, breaks=2)
+    assert status == 502 and calls == 2
+    assert "RemoteProtocolError" in body["error"]["message"]

@@ -73,6 +73,8 @@ from aisec.clean.store import SignatureStore
 KeepRule = Literal["first", "longest"]
 I64 = npt.NDArray[np.int64]
 U32 = npt.NDArray[np.uint32]
+#: bands whose candidate pairs are gathered before they join the distinct pairs
+_MERGE_BANDS = 5
 __all__ = [
     "DEDUP_VERSION",
     "Cluster",
@@ -337,22 +339,22 @@ class NearDedup:
         )
         skipped = np.flatnonzero(lengths == 0).astype(np.int64)
         live = np.flatnonzero(lengths > 0).astype(np.int64)
-        codes_per_band: list[I64] = []
+        # candidate pairs, merged every few bands: memory stays near the distinct pairs
+        # instead of the sum over all bands (large on templated corpora)
+        codes = np.zeros(0, np.int64)
+        pending: list[I64] = []
         for b in range(self.bands):
             keys = self._store.band(b)
             if skipped.shape[0]:
-                codes_per_band.append(bucket_pairs(keys[live], live))
+                pending.append(bucket_pairs(keys[live], live))
             else:
-                codes_per_band.append(bucket_pairs(keys))
+                pending.append(bucket_pairs(keys))
             del keys
+            if len(pending) == _MERGE_BANDS or b == self.bands - 1:
+                codes = unique_sorted(np.concatenate([codes, *pending]))
+                pending = []
             if self._progress:
                 self._progress("near_dedup.buckets", b + 1, self.bands)
-        codes = (
-            unique_sorted(np.concatenate(codes_per_band))
-            if codes_per_band
-            else np.zeros(0, np.int64)
-        )
-        del codes_per_band
         left, right = split_codes(codes)
         sim = self._similarity(left, right)
         ok = sim >= self.config.threshold

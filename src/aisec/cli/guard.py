@@ -119,9 +119,15 @@ def serve_command(
             log_config=log_config(log_level),
             access_log=False,
             server_header=False,
+            # longer than clients keep idle connections (httpx and the OpenAI SDK: 5 s), so
+            # that the proxy never closes one a client is about to reuse
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             loop=loop,
             http=http,
         )
+
+
+KEEP_ALIVE_SECONDS = 75
 
 
 @contextlib.contextmanager

@@ -74,6 +74,10 @@ class _CountedStream(httpx.AsyncByteStream):
                 done()
 
 
+#: transport errors with no answer from the upstream at all, worth one more try
+_BROKEN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
 class ShardedTransport(httpx.AsyncBaseTransport):
     """Several `httpx.AsyncHTTPTransport` pools; each request goes to the one with the
     fewest requests in flight. Keeps each pool small: httpcore's bookkeeping on every
@@ -338,20 +342,19 @@ class GuardProxy:
             method, self.upstream + path, json=payload, headers=self._headers()
         )
         t0 = time.perf_counter()
-        try:
-            if self._direct is None:
-                response = await self.client.send(request, stream=stream)
-            else:
-                response = await self._direct.handle_async_request(request)
-                response.request = request
-                if not stream:
-                    try:
-                        await response.aread()
-                    except BaseException:
-                        await response.aclose()
-                        raise
-        except httpx.HTTPError as exc:
-            raise self._failed(exc) from None
+        for attempt in (1, 2):
+            try:
+                response = await self._exchange(request, stream)
+                break
+            except _BROKEN as exc:
+                # the connection broke before any answer: most often a kept-alive one the
+                # upstream closed as it was reused; once more on a fresh one (as the
+                # OpenAI SDK retries connection errors)
+                if attempt == 2:
+                    raise self._failed(exc) from None
+                self.metrics.upstream_errors.labels("retried").inc()
+            except httpx.HTTPError as exc:
+                raise self._failed(exc) from None
         self.metrics.upstream_seconds.observe(time.perf_counter() - t0)
         if response.status_code >= 400:
             try:
@@ -361,6 +364,21 @@ class GuardProxy:
             finally:
                 await response.aclose()
             raise self._status_error(response.status_code, raw)
+        return response
+
+    async def _exchange(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        """Send ``request``; the whole body is read unless ``stream``."""
+        assert self.client is not None
+        if self._direct is None:
+            return await self.client.send(request, stream=stream)
+        response = await self._direct.handle_async_request(request)
+        response.request = request
+        if not stream:
+            try:
+                await response.aread()
+            except BaseException:
+                await response.aclose()
+                raise
         return response
 
     async def _json(self, method: str, path: str, payload: Body | None = None) -> Body:
