@@ -14,6 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+#: seconds the proxy keeps an idle client connection: longer than clients keep theirs
+#: (httpx and the OpenAI SDK: 5 s), so it never closes one a client is about to reuse
+KEEP_ALIVE_SECONDS = 75
+
 ENV_VAR = "AISEC_DATABASE_URL"
 
 app = typer.Typer(
@@ -119,15 +123,10 @@ def serve_command(
             log_config=log_config(log_level),
             access_log=False,
             server_header=False,
-            # longer than clients keep idle connections (httpx and the OpenAI SDK: 5 s), so
-            # that the proxy never closes one a client is about to reuse
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             loop=loop,
             http=http,
         )
-
-
-KEEP_ALIVE_SECONDS = 75
 
 
 @contextlib.contextmanager
