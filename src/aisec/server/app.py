@@ -234,45 +234,35 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
             return proxy().halted(chat, body, rid, state.reason, app_name)
         return await call(body, rid, app_name)
 
+    def endpoint(
+        name: str,
+        chat: bool | None,
+        call: Callable[[], Callable[[Body, str, str], Awaitable[Reply]]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """The handler of one OpenAI endpoint (``call`` picks the proxy's method at request
+        time: the proxy is only there once the app has started)."""
+
+        async def handler(request: Request) -> Response:
+            return await serve(
+                request,
+                name,
+                lambda r, rid: guarded(r, rid, chat, call()),
+                route_app=request.path_params.get("app_name"),
+            )
+
+        return handler
+
+    routes = (
+        ("/chat/completions", "POST", endpoint("chat", True, lambda: proxy().chat)),
+        ("/completions", "POST", endpoint("completions", False, lambda: proxy().completions)),
+        ("/embeddings", "POST", endpoint("embeddings", None, lambda: proxy().embeddings)),
+        ("/models", "GET", endpoint("models", None, lambda: lambda _b, _r, _a: proxy().models())),
+    )
     # each endpoint at /v1/... (the key's application, else the default one) and at
     # /app/<name>/v1/... (application <name>)
-    async def chat_completions(request: Request) -> Response:
-        return await serve(
-            request,
-            "chat",
-            lambda r, rid: guarded(r, rid, True, proxy().chat),
-            route_app=request.path_params.get("app_name"),
-        )
-
-    async def completions(request: Request) -> Response:
-        return await serve(
-            request,
-            "completions",
-            lambda r, rid: guarded(r, rid, False, proxy().completions),
-            route_app=request.path_params.get("app_name"),
-        )
-
-    async def embeddings(request: Request) -> Response:
-        return await serve(
-            request,
-            "embeddings",
-            lambda r, rid: guarded(r, rid, None, proxy().embeddings),
-            route_app=request.path_params.get("app_name"),
-        )
-
-    async def models(request: Request) -> Response:
-        return await serve(
-            request,
-            "models",
-            lambda r, rid: guarded(r, rid, None, lambda _b, _r, _a: proxy().models()),
-            route_app=request.path_params.get("app_name"),
-        )
-
     for prefix in ("/v1", "/app/{app_name}/v1"):
-        app.add_api_route(prefix + "/chat/completions", chat_completions, methods=["POST"])
-        app.add_api_route(prefix + "/completions", completions, methods=["POST"])
-        app.add_api_route(prefix + "/embeddings", embeddings, methods=["POST"])
-        app.add_api_route(prefix + "/models", models, methods=["GET"])
+        for path, method, respond in routes:
+            app.add_api_route(prefix + path, respond, methods=[method])
 
     # -- human control -----------------------------------------------------------------
 
