@@ -222,6 +222,11 @@ class NearDedup:
         """Remove spilled runs (results already computed stay available)."""
         self._store.close()
 
+    @property
+    def fingerprint(self) -> str:
+        """What signatures must share to be merged (`SignatureBatch.fingerprint`)."""
+        return self._fingerprint
+
     def candidate_probability(self, similarity: float) -> float:
         """The S-curve of the band layout in use at ``similarity``."""
         return candidate_probability(similarity, self.bands, self.rows)

@@ -124,7 +124,7 @@ class FeatureWriter:
                 if self._sigs
                 else np.zeros(0, np.int64)
             )
-            arrays["fingerprint"] = np.asarray(self.signer.signature_batch([]).fingerprint)
+            arrays["fingerprint"] = np.asarray(self.signer.fingerprint)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         with atomic_binary(path) as fh:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -90,6 +87,7 @@ def serve_command(
 
     from aisec.guard import load_guard_policy
     from aisec.guard.keys import valid_app_name
+    from aisec.guard.metrics import multiprocess_metrics
     from aisec.server.app import ENV_APPS, ENV_DATABASE, ENV_POLICY, ENV_UPSTREAM
     from aisec.server.logs import log_config
 
@@ -113,7 +111,7 @@ def serve_command(
     if db is not None:
         os.environ[ENV_DATABASE] = db
     loop, http = fast_io()
-    with metrics_folder(workers):
+    with multiprocess_metrics(workers):
         uvicorn.run(
             "aisec.server.app:app_from_env",
             factory=True,
@@ -127,33 +125,6 @@ def serve_command(
             loop=loop,
             http=http,
         )
-
-
-@contextlib.contextmanager
-def metrics_folder(workers: int) -> Iterator[None]:
-    """With several workers: the folder of prometheus_client's multiprocess mode (see
-    `aisec.guard.metrics`), set in the environment the workers inherit. A folder the
-    operator named in ``PROMETHEUS_MULTIPROC_DIR`` is emptied of old values first (the
-    mode's rule); otherwise a private temporary one is made and removed at the end."""
-    from aisec.guard.metrics import MULTIPROC_ENV
-
-    if workers < 2:
-        yield
-        return
-    named = os.environ.get(MULTIPROC_ENV)
-    if named:
-        folder = Path(named)
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.db"):
-            old.unlink()
-        yield
-        return
-    with tempfile.TemporaryDirectory(prefix="aisec-metrics-") as tmp:
-        os.environ[MULTIPROC_ENV] = tmp
-        try:
-            yield
-        finally:
-            os.environ.pop(MULTIPROC_ENV, None)
 
 
 def fast_io() -> tuple[Literal["uvloop", "asyncio"], Literal["httptools", "h11"]]:

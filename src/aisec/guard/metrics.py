@@ -10,7 +10,11 @@ be set before the workers start.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -98,3 +102,28 @@ class ProxyMetrics:
         for kind in kinds:
             self.kinds.labels(kind).inc()
         self.check_seconds.labels(stage).observe(seconds)
+
+
+@contextlib.contextmanager
+def multiprocess_metrics(workers: int) -> Iterator[None]:
+    """With several workers: the folder of prometheus_client's multiprocess mode (see the
+    module docstring), set in the environment the workers inherit. A folder the
+    operator named in ``PROMETHEUS_MULTIPROC_DIR`` is emptied of old values first (the
+    mode's rule); otherwise a private temporary one is made and removed at the end."""
+    if workers < 2:
+        yield
+        return
+    named = os.environ.get(MULTIPROC_ENV)
+    if named:
+        folder = Path(named)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.db"):
+            old.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="aisec-metrics-") as tmp:
+        os.environ[MULTIPROC_ENV] = tmp
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROC_ENV, None)
