@@ -157,3 +157,22 @@ def test_training_deterministic(tmp_path: Path) -> None:
     assert cards[0]["thresholds"] == cards[1]["thresholds"]
     m = RiskModel.load(tmp_path / "a")
     assert m.linear.bits == 12
+
+
+def test_thresholds_spend_the_whole_detector_budget() -> None:
+    """The per-class thresholds are the loosest whose union stays within the detector's
+    benign budget on every benign Chinese validation set; one grid step looser breaks it."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import risk_data as rd
+    import train_risk as tr
+
+    rng = np.random.default_rng(7)
+    valid = [rd.Row(f"t{i}", 0, None, src, "valid") for src in tr.BENIGN_ZH for i in range(2000)]
+    scores = rng.beta(1, 12, size=(len(valid), len(tr.CLASSES)))
+    budget = tr.class_budget(valid, scores)
+    thr = tr.choose_thresholds(valid, scores)
+    cuts = np.asarray([thr[c] for c in tr.CLASSES])
+    assert (cuts >= tr.FLOOR).all()
+    assert 0.0 < tr._union_rate(valid, scores, cuts) <= tr.UNION_BUDGET
+    looser = tr._class_cuts(valid, scores, budget + tr.GRID)
+    assert tr._union_rate(valid, scores, looser) > tr.UNION_BUDGET

@@ -8,12 +8,12 @@ import errno
 import io
 import json
 import os
-import random
 import struct
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from label_samples import OTHER_XMP, USCC, noise
 from PIL import Image
 
 from aisec.label import files
@@ -23,22 +23,9 @@ from aisec.label.carriers.registry import carrier_for
 from aisec.label.model import AigcLabel, LabelError, label_problems, parse_label
 from aisec.label.service import COMPLIANT, add_label, remove_label, verify_file
 
-USCC = "91350100M000100Y43"
-OTHER_XMP = (
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
-    b'xmlns:xmp="http://ns.adobe.com/xap/1.0/"><xmp:CreatorTool>KeepMe</xmp:CreatorTool>'
-    b"</rdf:Description></rdf:RDF></x:xmpmeta>"
-)
-
-
-def _noise(size: tuple[int, int], seed: int = 0) -> Image.Image:
-    """Random pixels: they compress badly, so even a small picture makes a large file."""
-    return Image.frombytes("RGB", size, random.Random(seed).randbytes(size[0] * size[1] * 3))
-
 
 def _jpeg(path: Path, size: tuple[int, int] = (64, 48)) -> Path:
-    _noise(size).save(path, quality=95)
+    noise(size).save(path, quality=95)
     return path
 
 
@@ -129,7 +116,7 @@ def test_tiff_read_back_reads_ifd0_of_the_written_file(
     tmp_path: Path, sample_label: AigcLabel
 ) -> None:
     path = tmp_path / "a.tif"
-    _noise((64, 48)).save(path)
+    noise((64, 48)).save(path)
     data = path.read_bytes()
     plan = tiff.CARRIER.plan(data, path, sample_label.to_json())
     out = io.BytesIO()
@@ -164,7 +151,7 @@ def test_jpeg_with_xmp_after_the_first_scan_is_read_back_whole(
 @pytest.mark.parametrize("suffix", [".tif", ".jpg", ".png", ".webp", ".gif"])
 def test_large_files_round_trip(tmp_path: Path, suffix: str, sample_label: AigcLabel) -> None:
     path = tmp_path / f"big{suffix}"
-    image = _noise((400, 300))
+    image = noise((400, 300))
     image.convert("P").save(path) if suffix == ".gif" else image.save(path)
     assert path.stat().st_size > _io.SMALL  # mapped, and big ranges copied by the kernel
     before = _pixels(path)
@@ -182,28 +169,30 @@ def test_copy_through_memory_when_the_kernel_cannot(
     tmp_path: Path, err: int, sample_label: AigcLabel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "big.tif"
-    _noise((400, 300)).save(path)
+    noise((400, 300)).save(path)
     before = _pixels(path)
 
     def unsupported(*args: object, **kwargs: object) -> int:
         raise OSError(err, os.strerror(err))
 
     monkeypatch.setattr(os, "copy_file_range", unsupported, raising=False)
-    add_label(path, sample_label)
-    assert verify_file(path).verdict == COMPLIANT and _pixels(path) == before
+    out = tmp_path / "out.tif"  # another file: in place, a TIFF is appended to, not copied
+    add_label(path, sample_label, out=out)
+    assert verify_file(out).verdict == COMPLIANT and _pixels(out) == before
 
 
 def test_a_source_that_shrinks_while_copied_is_refused(
     tmp_path: Path, sample_label: AigcLabel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "big.tif"
-    _noise((400, 300)).save(path)
+    noise((400, 300)).save(path)
     original = path.read_bytes()
     monkeypatch.setattr(os, "copy_file_range", lambda *a, **k: 0, raising=False)
+    out = tmp_path / "out.tif"  # another file: in place, a TIFF is appended to, not copied
     with pytest.raises(CarrierError, match="got shorter") as err:
-        add_label(path, sample_label)
+        add_label(path, sample_label, out=out)
     assert "was not changed" in str(err.value)
-    assert path.read_bytes() == original and _no_temp_left(tmp_path)
+    assert path.read_bytes() == original and not out.exists() and _no_temp_left(tmp_path)
 
 
 def test_short_writes_are_completed(
@@ -228,7 +217,7 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(
     tmp_path: Path, suffix: str, sample_label: AigcLabel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / f"big{suffix}"
-    _noise((400, 300)).save(path)  # mapped: every view of it must be let go on the way out
+    noise((400, 300)).save(path)  # mapped: every view of it must be let go on the way out
     original = path.read_bytes()
     real_writev = os.writev
     calls = []
@@ -258,7 +247,7 @@ def test_relabelling_gives_the_same_bytes_as_labelling_once(
 ) -> None:
     for suffix in (".jpg", ".png", ".webp", ".gif", ".tif"):
         first, once = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
-        _noise((64, 48)).save(first)
+        noise((64, 48)).save(first)
         once.write_bytes(first.read_bytes())
         add_label(first, AigcLabel("2", "ACME", "first"))
         add_label(first, sample_label)

@@ -2,10 +2,14 @@
 
 Every write goes to a temporary file beside the target, is read back to check the label
 landed, is flushed to disk and then renamed over the target, so the original is never
-damaged: on any error it is left exactly as it was.
+damaged: on any error it is left exactly as it was. The one exception keeps that promise
+another way: a TIFF labelled in place gets its new directory appended, read back and
+flushed before one aligned 4-byte write of the header commits it, so a crash leaves the old
+or the new file and an error cuts it back to its original bytes.
 
 How the files are read and written (opened once, a write planned, then written to a
-temporary file, read back, fsynced and renamed): :mod:`aisec.label.files`.
+temporary file — or appended and committed in place — read back, fsynced and renamed):
+:mod:`aisec.label.files`.
 
 Verdicts (``Verification.verdict``):
 

@@ -169,9 +169,25 @@ def emit(fd: int, plan: Plan, buf: Buf, src_fd: int, src: FileName) -> None:
         parts.clear()
         view.release()
     for offset, data in plan.patches:
-        while data:
-            n = os.pwrite(fd, data, offset)
-            data, offset = data[n:], offset + n
+        patch(fd, offset, data)
+
+
+def append(fd: int, data: list[bytes], at: int) -> None:
+    """Write ``data`` at offset ``at`` of the file open as ``fd`` — its end, so the bytes
+    are appended — with ``writev``, as :func:`emit` writes new bytes."""
+    os.lseek(fd, at, os.SEEK_SET)
+    parts: list[bytes | memoryview] = [*data]
+    _write_all(fd, parts)
+
+
+def patch(fd: int, offset: int, data: bytes) -> None:
+    """Write ``data`` over the file open as ``fd`` at ``offset`` (``pwrite`` until all of
+    it is written)."""
+    while data:
+        n = os.pwrite(fd, data, offset)
+        if n <= 0:
+            raise OSError(errno.EIO, "write made no progress")
+        data, offset = data[n:], offset + n
 
 
 def _write_all(fd: int, parts: list[bytes | memoryview]) -> None:

@@ -106,16 +106,40 @@ class Plan:
     every label copy and everything that leads to it lies in the new file's first ``head``
     bytes, and the carrier's ``read_back`` reads the labels from them; None means the
     whole file is read back with ``read_buf``.
+
+    ``in_place`` says the plan may also be applied to the source file itself, without a
+    copy, crash-safely (the way libtiff's ``TIFFRewriteDirectory`` rewrites a directory):
+    the pieces are the whole source, untouched, then new bytes only; ``patches[0]`` is
+    the *commit*, one small aligned write (the pointer to the new structures) before which
+    the file reads exactly as the source did, the appended bytes being unreferenced, and
+    after which it reads as the new file; the other patches only clear bytes the commit
+    left unreferenced (a replaced label). A reader therefore sees the old file or the new
+    one whatever byte state a crash leaves. :meth:`appended` checks the shape; how the
+    writer applies it: :mod:`aisec.label.files`.
     """
 
     pieces: list[Piece]
     patches: list[tuple[int, bytes]] = field(default_factory=list)
     head: int | None = None
+    in_place: bool = False
 
     @property
     def size(self) -> int:
         """The size of the new file."""
         return sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in self.pieces)
+
+    def appended(self, size: int) -> list[bytes] | None:
+        """The new bytes an ``in_place`` plan appends to its source of ``size`` bytes; None
+        when the plan is not one, or is not shaped like one (the first piece the whole
+        source, the rest new bytes, a commit of 1, 2, 4 or 8 bytes at an offset aligned to
+        its length inside the source: a single write no crash can tear)."""
+        if not self.in_place or not self.patches or self.pieces[:1] != [(0, size)]:
+            return None
+        offset, data = self.patches[0]
+        if len(data) not in (1, 2, 4, 8) or offset % len(data) or offset + len(data) > size:
+            return None
+        new = [p for p in self.pieces[1:] if isinstance(p, bytes)]
+        return new if new and len(new) == len(self.pieces) - 1 else None
 
 
 class BufferCarrier(Carrier, Protocol):

@@ -11,6 +11,14 @@ The copy is one range of the source, left to the kernel (``copy_file_range``: sh
 copied, on filesystems with reflinks); the header and the old packet are patched after
 it. The read-back after a write reads the header, IFD0 and its packet, not the image.
 
+When nothing is cut, the plan is an ``in_place`` one (see
+:class:`~aisec.label.carriers.base.Plan`): labelling a file in place then skips the copy —
+the packet and IFD0 are appended to the file itself, and the header's 4-byte IFD0 offset,
+an aligned write, is the commit (libtiff's ``TIFFRewriteDirectory`` does the same). Until
+it is written the file is the old TIFF with unreferenced bytes after it. A file with a
+tail aisec appended before is rewritten, which cuts the tail: the first label appends, a
+relabel compacts, so relabelling does not grow the file.
+
 Signatures cover, for every IFD in the main chain, the tags that define the image
 (size, samples, compression, colour map, ICC profile, ...) and the strip or tile data
 they point to — not the offsets themselves, so a tool that relocates data keeps the
@@ -193,7 +201,8 @@ class TiffCarrier:
 
     def plan(self, buf: Buf, src: FileName, payload: str | None) -> Plan:
         """The file as it is (one range), the new XMP and IFD0 after it; patches: the
-        header's IFD0 offset and the zeroed old packet."""
+        header's IFD0 offset (first: the commit of an in-place write) and the zeroed old
+        packet. In place unless a tail is cut (the file then changes before its end)."""
         tiff = _Tiff(buf, src)
         ifds = tiff.validated_chain()
         ifd0 = ifds[0]
@@ -229,10 +238,11 @@ class TiffCarrier:
         pieces = Pieces()
         pieces.copy(0, keep)
         pieces.add(b"".join(tail))
-        patches = [(4, struct.pack(tiff.e + "I", pos))]
+        patches = [(4, struct.pack(tiff.e + "I", pos))]  # the commit comes first
         if old_entry is not None and old_entry.length > 4 and old_entry.value_at < keep:
             patches.append((old_entry.value_at, b"\0" * old_entry.length))
-        return Plan(pieces.items, patches, head=pos + len(ifd))  # head: the whole file
+        # head: the whole file
+        return Plan(pieces.items, patches, head=pos + len(ifd), in_place=keep == len(buf))
 
     def content(self, path: Path) -> Iterator[bytes]:
         """Image-defining tags and strip/tile data of every IFD in the main chain."""
