@@ -627,6 +627,12 @@ def main() -> None:
             http="httptools" if find_spec("httptools") else "h11",
         )
         return
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+        return
+    unknown = set(sys.argv[1:]) - {"--quick", "--load", "--checks-only", "--no-results"}
+    if unknown:
+        sys.exit(f"unknown option(s): {' '.join(sorted(unknown))} (see --help)")
     quick = "--quick" in sys.argv
     checks_only = "--checks-only" in sys.argv
     # the proxy before pinning this process to one core

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from aisec.audit.event import Event, as_utc, chain_hash, format_time, utcnow
@@ -74,16 +74,21 @@ def row_fields(row: AuditEvent) -> dict[str, Any]:
     }
 
 
-def append_events(session: Session, events: Sequence[Event]) -> int:
+def append_events(session: Session, events: Sequence[Event], *, fresh: bool = False) -> int:
     """Chain and insert ``events`` in order, skipping any whose ``event_id`` is already
-    stored (a replayed spill); returns how many were inserted."""
+    stored (a replayed spill); returns how many were inserted. ``fresh``: the events were
+    never handed to a database before, so the look-up for stored ones is skipped (a
+    unique ``event_id`` still refuses a duplicate)."""
     if not events:
         return 0
     head = _head(session, lock=True)
-    ids = [e.event_id for e in events]
-    present = set(session.scalars(select(AuditEvent.event_id).where(AuditEvent.event_id.in_(ids))))
+    present: set[str] = set()
+    if not fresh:
+        ids = [e.event_id for e in events]
+        stmt = select(AuditEvent.event_id).where(AuditEvent.event_id.in_(ids))
+        present.update(session.scalars(stmt))
     seq, prev = head.last_seq, head.last_hash
-    inserted = 0
+    rows: list[dict[str, Any]] = []
     for event in events:
         if event.event_id in present:
             continue
@@ -91,29 +96,31 @@ def append_events(session: Session, events: Sequence[Event]) -> int:
         fields = event.to_dict()
         seq += 1
         digest = chain_hash(fields, seq, prev)
-        session.add(
-            AuditEvent(
-                seq=seq,
-                event_id=event.event_id,
-                time=as_utc(event.time),
-                type=event.type,
-                application=event.application,
-                route=event.route,
-                request_id=event.request_id,
-                stage=event.stage,
-                decision=event.decision,
-                kinds=fields["kinds"],
-                detectors=fields["detectors"],
-                latency_ms=fields["latency_ms"],
-                excerpt=event.excerpt,
-                actor=event.actor,
-                details=event.details,
-                prev_hash=prev,
-                hash=digest,
-            )
+        rows.append(
+            {
+                "seq": seq,
+                "event_id": event.event_id,
+                "time": as_utc(event.time),
+                "type": event.type,
+                "application": event.application,
+                "route": event.route,
+                "request_id": event.request_id,
+                "stage": event.stage,
+                "decision": event.decision,
+                "kinds": fields["kinds"],
+                "detectors": fields["detectors"],
+                "latency_ms": fields["latency_ms"],
+                "excerpt": event.excerpt,
+                "actor": event.actor,
+                "details": event.details,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-        inserted += 1
+    if rows:  # one bulk INSERT (executemany), not an ORM object per event
+        session.execute(insert(AuditEvent), rows)
+    inserted = len(rows)
     head.last_seq, head.last_hash = seq, prev
     return inserted
 

@@ -203,13 +203,13 @@ class AuditLog:
             self._store.close()
             self._store = None
 
-    def _write(self, events: Sequence[Event]) -> int:
+    def _write(self, events: Sequence[Event], *, fresh: bool) -> int:
         assert self._store is not None
         with self._store.transaction() as session:
-            return append_events(session, events)
+            return append_events(session, events, fresh=fresh)
 
     def _replayed(self, events: list[Event]) -> None:
-        self._write(events)
+        self._write(events, fresh=False)
         with self._lock:
             self.stats.replayed += len(events)
 
@@ -219,7 +219,7 @@ class AuditLog:
                 if self.spill.pending():
                     self.spill.replay(self._replayed, batch=self.batch_size)
                 if events:
-                    self._write(events)
+                    self._write(events, fresh=True)
                     with self._lock:
                         self.stats.stored += len(events)
                 return

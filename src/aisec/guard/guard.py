@@ -22,6 +22,7 @@ are restored and the GB 45438 notice is added if the policy says so.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -52,13 +53,16 @@ class AuditSink(Protocol):
     def record(self, event: Event) -> None: ...
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def language_of(text: str) -> str:
     """``zh`` when at least a tenth of the letters are CJK, else ``en``."""
-    letters = [ch for ch in text if ch.isalpha()]
+    letters = len(_LETTER.findall(text))
     if not letters:
         return "zh"
-    cjk = sum(1 for ch in letters if "\u4e00" <= ch <= "\u9fff")
-    return "zh" if cjk * 10 >= len(letters) else "en"
+    return "zh" if len(_CJK.findall(text)) * 10 >= letters else "en"
 
 
 def masked_excerpt(text: str, findings: Iterable[Finding], limit: int = EXCERPT_CHARS) -> str:

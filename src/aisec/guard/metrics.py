@@ -15,6 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -34,9 +35,13 @@ _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 
 
 class ProxyMetrics:
-    """Requests, decisions by stage/verdict and by finding kind, latencies, upstream errors."""
+    """Requests, decisions by stage/verdict and by finding kind, latencies, upstream errors.
+
+    The labelled series the proxy updates on every request are looked up once and kept
+    (`_child`): prometheus_client's ``labels()`` costs more than the update itself."""
 
     def __init__(self) -> None:
+        self._children: dict[tuple[Any, ...], Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -96,12 +101,24 @@ class ProxyMetrics:
 
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def decision(self, stage: str, verdict: str, kinds: list[str], seconds: float) -> None:
         """Count one guard decision."""
-        self.decisions.labels(stage, verdict).inc()
+        self._child(self.decisions, stage, verdict).inc()
         for kind in kinds:
-            self.kinds.labels(kind).inc()
-        self.check_seconds.labels(stage).observe(seconds)
+            self._child(self.kinds, kind).inc()
+        self._child(self.check_seconds, stage).observe(seconds)
+
+    def request(self, endpoint: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self._child(self.requests, endpoint, str(status)).inc()
+        self._child(self.request_seconds, endpoint).observe(seconds)
 
 
 @contextlib.contextmanager

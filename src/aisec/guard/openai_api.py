@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from aisec.guard.decision import Decision
+from aisec.guard.decision import Decision, strongest
 
 Body = dict[str, Any]
 
@@ -25,6 +25,14 @@ def error_body(message: str, type_: str, code: str | None = None, **extra: Any) 
 def aisec_field(verdict: str, kinds: list[str]) -> Body:
     """The ``aisec`` object beside ``choices``."""
     return {"decision": verdict, "kinds": kinds}
+
+
+def merge(decisions: list[Decision]) -> tuple[str, list[str]]:
+    """The overall verdict and the kinds of several decisions (for `aisec_field`)."""
+    return (
+        strongest([d.verdict for d in decisions]),
+        sorted({k for d in decisions for k in d.kinds}),
+    )
 
 
 def chat_completion(

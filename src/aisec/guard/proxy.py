@@ -1,6 +1,6 @@
 """`GuardProxy`: the OpenAI-compatible proxy's logic, free of the web framework.
 
-Each endpoint is parse → `Guard` input check → upstream (httpx, async) → `Guard` output
+Each endpoint is parse → `Guard` input check → upstream (async) → `Guard` output
 check → reply. A blocked request never reaches the upstream; its answer is the refusal as
 the assistant's message with ``"aisec": {"decision": "block", "kinds": [...]}`` beside
 ``choices`` (HTTP 200), or an error body with HTTP 403 when the policy's
@@ -10,12 +10,8 @@ become OpenAI-style error bodies: 504 for a time-out, 502 for anything else the 
 did wrong, the upstream's own status for a client error (400, 404, 429 …).
 
 The guard's checks run on the event loop: they take milliseconds, and a thread hop would
-cost more than it saves.
-
-The upstream connections are spread over several small httpx pools (`ShardedTransport`):
-httpcore's pool does work quadratic in its number of connections on every request (and a
-readability poll of each idle one), which at a few dozen concurrent requests cost more
-than the guard's checks.
+cost more than it saves. Requests go upstream through `aisec.guard.upstream` (aiohttp's
+client); a connection that breaks before any answer is tried once more on a fresh one.
 """
 
 from __future__ import annotations
@@ -27,11 +23,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.request import getproxies
 
-import httpx
-
-from aisec.guard.decision import Decision, RequestContext, strongest
+from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
@@ -40,78 +33,23 @@ from aisec.guard.openai_api import (
     aisec_field,
     blocked_error,
     error_body,
+    merge,
     refusal_body,
     sse,
 )
-from aisec.guard.stream import StreamChecker
+from aisec.guard.relay import relay
+from aisec.guard.upstream import (
+    AiohttpClient,
+    UpstreamBroken,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
 
 logger = logging.getLogger("aisec.guard.proxy")
 
 HALTED_KIND = "guard.halted"
-
-#: upstream connection pools (`ShardedTransport`) and connections per pool
-UPSTREAM_SHARDS = 8
-UPSTREAM_CONNECTIONS = 512
-
-
-class _CountedStream(httpx.AsyncByteStream):
-    """A response body that gives its shard's slot back when it is closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, done: Any) -> None:
-        self._stream = stream
-        self._done = done
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for part in self._stream:
-            yield part
-
-    async def aclose(self) -> None:
-        done, self._done = self._done, None
-        try:
-            await self._stream.aclose()
-        finally:
-            if done is not None:
-                done()
-
-
-#: transport errors with no answer from the upstream at all, worth one more try
-_BROKEN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
-
-
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Several `httpx.AsyncHTTPTransport` pools; each request goes to the one with the
-    fewest requests in flight. Keeps each pool small: httpcore's bookkeeping on every
-    request is quadratic in a pool's connections."""
-
-    def __init__(self, shards: int = UPSTREAM_SHARDS, connections: int = UPSTREAM_CONNECTIONS):
-        per = max(1, connections // shards)
-        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-        self.shards = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(shards)]
-        self.busy = [0] * shards
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        busy = self.busy
-        i = busy.index(min(busy))
-        busy[i] += 1
-
-        def done() -> None:
-            busy[i] -= 1
-
-        try:
-            response = await self.shards[i].handle_async_request(request)
-        except BaseException:
-            done()
-            raise
-        if response.is_closed:  # a body read already (e.g. a test's mock): nothing in flight
-            done()
-            return response
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _CountedStream(response.stream, done)
-        return response
-
-    async def aclose(self) -> None:
-        for shard in self.shards:
-            await shard.aclose()
 
 
 @dataclass
@@ -159,11 +97,13 @@ class Reply:
     kinds: list[str] = field(default_factory=list)
 
 
-def _merge(decisions: list[Decision]) -> tuple[str, list[str]]:
-    return (
-        strongest([d.verdict for d in decisions]),
-        sorted({k for d in decisions for k in d.kinds}),
-    )
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(data: bytes | bytearray) -> Any:
+    """Strict JSON (no NaN or Infinity, which could not be sent on)."""
+    return json.loads(data, parse_constant=_no_constants)
 
 
 class GuardProxy:
@@ -176,36 +116,30 @@ class GuardProxy:
         guard: Guard,
         *,
         metrics: ProxyMetrics | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        client: UpstreamClient | None = None,
     ) -> None:
         self.settings = settings
         #: application name → its `Guard`; swapped whole on a reload
         self.guards: dict[str, Guard] = {settings.application: guard}
         self.metrics = metrics or ProxyMetrics()
         self.upstream = settings.upstream.rstrip("/")
-        self._transport = transport
-        self.client: httpx.AsyncClient | None = None
-        #: the transport requests go to without the client's auth, redirect and cookie
-        #: handling (the proxy uses none of them); None: through the client
-        self._direct: httpx.AsyncBaseTransport | None = None
+        #: the upstream client (made by `start` unless given)
+        self.client = client
+        key = settings.upstream_key
+        auth = {"Authorization": f"Bearer {key}"} if key else {}
+        self._get_headers = {"User-Agent": "aisec-guard", **auth}
+        self._post_headers = {**self._get_headers, "Content-Type": "application/json"}
 
     # -- life cycle --------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the upstream connection pool."""
-        t = self.guard.config.proxy.timeout
-        transport = self._transport
-        if transport is None and not getproxies():  # HTTP(S)_PROXY: httpx's own pool
-            transport = ShardedTransport()
-        self._direct = transport
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(t.read, connect=t.connect, pool=t.connect),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=512),
-            transport=transport,
-        )
+        """Open the upstream client."""
+        if self.client is None:
+            t = self.guard.config.proxy.timeout
+            self.client = AiohttpClient(connect=t.connect, read=t.read)
 
     async def close(self) -> None:
-        """Close the upstream connection pool."""
+        """Close the upstream connections."""
         if self.client is not None:
             await self.client.aclose()
 
@@ -293,12 +227,8 @@ class GuardProxy:
 
     # -- the upstream ------------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
-        key = self.settings.upstream_key
-        return {"Authorization": f"Bearer {key}"} if key else {}
-
-    def _failed(self, exc: httpx.HTTPError) -> ProxyError:
-        if isinstance(exc, httpx.TimeoutException):
+    def _failed(self, exc: UpstreamError) -> ProxyError:
+        if isinstance(exc, UpstreamTimeout):
             self.metrics.upstream_errors.labels("timeout").inc()
             return ProxyError(
                 504,
@@ -308,11 +238,14 @@ class GuardProxy:
         return ProxyError(
             502,
             error_body(
-                f"the upstream model is unreachable ({type(exc).__name__})",
+                f"the upstream model is unreachable ({exc.name})",
                 "upstream_error",
                 "upstream_unreachable",
             ),
         )
+
+    def _failed_body(self, exc: UpstreamError) -> Body:
+        return self._failed(exc).body
 
     def _status_error(self, status: int, raw: bytes) -> ProxyError:
         self.metrics.upstream_errors.labels(f"http_{status}").inc()
@@ -336,57 +269,51 @@ class GuardProxy:
 
     async def _send(
         self, method: str, path: str, payload: Body | None, stream: bool
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         assert self.client is not None, "GuardProxy.start() was not called"
-        request = self.client.build_request(
-            method, self.upstream + path, json=payload, headers=self._headers()
-        )
+        if payload is None:
+            body, headers = None, self._get_headers
+        else:
+            text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            body, headers = text.encode("utf-8"), self._post_headers
+        url = self.upstream + path
         t0 = time.perf_counter()
         for attempt in (1, 2):
             try:
-                response = await self._exchange(request, stream)
+                response = await self.client.send(
+                    method, url, body, headers, stream=stream, fresh=attempt == 2
+                )
                 break
-            except _BROKEN as exc:
+            except UpstreamBroken as exc:
                 # the connection broke before any answer: most often a kept-alive one the
                 # upstream closed as it was reused; once more on a fresh one (as the
                 # OpenAI SDK retries connection errors)
                 if attempt == 2:
                     raise self._failed(exc) from None
                 self.metrics.upstream_errors.labels("retried").inc()
-            except httpx.HTTPError as exc:
+            except UpstreamError as exc:
                 raise self._failed(exc) from None
         self.metrics.upstream_seconds.observe(time.perf_counter() - t0)
-        if response.status_code >= 400:
+        if response.status >= 400:
             try:
-                raw = await response.aread()
-            except httpx.HTTPError:
+                raw = await response.read()
+            except UpstreamError:
                 raw = b""
             finally:
                 await response.aclose()
-            raise self._status_error(response.status_code, raw)
-        return response
-
-    async def _exchange(self, request: httpx.Request, stream: bool) -> httpx.Response:
-        """Send ``request``; the whole body is read unless ``stream``."""
-        assert self.client is not None
-        if self._direct is None:
-            return await self.client.send(request, stream=stream)
-        response = await self._direct.handle_async_request(request)
-        response.request = request
-        if not stream:
-            try:
-                await response.aread()
-            except BaseException:
-                await response.aclose()
-                raise
+            raise self._status_error(response.status, raw)
         return response
 
     async def _json(self, method: str, path: str, payload: Body | None = None) -> Body:
         response = await self._send(method, path, payload, stream=False)
         try:
-            data = response.json()
+            data = json.loads(await response.read())
+        except UpstreamError as exc:
+            raise self._failed(exc) from None
         except ValueError:
             data = None
+        finally:
+            await response.aclose()
         if not isinstance(data, dict):
             self.metrics.upstream_errors.labels("bad_body").inc()
             raise ProxyError(
@@ -423,7 +350,7 @@ class GuardProxy:
             response = await self._send("POST", "/chat/completions", payload, stream=True)
             return Reply(
                 200,
-                stream=self._relay(True, response, guard, d, model),
+                stream=relay(self.metrics, True, response, guard, d, model, self._failed_body),
                 decision=d.verdict,
                 kinds=d.kinds,
             )
@@ -440,7 +367,7 @@ class GuardProxy:
         return self._answer(guard, data, decisions)
 
     def _answer(self, guard: Guard, data: Body, decisions: list[Decision]) -> Reply:
-        verdict, kinds = _merge(decisions)
+        verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         blocked = next((o for o in decisions[1:] if o.blocked), None)
         if blocked is not None and guard.config.block_status == 403:
@@ -475,7 +402,7 @@ class GuardProxy:
             first = inputs[0]
             return Reply(
                 200,
-                stream=self._relay(False, response, guard, first, model),
+                stream=relay(self.metrics, False, response, guard, first, model, self._failed_body),
                 decision=first.verdict,
                 kinds=first.kinds,
             )
@@ -493,7 +420,7 @@ class GuardProxy:
                 choice["text"] = out.text
                 if out.blocked:
                     choice["finish_reason"] = "content_filter"
-        verdict, kinds = _merge(decisions)
+        verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         out_blocked = next((o for o in decisions[len(inputs) :] if o.blocked), None)
         if out_blocked is not None and guard.config.block_status == 403:
@@ -511,7 +438,7 @@ class GuardProxy:
             )
         guard = self.guard_for(app)
         inputs = [self._input(guard, [{"role": "user", "content": t}], rid) for t in texts]
-        verdict, kinds = _merge(inputs)
+        verdict, kinds = merge(inputs)
         blocked = next((d for d in inputs if d.blocked), None)
         if blocked is not None:
             return Reply(403, blocked_error(blocked), decision="block", kinds=kinds)
@@ -524,85 +451,3 @@ class GuardProxy:
     async def models(self) -> Reply:
         """``GET /v1/models``: the upstream's list."""
         return Reply(200, await self._json("GET", "/models"))
-
-    # -- streaming ---------------------------------------------------------------------
-
-    def _stream_metrics(self, decision: Decision) -> None:
-        self.metrics.decision(
-            "stream", decision.verdict, decision.kinds, decision.latency_ms / 1000
-        )
-
-    async def _relay(
-        self, chat: bool, response: httpx.Response, guard: Guard, d: Decision, model: str
-    ) -> AsyncIterator[bytes]:
-        """Re-emit the upstream's stream through the guard's `StreamChecker`."""
-        checker = StreamChecker(guard, d.context)
-        maker = ChunkMaker(chat, f"{'chatcmpl' if chat else 'cmpl'}-aisec-{d.request_id}", model)
-        role_sent = False
-        finish: str | None = None
-        trailers: list[Body] = []
-        ended = "client_disconnected"  # unless the loop says otherwise
-        try:
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    break
-                try:
-                    chunk = json.loads(data)
-                except ValueError:
-                    continue
-                if not isinstance(chunk, dict):
-                    continue
-                if "error" in chunk:  # the upstream failed mid-stream: pass its error on
-                    ended = "upstream_error"
-                    self.metrics.upstream_errors.labels("stream_error").inc()
-                    yield sse({"error": chunk["error"]})
-                    yield sse("[DONE]")
-                    return
-                choices = chunk.get("choices")
-                if not choices:
-                    trailers.append(chunk)  # e.g. the usage chunk of stream_options
-                    continue
-                maker.adopt(chunk)
-                choice = choices[0] if isinstance(choices[0], dict) else {}
-                finish = choice.get("finish_reason") or finish
-                delta = choice.get("delta") if chat else choice
-                delta = delta if isinstance(delta, dict) else {}
-                text = delta.get("content") if chat else delta.get("text")
-                if not isinstance(text, str) or not text:
-                    if chat and ("tool_calls" in delta or "function_call" in delta):
-                        yield sse(chunk)  # tool calls are passed on unchecked
-                    continue
-                for piece in checker.push(text):
-                    yield sse(maker.make(piece, role=chat and not role_sent))
-                    role_sent = True
-                if checker.stopped:
-                    break
-            for piece in checker.end():
-                yield sse(maker.make(piece, role=chat and not role_sent))
-                role_sent = True
-        except httpx.HTTPError as exc:
-            ended = "upstream_error"
-            failure = self._failed(exc)
-            yield sse(failure.body)
-            yield sse("[DONE]")
-            return
-        finally:
-            if not checker.done:
-                # the client went away mid-stream (the server cancels or closes this
-                # generator) or the upstream failed: record the decision all the same
-                checker.abandon(ended)
-                if checker.decision is not None:
-                    self._stream_metrics(checker.decision)
-            await response.aclose()
-        decision = checker.decision
-        if decision is not None:
-            self._stream_metrics(decision)
-        verdict, kinds = _merge([d, decision] if decision is not None else [d])
-        reason = "content_filter" if checker.stopped else (finish or "stop")
-        yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds)))
-        for trailer in trailers:
-            yield sse(trailer)
-        yield sse("[DONE]")

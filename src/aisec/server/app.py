@@ -2,8 +2,11 @@
 
 Every ``/v1/*`` call needs ``Authorization: Bearer <client key>``, every ``/admin/*`` call
 an administrator key; ``/healthz``, ``/readyz`` and ``/metrics`` change nothing and are
-open. Each request is: request id → key → rate limit → size-limited JSON body → kill
-switch → `GuardProxy` → response, then one JSON log line (no prompt, no answer).
+open. The OpenAI endpoints (``/v1/...``, ``/app/<name>/v1/...``) are served by a bare
+ASGI handler in front of FastAPI (`aisec.server.openai_routes`: the hot path); the admin
+and operation endpoints are FastAPI routes. Each request is: request id → key → (rate
+limit →) size-limited JSON body → (kill switch →) handler → response, then one JSON log
+line (no prompt, no answer).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import time
 import uuid
@@ -21,15 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import Receive, Scope, Send
 
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, request_reload, set_halted
 from aisec.guard.incidents import close_incident, get_incident, list_incidents
-from aisec.guard.keys import GuardError, KeyInfo, hash_key, valid_app_name
+from aisec.guard.keys import GuardError, KeyInfo, valid_app_name
 from aisec.guard.openai_api import Body, error_body
-from aisec.guard.proxy import HALTED_KIND, GuardProxy, ProxyError, ProxySettings, Reply
+from aisec.guard.proxy import GuardProxy, ProxyError, ProxySettings, Reply
+from aisec.server.access import authenticate, json_object, too_large
+from aisec.server.openai_routes import OpenAIRoutes, match
 from aisec.server.runtime import ProxyRuntime
 
 logger = logging.getLogger("aisec.guard.requests")
@@ -44,103 +49,34 @@ ENV_APPS = "AISEC_GUARD_APPS"
 Handler = Callable[[Request, str], Awaitable[Reply]]
 
 
-def _auth_error(message: str, code: str) -> ProxyError:
-    return ProxyError(401, error_body(message, "invalid_request_error", code))
-
-
-def authenticate(rt: ProxyRuntime, request: Request, *, admin: bool) -> KeyInfo:
-    """The key of the request, or 401 (an administrator key is no client key, and back)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise _auth_error(
-            "no API key: send 'Authorization: Bearer <key>' (aisec guard keys create)",
-            "missing_api_key",
-        )
-    assert rt.cache is not None
-    info = rt.cache.keys.get(hash_key(token))
-    if info is None or info.admin != admin:
-        raise _auth_error("invalid API key", "invalid_api_key")
-    return info
-
-
 async def read_json(request: Request, limit: int) -> Body:
     """The request body as a JSON object, at most ``limit`` bytes (413 beyond)."""
-    too_big = ProxyError(
-        413,
-        error_body(
-            f"request body over {limit} bytes", "invalid_request_error", "request_too_large"
-        ),
-    )
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise too_big
+        raise too_large(limit)
     data = bytearray()
     async for part in request.stream():
         data += part
         if len(data) > limit:
-            raise too_big
-    try:
-        body = json.loads(data)
-    except ValueError:
-        raise ProxyError(
-            400, error_body("the body is not valid JSON", "invalid_request_error", "invalid_json")
-        ) from None
-    if not isinstance(body, dict):
-        raise ProxyError(
-            400,
-            error_body("the body must be a JSON object", "invalid_request_error", "invalid_json"),
-        )
-    return body
+            raise too_large(limit)
+    return json_object(data)
 
 
-def choose_application(settings: ProxySettings, key: KeyInfo, route_app: str | None) -> str:
-    """The application (policy) of a request: the route's (``/app/<name>/v1/...``), else
-    the key's, else the default one. A key bound to an application may not use another
-    application's route (403); an unknown application is a 404."""
-    known = settings.policies()
-    if route_app is not None and route_app not in known:
-        raise ProxyError(
-            404,
-            error_body(
-                f"no application {route_app!r} on this proxy",
-                "invalid_request_error",
-                "unknown_application",
-            ),
-        )
-    if key.application is not None:
-        if route_app is not None and route_app != key.application:
-            raise ProxyError(
-                403,
-                error_body(
-                    f"key {key.name!r} belongs to application {key.application!r}",
-                    "invalid_request_error",
-                    "wrong_application",
-                ),
-            )
-        if key.application not in known:
-            raise ProxyError(
-                403,
-                error_body(
-                    f"key {key.name!r} belongs to application {key.application!r}, which "
-                    "this proxy does not serve",
-                    "invalid_request_error",
-                    "application_not_served",
-                ),
-            )
-        return key.application
-    return route_app or settings.application
+class GuardApp(FastAPI):
+    """FastAPI, with the OpenAI endpoints taken by `OpenAIRoutes` before its routing."""
+
+    openai: OpenAIRoutes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.openai is not None:
+            found = match(scope["path"])
+            if found is not None:
+                await self.openai(scope, receive, send, *found)
+                return
+        await super().__call__(scope, receive, send)
 
 
-def _respond(reply: Reply, rid: str) -> Response:
-    headers = {"x-request-id": rid}
-    if reply.stream is not None:
-        headers["cache-control"] = "no-cache"
-        return StreamingResponse(reply.stream, reply.status, headers, "text/event-stream")
-    return JSONResponse(reply.body, reply.status, headers)
-
-
-def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECONDS) -> FastAPI:
+def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECONDS) -> GuardApp:
     """The proxy app for ``settings`` (one per worker)."""
     rt = ProxyRuntime(settings, refresh_seconds=refresh_seconds)
 
@@ -152,7 +88,7 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
         finally:
             await rt.stop()
 
-    app = FastAPI(
+    app = GuardApp(
         title="aisec guard",
         lifespan=lifespan,
         docs_url=None,
@@ -160,48 +96,25 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
         openapi_url=None,
     )
     app.state.runtime = rt
+    app.openai = OpenAIRoutes(rt)
 
     def proxy() -> GuardProxy:
         assert rt.proxy is not None
         return rt.proxy
 
-    async def serve(
-        request: Request,
-        endpoint: str,
-        handler: Handler,
-        *,
-        admin: bool = False,
-        route_app: str | None = None,
-    ) -> Response:
+    async def serve(request: Request, handler: Handler) -> Response:
+        """An admin request: the administrator key, the handler, the log line."""
         rid = uuid.uuid4().hex
         t0 = time.perf_counter()
-        fields: dict[str, Any] = {"request_id": rid, "endpoint": endpoint}
-        app_name: str | None = None
-        blocked = upstream_error = False
+        fields: dict[str, Any] = {"request_id": rid, "endpoint": "admin"}
         try:
-            key = authenticate(rt, request, admin=admin)
+            key = authenticate(rt, request.headers.get("authorization", ""), admin=True)
             fields["key"] = key.name
-            if not admin:
-                app_name = request.state.app = choose_application(settings, key, route_app)
-                fields["app"] = app_name
-                wait = rt.limiter.take(key.id, key.rate_per_minute)
-                if wait > 0:
-                    raise ProxyError(
-                        429,
-                        error_body(
-                            f"rate limit reached for key {key.name!r}; retry in {wait:.1f} s",
-                            "requests",
-                            "rate_limit_exceeded",
-                        ),
-                        {"retry-after": str(max(1, math.ceil(wait)))},
-                    )
             request.state.key = key
             reply = await handler(request, rid)
-            fields.update(decision=reply.decision, kinds=reply.kinds)
-            blocked = reply.decision == "block" and HALTED_KIND not in reply.kinds
-            response = _respond(reply, rid)
+            assert reply.body is not None
+            response: Response = JSONResponse(reply.body, reply.status, {"x-request-id": rid})
         except ProxyError as exc:
-            upstream_error = exc.body.get("error", {}).get("type") == "upstream_error"
             response = JSONResponse(exc.body, exc.status, {"x-request-id": rid, **exc.headers})
         except Exception:  # a bug: an OpenAI-style 500, the details in the log only
             logger.exception("internal error", extra={"fields": fields})
@@ -211,58 +124,10 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
                 {"x-request-id": rid},
             )
         seconds = time.perf_counter() - t0
-        if app_name is not None and endpoint != "models":
-            rt.observe(app_name, blocked=blocked, upstream_error=upstream_error)
-        proxy().metrics.requests.labels(endpoint, str(response.status_code)).inc()
-        proxy().metrics.request_seconds.labels(endpoint).observe(seconds)
+        proxy().metrics.request("admin", response.status_code, seconds)
         fields.update(status=response.status_code, ms=round(seconds * 1000, 2))
         logger.info("request", extra={"fields": fields})
         return response
-
-    async def guarded(
-        request: Request,
-        rid: str,
-        chat: bool | None,
-        call: Callable[[Body, str, str], Awaitable[Reply]],
-    ) -> Reply:
-        app_name: str = request.state.app
-        limit = proxy().guard_for(app_name).config.proxy.max_request_bytes
-        body = await read_json(request, limit) if request.method == "POST" else {}
-        assert rt.cache is not None
-        state = rt.cache.state
-        if state.halted:
-            return proxy().halted(chat, body, rid, state.reason, app_name)
-        return await call(body, rid, app_name)
-
-    def endpoint(
-        name: str,
-        chat: bool | None,
-        call: Callable[[], Callable[[Body, str, str], Awaitable[Reply]]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        """The handler of one OpenAI endpoint (``call`` picks the proxy's method at request
-        time: the proxy is only there once the app has started)."""
-
-        async def handler(request: Request) -> Response:
-            return await serve(
-                request,
-                name,
-                lambda r, rid: guarded(r, rid, chat, call()),
-                route_app=request.path_params.get("app_name"),
-            )
-
-        return handler
-
-    routes = (
-        ("/chat/completions", "POST", endpoint("chat", True, lambda: proxy().chat)),
-        ("/completions", "POST", endpoint("completions", False, lambda: proxy().completions)),
-        ("/embeddings", "POST", endpoint("embeddings", None, lambda: proxy().embeddings)),
-        ("/models", "GET", endpoint("models", None, lambda: lambda _b, _r, _a: proxy().models())),
-    )
-    # each endpoint at /v1/... (the key's application, else the default one) and at
-    # /app/<name>/v1/... (application <name>)
-    for prefix in ("/v1", "/app/{app_name}/v1"):
-        for path, method, respond in routes:
-            app.add_api_route(prefix + path, respond, methods=[method])
 
     # -- human control -----------------------------------------------------------------
 
@@ -391,7 +256,7 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
 
     def admin_route(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            return await serve(request, "admin", handler, admin=True)
+            return await serve(request, handler)
 
         return endpoint
 
@@ -457,6 +322,6 @@ def applications_from_text(text: str) -> dict[str, Path | None]:
     return apps
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> GuardApp:
     """The uvicorn factory: ``uvicorn --factory aisec.server.app:app_from_env``."""
     return create_app(settings_from_env())

@@ -27,8 +27,10 @@ from aisec.store import Store, open_store
 logger = logging.getLogger("aisec.guard.server")
 
 
-#: how long the event loop gathers audit events before handing them to the writer
-AUDIT_GATHER_SECONDS = 0.05
+#: the longest the event loop gathers audit events before handing them to the writer
+AUDIT_GATHER_SECONDS = 0.1
+#: it hands them over sooner when no event came for this long (a lull between requests)
+AUDIT_QUIET_SECONDS = 0.005
 
 
 class BatchedAudit:
@@ -37,17 +39,28 @@ class BatchedAudit:
     `AuditLog`'s writer stores whatever is queued when it wakes, in one transaction; fed
     one event at a time it woke for each and wrote batches of one or two — a transaction
     per event, most of the proxy's CPU under load, on the same GIL as the event loop. On
-    the loop thread `record` only appends to a list, and a timer hands the list over every
-    `AUDIT_GATHER_SECONDS` (at most ``limit`` events wait); from any other thread, or
-    without a running loop, an event goes straight to the log. `flush` and `close` hand
-    over what is gathered first, so nothing recorded is ever left behind."""
+    the loop thread `record` only appends to a list, and a timer hands the list over at
+    the first lull — no event for ``quiet`` seconds — or ``gather`` seconds after the first
+    event waiting, whichever comes first (and at once when ``limit`` events wait). The
+    writer thread, which holds the GIL while it works, thus mostly works between bursts of
+    requests instead of in the middle of one (where every GIL hand-over costs the event
+    loop up to the interpreter's switch interval). From any other thread, or without a
+    running loop, an event goes straight to the log. `flush` and `close` hand over what is
+    gathered first, so nothing recorded is ever left behind."""
 
     def __init__(
-        self, log: AuditLog, *, gather: float = AUDIT_GATHER_SECONDS, limit: int = 256
+        self,
+        log: AuditLog,
+        *,
+        gather: float = AUDIT_GATHER_SECONDS,
+        quiet: float = AUDIT_QUIET_SECONDS,
+        limit: int = 256,
     ) -> None:
         self.log = log
         self.gather = gather
+        self.quiet = min(quiet, gather)
         self.limit = limit
+        self._first = self._last = 0.0
         self._pending: list[Event] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -73,10 +86,26 @@ class BatchedAudit:
         with self._lock:
             self._pending.append(event)
             full = len(self._pending) >= self.limit
+        self._last = now = loop.time()
         if full:
             self.hand_over()
         elif self._timer is None:
-            self._timer = loop.call_later(self.gather, self.hand_over)
+            self._first = now
+            self._timer = loop.call_later(self.quiet, self._tick)
+
+    def _tick(self) -> None:
+        """Hand over at a lull or when the first event has waited ``gather`` seconds;
+        else look again when one of the two may have come."""
+        self._timer = None
+        loop = self._loop
+        if loop is None:
+            return
+        now = loop.time()
+        due = min(self._last + self.quiet, self._first + self.gather)
+        if now >= due - 1e-4:
+            self.hand_over()
+        else:
+            self._timer = loop.call_later(due - now, self._tick)
 
     def hand_over(self) -> None:
         """Queue every gathered event in the log, in order (on the loop's thread)."""

@@ -1,0 +1,250 @@
+"""The OpenAI endpoints as a bare ASGI handler, in front of FastAPI (`OpenAIRoutes`).
+
+``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/embeddings`` and
+``GET /v1/models``, and each under ``/app/<name>/v1/`` (application ``<name>``). Every
+request: request id → key → application → rate limit → size-limited JSON body → kill
+switch → `GuardProxy` → response; then the metrics, the incident counts and one JSON log
+line (no prompt, no answer).
+
+Why not FastAPI routes: these endpoints are the proxy's hot path, and Starlette's and
+FastAPI's machinery per request (middleware stack, `Request`, the endpoint's dependency
+resolution and the response classes) was a good part of the CPU a request costs on a
+worker that serves dozens at once. Here the body is read from ``receive``, the answer
+written with two ``send`` calls, and the stream re-emitted while a watcher waits for the
+client to go away (ASGI 2.3 servers report that only through ``receive``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+from aisec.guard.openai_api import Body, error_body
+from aisec.guard.proxy import HALTED_KIND, GuardProxy, ProxyError, Reply
+from aisec.server.access import (
+    authenticate,
+    check_rate,
+    choose_application,
+    json_object,
+    too_large,
+)
+from aisec.server.runtime import ProxyRuntime
+
+logger = logging.getLogger("aisec.guard.requests")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Call = Callable[[GuardProxy, Body, str, str], Awaitable[Reply]]
+
+#: path after ``v1/`` → (endpoint name, method, chat: True / legacy: False / neither: None,
+#: the `GuardProxy` call)
+ENDPOINTS: dict[str, tuple[str, str, bool | None, Call]] = {
+    "chat/completions": ("chat", "POST", True, lambda p, b, r, a: p.chat(b, r, a)),
+    "completions": ("completions", "POST", False, lambda p, b, r, a: p.completions(b, r, a)),
+    "embeddings": ("embeddings", "POST", None, lambda p, b, r, a: p.embeddings(b, r, a)),
+    "models": ("models", "GET", None, lambda p, _b, _r, _a: p.models()),
+}
+
+JSON_TYPE = b"application/json"
+SSE_TYPE = b"text/event-stream; charset=utf-8"
+
+
+class ClientGone(Exception):
+    """The client disconnected before its request was read."""
+
+
+def match(path: str) -> tuple[str, str | None] | None:
+    """``(endpoint path, application of the route or None)`` for an OpenAI path (a
+    trailing slash allowed)."""
+    if path.startswith("/v1/"):
+        tail, app = path[4:], None
+    elif path.startswith("/app/"):
+        app, _, rest = path[5:].partition("/")
+        if not app or not rest.startswith("v1/"):
+            return None
+        tail = rest[3:]
+    else:
+        return None
+    tail = tail.removesuffix("/")
+    return (tail, app) if tail in ENDPOINTS else None
+
+
+def dump(body: Body) -> bytes:
+    """A JSON body as Starlette's `JSONResponse` renders it."""
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+async def send_json(
+    send: Send, status: int, body: Body, rid: str, extra: dict[str, str] | None = None
+) -> None:
+    """One JSON answer."""
+    data = dump(body)
+    headers = [
+        (b"content-length", b"%d" % len(data)),
+        (b"content-type", JSON_TYPE),
+        (b"x-request-id", rid.encode("ascii")),
+    ]
+    if extra:
+        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def send_stream(
+    receive: Receive, send: Send, status: int, stream: AsyncIterator[bytes], rid: str
+) -> bool:
+    """Server-sent events from ``stream``; stops (closing ``stream``) when the client goes
+    away. True when the stream was sent to its end."""
+    task = asyncio.current_task()
+    assert task is not None
+    state = {"gone": False, "done": False}
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                if not state["done"]:
+                    state["gone"] = True
+                    task.cancel()
+                return
+
+    headers = [
+        (b"content-type", SSE_TYPE),
+        (b"cache-control", b"no-cache"),
+        (b"x-request-id", rid.encode("ascii")),
+    ]
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        async for chunk in stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        state["done"] = True
+        await send({"type": "http.response.body", "body": b""})
+        return True
+    except asyncio.CancelledError:
+        if not state["gone"]:
+            raise
+        task.uncancel()
+        return False
+    except OSError:  # an ASGI 2.4 server's word for a client that went away
+        return False
+    finally:
+        watcher.cancel()
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()  # the relay records an abandoned stream's decision
+
+
+async def read_body(receive: Receive, limit: int, length: bytes) -> Body:
+    """The request body as a JSON object, at most ``limit`` bytes (413 beyond)."""
+    if length.isdigit() and int(length) > limit:
+        raise too_large(limit)
+    message = await receive()
+    if message["type"] != "http.request":
+        raise ClientGone
+    data = message.get("body", b"")
+    if message.get("more_body"):
+        buffer = bytearray(data)
+        while True:
+            if len(buffer) > limit:
+                raise too_large(limit)
+            message = await receive()
+            if message["type"] != "http.request":
+                raise ClientGone
+            buffer += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        data = buffer
+    if len(data) > limit:
+        raise too_large(limit)
+    return json_object(data)
+
+
+class OpenAIRoutes:
+    """The OpenAI endpoints of one worker; see the module docstring."""
+
+    def __init__(self, rt: ProxyRuntime) -> None:
+        self.rt = rt
+        self.settings = rt.settings
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, tail: str, route_app: str | None
+    ) -> None:
+        rt = self.rt
+        name, method, chat, call = ENDPOINTS[tail]
+        rid = uuid.uuid4().hex
+        t0 = time.perf_counter()
+        fields: dict[str, Any] = {"request_id": rid, "endpoint": name}
+        app_name: str | None = None
+        blocked = upstream_error = False
+        stream: Reply | None = None
+        try:
+            if scope["method"] != method and not (method == "GET" and scope["method"] == "HEAD"):
+                raise ProxyError(
+                    405,
+                    error_body(
+                        f"use {method} for this endpoint",
+                        "invalid_request_error",
+                        "method_not_allowed",
+                    ),
+                    {"allow": method},
+                )
+            authorization = length = b""
+            for key_name, value in scope["headers"]:
+                if key_name == b"authorization":
+                    authorization = value
+                elif key_name == b"content-length":
+                    length = value
+            key = authenticate(rt, authorization.decode("latin-1"), admin=False)
+            fields["key"] = key.name
+            app_name = choose_application(self.settings, key, route_app)
+            fields["app"] = app_name
+            check_rate(rt, key)
+            proxy = rt.proxy
+            assert proxy is not None and rt.cache is not None
+            body: Body = {}
+            if method == "POST":
+                limit = proxy.guard_for(app_name).config.proxy.max_request_bytes
+                body = await read_body(receive, limit, length)
+            state = rt.cache.state
+            if state.halted:
+                reply = proxy.halted(chat, body, rid, state.reason, app_name)
+            else:
+                reply = await call(proxy, body, rid, app_name)
+            fields.update(decision=reply.decision, kinds=reply.kinds)
+            blocked = reply.decision == "block" and HALTED_KIND not in reply.kinds
+            status = reply.status
+            if reply.stream is not None:
+                stream = reply
+            else:
+                assert reply.body is not None
+                await send_json(send, status, reply.body, rid)
+        except ProxyError as exc:
+            upstream_error = exc.body.get("error", {}).get("type") == "upstream_error"
+            status = exc.status
+            await send_json(send, status, exc.body, rid, exc.headers)
+        except ClientGone:
+            status = 499  # nginx's "client closed request": nobody to answer
+        except Exception:  # a bug: an OpenAI-style 500, the details in the log only
+            logger.exception("internal error", extra={"fields": fields})
+            status = 500
+            body = error_body("internal error in the guard proxy", "server_error", "internal_error")
+            await send_json(send, status, body, rid)
+        seconds = time.perf_counter() - t0  # to the answer, or to the stream's start
+        if app_name is not None and name != "models":
+            rt.observe(app_name, blocked=blocked, upstream_error=upstream_error)
+        assert rt.proxy is not None
+        rt.proxy.metrics.request(name, status, seconds)
+        fields.update(status=status, ms=round(seconds * 1000, 2))
+        logger.info("request", extra={"fields": fields})
+        if stream is not None:
+            assert stream.stream is not None
+            await send_stream(receive, send, stream.status, stream.stream, rid)
