@@ -12,6 +12,11 @@ its benign e-mails (indirect injection). The zh set's held-out template families
 ``test`` split. ``test`` is never trained or tuned on (bench/attack.py reports it);
 ``valid`` chooses the threshold. ../shared/holdout is never read.
 
+Features: hashed character 1..4-grams, except that 4-grams mostly of CJK ideographs (3 or 4
+of the 4 characters) are left out, so Chinese gets 1..3-grams (``CJK_MAX_N``, ``CJK_RULE``;
+chosen by leave-one-family-out CV on the zh set's training families and English
+validation/CV); ``--cjk-max-n 0`` trains the plain 1..4 model.
+
     python scripts/train_attack.py [--data ../shared/data] [--out src/aisec/packs/attack]
 """
 
@@ -39,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from aisec.detect.attack.features import BITS, NGRAMS, buckets  # noqa: E402
+from aisec.detect.ngram import CJK_RULES  # noqa: E402
 from aisec.text import normalize  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -55,6 +61,10 @@ FLAGGED = re.compile(
 )
 AWESOME_WEIGHT = 3.0
 FP_BUDGET = 0.005  # validation false-positive rate the threshold is chosen for
+#: per-script n-gram range: CJK n-grams longer than this are left out (None: plain 1..4);
+#: "majority" = an n-gram counts as CJK when more than half its characters are CJK ideographs
+CJK_MAX_N: int | None = 3
+CJK_RULE = "majority"
 
 
 @dataclass(frozen=True)
@@ -218,7 +228,7 @@ def featurize(texts: list[str], bits: int = BITS) -> sp.csr_matrix:
     indices: list[np.ndarray] = []
     values: list[np.ndarray] = []
     for t in texts:
-        idx = buckets(normalize(t).text, bits, NGRAMS)
+        idx = buckets(normalize(t).text, bits, NGRAMS, CJK_MAX_N, CJK_RULE)
         indices.append(idx)
         values.append(np.full(len(idx), 1.0 / np.sqrt(max(len(idx), 1)), dtype=np.float64))
         indptr.append(indptr[-1] + len(idx))
@@ -335,10 +345,19 @@ SOURCES = {
 
 
 def main() -> None:
+    global CJK_MAX_N, CJK_RULE  # featurize reads them
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--cjk-max-n",
+        type=int,
+        default=CJK_MAX_N,
+        help="longest CJK n-gram kept (0: no per-script range, plain 1..4-grams)",
+    )
+    ap.add_argument("--cjk-rule", choices=CJK_RULES, default=CJK_RULE)
     args = ap.parse_args()
+    CJK_MAX_N, CJK_RULE = (args.cjk_max_n or None), args.cjk_rule
     t0 = time.perf_counter()
     rows = load_all(args.data)
     train = [e for e in rows if e.split == "train"]
@@ -382,6 +401,18 @@ def main() -> None:
         "hashing": {
             "bits": BITS,
             "ngrams": list(NGRAMS),
+            **(
+                {}
+                if CJK_MAX_N is None
+                else {
+                    "cjk_max_n": CJK_MAX_N,
+                    "cjk_rule": CJK_RULE,
+                    "cjk_note": (
+                        f"n-grams longer than {CJK_MAX_N} made of CJK ideographs "
+                        f"({CJK_RULE!r} of their characters) are left out"
+                    ),
+                }
+            ),
             "features": "binary char n-grams of the aisec-normalised, lower-cased text, L2-normalised",
             "hash": "uint32 polynomial (FNV prime) per n, xor seed 0x9E3779B9*n, murmur-like mix",
         },

@@ -2,8 +2,10 @@
 
 The weights are a ``float32`` array of shape ``(2**bits, len(classes))`` in
 ``weights.npy`` (read with ``allow_pickle=False``); ``model.json`` — the model card — holds
-the classes, the bias, the hashing parameters, the calibrated threshold, the training data
-and the measured figures. Nothing here imports scikit-learn: scoring is numpy only.
+the classes, the bias, the hashing parameters (``hashing.cjk_max_n`` / ``hashing.cjk_rule``:
+the per-script n-gram range of `aisec.detect.ngram.buckets`; absent = plain 1..4-grams), the
+calibrated threshold, the training data and the measured figures. Nothing here imports
+scikit-learn: scoring is numpy only.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from aisec.detect.ngram import I64, buckets, codepoints, ngram_hashes
+from aisec.detect.ngram import CJK_RULES, I64, buckets, codepoints, ngram_hashes, script_masks
 from aisec.errors import PackError
 
 F32 = npt.NDArray[np.float32]
@@ -38,6 +40,9 @@ class AttackModel:
     threshold: float
     threshold_zh: float
     card: dict[str, Any]
+    #: CJK n-grams longer than this are not features (None: every n of `ngrams`)
+    cjk_max_n: int | None = None
+    cjk_rule: str = "all"
 
     @classmethod
     def from_arrays(cls, weights: F32, card: dict[str, Any]) -> AttackModel:
@@ -52,6 +57,10 @@ class AttackModel:
             )
         if BENIGN not in classes:
             raise PackError("attack model card lists no 'benign' class")
+        cjk_max_n = card["hashing"].get("cjk_max_n")
+        cjk_rule = str(card["hashing"].get("cjk_rule", "all"))
+        if cjk_rule not in CJK_RULES:
+            raise PackError(f"attack model card: unknown hashing.cjk_rule {cjk_rule!r}")
         return cls(
             weights=weights,
             bias=np.asarray(card["bias"], dtype=np.float32),
@@ -61,6 +70,8 @@ class AttackModel:
             threshold=float(card["threshold"]),
             threshold_zh=float(card.get("threshold_zh", card["threshold"])),
             card=card,
+            cjk_max_n=None if cjk_max_n is None else int(cjk_max_n),
+            cjk_rule=cjk_rule,
         )
 
     @classmethod
@@ -88,7 +99,11 @@ class AttackModel:
 
     def proba(self, text: str) -> F32:
         """Class probabilities of ``text`` (order: `classes`)."""
-        return softmax(self.logits(buckets(text, self.bits, self.ngrams)))
+        return softmax(self.logits(self.buckets(text)))
+
+    def buckets(self, text: str) -> I64:
+        """The distinct n-gram buckets of ``text`` with this model's hashing parameters."""
+        return buckets(text, self.bits, self.ngrams, self.cjk_max_n, self.cjk_rule)
 
     def attack_score(self, text: str) -> tuple[float, str]:
         """``(1 - P(benign), most likely attack class)`` for ``text``."""
@@ -106,9 +121,12 @@ class AttackModel:
         b = self.classes.index(BENIGN)
         cps = codepoints(text)
         out = np.zeros(len(cps), dtype=np.float32)
-        for h in ngram_hashes(cps, self.bits, self.ngrams):
+        hashes = ngram_hashes(cps, self.bits, self.ngrams)
+        masks = script_masks(cps, self.ngrams, self.cjk_max_n, self.cjk_rule)
+        for h, keep in zip(hashes, masks, strict=True):
             w = self.weights[h]
-            out[: len(h)] += w.max(axis=1, where=_not(b, w.shape[1]), initial=-np.inf) - w[:, b]
+            d = w.max(axis=1, where=_not(b, w.shape[1]), initial=-np.inf) - w[:, b]
+            out[: len(h)] += d if keep is None else np.where(keep, d, np.float32(0))
         return out
 
 
