@@ -6,13 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from aisec.audit import AuditLog, verify
 from aisec.errors import PolicyError
 from aisec.guard import Guard, parse_guard_policy
+from aisec.guard.leak import canary_in, fold
 from aisec.store import open_store
 from aisec.store.models import AuditEvent
+from aisec.text import normalize
 
 POLICY = """
 version: 1
@@ -203,3 +207,11 @@ def test_guard_section_is_validated() -> None:
         parse_guard_policy("guard: {notice: {position: middle}}")
     with pytest.raises(PolicyError, match=r"guard\.colour"):
         parse_guard_policy("guard: {colour: red}")
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_leak_folding_keeps_exactly_letters_and_digits(text: str) -> None:
+    folded = normalize(text).text.casefold()
+    assert fold(text) == "".join(ch for ch in folded if ch.isalnum())
+    assert canary_in(f"前文{text}aisec-CANARY-0a1b 后文", "aisec-canary-0a1b")

@@ -121,6 +121,7 @@ def serve_command(
             log_config=log_config(log_level),
             access_log=False,
             server_header=False,
+            proxy_headers=False,  # the proxy uses no client address: no middleware hop
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             loop=loop,
             http=http,

@@ -11,14 +11,24 @@ ratio``: a model that quotes a sentence of a long prompt, or most of a short one
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 
 from aisec.text import normalize
 
+#: runs of letters and digits: exactly the characters for which `str.isalnum` is true
+_ALNUM = re.compile(r"[^\W_]+")
+
 
 def fold(text: str) -> str:
     """Letters and digits of the normalised, case-folded text."""
-    return "".join(ch for ch in normalize(text).text.casefold() if ch.isalnum())
+    return "".join(_ALNUM.findall(normalize(text).text.casefold()))
+
+
+@functools.lru_cache(maxsize=64)
+def _folded_canary(canary: str) -> str:
+    return fold(canary)
 
 
 def new_canary() -> str:
@@ -28,7 +38,7 @@ def new_canary() -> str:
 
 def canary_in(text: str, canary: str) -> bool:
     """True when ``text`` contains the canary, however spaced or cased."""
-    return fold(canary) in fold(text)
+    return _folded_canary(canary) in fold(text)
 
 
 class PromptMatcher:
