@@ -225,14 +225,8 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(
-    url: str, key: str | None, concurrency: int, total: int
-) -> tuple[list[float], float]:
-    """``total`` chat requests over ``concurrency`` keep-alive connections; the latency of
-    each. A bare HTTP/1.1 client on asyncio streams (one pre-encoded request, the answer
-    read by its Content-Length): the load generator shares its core with the upstream,
-    and an HTTP library's own cost per request, serialised over a burst of 32, showed up
-    in the direct p99 as much as anything measured."""
+def chat_request(url: str, key: str | None) -> tuple[str, int, bytes]:
+    """``(host, port, the whole HTTP/1.1 request)`` of one chat request to ``url``."""
     host_port, _, path = url.removeprefix("http://").partition("/")
     host, _, port = host_port.partition(":")
     body = json.dumps(
@@ -243,23 +237,46 @@ async def load(
         f"POST /{path} HTTP/1.1\r\nHost: {host_port}\r\n{auth}"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode("ascii") + body
+    return host, int(port), request
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bool]:
+    """Send ``request`` on a kept-alive connection and read the answer by its
+    Content-Length: ``(status, the server closes the connection)``."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length, close = 0, False
+    for line in head.lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+        elif line.startswith(b"connection:") and b"close" in line:
+            close = True
+    await reader.readexactly(length)
+    return status, close
+
+
+async def load(
+    url: str, key: str | None, concurrency: int, total: int
+) -> tuple[list[float], float]:
+    """``total`` chat requests over ``concurrency`` keep-alive connections; the latency of
+    each. A bare HTTP/1.1 client on asyncio streams (`chat_request`, `exchange`): the load
+    generator shares its core with the upstream, and an HTTP library's own cost per
+    request, serialised over a burst of 32, showed up in the direct p99 as much as anything
+    measured."""
+    host, port, request = chat_request(url, key)
     times: list[float] = []
     queue = list(range(total))
 
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
+        reader, writer = await asyncio.open_connection(host, port)
         try:
             while queue:
                 queue.pop()
                 t0 = time.perf_counter()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = 0
-                for line in head.lower().split(b"\r\n"):
-                    if line.startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                status, _ = await exchange(reader, writer, request)
                 if status != 200:
                     raise RuntimeError(f"{url}: HTTP {status}")
                 times.append((time.perf_counter() - t0) * 1000)
@@ -389,38 +406,15 @@ async def closed_loop(
 ) -> tuple[dict[int, int], list[float], float, dict[str, int]]:
     """``concurrency`` clients, each sending its next request as soon as the last is
     answered, for ``seconds``; statuses, latencies and the errors behind requests that got
-    no answer. The bare HTTP/1.1 client of `load` (on keep-alive connections, a new one
-    after an error): an HTTP library's own CPU per request in the load generator, which
-    shares the machine with the proxy, was the limit of an earlier version of this run
-    (httpx: about 140 requests/s whatever the proxy did)."""
-    host_port, _, path = url.removeprefix("http://").partition("/")
-    host, _, port = host_port.partition(":")
-    body = json.dumps(
-        {"model": "m", "messages": [{"role": "user", "content": PARAGRAPH}]}, ensure_ascii=False
-    ).encode("utf-8")
-    request = (
-        f"POST /{path} HTTP/1.1\r\nHost: {host_port}\r\nAuthorization: Bearer {key}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode("ascii") + body
+    no answer. The bare client of `load` (a new connection after an error): an HTTP
+    library's own CPU per request in the load generator, which shares the machine with the
+    proxy, was the limit of an earlier version of this run (httpx: about 140 requests/s
+    whatever the proxy did)."""
+    host, port, request = chat_request(url, key)
     statuses: dict[int, int] = {}
     errors: dict[str, int] = {}
     times: list[float] = []
     deadline = time.perf_counter() + seconds
-
-    async def exchange(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> tuple[int, bool]:
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length, close = 0, False
-        for line in head.lower().split(b"\r\n"):
-            if line.startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-            elif line.startswith(b"connection:") and b"close" in line:
-                close = True
-        await reader.readexactly(length)
-        return status, close
 
     async def worker() -> None:
         conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
@@ -428,8 +422,8 @@ async def closed_loop(
             t0 = time.perf_counter()
             try:
                 if conn is None:
-                    conn = await asyncio.open_connection(host, int(port))
-                status, close = await asyncio.wait_for(exchange(*conn), 60)
+                    conn = await asyncio.open_connection(host, port)
+                status, close = await asyncio.wait_for(exchange(*conn, request), 60)
             except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
                 status, close = 0, True  # no answer at all: say why
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1

@@ -41,7 +41,6 @@ from aisec.guard.relay import relay
 from aisec.guard.upstream import (
     AiohttpClient,
     UpstreamBroken,
-    UpstreamClient,
     UpstreamError,
     UpstreamResponse,
     UpstreamTimeout,
@@ -116,7 +115,7 @@ class GuardProxy:
         guard: Guard,
         *,
         metrics: ProxyMetrics | None = None,
-        client: UpstreamClient | None = None,
+        client: AiohttpClient | None = None,
     ) -> None:
         self.settings = settings
         #: application name → its `Guard`; swapped whole on a reload

@@ -1,5 +1,5 @@
-"""The proxy's HTTP client towards the upstream model: `UpstreamClient`, its errors, and
-`AiohttpClient`, the one the proxy uses.
+"""The proxy's HTTP client towards the upstream model: `AiohttpClient`, its answers
+(`UpstreamResponse`) and its errors.
 
 Why aiohttp and not httpx: on a worker pinned to one core, a burst of concurrent requests
 queues behind the CPU each one costs, and httpx spent about 700 µs per request in its
@@ -22,7 +22,6 @@ import asyncio
 import codecs
 import ssl
 from collections.abc import AsyncIterator
-from typing import Protocol
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -48,36 +47,6 @@ class UpstreamTimeout(UpstreamError):
 
 class UpstreamBroken(UpstreamError):
     """The connection broke before any byte of an answer."""
-
-
-class UpstreamResponse(Protocol):
-    """An answer: its status, then its body whole (`read`) or line by line (`lines`)."""
-
-    status: int
-
-    async def read(self) -> bytes: ...
-
-    def lines(self) -> AsyncIterator[str]: ...
-
-    async def aclose(self) -> None: ...
-
-
-class UpstreamClient(Protocol):
-    """Sends requests to the upstream; ``stream=False`` returns with the body read;
-    ``fresh`` asks for a new connection rather than a kept-alive one."""
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        *,
-        stream: bool = False,
-        fresh: bool = False,
-    ) -> UpstreamResponse: ...
-
-    async def aclose(self) -> None: ...
 
 
 async def split_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
@@ -119,8 +88,8 @@ def _translate(exc: BaseException, *, answered: bool) -> UpstreamError:
 _ERRORS = (aiohttp.ClientError, TimeoutError)
 
 
-class _Response:
-    """An aiohttp response behind the `UpstreamResponse` interface."""
+class UpstreamResponse:
+    """An answer: its status, then its body whole (`read`) or line by line (`lines`)."""
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self.response = response
@@ -220,7 +189,7 @@ class AiohttpClient:
         *,
         stream: bool = False,
         fresh: bool = False,
-    ) -> _Response:
+    ) -> UpstreamResponse:
         session = self._pick(fresh)
         try:
             response = await session.request(
@@ -235,7 +204,7 @@ class AiohttpClient:
             raise _translate(exc, answered=False) from None
         except ValueError as exc:  # a URL aiohttp cannot use
             raise UpstreamError("UnsupportedProtocol", str(exc)) from None
-        out = _Response(response)
+        out = UpstreamResponse(response)
         if not stream:
             try:
                 await out.read()
