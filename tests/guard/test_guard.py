@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from aisec.audit import AuditLog, verify
 from aisec.errors import PolicyError
-from aisec.guard import Guard, parse_guard_policy
+from aisec.guard import Guard, language_of, parse_guard_policy
 from aisec.guard.leak import canary_in, fold
 from aisec.store import open_store
 from aisec.store.models import AuditEvent
@@ -215,3 +215,25 @@ def test_leak_folding_keeps_exactly_letters_and_digits(text: str) -> None:
     folded = normalize(text).text.casefold()
     assert fold(text) == "".join(ch for ch in folded if ch.isalnum())
     assert canary_in(f"前文{text}aisec-CANARY-0a1b 后文", "aisec-canary-0a1b")
+
+
+def _language_by_characters(text: str) -> str:
+    letters = [c for c in text if c.isalnum() and not c.isdecimal()]  # [^\W\d_]
+    if not letters:
+        return "zh"
+    cjk = sum("\u4e00" <= c <= "\u9fff" for c in letters)
+    return "zh" if cjk * 10 >= len(letters) else "en"
+
+
+@given(
+    st.text(alphabet=st.sampled_from("abc XY1_é中文字。，!٣ⅷ"), max_size=80) | st.text(max_size=80)
+)
+@settings(max_examples=400, deadline=None)
+def test_language_is_counted_by_letters(text: str) -> None:
+    assert language_of(text) == _language_by_characters(text)
+
+
+def test_language_of_examples() -> None:
+    assert language_of("请帮我写一封邮件 to my boss about the meeting") == "zh"
+    assert language_of("Please summarise this article about 人工智能 safety rules") == "en"
+    assert language_of("12345 !!!") == "zh"  # no letters: the default

@@ -53,16 +53,17 @@ class AuditSink(Protocol):
     def record(self, event: Event) -> None: ...
 
 
-_LETTER = re.compile(r"[^\W\d_]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+# runs, not single characters: one string per run (a few per sentence), not per letter
+_LETTERS = re.compile(r"[^\W\d_]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def language_of(text: str) -> str:
     """``zh`` when at least a tenth of the letters are CJK, else ``en``."""
-    letters = len(_LETTER.findall(text))
+    letters = sum(map(len, _LETTERS.findall(text)))
     if not letters:
         return "zh"
-    return "zh" if len(_CJK.findall(text)) * 10 >= letters else "en"
+    return "zh" if sum(map(len, _CJK.findall(text))) * 10 >= letters else "en"
 
 
 def masked_excerpt(text: str, findings: Iterable[Finding], limit: int = EXCERPT_CHARS) -> str:
