@@ -14,7 +14,8 @@
    load on the machine weighs on both alike; ratio of p50 and p99. On a
    machine with two or more cores the proxy is pinned to one core and the upstream and
    the load generator (this process) to another, so that the measurement of the proxy
-   is not the load generator's CPU contention.
+   is not the load generator's CPU contention. A second proxy with no detector at all,
+   measured in the same rounds, shows what the server stack alone costs.
 3. With ``--load``: a 60-second closed-loop load run at saturation (256 concurrent
    clients, upstream answering in 50 ms, nothing pinned; on two cores 64 clients got
    1,070 requests/s, 128 got 1,370 and 256 got 1,450, the latency then being mostly
@@ -304,6 +305,11 @@ POLICY = (
     "actions: {default: flag, pii.*: redact:mask, secret.*: redact:replace}\n"
     "guard: {proxy: {rate: {per_minute: 10000000, burst: 100000}}}\n"
 )
+#: the same proxy with no detector at all: the cost of the server stack alone (HTTP server,
+#: handler, upstream client, audit), measured beside the full proxy in the same rounds
+BARE_POLICY = (
+    "version: 1\ndetectors: {}\nguard: {proxy: {rate: {per_minute: 10000000, burst: 100000}}}\n"
+)
 
 
 def cores() -> list[int]:
@@ -317,26 +323,30 @@ def pinned(cpus: set[int] | None) -> Any:
     return lambda: os.sched_setaffinity(0, cpus)
 
 
-def start_servers(
-    db: str, tmp: Path, delay: float, proxy_cpus: set[int] | None, other_cpus: set[int] | None
-) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], int, int]:
-    up_port, proxy_port = free_port(), free_port()
-    py = sys.executable
+def start_upstream(delay: float, cpus: set[int] | None) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
     upstream = subprocess.Popen(
-        [py, __file__, "--serve-upstream", str(up_port), str(delay)],
+        [sys.executable, __file__, "--serve-upstream", str(port), str(delay)],
         stderr=subprocess.DEVNULL,
-        preexec_fn=pinned(other_cpus),
+        preexec_fn=pinned(cpus),
     )
+    return upstream, port
+
+
+def start_proxy(
+    db: str, policy: Path, policy_text: str, up_port: int, cpus: set[int] | None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`aisec guard serve` (one worker) with ``policy_text`` in front of the upstream."""
+    port = free_port()
+    policy.write_text(policy_text, encoding="utf-8")
     env = {**os.environ, "AISEC_DATABASE_URL": db}
-    policy = tmp / "policy.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
-    aisec = str(Path(py).with_name("aisec"))
+    aisec = str(Path(sys.executable).with_name("aisec"))
     proxy = subprocess.Popen(
         [aisec, "guard", "serve", "--upstream", f"http://127.0.0.1:{up_port}/v1",
-         "--port", str(proxy_port), "--policy", str(policy), "--log-level", "warning"],
-        env=env, stderr=subprocess.DEVNULL, preexec_fn=pinned(proxy_cpus),
+         "--port", str(port), "--policy", str(policy), "--log-level", "warning"],
+        env=env, stderr=subprocess.DEVNULL, preexec_fn=pinned(cpus),
     )  # fmt: skip
-    return upstream, proxy, up_port, proxy_port
+    return proxy, port
 
 
 def bench_proxy(quick: bool) -> dict[str, Any]:
@@ -353,7 +363,9 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
     before = cpus
     if other_cpus:
         os.sched_setaffinity(0, other_cpus)
-    upstream, proxy, up_port, proxy_port = start_servers(db, tmp, 0.2, proxy_cpus, other_cpus)
+    upstream, up_port = start_upstream(0.2, other_cpus)
+    proxy, proxy_port = start_proxy(db, tmp / "policy.yaml", POLICY, up_port, proxy_cpus)
+    bare, bare_port = start_proxy(db, tmp / "bare.yaml", BARE_POLICY, up_port, proxy_cpus)
     results: dict[str, Any] = {
         "placement": (
             f"proxy on core {cpus[-1]}; upstream and load generator on core(s) "
@@ -365,32 +377,38 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
     try:
         wait_for(f"http://127.0.0.1:{up_port}/")
         wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
+        wait_for(f"http://127.0.0.1:{bare_port}/healthz")
         direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         through = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
+        bare_url = f"http://127.0.0.1:{bare_port}/v1/chat/completions"
         rounds = 2 if quick else 4
         for concurrency, total in ((1, 40 if quick else 200), (32, 128 if quick else 1280)):
-            run(load(through, key, concurrency, concurrency))  # warm-up
-            run(load(direct, None, concurrency, concurrency))
-            # direct and proxied in alternating rounds, so that whatever else the machine
-            # does weighs on both alike
-            d_times, p_times, p_elapsed = [], [], 0.0
+            for url, k in ((through, key), (bare_url, key), (direct, None)):  # warm-up
+                run(load(url, k, concurrency, concurrency))
+            # direct, proxied and proxied without detectors in alternating rounds, so that
+            # whatever else the machine does weighs on all alike
+            d_times, p_times, b_times, p_elapsed = [], [], [], 0.0
             for _ in range(rounds):
                 d_times += run(load(direct, None, concurrency, total // rounds))[0]
                 times, elapsed = run(load(through, key, concurrency, total // rounds))
                 p_times += times
                 p_elapsed += elapsed
+                b_times += run(load(bare_url, key, concurrency, total // rounds))[0]
+            d50, d99 = pct(d_times, 0.5), pct(d_times, 0.99)
             results[f"c{concurrency}"] = {
                 "requests": total,
-                "direct_p50_ms": round(pct(d_times, 0.5), 1),
-                "direct_p99_ms": round(pct(d_times, 0.99), 1),
+                "direct_p50_ms": round(d50, 1),
+                "direct_p99_ms": round(d99, 1),
                 "proxy_p50_ms": round(pct(p_times, 0.5), 1),
                 "proxy_p99_ms": round(pct(p_times, 0.99), 1),
-                "ratio_p50": round(pct(p_times, 0.5) / pct(d_times, 0.5), 3),
-                "ratio_p99": round(pct(p_times, 0.99) / pct(d_times, 0.99), 3),
+                "ratio_p50": round(pct(p_times, 0.5) / d50, 3),
+                "ratio_p99": round(pct(p_times, 0.99) / d99, 3),
                 "proxy_rps": round(total / p_elapsed, 1),
+                "bare_ratio_p50": round(pct(b_times, 0.5) / d50, 3),
+                "bare_ratio_p99": round(pct(b_times, 0.99) / d99, 3),
             }
     finally:
-        for p in (proxy, upstream):
+        for p in (proxy, bare, upstream):
             p.terminate()
             p.wait(10)
         if before:
@@ -470,7 +488,8 @@ def bench_load(seconds: float, concurrency: int = 256, delay: float = 0.05) -> d
         with open_store(db) as store:
             _, key = create_key(store, "load", rate_per_minute=100_000_000)
         tmp = Path(tempfile.mkdtemp(prefix="aisec-bench-load-"))
-        upstream, proxy, up_port, proxy_port = start_servers(db, tmp, delay, None, None)
+        upstream, up_port = start_upstream(delay, None)
+        proxy, proxy_port = start_proxy(db, tmp / "policy.yaml", POLICY, up_port, None)
         try:
             wait_for(f"http://127.0.0.1:{up_port}/")
             wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
@@ -524,10 +543,12 @@ def section(
         "Proxy overhead, one worker, upstream answering in 200 ms (local, a bare ASGI app on "
         "uvloop), SQLite audit, load generator a bare HTTP/1.1 client (keep-alive, one "
         "connection per client), direct and proxied in alternating rounds, each round "
-        f"starting with all clients at once; {proxy.get('placement', '')}:",
+        f"starting with all clients at once; {proxy.get('placement', '')}. The last column is "
+        "a second proxy in the same rounds with no detector at all (`detectors: {}`): what the "
+        "server stack alone (HTTP server, handler, upstream client, audit) costs:",
         "",
-        "| concurrency | requests | direct p50 / p99 ms | proxy p50 / p99 ms | ratio p50 | ratio p99 | proxy req/s |",
-        "|---|---|---|---|---|---|---|",
+        "| concurrency | requests | direct p50 / p99 ms | proxy p50 / p99 ms | ratio p50 | ratio p99 | proxy req/s | no detectors: ratio p50 / p99 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in proxy.items():
         if not name.startswith("c"):
@@ -535,7 +556,7 @@ def section(
         lines.append(
             f"| {name[1:]} | {r['requests']} | {r['direct_p50_ms']} / {r['direct_p99_ms']} | "
             f"{r['proxy_p50_ms']} / {r['proxy_p99_ms']} | {r['ratio_p50']} | {r['ratio_p99']} | "
-            f"{r['proxy_rps']} |"
+            f"{r['proxy_rps']} | {r.get('bare_ratio_p50', '–')} / {r.get('bare_ratio_p99', '–')} |"
         )
     if load_run is not None:
         r = load_run
