@@ -24,6 +24,7 @@ import zstandard
 
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
+from aisec.io.records import dotted_field
 
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _EXT = {
@@ -149,16 +150,6 @@ def open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def _get(obj: Any, dotted: str) -> Any:
-    cur = obj
-    for part in dotted.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        else:
-            return None
-    return cur
-
-
 def _set(obj: dict[str, Any], dotted: str, value: str) -> None:
     parts = dotted.split(".")
     cur = obj
@@ -204,7 +195,7 @@ class SourceReader:
             )
         parts: dict[str, str] = {}
         for name in self.fields.text_fields():
-            value = _get(obj, name)
+            value = dotted_field(obj, name)
             if value is None:
                 return Malformed(
                     self.rel, line, "missing_text", json.dumps(obj)[:2000], f"no field {name!r}"
@@ -218,8 +209,8 @@ class SourceReader:
                     f"field {name!r} is {type(value).__name__}",
                 )
             parts[name] = value
-        rid = _get(obj, self.fields.id) if self.fields.id else None
-        src = _get(obj, self.fields.source) if self.fields.source else None
+        rid = dotted_field(obj, self.fields.id) if self.fields.id else None
+        src = dotted_field(obj, self.fields.source) if self.fields.source else None
         self._n += 1
         return Doc(
             f"{self.shard}:{self._n}",

@@ -6,7 +6,7 @@ line and the key (``recipe.yaml:14: steps.2.params.min_chars: …``), as policie
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -16,8 +16,8 @@ from aisec.policy import _line_of
 
 SourceType = Literal["open-source", "self-collected", "commercial", "user-input"]
 Format = Literal["auto", "jsonl", "json", "csv", "tsv", "parquet", "text"]
-#: every step, in the order the default recipe runs them
-STEP_NAMES = (
+#: a step's name; listed in the order the default recipe runs them
+StepName = Literal[
     "normalize",
     "quality",
     "pii",
@@ -26,7 +26,9 @@ STEP_NAMES = (
     "exact_dedup",
     "near_dedup",
     "source_gate",
-)
+]
+#: every step, in the order the default recipe runs them
+STEP_NAMES: tuple[StepName, ...] = get_args(StepName)
 
 
 class RecipeError(AisecError):
@@ -80,16 +82,7 @@ class StepSpec(BaseModel):
     """One step and its parameters (validated by the step itself)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal[
-        "normalize",
-        "quality",
-        "pii",
-        "harmful",
-        "poison",
-        "exact_dedup",
-        "near_dedup",
-        "source_gate",
-    ]
+    name: StepName
     enabled: bool = True
     params: dict[str, Any] = Field(default_factory=dict)
 

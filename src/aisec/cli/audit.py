@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-ENV_VAR = "AISEC_DATABASE_URL"
+from aisec.cli.options import ENV_VAR, DbOption
 
 app = typer.Typer(
     help=(
@@ -23,15 +23,6 @@ app = typer.Typer(
 )
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        "--url",
-        help=f"Database URL (default: {ENV_VAR}, else ~/.local/share/aisec/aisec.db).",
-    ),
-]
 
 
 def _when(value: str | None, option: str) -> datetime | None:

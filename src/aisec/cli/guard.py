@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aisec.cli.options import DbOption
+
 #: seconds the proxy keeps an idle client connection: longer than clients keep theirs
 #: (httpx and the OpenAI SDK: 5 s), so it never closes one a client is about to reuse
 KEEP_ALIVE_SECONDS = 75
-
-ENV_VAR = "AISEC_DATABASE_URL"
 
 app = typer.Typer(
     help=(
@@ -46,15 +46,6 @@ incidents_app = typer.Typer(
 app.add_typer(incidents_app, name="incidents")
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        "--url",
-        help=f"Database URL (default: {ENV_VAR}, else ~/.local/share/aisec/aisec.db).",
-    ),
-]
 
 
 @app.command("serve")

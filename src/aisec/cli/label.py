@@ -182,11 +182,7 @@ def add(
             markup=False,
         )
     spec = BatchSpec("add", label=label, producer=producer, produce_id=produce_id, sign=_abs(sign))
-    work = [_job(i, src, dst, produce_id) for i, (src, dst) in enumerate(pairs)]
-    rows = batch_cli.run(
-        spec, work, "labelling", _progress, workers=jobs, report=report, state=state, resume=resume
-    )
-    batch_cli.print_writes(rows, "labelling", err_console)
+    _write_batch(spec, pairs, produce_id, "labelling", jobs, report, state, resume)
 
 
 def _abs(path: Path | None) -> str | None:
@@ -196,6 +192,25 @@ def _abs(path: Path | None) -> str | None:
 def _job(index: int, src: Path, dst: Path | None, id_template: str) -> BatchJob:
     target = None if dst is None else str(dst)
     return BatchJob(index, str(src), target, _id_for(id_template, src, index))
+
+
+def _write_batch(
+    spec: BatchSpec,
+    pairs: list[tuple[Path, Path | None]],
+    id_template: str,
+    verb: str,
+    jobs: int | None,
+    report: Path | None,
+    state: Path | None,
+    resume: bool,
+) -> None:
+    """Run ``spec`` on every (input, output) pair, one ID per file from ``id_template``,
+    and print what was written; exit 2 if any file failed."""
+    work = [_job(i, src, dst, id_template) for i, (src, dst) in enumerate(pairs)]
+    rows = batch_cli.run(
+        spec, work, verb, _progress, workers=jobs, report=report, state=state, resume=resume
+    )
+    batch_cli.print_writes(rows, verb, err_console)
 
 
 @app.command("propagate")
@@ -231,12 +246,7 @@ def propagate(
         load_signing_key(sign)  # a bad key fails before any file is touched
     pairs = _targets(files, out)
     spec = BatchSpec("propagate", propagator=propagator, propagate_id=propagate_id, sign=_abs(sign))
-    work = [_job(i, src, dst, propagate_id) for i, (src, dst) in enumerate(pairs)]
-    rows = batch_cli.run(
-        spec, work, "propagating", _progress, workers=jobs, report=report, state=state,
-        resume=resume,
-    )  # fmt: skip
-    batch_cli.print_writes(rows, "propagating", err_console)
+    _write_batch(spec, pairs, propagate_id, "propagating", jobs, report, state, resume)
 
 
 @app.command("remove")

@@ -114,7 +114,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         ) from exc
 
 
-def _field(obj: Any, dotted: str) -> Any:
+def dotted_field(obj: Any, dotted: str) -> Any:
+    """The value at a dotted path (``meta.id``) in nested JSON objects; None when a part
+    of the path is missing."""
     cur = obj
     for part in dotted.split("."):
         if isinstance(cur, dict) and part in cur:
@@ -131,14 +133,14 @@ def _record_from_obj(
         raise InputError(
             f"{path}:{line}: expected a JSON object per record, got {type(obj).__name__}"
         )
-    text = _field(obj, text_field)
+    text = dotted_field(obj, text_field)
     if text is None:
         raise InputError(
             f"{path}:{line}: record has no field {text_field!r} (choose the field with --text-field)"
         )
     if not isinstance(text, str):
         raise InputError(f"{path}:{line}: field {text_field!r} is {type(text).__name__}, not text")
-    rid = _field(obj, id_field) if id_field else None
+    rid = dotted_field(obj, id_field) if id_field else None
     return Record(
         str(rid) if rid is not None else f"{path.name}:{index}", text, str(path), line, obj
     )

@@ -20,17 +20,17 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from aisec.label.carriers.base import CarrierHit
 from aisec.label.carriers.riff import (
     LABEL_ID,
     Chunk,
+    RiffCarrier,
     RiffFile,
     RiffReader,
     is_info,
     label_chunk,
-    label_hits,
     make_chunk,
     new_info,
+    pieces_size,
     relabel_info,
     riff_header,
 )
@@ -91,26 +91,18 @@ def _shifted_idx1(reader: RiffReader, idx1: Chunk, delta: int) -> bytes:
     return make_chunk(b"idx1", bytes(data))
 
 
-class AviCarrier:
+class AviCarrier(RiffCarrier):
     """Label carrier for AVI files (RIFF chunk and INFO entry ``AIGC``)."""
 
     name = "avi"
     extensions = (".avi",)
-
-    def sniff(self, head: bytes) -> bool:
-        """``RIFF`` with form type ``AVI ``."""
-        return head[:4] == b"RIFF" and head[8:12] == _FORM
-
-    def read(self, path: Path) -> list[CarrierHit]:
-        """The ``AIGC`` chunk(s) and INFO entries, in file order."""
-        with path.open("rb") as fh:
-            reader = RiffReader(fh, path, "AVI")
-            return label_hits(reader, reader.top(_FORM).chunks, "avi")
+    form = _FORM
+    fmt = "AVI"
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy ``src`` to ``dst`` with the label chunk and INFO entry replaced or removed."""
         with src.open("rb") as fin:
-            reader = RiffReader(fin, src, "AVI")
+            reader = RiffReader(fin, src, self.fmt)
             riff = reader.top(_FORM)
             chunks = riff.chunks
             hdrl, movi = _find(chunks, b"LIST", b"hdrl"), _find(chunks, b"LIST", b"movi")
@@ -135,19 +127,13 @@ class AviCarrier:
             for chunk in chunks[movi:]:
                 absolute = chunk.id == b"idx1" and _idx1_is_absolute(reader, chunk, chunks[movi])
                 tail.append(_shifted_idx1(reader, chunk, delta) if delta and absolute else chunk)
-            body = chunks[hdrl].end - 12 + len(region) + len(filler)
-            body += sum(len(p) if isinstance(p, bytes) else p.end - p.offset for p in tail)
+            body = chunks[hdrl].end - 12 + len(region) + len(filler) + pieces_size(tail)
             with dst.open("wb") as fout:
                 fout.write(riff_header(_FORM, body, reader))
                 reader.copy(fout, 12, chunks[hdrl].end)
                 fout.write(region + filler)
-                for piece in tail:
-                    if isinstance(piece, bytes):
-                        fout.write(piece)
-                    else:
-                        for part in reader.chunk_bytes(piece):
-                            fout.write(part)
-                reader.copy(fout, min(riff.riff_end, riff.size), riff.size)
+                reader.write_pieces(fout, tail)
+                reader.copy_rest(fout, riff)
 
     def _region(self, reader: RiffReader, chunks: tuple[Chunk, ...], payload: str | None) -> bytes:
         """The chunks between ``hdrl`` and ``movi``, relabelled, without ``JUNK``."""
@@ -172,7 +158,7 @@ class AviCarrier:
     def content(self, path: Path) -> Iterator[bytes]:
         """Stream headers, then the ``movi`` lists of every RIFF form."""
         with path.open("rb") as fh:
-            reader = RiffReader(fh, path, "AVI")
+            reader = RiffReader(fh, path, self.fmt)
             riff = reader.top(_FORM)
             yield from self._headers(reader, riff.chunks)
             forms = [list(riff.chunks)]

@@ -4,8 +4,9 @@ and ``TagString`` the payload (the ``Tag`` has empty ``Targets``: it applies to 
 Independent readers: ffprobe shows it as the format tag ``AIGC``, ExifTool as
 ``Matroska:Aigc``; mkvinfo/mkvextract list it as any other tag.
 
-No library writes Matroska tags without remuxing, so the EBML structure is walked here.
-Writing keeps every element of the segment in order and byte for byte, except:
+No library writes Matroska tags without remuxing, so the EBML structure is walked here
+(element headers and encoding: :mod:`aisec.label.carriers._ebml`). Writing keeps every
+element of the segment in order and byte for byte, except:
 
 * the first ``Tags`` element before the first ``Cluster`` loses any ``AIGC`` SimpleTag
   and gains the new one (a ``Tags`` element is created there if there is none); ``Tags``
@@ -28,13 +29,13 @@ updated (it is optional, and muxers such as ffmpeg do not write it).
 from __future__ import annotations
 
 import bisect
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from aisec.label.carriers import _ebml
+from aisec.label.carriers._io import fail, read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 _EBML = 0x1A45DFA3
@@ -48,7 +49,6 @@ _CLUSTER, _CUES = 0x1F43B675, 0x1C53BB6B
 _CUE_POINT, _CUE_TRACK_POSITIONS, _CUE_REFERENCE = 0xBB, 0xB7, 0xDB
 #: Cue children holding segment positions (CueClusterPosition, CueCodecState, CueRefCluster).
 _CUE_POSITIONS = {0xF1, 0xEA, 0x97}
-_VOID, _CRC32 = 0xEC, 0xBF
 _LEVEL1 = {
     _SEEKHEAD,
     0x1549A966,  # Info
@@ -59,8 +59,6 @@ _LEVEL1 = {
     0x1043A770,  # Chapters
     0x1941A469,  # Attachments
 }
-_UNKNOWN = -1
-_CHUNK = 1 << 20
 _RESERVE = 4096
 
 
@@ -81,82 +79,7 @@ class _Element:
 
 
 def _fail(path: Path, problem: str) -> CarrierError:
-    return CarrierError(f"{path}: Matroska: {problem}")
-
-
-# -- EBML variable-length integers -----------------------------------------------------
-
-
-def _vint_length(first: int) -> int:
-    for length in range(1, 9):
-        if first & (0x80 >> (length - 1)):
-            return length
-    return 0
-
-
-def _parse_header(buf: bytes, pos: int) -> tuple[int, int, int] | None:
-    """(id, data size or _UNKNOWN, header length) at ``buf[pos]``; None if invalid."""
-    if pos >= len(buf):
-        return None
-    id_len = _vint_length(buf[pos])
-    if not 1 <= id_len <= 4 or pos + id_len >= len(buf):
-        return None
-    eid = int.from_bytes(buf[pos : pos + id_len], "big")
-    size_pos = pos + id_len
-    size_len = _vint_length(buf[size_pos])
-    if size_len == 0 or size_pos + size_len > len(buf):
-        return None
-    raw = int.from_bytes(buf[size_pos : size_pos + size_len], "big")
-    value = raw & ((1 << (7 * size_len)) - 1)
-    if value == (1 << (7 * size_len)) - 1:
-        value = _UNKNOWN
-    return eid, value, id_len + size_len
-
-
-def _encode_id(eid: int) -> bytes:
-    return eid.to_bytes((eid.bit_length() + 7) // 8, "big")
-
-
-def _encode_size(size: int, width: int = 0) -> bytes:
-    if not width:
-        width = next(w for w in range(1, 9) if size < (1 << (7 * w)) - 1)
-    return ((1 << (7 * width)) | size).to_bytes(width, "big")
-
-
-def _element(eid: int, data: bytes) -> bytes:
-    return _encode_id(eid) + _encode_size(len(data)) + data
-
-
-def _void(total: int) -> bytes:
-    """A Void element of exactly ``total`` bytes (``total`` >= 2)."""
-    width = 1 if total - 2 < 127 else 8
-    return b"\xec" + _encode_size(total - 1 - width, width) + bytes(total - 1 - width)
-
-
-def _children(
-    data: bytes, start: int = 0, end: int | None = None
-) -> list[tuple[int, int, int, int]]:
-    """(id, offset, header length, size) of the children in ``data[start:end]``; raises
-    ValueError on a malformed child."""
-    end = len(data) if end is None else end
-    found = []
-    pos = start
-    while pos < end:
-        parsed = _parse_header(data[:end], pos)
-        if parsed is None or parsed[1] == _UNKNOWN or pos + parsed[2] + parsed[1] > end:
-            raise ValueError(f"malformed element at offset {pos}")
-        eid, size, header = parsed
-        found.append((eid, pos, header, size))
-        pos += header + size
-    return found
-
-
-def _master(eid: int, children: list[bytes], had_crc: bool) -> bytes:
-    """A master element from serialised children, with a fresh CRC-32 if it had one."""
-    body = b"".join(children)
-    if had_crc:
-        body = _element(_CRC32, struct.pack("<I", zlib.crc32(body))) + body
-    return _element(eid, body)
+    return fail(path, "Matroska", problem)
 
 
 # -- Walking the file ------------------------------------------------------------------
@@ -179,7 +102,7 @@ class _Walker:
     def header(self, pos: int, end: int) -> tuple[int, int, int]:
         self.fh.seek(pos)
         buf = self.fh.read(min(12, end - pos))
-        parsed = _parse_header(buf, 0)
+        parsed = _ebml.parse_header(buf, 0)
         if parsed is None:
             raise _fail(self.path, f"invalid element header at offset {pos}")
         return parsed
@@ -192,23 +115,16 @@ class _Walker:
         return data
 
     def stream(self, start: int, end: int) -> Iterator[bytes]:
-        self.fh.seek(start)
-        left = end - start
-        while left > 0:
-            piece = self.fh.read(min(_CHUNK, left))
-            if not piece:
-                raise _fail(self.path, f"the file ended early (offset {end - left})")
-            left -= len(piece)
-            yield piece
+        return read_range(self.fh, self.path, "Matroska", start, end)
 
     def layout(self) -> _Layout:
         eid, size, header = self.header(0, self.size) if self.size >= 2 else (0, 0, 0)
-        if eid != _EBML or size == _UNKNOWN or header + size > self.size:
+        if eid != _EBML or size == _ebml.UNKNOWN or header + size > self.size:
             raise _fail(self.path, "no EBML header at the start; not a Matroska/WebM file")
         ebml = self.read(_Element(eid, 0, header, size))
         try:
             doctype = next(
-                ebml[o + h : o + h + s] for i, o, h, s in _children(ebml) if i == _DOCTYPE
+                ebml[o + h : o + h + s] for i, o, h, s in _ebml.children(ebml) if i == _DOCTYPE
             )
         except (ValueError, StopIteration):
             raise _fail(self.path, "the EBML header has no readable DocType") from None
@@ -221,12 +137,12 @@ class _Walker:
             eid, size, header = self.header(pos, self.size)
             if eid == _SEGMENT:
                 break
-            if eid != _VOID or size == _UNKNOWN:
+            if eid != _ebml.VOID or size == _ebml.UNKNOWN:
                 raise _fail(self.path, f"unexpected element 0x{eid:X} before the Segment")
             pos += header + size
-        id_len = len(_encode_id(_SEGMENT))
-        width = 0 if size == _UNKNOWN else header - id_len
-        end = self.size if size == _UNKNOWN else pos + header + size
+        id_len = len(_ebml.encode_id(_SEGMENT))
+        width = 0 if size == _ebml.UNKNOWN else header - id_len
+        end = self.size if size == _ebml.UNKNOWN else pos + header + size
         if end > self.size:
             raise _fail(
                 self.path,
@@ -240,7 +156,7 @@ class _Walker:
         pos = start
         while pos < end:
             eid, size, header = self.header(pos, end)
-            if size == _UNKNOWN:
+            if size == _ebml.UNKNOWN:
                 if eid != _CLUSTER:
                     raise _fail(self.path, f"element 0x{eid:X} at offset {pos} has no size")
                 size = self._unknown_cluster_size(pos + header, end)
@@ -261,7 +177,7 @@ class _Walker:
             eid, size, header = self.header(pos, end)
             if eid in _LEVEL1 or eid == _EBML:
                 break
-            if size == _UNKNOWN or pos + header + size > end:
+            if size == _ebml.UNKNOWN or pos + header + size > end:
                 raise _fail(self.path, f"cluster child at offset {pos} is cut short (truncated?)")
             pos += header + size
         return pos - start
@@ -271,15 +187,17 @@ class _Walker:
 
 
 def _simple_tag_name(data: bytes, offset: int, header: int, size: int) -> str:
-    for eid, o, h, s in _children(data, offset + header, offset + header + size):
+    for eid, o, h, s in _ebml.children(data, offset + header, offset + header + size):
         if eid == _TAG_NAME:
             return data[o + h : o + h + s].decode("utf-8", "replace")
     return ""
 
 
 def _label_tag(payload: str) -> bytes:
-    simple = _element(_TAG_NAME, KEY.encode()) + _element(_TAG_STRING, payload.encode("utf-8"))
-    return _element(_TAG, _element(_TARGETS, b"") + _element(_SIMPLE_TAG, simple))
+    simple = _ebml.element(_TAG_NAME, KEY.encode()) + _ebml.element(
+        _TAG_STRING, payload.encode("utf-8")
+    )
+    return _ebml.element(_TAG, _ebml.element(_TARGETS, b"") + _ebml.element(_SIMPLE_TAG, simple))
 
 
 def _relabel_tags(data: bytes, payload: str | None) -> bytes | None:
@@ -287,16 +205,16 @@ def _relabel_tags(data: bytes, payload: str | None) -> bytes | None:
     None when no Tag is left."""
     kept: list[bytes] = []
     had_crc = False
-    for eid, offset, header, size in _children(data):
+    for eid, offset, header, size in _ebml.children(data):
         raw = data[offset : offset + header + size]
-        if eid == _CRC32:
+        if eid == _ebml.CRC32:
             had_crc = True
             continue
         if eid != _TAG:
             kept.append(raw)
             continue
         parts, simple_before, simple_after = [], 0, 0
-        for cid, co, ch, cs in _children(data, offset + header, offset + header + size):
+        for cid, co, ch, cs in _ebml.children(data, offset + header, offset + header + size):
             if cid == _SIMPLE_TAG:
                 simple_before += 1
                 if _simple_tag_name(data, co, ch, cs).upper() == KEY:
@@ -306,23 +224,23 @@ def _relabel_tags(data: bytes, payload: str | None) -> bytes | None:
         if simple_after == simple_before:
             kept.append(raw)
         elif simple_after:
-            kept.append(_element(_TAG, b"".join(parts)))
+            kept.append(_ebml.element(_TAG, b"".join(parts)))
     if payload is not None:
         kept.append(_label_tag(payload))
-    if not any(k.startswith(_encode_id(_TAG)) for k in kept):
+    if not any(k.startswith(_ebml.encode_id(_TAG)) for k in kept):
         return None
-    return _master(_TAGS, kept, had_crc)
+    return _ebml.master(_TAGS, kept, had_crc)
 
 
 def _tag_hits(data: bytes) -> list[CarrierHit]:
     hits = []
-    for eid, offset, header, size in _children(data):
+    for eid, offset, header, size in _ebml.children(data):
         if eid != _TAG:
             continue
-        for cid, co, ch, cs in _children(data, offset + header, offset + header + size):
+        for cid, co, ch, cs in _ebml.children(data, offset + header, offset + header + size):
             if cid != _SIMPLE_TAG or _simple_tag_name(data, co, ch, cs).upper() != KEY:
                 continue
-            for gid, go, gh, gs in _children(data, co + ch, co + ch + cs):
+            for gid, go, gh, gs in _ebml.children(data, co + ch, co + ch + cs):
                 if gid == _TAG_STRING:
                     text = data[go + gh : go + gh + gs].rstrip(b"\x00").decode("utf-8")
                     hits.append(CarrierHit("matroska:SimpleTag", text))
@@ -340,24 +258,26 @@ def _rebuild_seekhead(
     the size does not depend on them."""
     seeks: list[bytes] = []
     had_crc = False
-    for eid, offset, header, size in _children(data):
-        if eid == _CRC32:
+    for eid, offset, header, size in _ebml.children(data):
+        if eid == _ebml.CRC32:
             had_crc = True
         elif eid == _SEEK:
             fields = {
                 cid: data[co + ch : co + ch + cs]
-                for cid, co, ch, cs in _children(data, offset + header, offset + header + size)
+                for cid, co, ch, cs in _ebml.children(data, offset + header, offset + header + size)
             }
             target = remap(int.from_bytes(fields.get(_SEEK_POSITION, b""), "big"))
             if _SEEK_ID in fields and target is not None:
                 seeks.append(_seek(fields[_SEEK_ID], target))
-    seeks += [_seek(_encode_id(eid), position) for eid, position in extra]
-    return _master(_SEEKHEAD, seeks, had_crc)
+    seeks += [_seek(_ebml.encode_id(eid), position) for eid, position in extra]
+    return _ebml.master(_SEEKHEAD, seeks, had_crc)
 
 
 def _seek(seek_id: bytes, position: int) -> bytes:
-    return _element(
-        _SEEK, _element(_SEEK_ID, seek_id) + _element(_SEEK_POSITION, position.to_bytes(8, "big"))
+    return _ebml.element(
+        _SEEK,
+        _ebml.element(_SEEK_ID, seek_id)
+        + _ebml.element(_SEEK_POSITION, position.to_bytes(8, "big")),
     )
 
 
@@ -366,23 +286,23 @@ def _rebuild_cues(data: bytes, remap: Callable[[int], int | None]) -> bytes:
 
     def rebuild(start: int, end: int) -> list[bytes]:
         out = []
-        for eid, offset, header, size in _children(data, start, end):
-            if eid == _CRC32:
+        for eid, offset, header, size in _ebml.children(data, start, end):
+            if eid == _ebml.CRC32:
                 continue
             if eid in (_CUE_POINT, _CUE_TRACK_POSITIONS, _CUE_REFERENCE):
                 out.append(
-                    _element(eid, b"".join(rebuild(offset + header, offset + header + size)))
+                    _ebml.element(eid, b"".join(rebuild(offset + header, offset + header + size)))
                 )
             elif eid in _CUE_POSITIONS:
                 old = int.from_bytes(data[offset + header : offset + header + size], "big")
                 new = remap(old)
-                out.append(_element(eid, (old if new is None else new).to_bytes(8, "big")))
+                out.append(_ebml.element(eid, (old if new is None else new).to_bytes(8, "big")))
             else:
                 out.append(data[offset : offset + header + size])
         return out
 
-    had_crc = any(eid == _CRC32 for eid, *_ in _children(data))
-    return _master(_CUES, rebuild(0, len(data)), had_crc)
+    had_crc = any(eid == _ebml.CRC32 for eid, *_ in _ebml.children(data))
+    return _ebml.master(_CUES, rebuild(0, len(data)), had_crc)
 
 
 # -- The carrier -----------------------------------------------------------------------
@@ -425,11 +345,13 @@ class MatroskaCarrier:
             with dst.open("wb") as fout:
                 for part in walker.stream(0, layout.segment.offset):
                     fout.write(part)
-                fout.write(_encode_id(_SEGMENT))
+                fout.write(_ebml.encode_id(_SEGMENT))
                 total = sum(len(p) if isinstance(p, bytes) else p.end - p.offset for p in plan)
                 if layout.segment_size_width:
                     width = layout.segment_size_width
-                    fout.write(_encode_size(total, width if total < (1 << (7 * width)) - 1 else 8))
+                    fout.write(
+                        _ebml.encode_size(total, width if total < (1 << (7 * width)) - 1 else 8)
+                    )
                 else:
                     fout.write(b"\x01\xff\xff\xff\xff\xff\xff\xff")
                 for piece in plan:
@@ -454,7 +376,7 @@ class MatroskaCarrier:
         for element in elements:
             in_head = element.offset < head_end
             part = head if in_head else tail
-            if in_head and element.id == _VOID:
+            if in_head and element.id == _ebml.VOID:
                 dropped.add(element.offset - seg_start)
                 continue  # slack, given back as one Void below
             if element.id == _TAGS:
@@ -469,7 +391,7 @@ class MatroskaCarrier:
             part.append(_Piece(element, element, kind))
         created = None
         if pending is not None:
-            created = _Piece(None, _master(_TAGS, [_label_tag(pending)], False))
+            created = _Piece(None, _ebml.master(_TAGS, [_label_tag(pending)], False))
             head.append(created)
         seekheads = [p for p in head + tail if p.kind == "seekhead"]
         # A created Tags element gets an entry in the first SeekHead.
@@ -496,7 +418,7 @@ class MatroskaCarrier:
         new_head = sum(p.size for p in head)
         slack = head_end - seg_start - new_head
         if slack:
-            head.append(_Piece(None, _void(slack if slack >= 2 else _RESERVE)))
+            head.append(_Piece(None, _ebml.void(slack if slack >= 2 else _RESERVE)))
         pieces = head + tail
         moved = _positions(pieces, seg_start)
         clusters = [e.offset - seg_start for e in elements if e.id == _CLUSTER]
@@ -526,10 +448,10 @@ class MatroskaCarrier:
                 if element.id == _TRACKS:
                     data = walker.read(element)
                     try:
-                        for eid, offset, header, size in _children(data):
+                        for eid, offset, header, size in _ebml.children(data):
                             if eid != _TRACK_ENTRY:
                                 continue
-                            for cid, co, ch, cs in _children(
+                            for cid, co, ch, cs in _ebml.children(
                                 data, offset + header, offset + header + size
                             ):
                                 if cid == _CODEC_PRIVATE:

@@ -1,4 +1,4 @@
-"""RIFF chunk walking shared by the WAV and AVI carriers.
+"""RIFF chunk walking, and the carrier methods the WAV and AVI carriers share.
 
 A RIFF file is ``RIFF <size> <form>`` followed by chunks ``<id> <size> <data> [pad]``;
 ``LIST <size> <type>`` chunks nest more chunks. Both carriers store the label twice:
@@ -13,15 +13,15 @@ A RIFF file is ``RIFF <size> <form>`` followed by chunks ``<id> <size> <data> [p
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from aisec.label.carriers._io import fail, read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 LABEL_ID = KEY.encode("ascii")
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class RiffReader:
 
     def fail(self, problem: str) -> CarrierError:
         """A :class:`CarrierError` naming the file and the format."""
-        return CarrierError(f"{self.path}: {self.fmt}: {problem}")
+        return fail(self.path, self.fmt, problem)
 
     def read_at(self, offset: int, size: int, what: str) -> bytes:
         """Exactly ``size`` bytes at ``offset``."""
@@ -127,14 +127,7 @@ class RiffReader:
 
     def stream(self, start: int, end: int) -> Iterator[bytes]:
         """The bytes between ``start`` and ``end``, in pieces."""
-        self.fh.seek(start)
-        left = end - start
-        while left > 0:
-            piece = self.fh.read(min(_CHUNK, left))
-            if not piece:
-                raise self.fail(f"the file ended early (offset {end - left})")
-            left -= len(piece)
-            yield piece
+        return read_range(self.fh, self.path, self.fmt, start, end)
 
     def copy(self, out: BinaryIO, start: int, end: int) -> None:
         """Copy the bytes between ``start`` and ``end`` to ``out``."""
@@ -146,6 +139,26 @@ class RiffReader:
         yield from self.stream(chunk.offset, min(chunk.end, self.size))
         if chunk.end > self.size:
             yield b"\x00"
+
+    def write_pieces(self, out: BinaryIO, pieces: Iterable[bytes | Chunk]) -> None:
+        """Write ``pieces`` to ``out``: new bytes as they are, chunks of this file copied
+        whole (see :meth:`chunk_bytes`)."""
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                out.write(piece)
+            else:
+                for part in self.chunk_bytes(piece):
+                    out.write(part)
+
+    def copy_rest(self, out: BinaryIO, riff: RiffFile) -> None:
+        """Copy whatever follows the first ``RIFF`` form (``AVIX`` extensions, trailing
+        bytes) to ``out``."""
+        self.copy(out, min(riff.riff_end, riff.size), riff.size)
+
+
+def pieces_size(pieces: Iterable[bytes | Chunk]) -> int:
+    """How many bytes :meth:`RiffReader.write_pieces` writes for ``pieces``."""
+    return sum(len(p) if isinstance(p, bytes) else p.end - p.offset for p in pieces)
 
 
 def make_chunk(cid: bytes, data: bytes) -> bytes:
@@ -210,3 +223,25 @@ def riff_header(form: bytes, body_size: int, reader: RiffReader) -> bytes:
     if size > 0xFFFFFFFF:
         raise reader.fail("the labelled file would exceed the 4 GiB RIFF limit")
     return b"RIFF" + struct.pack("<I", size) + form
+
+
+class RiffCarrier:
+    """What the WAV and AVI carriers share: sniffing the form type and reading the label.
+    A subclass sets ``name``, ``extensions``, ``form`` and ``fmt``, and writes."""
+
+    name: str
+    extensions: tuple[str, ...]
+    #: The RIFF form type: ``b"WAVE"``, ``b"AVI "``.
+    form: bytes
+    #: The format as error messages name it: ``"WAV"``, ``"AVI"``.
+    fmt: str
+
+    def sniff(self, head: bytes) -> bool:
+        """``RIFF`` with the carrier's form type."""
+        return head[:4] == b"RIFF" and head[8:12] == self.form
+
+    def read(self, path: Path) -> list[CarrierHit]:
+        """The ``AIGC`` chunk(s) and INFO entries, in file order."""
+        with path.open("rb") as fh:
+            reader = RiffReader(fh, path, self.fmt)
+            return label_hits(reader, reader.top(self.form).chunks, self.name)

@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from aisec.label.carriers.base import CarrierHit
 from aisec.label.carriers.riff import (
     LABEL_ID,
     Chunk,
+    RiffCarrier,
     RiffReader,
     is_info,
     label_chunk,
-    label_hits,
     new_info,
+    pieces_size,
     relabel_info,
     riff_header,
 )
@@ -31,26 +31,18 @@ _FORM = b"WAVE"
 _MEDIA = (b"fmt ", b"fact", b"data")
 
 
-class WavCarrier:
+class WavCarrier(RiffCarrier):
     """Label carrier for WAV files (RIFF chunk and INFO entry ``AIGC``)."""
 
     name = "wav"
     extensions = (".wav", ".wave")
-
-    def sniff(self, head: bytes) -> bool:
-        """``RIFF`` with form type ``WAVE``."""
-        return head[:4] == b"RIFF" and head[8:12] == _FORM
-
-    def read(self, path: Path) -> list[CarrierHit]:
-        """The ``AIGC`` chunk(s) and INFO entries, in file order."""
-        with path.open("rb") as fh:
-            reader = RiffReader(fh, path, "WAV")
-            return label_hits(reader, reader.top(_FORM).chunks, "wav")
+    form = _FORM
+    fmt = "WAV"
 
     def write(self, src: Path, dst: Path, payload: str | None) -> None:
         """Copy ``src`` to ``dst`` with the label chunk and INFO entry replaced or removed."""
         with src.open("rb") as fin:
-            reader = RiffReader(fin, src, "WAV")
+            reader = RiffReader(fin, src, self.fmt)
             riff = reader.top(_FORM)
             data_index = next((i for i, c in enumerate(riff.chunks) if c.id == b"data"), None)
             if data_index is None:
@@ -72,21 +64,15 @@ class WavCarrier:
                         pieces.append(info)
                     continue
                 pieces.append(chunk)
-            body = sum(len(p) if isinstance(p, bytes) else p.end - p.offset for p in pieces)
             with dst.open("wb") as fout:
-                fout.write(riff_header(_FORM, body, reader))
-                for piece in pieces:
-                    if isinstance(piece, bytes):
-                        fout.write(piece)
-                    else:
-                        for part in reader.chunk_bytes(piece):
-                            fout.write(part)
-                reader.copy(fout, min(riff.riff_end, riff.size), riff.size)
+                fout.write(riff_header(_FORM, pieces_size(pieces), reader))
+                reader.write_pieces(fout, pieces)
+                reader.copy_rest(fout, riff)
 
     def content(self, path: Path) -> Iterator[bytes]:
         """The ``fmt ``, ``fact`` and ``data`` chunks, in file order."""
         with path.open("rb") as fh:
-            reader = RiffReader(fh, path, "WAV")
+            reader = RiffReader(fh, path, self.fmt)
             for chunk in reader.top(_FORM).chunks:
                 if chunk.id in _MEDIA:
                     yield from reader.stream(chunk.offset, chunk.data_start + chunk.size)

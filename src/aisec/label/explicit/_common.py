@@ -144,6 +144,23 @@ def run(
     return done.stdout
 
 
+def ffprobe(path: Path, entries: str, *options: str) -> bytes:
+    """ffprobe's JSON report of ``entries`` (its ``-show_entries``) for ``path``, with
+    ``options`` such as ``-select_streams v:0``; :class:`NoticeError` when ffprobe cannot
+    read the file."""
+    return run(
+        [
+            tool("ffprobe", "ffmpeg"),
+            "-v", "error",
+            *options,
+            "-show_entries", entries,
+            "-of", "json",
+            str(path),
+        ],
+        what=f"{path}: not a readable media file",
+    )  # fmt: skip
+
+
 @contextlib.contextmanager
 def temp_beside(target: Path, suffix: str) -> Iterator[Path]:
     """A fresh temporary path next to ``target`` (same file system, so the final rename

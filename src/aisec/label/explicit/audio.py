@@ -43,6 +43,7 @@ from aisec.label.explicit._common import (
     NoticeResult,
     carry_implicit_label,
     commit,
+    ffprobe,
     run,
     temp_beside,
     tool,
@@ -121,18 +122,11 @@ class AudioInfo:
 
 def probe(path: Path) -> AudioInfo:
     """ffprobe the file; :class:`NoticeError` when it has no decodable audio."""
-    out = run(
-        [
-            tool("ffprobe", "ffmpeg"),
-            "-v", "error",
-            "-show_entries",
-            "stream=codec_type,codec_name,sample_rate,channels,channel_layout,sample_fmt,"
-            "bit_rate:format=duration,bit_rate",
-            "-of", "json",
-            str(path),
-        ],
-        what=f"{path}: not a readable media file",
-    )  # fmt: skip
+    out = ffprobe(
+        path,
+        "stream=codec_type,codec_name,sample_rate,channels,channel_layout,sample_fmt,"
+        "bit_rate:format=duration,bit_rate",
+    )
     try:
         data = json.loads(out)
         streams = data.get("streams", [])

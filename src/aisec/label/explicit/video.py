@@ -29,6 +29,7 @@ from aisec.label.explicit._common import (
     NoticeResult,
     carry_implicit_label,
     commit,
+    ffprobe,
     run,
     temp_beside,
     tool,
@@ -69,18 +70,12 @@ class VideoInfo:
 
 def probe_video(path: Path) -> VideoInfo:
     """ffprobe the file; :class:`NoticeError` when it has no decodable video."""
-    out = run(
-        [
-            tool("ffprobe", "ffmpeg"),
-            "-v", "error",
-            "-select_streams", "v:0",
-            "-show_entries",
-            "stream=codec_name,width,height,pix_fmt,start_time,duration:format=duration",
-            "-of", "json",
-            str(path),
-        ],
-        what=f"{path}: not a readable media file",
-    )  # fmt: skip
+    out = ffprobe(
+        path,
+        "stream=codec_name,width,height,pix_fmt,start_time,duration:format=duration",
+        "-select_streams",
+        "v:0",
+    )
     try:
         data = json.loads(out)
         s = data["streams"][0]
