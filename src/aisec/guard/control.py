@@ -117,7 +117,12 @@ def request_reload(store: Store, *, actor: str, reason: str | None = None) -> in
 class ControlCache:
     """One worker's snapshot of the kill switch and the active keys; `refresh` re-reads
     both (call it from a thread). When the database cannot be read the last snapshot is
-    kept and `healthy` turns false (``/readyz`` reports it)."""
+    kept and `healthy` turns false (``/readyz`` reports it).
+
+    Reads may overlap (the background refresher and an admin call), and one that started
+    earlier may finish later with an older reading; each read takes a ticket when it
+    starts, and a reading older than the snapshot in use is dropped, so that the snapshot
+    never goes back (a halt un-done for a moment, a policy generation going backwards)."""
 
     store: Store
     state: ControlState = field(default_factory=ControlState)
@@ -126,9 +131,17 @@ class ControlCache:
     healthy: bool = False
     refreshed_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _issued: int = 0  # tickets handed out, in the order reads and local changes started
+    _applied: int = 0  # the ticket of the snapshot in use
+
+    def _ticket(self) -> int:
+        with self._lock:
+            self._issued += 1
+            return self._issued
 
     def refresh(self) -> None:
         """Read the state and the keys once."""
+        ticket = self._ticket()
         try:
             state = read_state(self.store)
             keys = active_keys(self.store)
@@ -138,11 +151,14 @@ class ControlCache:
             self.healthy = False
             return
         with self._lock:
-            self.state, self.keys = state, keys
             self.loaded = self.healthy = True
             self.refreshed_at = time.monotonic()
+            if ticket < self._applied:
+                return  # a read that started later (or a local change) is in use already
+            self.state, self.keys, self._applied = state, keys, ticket
 
     def set_state(self, state: ControlState) -> None:
         """Apply a change this worker made itself without waiting for the next read."""
+        ticket = self._ticket()
         with self._lock:
-            self.state = state
+            self.state, self._applied = state, ticket
