@@ -15,7 +15,9 @@
    machine with two or more cores the proxy is pinned to one core and the upstream and
    the load generator (this process) to another, so that the measurement of the proxy
    is not the load generator's CPU contention. A second proxy with no detector at all,
-   measured in the same rounds, shows what the server stack alone costs.
+   measured the same way right after (each proxy stopped with SIGSTOP while the other is
+   measured, so that its background work stays off the measured core), shows what the
+   server stack alone costs.
 3. With ``--load``: a 60-second closed-loop load run at saturation (256 concurrent
    clients, upstream answering in 50 ms, nothing pinned; on two cores 64 clients got
    1,070 requests/s, 128 got 1,370 and 256 got 1,450, the latency then being mostly
@@ -34,15 +36,18 @@ leaves bench/RESULTS.md alone (bench/out/guard.json is written either way); a ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +354,40 @@ def start_proxy(
     return proxy, port
 
 
+@contextlib.contextmanager
+def only_running(
+    keep: set[subprocess.Popen[bytes]], procs: tuple[subprocess.Popen[bytes], ...]
+) -> Iterator[None]:
+    """Stop (SIGSTOP) each of ``procs`` not in ``keep`` for the duration; continue after."""
+    stopped = [p for p in procs if p not in keep]
+    for p in stopped:
+        os.kill(p.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for p in stopped:
+            os.kill(p.pid, signal.SIGCONT)
+
+
+def compare(
+    direct: str, through: str, key: str, concurrency: int, total: int, rounds: int
+) -> tuple[list[float], list[float], float]:
+    """``total`` requests direct and ``total`` through a proxy at ``concurrency``, after a
+    warm-up, in alternating rounds (direct, proxy, direct, …) so that whatever else the
+    machine does weighs on both alike: ``(direct latencies, proxied latencies, seconds the
+    proxied rounds took)``."""
+    time.sleep(1)  # a proxy just continued (SIGCONT) catches up with its timers first
+    run(load(through, key, concurrency, concurrency))  # warm-up
+    run(load(direct, None, concurrency, concurrency))
+    d_times, p_times, p_elapsed = [], [], 0.0
+    for _ in range(rounds):
+        d_times += run(load(direct, None, concurrency, total // rounds))[0]
+        times, elapsed = run(load(through, key, concurrency, total // rounds))
+        p_times += times
+        p_elapsed += elapsed
+    return d_times, p_times, p_elapsed
+
+
 def bench_proxy(quick: bool) -> dict[str, Any]:
     from aisec.guard.keys import create_key
     from aisec.store import open_store
@@ -383,17 +422,15 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
         bare_url = f"http://127.0.0.1:{bare_port}/v1/chat/completions"
         rounds = 2 if quick else 4
         for concurrency, total in ((1, 40 if quick else 200), (32, 128 if quick else 1280)):
-            for url, k in ((through, key), (bare_url, key), (direct, None)):  # warm-up
-                run(load(url, k, concurrency, concurrency))
-            # direct, proxied and proxied without detectors in alternating rounds, so that
-            # whatever else the machine does weighs on all alike
-            d_times, p_times, b_times, p_elapsed = [], [], [], 0.0
-            for _ in range(rounds):
-                d_times += run(load(direct, None, concurrency, total // rounds))[0]
-                times, elapsed = run(load(through, key, concurrency, total // rounds))
-                p_times += times
-                p_elapsed += elapsed
-                b_times += run(load(bare_url, key, concurrency, total // rounds))[0]
+            # the proxy against direct calls, then the proxy without detectors against direct
+            # calls; the proxy not measured is stopped (SIGSTOP), so that its background work
+            # (the state refresher) never runs on the measured one's core
+            with only_running({proxy}, (proxy, bare)):
+                d_times, p_times, p_elapsed = compare(
+                    direct, through, key, concurrency, total, rounds
+                )
+            with only_running({bare}, (proxy, bare)):
+                bd_times, b_times, _ = compare(direct, bare_url, key, concurrency, total, rounds)
             d50, d99 = pct(d_times, 0.5), pct(d_times, 0.99)
             results[f"c{concurrency}"] = {
                 "requests": total,
@@ -404,8 +441,8 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
                 "ratio_p50": round(pct(p_times, 0.5) / d50, 3),
                 "ratio_p99": round(pct(p_times, 0.99) / d99, 3),
                 "proxy_rps": round(total / p_elapsed, 1),
-                "bare_ratio_p50": round(pct(b_times, 0.5) / d50, 3),
-                "bare_ratio_p99": round(pct(b_times, 0.99) / d99, 3),
+                "bare_ratio_p50": round(pct(b_times, 0.5) / pct(bd_times, 0.5), 3),
+                "bare_ratio_p99": round(pct(b_times, 0.99) / pct(bd_times, 0.99), 3),
             }
     finally:
         for p in (proxy, bare, upstream):
