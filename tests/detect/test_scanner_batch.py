@@ -89,3 +89,18 @@ def test_threads_can_scan_at_once(scanner) -> None:  # type: ignore[no-untyped-d
     for t in threads:
         t.join()
     assert failures == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=6).map("".join))
+def test_scan_given_the_normalised_text_is_scan(scanner, text: str) -> None:  # type: ignore[no-untyped-def]
+    from aisec.text import normalize
+
+    assert as_tuples(scanner.scan(text, normalize(text))) == as_tuples(scanner.scan(text))
+
+
+def test_scan_refuses_the_normalised_form_of_another_text(scanner) -> None:  # type: ignore[no-untyped-def]
+    from aisec.text import normalize
+
+    with pytest.raises(ValueError, match="normalised form"):
+        scanner.scan("手机13800138000", normalize("手机13900139000"))

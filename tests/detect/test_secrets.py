@@ -12,9 +12,17 @@ import string
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aisec.detect import Finding
-from aisec.detect.secrets import SecretsDetector, github_checksum_ok, shannon_entropy
+from aisec.detect.secrets import (
+    _ANY_TRIGGER,
+    _FAMILIES,
+    SecretsDetector,
+    github_checksum_ok,
+    shannon_entropy,
+)
 
 ALNUM = string.ascii_letters + string.digits
 B64 = ALNUM + "+/"
@@ -421,3 +429,24 @@ def test_shannon_entropy() -> None:
     assert shannon_entropy("") == 0.0
     assert shannon_entropy("aaaa") == 0.0
     assert shannon_entropy("abcd") == pytest.approx(2.0)
+
+
+_FRAGMENTS = [t for triggers, _ in _FAMILIES for t in triggers]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_FRAGMENTS).map(lambda t: t[: len(t) // 2 + 1]),
+            st.sampled_from(_FRAGMENTS).map(lambda t: t[len(t) // 2 :]),
+            st.sampled_from(_FRAGMENTS),
+            st.text(alphabet="-:/ _eyJkKsSaApPbB密码口令中", max_size=4),
+        ),
+        max_size=8,
+    ).map("".join)
+)
+def test_the_one_trigger_search_is_the_family_tests(text: str) -> None:
+    """The pre-filter finds a literal exactly when some family's substring test would."""
+    assert (_ANY_TRIGGER.search(text) is not None) == any(
+        any(t in text for t in triggers) for triggers, _ in _FAMILIES
+    )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aisec.detect.base import Detector, Finding, JoinedBatch, join_batch
-from aisec.text import normalize
+from aisec.text import NormalizedText, normalize
 
 
 @dataclass
@@ -37,9 +37,12 @@ class Scanner:
         """Detector name → version, for lineage records."""
         return {d.name: d.version for d in self.detectors}
 
-    def _find_all(self, batch: JoinedBatch) -> list[list[Finding]]:
-        """Every detector's findings per text of ``batch``, in original offsets."""
-        nt = normalize(batch.text)
+    def _find_all(
+        self, batch: JoinedBatch, normalized: NormalizedText | None = None
+    ) -> list[list[Finding]]:
+        """Every detector's findings per text of ``batch``, in original offsets
+        (``normalized``: ``normalize(batch.text)``, when the caller has it already)."""
+        nt = normalize(batch.text) if normalized is None else normalized
         on_normalized: list[Finding] = []
         on_original: list[Finding] = []
         for det in self.detectors:
@@ -57,9 +60,12 @@ class Scanner:
             text, [f.with_span(f.start, f.end, text[f.start : f.end]) for f in merged]
         )
 
-    def scan(self, text: str) -> ScanResult:
-        """Scan one text."""
-        return self._result(text, self._find_all(JoinedBatch.single(text))[0])
+    def scan(self, text: str, normalized: NormalizedText | None = None) -> ScanResult:
+        """Scan one text; ``normalized`` is ``normalize(text)`` when the caller needs it
+        too (it is then made once)."""
+        if normalized is not None and normalized.original != text:
+            raise ValueError("`normalized` is not the normalised form of `text`")
+        return self._result(text, self._find_all(JoinedBatch.single(text), normalized)[0])
 
     def scan_batch(self, texts: Sequence[str]) -> list[ScanResult]:
         """Scan many texts in one pass per detector: same results as `scan` on each, with
@@ -78,6 +84,8 @@ def merge_same_kind(findings: list[Finding]) -> list[Finding]:
     score and that finding's detector)."""
     if len(findings) < 2:
         return findings
+    if len({f.kind for f in findings}) == len(findings):  # one per kind: nothing to merge
+        return sorted(findings, key=_text_order)
     by_kind: dict[str, list[Finding]] = {}
     for f in findings:
         by_kind.setdefault(f.kind, []).append(f)
@@ -100,5 +108,9 @@ def merge_same_kind(findings: list[Finding]) -> list[Finding]:
                 out.append(cur)
                 cur = f
         out.append(cur)
-    out.sort(key=lambda f: (f.start, -f.end, f.kind))
+    out.sort(key=_text_order)
     return out
+
+
+def _text_order(f: Finding) -> tuple[int, int, str]:
+    return f.start, -f.end, f.kind

@@ -327,6 +327,9 @@ _FAMILIES: tuple[tuple[tuple[str, ...], Callable[[str], Iterator[_Hit]]], ...] =
     ((*_cased("pass"), *_cased("pwd"), *_cased("pswd"), "密码", "口令"), _passwords),
     (("://",), _url_passwords),
 )
+#: any literal of any family: one regex search tells a text with no candidate at all (most
+#: texts) in a fraction of the time of the substring tests family by family
+_ANY_TRIGGER = re.compile("|".join(re.escape(t) for triggers, _ in _FAMILIES for t in triggers))
 
 
 def _resolve(hits: Iterable[_Hit]) -> list[_Hit]:
@@ -378,6 +381,8 @@ class SecretsDetector(Detector):
     def find(self, text: NormalizedText) -> Iterable[Finding]:
         """Findings with offsets into ``text.original``."""
         raw = text.original
+        if _ANY_TRIGGER.search(raw) is None:
+            return []
         hits: list[_Hit] = []
         for triggers, scan in _FAMILIES:
             if any(t in raw for t in triggers):

@@ -37,6 +37,7 @@ from aisec.guard.leak import PromptMatcher, canary_in, new_canary
 from aisec.notice import NoticePosition, add_text_notice, notice_text
 from aisec.policy import Policy
 from aisec.redact import Redactor, load_key
+from aisec.text import NormalizedText, normalize
 
 logger = logging.getLogger("aisec.guard")
 
@@ -149,9 +150,11 @@ class Guard:
         lang = self.config.language
         return language_of(text) if lang == "auto" else lang
 
-    def _scan(self, text: str) -> list[Finding]:
-        """Findings that count under the policy (at or above threshold, not ``allow``)."""
-        return [f for f in self.scanner.scan(text).findings if self.policy.reaches(f)]
+    def _scan(self, text: str, normalized: NormalizedText | None = None) -> list[Finding]:
+        """Findings that count under the policy (at or above threshold, not ``allow``);
+        ``normalized`` is ``normalize(text)`` when the caller has it already."""
+        found = self.scanner.scan(text, normalized).findings
+        return [f for f in found if self.policy.reaches(f)]
 
     def _verdict_of(self, findings: Sequence[Finding]) -> Verdict:
         verdicts: list[Verdict] = []
@@ -167,12 +170,13 @@ class Guard:
                 verdicts.append("flag")
         return strongest(verdicts)
 
-    def leak_findings(self, text: str) -> list[Finding]:
-        """Canary and system-prompt copies in ``text`` (span: the whole text)."""
+    def leak_findings(self, text: str, normalized: NormalizedText | None = None) -> list[Finding]:
+        """Canary and system-prompt copies in ``text`` (span: the whole text);
+        ``normalized`` as for `_scan`."""
         out: list[Finding] = []
-        if self.canary and canary_in(text, self.canary):
+        if self.canary and canary_in(text, self.canary, normalized):
             out.append(Finding(CANARY_KIND, 0, len(text), 1.0, "guard", "1"))
-        if self.prompt_matcher is not None and self.prompt_matcher.leaks(text):
+        if self.prompt_matcher is not None and self.prompt_matcher.leaks(text, normalized):
             out.append(Finding(PROMPT_KIND, 0, len(text), 1.0, "guard", "1"))
         return out
 
@@ -281,7 +285,8 @@ class Guard:
         else:
             decision.messages = self._add_canary(forwarded)
         decision.latency_ms = (time.perf_counter() - t0) * 1000
-        self.record(decision, masked_excerpt(user_text, excerpt_findings))
+        if self.audit is not None:  # the excerpt is for the audit log only
+            self.record(decision, masked_excerpt(user_text, excerpt_findings))
         return decision
 
     def _redact_content(
@@ -343,8 +348,9 @@ class Guard:
         t0 = time.perf_counter()
         context = context or RequestContext(language=self._language(text))
         try:
-            findings = self._scan(text)
-            leaks = self.leak_findings(text)
+            normalized = normalize(text)  # once, for the scan and the leak checks
+            findings = self._scan(text, normalized)
+            leaks = self.leak_findings(text, normalized)
         except Exception as exc:
             return self._failure("output", context, exc, t0)
         verdict = self._verdict_of(findings)
@@ -371,7 +377,8 @@ class Guard:
                 shown, self.config.notice.position, self.notice(context.language)
             )
         decision.latency_ms = (time.perf_counter() - t0) * 1000
-        self.record(decision, masked_excerpt(text, findings))
+        if self.audit is not None:  # the excerpt is for the audit log only
+            self.record(decision, masked_excerpt(text, findings))
         return decision
 
     def guard_stream(

@@ -15,15 +15,17 @@ import functools
 import re
 import secrets
 
-from aisec.text import normalize
+from aisec.text import NormalizedText, normalize
 
 #: runs of letters and digits: exactly the characters for which `str.isalnum` is true
 _ALNUM = re.compile(r"[^\W_]+")
 
 
-def fold(text: str) -> str:
-    """Letters and digits of the normalised, case-folded text."""
-    return "".join(_ALNUM.findall(normalize(text).text.casefold()))
+def fold(text: str, normalized: NormalizedText | None = None) -> str:
+    """Letters and digits of the normalised, case-folded text (``normalized``:
+    ``normalize(text)``, when the caller has it already)."""
+    nt = normalize(text) if normalized is None else normalized
+    return "".join(_ALNUM.findall(nt.text.casefold()))
 
 
 @functools.lru_cache(maxsize=64)
@@ -36,9 +38,10 @@ def new_canary() -> str:
     return f"aisec-canary-{secrets.token_hex(8)}"
 
 
-def canary_in(text: str, canary: str) -> bool:
-    """True when ``text`` contains the canary, however spaced or cased."""
-    return _folded_canary(canary) in fold(text)
+def canary_in(text: str, canary: str, normalized: NormalizedText | None = None) -> bool:
+    """True when ``text`` contains the canary, however spaced or cased (``normalized`` as
+    for `fold`)."""
+    return _folded_canary(canary) in fold(text, normalized)
 
 
 class PromptMatcher:
@@ -52,11 +55,12 @@ class PromptMatcher:
         for i in range(len(self.folded) - self.n + 1):
             self.grams.setdefault(self.folded[i : i + self.n], []).append(i)
 
-    def covered(self, text: str) -> int:
-        """How many characters of the prompt the answer repeats (in n-gram runs)."""
+    def covered(self, text: str, normalized: NormalizedText | None = None) -> int:
+        """How many characters of the prompt the answer repeats (in n-gram runs;
+        ``normalized`` as for `fold`)."""
         if not self.grams:
             return 0
-        answer = fold(text)
+        answer = fold(text, normalized)
         hit = bytearray(len(self.folded))
         n = self.n
         for i in range(len(answer) - n + 1):
@@ -66,6 +70,7 @@ class PromptMatcher:
                     hit[s : s + n] = b"\x01" * n
         return sum(hit)
 
-    def leaks(self, text: str) -> bool:
-        """True when ``text`` repeats enough of the prompt to count as a leak."""
-        return bool(self.folded) and self.covered(text) >= self.needed
+    def leaks(self, text: str, normalized: NormalizedText | None = None) -> bool:
+        """True when ``text`` repeats enough of the prompt to count as a leak
+        (``normalized`` as for `fold`)."""
+        return bool(self.folded) and self.covered(text, normalized) >= self.needed

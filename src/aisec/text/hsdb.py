@@ -39,9 +39,14 @@ def cache_dir() -> Path | None:
 def byte_to_char(data: bytes) -> npt.NDArray[np.int64]:
     """For each byte offset of UTF-8 ``data`` (and ``len(data)``), the index of the character
     that starts there or contains it: Hyperscan reports byte offsets, aisec character ones."""
-    lead = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
-    index = np.cumsum(lead, dtype=np.int64) - 1  # the character each byte belongs to
-    return np.append(index, int(index[-1]) + 1 if len(data) else 0)
+    # a lead byte starts a character; one more "lead" at ``len(data)`` makes the entry
+    # there the number of characters (one past the last index)
+    lead = np.empty(len(data) + 1, dtype=np.bool_)
+    np.not_equal(np.frombuffer(data, dtype=np.uint8) & 0xC0, 0x80, out=lead[:-1])
+    lead[-1] = True
+    index = np.cumsum(lead, dtype=np.int64)
+    index -= 1  # the character each byte belongs to
+    return index
 
 
 #: ``(pattern id, start, end, flags, context)``; start is 0 unless SOM was asked for

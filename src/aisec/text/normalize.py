@@ -149,10 +149,11 @@ def normalize(text: str) -> NormalizedText:
     t = _tables()
     cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     n = cps.shape[0]
-    big = cps >= _LIMIT
-    has_big = bool(big.any())
-    mapped = t.fold[np.where(big, 0, cps)] if has_big else t.fold[cps]
-    if has_big:
+    if int(cps.max()) < _LIMIT:
+        mapped = t.fold[cps]
+    else:
+        big = cps >= _LIMIT
+        mapped = t.fold[np.where(big, 0, cps)]
         mapped[big] = cps[big]
         # tag characters and variation selectors beyond the table: invisible, remove
         invisible = big & (
@@ -161,7 +162,7 @@ def normalize(text: str) -> NormalizedText:
         mapped[invisible] = _DELETE
 
     src: IntArray | None
-    if bool((mapped >= _DELETE).any()):
+    if int(mapped.max()) >= _DELETE:
         keep = mapped != _DELETE
         expand = mapped == _EXPAND
         if expand.any():
@@ -171,10 +172,13 @@ def normalize(text: str) -> NormalizedText:
             out = mapped[src]
     else:
         out, src = mapped, None
-    # White space runs collapse on the code points, before the one decode; then one
-    # Hyperscan pass finds filler runs (most texts have none).
-    out, src = _collapse_space(out, src)
+    # White space runs collapse on the code points (when the decoded text has a run of
+    # two: most texts have none, and a substring test is cheaper than the numpy pass);
+    # then one Hyperscan pass finds filler runs (most texts have none).
     folded = out.tobytes().decode("utf-32-le")
+    if _has_space_run(folded):
+        out, src = _collapse_space(out, src)
+        folded = out.tobytes().decode("utf-32-le")
     fillers = _scan_folds(folded)
     if fillers:
         folded, src = _apply(folded, src, fillers)
@@ -250,6 +254,12 @@ def _apply(
     keep = np.cumsum(delta[:-1], dtype=np.int32) == 0
     src = np.flatnonzero(keep) if src is None else src[keep]
     return arr[keep].tobytes().decode("utf-32-le"), src
+
+
+def _has_space_run(s: str) -> bool:
+    """True when ``s`` has two white space characters (space or line break) in a row:
+    exactly when `_collapse_space` has something to do."""
+    return "  " in s or " \n" in s or "\n " in s or "\n\n" in s
 
 
 def _collapse_space(

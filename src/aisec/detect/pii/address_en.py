@@ -143,6 +143,8 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
         hits.append((pid, s, e))
 
     _db().scan(ctx.data, on_match)
+    if not hits:  # (most texts) nothing below would find anything
+        return
     unique = list(dict.fromkeys(hits))
     flat = ctx.char_offsets([b for _, s, e in unique for b in (s, e)])
     spans = list(zip(flat[::2], flat[1::2], strict=True))

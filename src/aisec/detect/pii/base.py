@@ -46,32 +46,61 @@ class Pattern:
         return re.compile(self.exact, re.IGNORECASE if self.caseless else 0)
 
 
+#: UTF-8 continuation bytes (``10xxxxxx``): without them, one byte is left per character
+_CONTINUATION = bytes(range(0x80, 0xC0))
+#: a text of at most this many bytes resolves its first byte offsets by counting...
+_COUNT_MAX_BYTES = 1024
+#: ...this many of them, before building the whole byte→char map (a numpy pass that
+#: costs as much as a dozen counts on such a text)
+_COUNT_BUDGET = 12
+
+
 class ScanContext:
     """One normalised text being scanned: the text, its UTF-8 bytes and the byte→char map."""
 
-    __slots__ = ("_char_of_byte", "data", "nt", "text")
+    __slots__ = ("_budget", "_char_of_byte", "data", "nt", "text")
 
     def __init__(self, nt: NormalizedText) -> None:
         self.nt = nt
         self.text = nt.text
         self.data = nt.text.encode("utf-8")
         self._char_of_byte: npt.NDArray[np.int64] | None = None
+        self._budget = _COUNT_BUDGET if len(self.data) <= _COUNT_MAX_BYTES else 0
 
     def _map(self) -> npt.NDArray[np.int64]:
         if self._char_of_byte is None:
             self._char_of_byte = byte_to_char(self.data)
         return self._char_of_byte
 
+    def _count(self, byte_offset: int) -> int:
+        """``byte_to_char(self.data)[byte_offset]`` for ``0 <= byte_offset <= len(data)``,
+        without the map: the character that starts at or contains the byte is the number of
+        characters started up to it, less one; ``len(data)`` maps to the character count."""
+        if byte_offset == len(self.data):
+            return len(self.text)
+        return len(self.data[: byte_offset + 1].translate(None, _CONTINUATION)) - 1
+
     def char_offset(self, byte_offset: int) -> int:
         """Character index of a byte offset (byte offsets from Hyperscan)."""
         if len(self.data) == len(self.text):  # pure ASCII
             return byte_offset
+        if self._char_of_byte is None and self._budget and 0 <= byte_offset <= len(self.data):
+            self._budget -= 1
+            return self._count(byte_offset)
         return int(self._map()[byte_offset])
 
     def char_offsets(self, byte_offsets: list[int]) -> list[int]:
         """`char_offset` for many offsets at once."""
         if len(self.data) == len(self.text) or not byte_offsets:
             return byte_offsets
+        n = len(self.data)
+        if (
+            self._char_of_byte is None
+            and len(byte_offsets) <= self._budget
+            and all(0 <= b <= n for b in byte_offsets)
+        ):
+            self._budget -= len(byte_offsets)
+            return [self._count(b) for b in byte_offsets]
         return self._map()[np.asarray(byte_offsets, dtype=np.int64)].tolist()  # type: ignore[no-any-return]
 
     def window(self, start: int, end: int, before: int, after: int = 0) -> str:

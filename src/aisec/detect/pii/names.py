@@ -171,10 +171,13 @@ class ChineseNameScorer:
         self.text = ctx.text
         self.t = _tables()
         cps = np.frombuffer(ctx.text.encode("utf-32-le"), dtype=np.uint32)
-        idx = np.minimum(cps, 0xFFFF)
-        self.sur: F32 = self.t.surname[idx]
+        n = cps.shape[0]
+        # code points beyond the BMP look up the last entry ("clip": min(cp, 0xFFFF))
+        self.sur: F32 = np.take(self.t.surname, cps, mode="clip")
         # two sentinels so that i+1 and i+2 are always valid
-        self.giv: F32 = np.concatenate([self.t.given[idx], np.full(2, -9.0, np.float32)])
+        self.giv: F32 = np.empty(n + 2, dtype=np.float32)
+        np.take(self.t.given, cps, mode="clip", out=self.giv[:n])
+        self.giv[n:] = -9.0
         self.bonus_at: dict[int, float] = {}  # name start -> prefix context bonus
         self.bonus_before: dict[int, float] = {}  # name end -> suffix context bonus
         self.compound_at: set[int] = set()  # starts of compound surnames
@@ -208,8 +211,12 @@ class ChineseNameScorer:
         n = len(sur)
         two = sur + giv[1 : n + 1]
         three = two + giv[2 : n + 2]
-        pre = np.flatnonzero((np.maximum(two, three - 0.6) >= PRE_THRESHOLD) & (sur > -9))
-        out = {int(i) for i in pre}
+        # in place, on the fresh arrays: max(two, three - 0.6) >= PRE_THRESHOLD at a surname
+        np.subtract(three, 0.6, out=three)
+        np.maximum(two, three, out=three)
+        pre = three >= PRE_THRESHOLD
+        pre &= sur > -9
+        out: set[int] = set(pre.nonzero()[0].tolist())
         out.update(i for i in self.bonus_at if i < n)
         out.update(self.compound_at)
         for end in self.bonus_before:
