@@ -33,3 +33,12 @@ def test_the_whole_command_still_lists_every_face() -> None:
 
     names = {g.name for g in app.registered_groups} | {c.name for c in app.registered_commands}
     assert names >= set(FACES) - {"scan"} | {"scan", "unredact", "keygen"}
+
+
+def test_the_db_option_names_the_stores_variable() -> None:
+    """`aisec.cli.options` writes the variable out (help must not import SQLAlchemy); it
+    must stay the one the store reads."""
+    from aisec.cli.options import ENV_VAR
+    from aisec.store.engine import ENV_VAR as STORE_ENV_VAR
+
+    assert ENV_VAR == STORE_ENV_VAR

@@ -204,13 +204,17 @@ class Guard:
     def record(
         self,
         decision: Decision,
-        excerpt: str | None,
+        text: str | None,
+        findings: Iterable[Finding] = (),
         *,
         details: dict[str, Any] | None = None,
     ) -> None:
-        """Send the decision to the audit log (when there is one)."""
+        """Send the decision to the audit log (when there is one), with the start of
+        ``text`` as its excerpt, personal data in ``findings`` masked (`masked_excerpt`;
+        made only when there is a log)."""
         if self.audit is None:
             return
+        excerpt = None if text is None else masked_excerpt(text, findings)
         self.audit.record(
             Event(
                 type="decision",
@@ -285,8 +289,7 @@ class Guard:
         else:
             decision.messages = self._add_canary(forwarded)
         decision.latency_ms = (time.perf_counter() - t0) * 1000
-        if self.audit is not None:  # the excerpt is for the audit log only
-            self.record(decision, masked_excerpt(user_text, excerpt_findings))
+        self.record(decision, user_text, excerpt_findings)
         return decision
 
     def _redact_content(
@@ -377,8 +380,7 @@ class Guard:
                 shown, self.config.notice.position, self.notice(context.language)
             )
         decision.latency_ms = (time.perf_counter() - t0) * 1000
-        if self.audit is not None:  # the excerpt is for the audit log only
-            self.record(decision, masked_excerpt(text, findings))
+        self.record(decision, text, findings)
         return decision
 
     def guard_stream(

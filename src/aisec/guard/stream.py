@@ -134,12 +134,11 @@ class StreamChecker:
             latency_ms=self.spent * 1000,
         )
         self.decision = decision
-        from aisec.guard.guard import masked_excerpt
-
         text = self.received[:excerpt_end]
         self.guard.record(
             decision,
-            masked_excerpt(text, [f for f in findings if f.end <= len(text)]),
+            text,
+            [f for f in findings if f.end <= len(text)],
             details={"chars": len(self.received), "emitted": self.emitted},
         )
 
