@@ -6,8 +6,15 @@
 # traineddata, or file:/path for a file a package installs (the CJK font the explicit
 # labels are drawn with), or pg:PROGRAM for a PostgreSQL server program, which Debian
 # keeps under /usr/lib/postgresql/<version>/bin (the store's tests start a real server).
+#
+# `sysdeps.sh build` installs only what building aisec needs (a C compiler and Hyperscan's
+# C library, for the PII detector's compiled pass): `make setup` runs that part.
 set -eu
-PAIRS='
+BUILD_PAIRS='
+cc gcc
+file:/usr/include/hs/hs.h libhyperscan-dev
+'
+PAIRS="$BUILD_PAIRS"'
 exiftool libimage-exiftool-perl
 perl:Archive::Zip libarchive-zip-perl
 ffprobe ffmpeg
@@ -18,6 +25,7 @@ fc-match fontconfig
 file:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk
 pg:initdb postgresql
 '
+[ "${1:-}" = build ] && PAIRS="$BUILD_PAIRS"
 missing=""
 present() {
   case "$1" in

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-import hyperscan
-
 from aisec.detect.base import Detector, Finding, keep_disjoint, register
 from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext
+from aisec.detect.pii.native import NativePass, hyperscan_flags
+from aisec.detect.pii.native import available as native_available
 from aisec.text import NormalizedText
 from aisec.text.hsdb import compile_database
 
@@ -44,7 +44,10 @@ def default_recognizers() -> list[Recognizer]:
 class PiiDetector(Detector):
     """Personal information: IDs, phones, cards, codes, plates, e-mail, IPs, names, addresses.
 
-    ``kinds`` narrows the output to some ``pii.*`` kinds (all by default).
+    ``only`` narrows the output to some ``pii.*`` kinds (all by default). ``native``
+    chooses the compiled candidate pass (`aisec.detect.pii.native`): None (the default)
+    uses it when it is built and not switched off, False never, True always (an error
+    when it is not built). Findings are the same either way.
     """
 
     name: ClassVar[str] = "pii"
@@ -56,6 +59,7 @@ class PiiDetector(Detector):
         self,
         recognizers: Sequence[Recognizer] | None = None,
         only: Iterable[str] | None = None,
+        native: bool | None = None,
         **_: Any,
     ) -> None:
         recs = list(recognizers) if recognizers is not None else default_recognizers()
@@ -66,28 +70,30 @@ class PiiDetector(Detector):
         self._pattern_recs = [r for r in recs if isinstance(r, PatternRecognizer)]
         self._other_recs = [r for r in recs if not isinstance(r, PatternRecognizer)]
         self._only = wanted
-        self._index: list[tuple[PatternRecognizer, int]] = []
-        self._db = self._compile()
+        self._index = [(rec, i) for rec in self._pattern_recs for i in range(len(rec.patterns))]
+        use_native = native_available() if native is None else native
+        self._native = NativePass(self._index) if use_native and self._index else None
+        self._db = self._compile() if self._native is None else None
+
+    @property
+    def compiled(self) -> bool:
+        """True when the pattern recognisers run through the compiled pass."""
+        return self._native is not None
 
     def _compile(self) -> Any:
-        expressions: list[bytes] = []
-        flags: list[int] = []
-        for rec in self._pattern_recs:
-            for i, pat in enumerate(rec.patterns):
-                self._index.append((rec, i))
-                expressions.append(pat.candidate.encode("utf-8"))
-                f = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
-                if pat.caseless:
-                    f |= hyperscan.HS_FLAG_CASELESS
-                flags.append(f)
-        if not expressions:
+        if not self._index:
             return None
-        return compile_database(expressions, flags)
+        return compile_database(
+            [rec.patterns[i].candidate.encode("utf-8") for rec, i in self._index],
+            [hyperscan_flags(rec.patterns[i].caseless) for rec, i in self._index],
+        )
 
     def find(self, text: NormalizedText) -> list[Finding]:
         ctx = ScanContext(text)
         found: list[Finding] = []
-        if self._db is not None and ctx.data:
+        if self._native is not None:
+            found = self._native.find(ctx)
+        elif self._db is not None and ctx.data:
             hits: list[tuple[int, int, int]] = []
 
             def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> None:

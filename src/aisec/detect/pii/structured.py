@@ -52,6 +52,11 @@ class IdCardRecognizer(PatternRecognizer):
         super().__init__()
         self._regions = load_regions()
 
+    @property
+    def known_regions(self) -> frozenset[str]:
+        """The six-digit division codes (current and historical) that raise the score."""
+        return frozenset(self._regions)
+
     def accept(self, ctx: ScanContext, match: re.Match[str], pattern: int) -> Finding | None:
         number = _digits(match.group())
         if not checks.valid_id_card(number):

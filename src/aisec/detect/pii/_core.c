@@ -1,0 +1,1338 @@
+/*
+ * aisec.detect.pii._core: the compiled candidate pass of `PiiDetector`.
+ *
+ * One Hyperscan scan (the C library, libhs) over the UTF-8 bytes of a normalised text
+ * finds the candidates of every pattern recogniser; for the patterns that have a check
+ * here, the exact match and its validation (checksum, calendar, context words, score) run
+ * in C as well. Everything else is handed back to Python as a candidate, to be confirmed
+ * by the recogniser's own `confirm` exactly as without this module.
+ *
+ * The Python recognisers are the reference: each check below reproduces, for its pattern,
+ * what `PatternRecognizer.confirm` does with the exact Python regular expression
+ * (`finditer` on the candidate's window, the uncut re-match when the window cut a match,
+ * the overlap test) and what the recogniser's `accept` decides. tests/detect/
+ * test_pii_native.py holds the two to the same findings, on generated text and on
+ * randomised text built from the characters these patterns care about.
+ *
+ * All offsets here are byte offsets; Python maps them to characters. The GIL is held for
+ * the whole call, so one scratch space per `Core` is enough.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <hs/hs.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- check identifiers (the Python side names them; see CHECKS) -------------------- */
+enum {
+    CK_DEFER = 0,
+    CK_ID18,
+    CK_ID15,
+    CK_MOBILE,
+    CK_BANK,
+    CK_BANK_SHORT,
+    CK_USCC,
+    CK_PASSPORT,
+    CK_PERMIT,
+    CK_PLATE,
+    CK_IPV4,
+    CK_QQ,
+    CK_LANDLINE,
+    CK_EMAIL,
+    CK_WXID,
+    CK_WECHAT,
+    CK_COUNT
+};
+static const char *CHECK_NAMES[CK_COUNT] = {
+    "defer", "id18", "id15", "mobile", "bank", "bank_short", "uscc",
+    "passport", "permit", "plate", "ipv4", "qq", "landline", "email", "wxid", "wechat",
+};
+
+/* ---- word lists the checks use (context words; set by Python) ---------------------- */
+enum { W_ID, W_MOBILE, W_BANK, W_PASSPORT, W_PERMIT, W_PLATE, W_VERSION, W_IP, W_LANDLINE, W_COUNT };
+static const char *WORDSET_NAMES[W_COUNT] = {
+    "id_card", "mobile", "bank_card", "passport", "permit", "car_plate", "ip_version", "ip", "landline",
+};
+
+/* ---- finding kinds the checks emit (indexes into KINDS on the Python side) --------- */
+enum { K_ID, K_MOBILE, K_BANK, K_USCC, K_PASSPORT, K_PERMIT, K_PLATE, K_IPV4, K_QQ, K_LANDLINE, K_EMAIL,
+       K_WECHAT, K_COUNT };
+static const char *KIND_NAMES[K_COUNT] = {
+    "pii.cn_id_card", "pii.cn_mobile", "pii.bank_card", "pii.uscc", "pii.passport",
+    "pii.hk_macau_permit", "pii.car_plate", "pii.ipv4", "pii.qq", "pii.cn_landline", "pii.email",
+    "pii.wechat",
+};
+
+typedef struct {
+    char *bytes; /* lower-case UTF-8 */
+    Py_ssize_t len;
+} Word;
+
+typedef struct {
+    Word *words;
+    Py_ssize_t n;
+} WordSet;
+
+typedef struct {
+    PyObject_HEAD
+    hs_database_t *db;
+    hs_scratch_t *scratch;
+    int n_patterns;
+    int *checks;       /* per pattern id: CK_* */
+    int *before;       /* per pattern id: window widening, characters before */
+    int *after;        /* ... and after */
+    WordSet words[W_COUNT];
+    uint8_t *regions;  /* bitmap of known six-digit division codes (1,000,000 bits) */
+} Core;
+
+/* one candidate from the scan */
+typedef struct {
+    unsigned int id;
+    unsigned long long start, end;
+} Hit;
+
+typedef struct {
+    Hit *items;
+    size_t n, cap;
+    int failed;
+} Hits;
+
+/* one finding or deferred candidate, in candidate order */
+typedef struct {
+    int code;          /* >= 0: kind (K_*); < 0: -1 - pattern id (deferred) */
+    Py_ssize_t start, end;
+    double score;
+} Out;
+
+typedef struct {
+    Out *items;
+    size_t n, cap;
+} Outs;
+
+/* the text being checked */
+typedef struct {
+    const uint8_t *d;
+    Py_ssize_t n;
+    const Core *core;
+    int year, month, day; /* today, for birth dates */
+} Text;
+
+/* ---- small helpers ----------------------------------------------------------------- */
+
+static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
+static inline int is_alpha(int c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+static inline int is_alnum(int c) { return is_digit(c) || is_alpha(c); }
+static inline int is_cont(uint8_t b) { return (b & 0xC0) == 0x80; }
+
+/* the start of the code point after the one at ``p`` (``p < n``) */
+static inline Py_ssize_t next_cp(const Text *t, Py_ssize_t p) {
+    p++;
+    while (p < t->n && is_cont(t->d[p])) p++;
+    return p;
+}
+
+/* the start of the code point before ``p`` (``p > 0``) */
+static inline Py_ssize_t prev_cp(const Text *t, Py_ssize_t p) {
+    p--;
+    while (p > 0 && is_cont(t->d[p])) p--;
+    return p;
+}
+
+/* byte at ``p`` if ``p`` is inside [0, limit), else -1 (a look-ahead sees nothing there) */
+static inline int at(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    return p < limit ? t->d[p] : -1;
+}
+
+/* does the code point at ``p`` (< limit) equal the UTF-8 sequence ``s``? */
+static inline int cp_is(const Text *t, Py_ssize_t p, Py_ssize_t limit, const char *s) {
+    Py_ssize_t len = (Py_ssize_t)strlen(s);
+    return p + len <= limit && memcmp(t->d + p, s, (size_t)len) == 0;
+}
+
+static int outs_push(Outs *o, int code, Py_ssize_t start, Py_ssize_t end, double score) {
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        Out *items = PyMem_Realloc(o->items, cap * sizeof(Out));
+        if (!items) return -1;
+        o->items = items;
+        o->cap = cap;
+    }
+    o->items[o->n++] = (Out){code, start, end, score};
+    return 0;
+}
+
+/* ``ctx.window(start, end, before)`` of the Python side: up to ``before`` characters
+ * before ``start`` through ``end``, cut at the batch separator U+FFFF (EF BF BF). */
+static Py_ssize_t window_start(const Text *t, Py_ssize_t start, int before) {
+    Py_ssize_t lo = start;
+    for (int i = 0; i < before && lo > 0; i++) lo = prev_cp(t, lo);
+    for (Py_ssize_t p = start - 3; p >= lo; p--) {
+        if (t->d[p] == 0xEF && t->d[p + 1] == 0xBF && t->d[p + 2] == 0xBF) return p + 3;
+    }
+    return lo;
+}
+
+/* ``has_context(window, words)``: any word in the window, ASCII letters compared
+ * case-insensitively (``window.lower()``; the words are lower case) */
+static int has_word(const Text *t, Py_ssize_t lo, Py_ssize_t hi, const WordSet *ws) {
+    for (Py_ssize_t w = 0; w < ws->n; w++) {
+        const uint8_t *word = (const uint8_t *)ws->words[w].bytes;
+        Py_ssize_t len = ws->words[w].len;
+        for (Py_ssize_t p = lo; p + len <= hi; p++) {
+            Py_ssize_t k = 0;
+            while (k < len) {
+                int c = t->d[p + k];
+                if (c >= 'A' && c <= 'Z') c += 32;
+                if (c != word[k]) break;
+                k++;
+            }
+            if (k == len) return 1;
+        }
+    }
+    return 0;
+}
+
+static int context(const Text *t, Py_ssize_t start, Py_ssize_t end, int set) {
+    return has_word(t, window_start(t, start, 16), end, &t->core->words[set]);
+}
+
+/* ---- validators (checks.py) -------------------------------------------------------- */
+
+static const char PROVINCES[][3] = {
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+    "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+    "63", "64", "65", "71", "81", "82", "83",
+};
+
+static int province_ok(const char *n) {
+    for (size_t i = 0; i < sizeof PROVINCES / sizeof PROVINCES[0]; i++)
+        if (n[0] == PROVINCES[i][0] && n[1] == PROVINCES[i][1]) return 1;
+    return 0;
+}
+
+static int num(const char *s, int len) {
+    int v = 0;
+    for (int i = 0; i < len; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* a real calendar date between 1900-01-01 and today (``valid_birth_date``) */
+static int birth_date_ok(const Text *t, int y, int m, int d) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || m < 1 || m > 12 || d < 1) return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > days[m - 1] + (m == 2 && leap)) return 0;
+    if (y != t->year) return y < t->year;
+    if (m != t->month) return m < t->month;
+    return d <= t->day;
+}
+
+/* ``valid_id_card`` on 18 (17 digits + check) or 15 characters, upper case */
+static int id_card_ok(const Text *t, const char *n, int len) {
+    static const int weights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const char check[] = "10X98765432";
+    if (len == 18) {
+        for (int i = 0; i < 17; i++)
+            if (!is_digit(n[i])) return 0;
+        if (!province_ok(n) || !birth_date_ok(t, num(n + 6, 4), num(n + 10, 2), num(n + 12, 2)))
+            return 0;
+        int total = 0;
+        for (int i = 0; i < 17; i++) total += (n[i] - '0') * weights[i];
+        return check[total % 11] == n[17];
+    }
+    if (len == 15) {
+        for (int i = 0; i < 15; i++)
+            if (!is_digit(n[i])) return 0;
+        return province_ok(n) && birth_date_ok(t, 1900 + num(n + 6, 2), num(n + 8, 2), num(n + 10, 2));
+    }
+    return 0;
+}
+
+static int luhn_ok(const char *digits, int len) {
+    int total = 0;
+    for (int i = 0; i < len; i++) {
+        int d = digits[len - 1 - i] - '0';
+        if (i % 2 == 1) {
+            d *= 2;
+            if (d > 9) d -= 9;
+        }
+        total += d;
+    }
+    return total % 10 == 0;
+}
+
+static const char USCC_ALPHABET[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+static const char ORG_ALPHABET[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+static int index_of(const char *alphabet, char c) {
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
+}
+
+static int uscc_ok(const char *code) {
+    static const int weights[] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    for (int i = 2; i < 8; i++)
+        if (!is_digit(code[i])) return 0;
+    int total = 0;
+    for (int i = 0; i < 17; i++) {
+        int v = index_of(USCC_ALPHABET, code[i]);
+        if (v < 0) return 0;
+        total += v * weights[i];
+    }
+    return USCC_ALPHABET[(31 - total % 31) % 31] == code[17];
+}
+
+static int org_code_ok(const char *code9) {
+    static const int weights[] = {3, 7, 9, 10, 5, 8, 4, 2};
+    int total = 0;
+    for (int i = 0; i < 8; i++) {
+        int v = index_of(ORG_ALPHABET, code9[i]);
+        if (v < 0) return 0;
+        total += v * weights[i];
+    }
+    int c = 11 - total % 11;
+    char expected = c == 10 ? 'X' : c == 11 ? '0' : (char)('0' + c);
+    return code9[8] == expected;
+}
+
+/* ---- exact patterns: the end of a match at ``p`` that may not run past ``limit``,
+ * or -1; look-behinds see the real text, look-aheads stop at ``limit`` like Python's
+ * ``endpos``. Each mirrors the ``exact`` regex of its recogniser, in its backtracking
+ * order where that matters. ``g`` receives group 1 where the pattern has one. ------- */
+
+typedef struct {
+    Py_ssize_t start, end;
+} Group;
+
+static Py_ssize_t digits_at(const Text *t, Py_ssize_t p, Py_ssize_t limit, int count) {
+    for (int i = 0; i < count; i++, p++)
+        if (!is_digit(at(t, p, limit))) return -1;
+    return p;
+}
+
+static inline Py_ssize_t opt_sep(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    int c = at(t, p, limit);
+    return (c == ' ' || c == '-') ? p + 1 : p;
+}
+
+/* (?<![0-9])[1-8][0-9]{5}[ \-]?(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][ \-]?[0-9]{3}[0-9Xx]
+ * (?![0-9A-Za-z]) -- each optional separator is taken when present: without it the next
+ * element would have to match the separator itself */
+static Py_ssize_t m_id18(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_digit(t->d[p - 1])) return -1;
+    int c = at(t, p, limit);
+    if (c < '1' || c > '8') return -1;
+    if ((p = digits_at(t, p + 1, limit, 5)) < 0) return -1;
+    p = opt_sep(t, p, limit);
+    int a = at(t, p, limit), b = at(t, p + 1, limit);
+    if (!((a == '1' && (b == '8' || b == '9')) || (a == '2' && b == '0'))) return -1;
+    if ((p = digits_at(t, p + 2, limit, 2)) < 0) return -1;
+    c = at(t, p, limit);
+    if (c != '0' && c != '1') return -1;
+    if (!is_digit(at(t, p + 1, limit))) return -1;
+    c = at(t, p + 2, limit);
+    if (c < '0' || c > '3') return -1;
+    if (!is_digit(at(t, p + 3, limit))) return -1;
+    p = opt_sep(t, p + 4, limit);
+    if ((p = digits_at(t, p, limit, 3)) < 0) return -1;
+    c = at(t, p, limit);
+    if (!(is_digit(c) || c == 'X' || c == 'x')) return -1;
+    p++;
+    return is_alnum(at(t, p, limit)) ? -1 : p;
+}
+
+/* (?<![0-9])[1-8][0-9]{5}[0-9]{2}[01][0-9][0-3][0-9][0-9]{3}(?![0-9]) */
+static Py_ssize_t m_id15(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_digit(t->d[p - 1])) return -1;
+    int c = at(t, p, limit);
+    if (c < '1' || c > '8') return -1;
+    if (digits_at(t, p + 1, limit, 7) < 0) return -1;
+    c = at(t, p + 8, limit);
+    if (c != '0' && c != '1') return -1;
+    if (!is_digit(at(t, p + 9, limit))) return -1;
+    c = at(t, p + 10, limit);
+    if (c < '0' || c > '3') return -1;
+    if (digits_at(t, p + 11, limit, 4) < 0) return -1;
+    p += 15;
+    return is_digit(at(t, p, limit)) ? -1 : p;
+}
+
+/* 1(?:3[0-9]|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8[0-9]|9[0-35-9]) */
+static int mobile_segment(int a, int b) {
+    switch (a) {
+    case '3': case '8': return is_digit(b);
+    case '4': return b >= '5' && b <= '9';
+    case '5': case '9': return is_digit(b) && b != '4';
+    case '6': return b == '2' || b == '5' || b == '6' || b == '7';
+    case '7': return b >= '0' && b <= '8';
+    default: return 0;
+    }
+}
+
+/* after the optional prefix: SEG([ \-]?)[0-9]{4}\1[0-9]{4}(?![0-9A-Za-z]) */
+static Py_ssize_t mobile_rest(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    if (at(t, p, limit) != '1' || !mobile_segment(at(t, p + 1, limit), at(t, p + 2, limit)))
+        return -1;
+    p += 3;
+    /* the separator group is greedy: with the separator first, then without */
+    int c = at(t, p, limit);
+    for (int take = (c == ' ' || c == '-'); take >= 0; take--) {
+        Py_ssize_t q = p + take;
+        if ((q = digits_at(t, q, limit, 4)) < 0) continue;
+        if (take) {
+            if (at(t, q, limit) != c) continue;
+            q++;
+        }
+        if ((q = digits_at(t, q, limit, 4)) < 0) continue;
+        if (is_alnum(at(t, q, limit))) continue;
+        return q;
+    }
+    return -1;
+}
+
+/* (?<![0-9])(?:(?:\+|00)86[ \-]?)?SEG([ \-]?)[0-9]{4}\1[0-9]{4}(?![0-9A-Za-z]) */
+static Py_ssize_t m_mobile(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_digit(t->d[p - 1])) return -1;
+    Py_ssize_t q = -1;
+    int c = at(t, p, limit);
+    if (c == '+') q = p + 1;
+    else if (c == '0' && at(t, p + 1, limit) == '0') q = p + 2;
+    if (q >= 0 && at(t, q, limit) == '8' && at(t, q + 1, limit) == '6') {
+        /* the prefix, with its optional separator taken first */
+        q += 2;
+        int s = at(t, q, limit);
+        if (s == ' ' || s == '-') {
+            Py_ssize_t e = mobile_rest(t, q + 1, limit);
+            if (e >= 0) return e;
+        }
+        Py_ssize_t e = mobile_rest(t, q, limit);
+        if (e >= 0) return e;
+    }
+    return mobile_rest(t, p, limit);
+}
+
+/* [2-9][0-9]{3}(?:[ \-]?[0-9]){12,15}(?![0-9]) after (?<![0-9]) -- the repetition is
+ * greedy, then gives back one at a time until the look-ahead holds */
+static Py_ssize_t m_bank(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_digit(t->d[p - 1])) return -1;
+    int c = at(t, p, limit);
+    if (c < '2' || c > '9') return -1;
+    if ((p = digits_at(t, p + 1, limit, 3)) < 0) return -1;
+    Py_ssize_t ends[16];
+    int reps = 0;
+    while (reps < 15) {
+        int a = at(t, p, limit);
+        if ((a == ' ' || a == '-') && is_digit(at(t, p + 1, limit))) p += 2;
+        else if (is_digit(a)) p += 1;
+        else break;
+        ends[++reps] = p;
+    }
+    for (int r = reps; r >= 12; r--)
+        if (!is_digit(at(t, ends[r], limit))) return ends[r];
+    return -1;
+}
+
+/* (?<![0-9])3[0-9]{3}[ \-]?[0-9]{6}[ \-]?[0-9]{4,5}(?![0-9]) */
+static Py_ssize_t m_bank_short(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_digit(t->d[p - 1])) return -1;
+    if (at(t, p, limit) != '3') return -1;
+    if ((p = digits_at(t, p + 1, limit, 3)) < 0) return -1;
+    p = opt_sep(t, p, limit);
+    if ((p = digits_at(t, p, limit, 6)) < 0) return -1;
+    p = opt_sep(t, p, limit);
+    if ((p = digits_at(t, p, limit, 4)) < 0) return -1;
+    if (is_digit(at(t, p, limit))) {
+        if (!is_digit(at(t, p + 1, limit))) return p + 1; /* five digits */
+        return -1;                                        /* four would be followed by one */
+    }
+    return p;
+}
+
+static int uscc_char(int c) {
+    return is_digit(c) || (c >= 'A' && c <= 'Y' && c != 'I' && c != 'O' && c != 'S' && c != 'V' && c != 'Z');
+}
+
+/* (?<![0-9A-Za-z])[C]{2}[0-9]{6}[C]{10}(?![0-9A-Za-z]), C = [0-9A-HJ-NPQRTUWXY] */
+static Py_ssize_t m_uscc(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_alnum(t->d[p - 1])) return -1;
+    for (int i = 0; i < 18; i++) {
+        int c = at(t, p + i, limit);
+        if (i >= 2 && i < 8 ? !is_digit(c) : !uscc_char(c)) return -1;
+    }
+    p += 18;
+    return is_alnum(at(t, p, limit)) ? -1 : p;
+}
+
+static int plate_letter(int c) { return c >= 'A' && c <= 'Z' && c != 'I' && c != 'O'; }
+
+/* (?<![0-9A-Za-z])(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8})(?![0-9A-Za-z]) */
+static Py_ssize_t m_passport(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_alnum(t->d[p - 1])) return -1;
+    int c = at(t, p, limit), d1 = at(t, p + 1, limit);
+    if (c == 'E' || c == 'G') {
+        int first_ok = is_digit(d1) || (c == 'E' && plate_letter(d1));
+        if (first_ok && digits_at(t, p + 2, limit, 7) >= 0 && !is_alnum(at(t, p + 9, limit)))
+            return p + 9;
+    }
+    return -1;
+}
+
+/* (?<![0-9A-Za-z])(?:C[0-9]{8}|C[A-HJ-NP-Z][0-9]{7}|W[0-9]{8}|[HM][0-9]{8}(?:[0-9]{2})?)
+ * (?![0-9A-Za-z]) */
+static Py_ssize_t m_permit(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_alnum(t->d[p - 1])) return -1;
+    int c = at(t, p, limit), d1 = at(t, p + 1, limit);
+    if (c == 'C' || c == 'W') {
+        int first_ok = is_digit(d1) || (c == 'C' && plate_letter(d1));
+        if (first_ok && digits_at(t, p + 2, limit, 7) >= 0 && !is_alnum(at(t, p + 9, limit)))
+            return p + 9;
+        return -1;
+    }
+    if (c == 'H' || c == 'M') {
+        if (digits_at(t, p + 1, limit, 8) < 0) return -1;
+        if (digits_at(t, p + 9, limit, 2) >= 0 && !is_alnum(at(t, p + 11, limit))) return p + 11;
+        return is_alnum(at(t, p + 9, limit)) ? -1 : p + 9;
+    }
+    return -1;
+}
+
+static const char *PLATE_PROVINCES[] = {
+    "京", "津", "沪", "渝", "冀", "豫", "云", "辽", "黑", "湘", "皖", "鲁", "新", "苏", "浙", "赣",
+    "鄂", "桂", "甘", "晋", "蒙", "陕", "吉", "闽", "贵", "粤", "青", "藏", "川", "宁", "琼", "使", "领",
+};
+static const char *PLATE_LAST[] = {"挂", "学", "警", "港", "澳"};
+
+static Py_ssize_t cp_in(const Text *t, Py_ssize_t p, Py_ssize_t limit, const char **set, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (cp_is(t, p, limit, set[i])) return p + (Py_ssize_t)strlen(set[i]);
+    return -1;
+}
+
+/* the body after province, letter and separator: the three alternatives in order,
+ * each followed by (?![0-9A-Za-z]) */
+static Py_ssize_t plate_body(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    int c0 = at(t, p, limit);
+    /* [DF][A-HJ-NP-Z0-9][0-9]{4} */
+    if ((c0 == 'D' || c0 == 'F') && (plate_letter(at(t, p + 1, limit)) || is_digit(at(t, p + 1, limit)))
+        && digits_at(t, p + 2, limit, 4) >= 0 && !is_alnum(at(t, p + 6, limit)))
+        return p + 6;
+    /* [0-9]{5}[DF] */
+    if (digits_at(t, p, limit, 5) >= 0) {
+        int c5 = at(t, p + 5, limit);
+        if ((c5 == 'D' || c5 == 'F') && !is_alnum(at(t, p + 6, limit))) return p + 6;
+    }
+    /* [A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳] */
+    for (int i = 0; i < 4; i++) {
+        int c = at(t, p + i, limit);
+        if (!(plate_letter(c) || is_digit(c))) return -1;
+    }
+    Py_ssize_t q = p + 4;
+    int c4 = at(t, q, limit);
+    if (plate_letter(c4) || is_digit(c4)) q += 1;
+    else if ((q = cp_in(t, q, limit, PLATE_LAST, 5)) < 0) return -1;
+    return is_alnum(at(t, q, limit)) ? -1 : q;
+}
+
+/* [province][A-HJ-NP-Z][·\- ]?(body)(?![0-9A-Za-z]) -- no look-behind */
+static Py_ssize_t m_plate(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    Py_ssize_t q = cp_in(t, p, limit, PLATE_PROVINCES, sizeof PLATE_PROVINCES / sizeof *PLATE_PROVINCES);
+    if (q < 0 || !plate_letter(at(t, q, limit))) return -1;
+    q++;
+    Py_ssize_t sep = -1;
+    int c = at(t, q, limit);
+    if (c == '-' || c == ' ') sep = q + 1;
+    else if (cp_is(t, q, limit, "\xc2\xb7")) sep = q + 2; /* · U+00B7 */
+    if (sep >= 0) {
+        Py_ssize_t e = plate_body(t, sep, limit);
+        if (e >= 0) return e;
+    }
+    return plate_body(t, q, limit);
+}
+
+/* one octet at ``p``: the lengths to try, in the regex's order (25[0-5] | 2[0-4][0-9] |
+ * 1[0-9][0-9] | [1-9]?[0-9]); returns how many, in ``lens`` */
+static int octet_lengths(const Text *t, Py_ssize_t p, Py_ssize_t limit, int lens[3]) {
+    int a = at(t, p, limit), b = at(t, p + 1, limit), c = at(t, p + 2, limit);
+    int n = 0;
+    if ((a == '2' && b == '5' && c >= '0' && c <= '5') || (a == '2' && b >= '0' && b <= '4' && is_digit(c))
+        || (a == '1' && is_digit(b) && is_digit(c)))
+        lens[n++] = 3;
+    if (a >= '1' && a <= '9' && is_digit(b)) lens[n++] = 2;
+    if (is_digit(a)) lens[n++] = 1;
+    return n;
+}
+
+/* OCT(?:\.OCT){3}(?![0-9]|\.[0-9]) from ``p``, octet ``k`` onwards (backtracking) */
+static Py_ssize_t ipv4_from(const Text *t, Py_ssize_t p, Py_ssize_t limit, int k) {
+    int lens[3];
+    int n = octet_lengths(t, p, limit, lens);
+    for (int i = 0; i < n; i++) {
+        Py_ssize_t q = p + lens[i];
+        if (k == 3) {
+            int c = at(t, q, limit);
+            if (is_digit(c) || (c == '.' && is_digit(at(t, q + 1, limit)))) continue;
+            return q;
+        }
+        if (at(t, q, limit) != '.') continue;
+        Py_ssize_t e = ipv4_from(t, q + 1, limit, k + 1);
+        if (e >= 0) return e;
+    }
+    return -1;
+}
+
+/* (?<![0-9.])OCT(?:\.OCT){3}(?![0-9]|\.[0-9]) */
+static Py_ssize_t m_ipv4(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && (is_digit(t->d[p - 1]) || t->d[p - 1] == '.')) return -1;
+    return ipv4_from(t, p, limit, 0);
+}
+
+/* the positions (set bits, offsets from ``p``) reachable through
+ * [ ]?(?:号码|号|帐号|账号|id|ID)?[ ]?(?:[:=]|是|为)?[ ]? -- at most one of them can be
+ * followed by a digit, so the order the regex tries them in does not matter here */
+static Py_ssize_t qq_digits_start(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    static const char *labels[] = {"号码", "号", "帐号", "账号", "id", "ID"};
+    static const char *marks[] = {":", "=", "是", "为"};
+    Py_ssize_t cur[64], nxt[64];
+    int nc = 0;
+    cur[nc++] = p;
+    for (int stage = 0; stage < 5; stage++) {
+        int nn = 0;
+        for (int i = 0; i < nc && nn < 60; i++) {
+            Py_ssize_t q = cur[i];
+            nxt[nn++] = q; /* every element is optional */
+            if (stage == 0 || stage == 2 || stage == 4) {
+                if (at(t, q, limit) == ' ') nxt[nn++] = q + 1;
+            } else {
+                const char **set = stage == 1 ? labels : marks;
+                size_t n = stage == 1 ? 6 : 4;
+                for (size_t k = 0; k < n && nn < 60; k++)
+                    if (cp_is(t, q, limit, set[k])) nxt[nn++] = q + (Py_ssize_t)strlen(set[k]);
+            }
+        }
+        memcpy(cur, nxt, (size_t)nn * sizeof *cur);
+        nc = nn;
+    }
+    for (int i = 0; i < nc; i++) {
+        int c = at(t, cur[i], limit);
+        if (c >= '1' && c <= '9') return cur[i];
+    }
+    return -1;
+}
+
+/* (?:[Qq]{2}|扣扣)SEP([1-9][0-9]{4,10})(?![0-9]) */
+static Py_ssize_t m_qq(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    Py_ssize_t q;
+    int a = at(t, p, limit), b = at(t, p + 1, limit);
+    if ((a == 'Q' || a == 'q') && (b == 'Q' || b == 'q')) q = p + 2;
+    else if (cp_is(t, p, limit, "扣扣")) q = p + 6;
+    else return -1;
+    Py_ssize_t s = qq_digits_start(t, q, limit);
+    if (s < 0) return -1;
+    Py_ssize_t e = s + 1;
+    while (e - s < 11 && is_digit(at(t, e, limit))) e++;
+    if (e - s < 5 || is_digit(at(t, e, limit))) return -1;
+    g->start = s;
+    g->end = e;
+    return e;
+}
+
+/* ---- landline: (?<![0-9])(?:\+86[ \-]?\(?0?|\(?0)AREA\)?[ \-]?[2-9][0-9]{2,3}[ \-]?[0-9]{4}
+ * (?:(?:-|转|ext\.?)[0-9]{1,5})?(?![0-9]), AREA = (?:10|2[0-9]|[3-9][0-9]{2}); every
+ * optional element greedy (with it first), backtracking in that order */
+
+static inline int is_sep(int c) { return c == ' ' || c == '-'; }
+
+/* [0-9]{1,5}(?![0-9]) at ``p`` (greedy, so only the whole run can be followed by a
+ * non-digit) */
+static Py_ssize_t short_digits(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    Py_ssize_t e = p;
+    while (e - p < 5 && is_digit(at(t, e, limit))) e++;
+    return (e > p && !is_digit(at(t, e, limit))) ? e : -1;
+}
+
+static Py_ssize_t landline_ext(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    if (at(t, p, limit) == '-') return short_digits(t, p + 1, limit);
+    if (cp_is(t, p, limit, "转")) return short_digits(t, p + 3, limit);
+    if (cp_is(t, p, limit, "ext")) {
+        Py_ssize_t e = at(t, p + 3, limit) == '.' ? short_digits(t, p + 4, limit) : -1;
+        return e >= 0 ? e : short_digits(t, p + 3, limit);
+    }
+    return -1;
+}
+
+static Py_ssize_t landline_area(const Text *t, Py_ssize_t q, Py_ssize_t limit) {
+    int a = at(t, q, limit), b = at(t, q + 1, limit);
+    if (a == '1' && b == '0') return q + 2;
+    if (a == '2' && is_digit(b)) return q + 2;
+    if (a >= '3' && a <= '9' && is_digit(b) && is_digit(at(t, q + 2, limit))) return q + 3;
+    return -1;
+}
+
+static Py_ssize_t landline_rest(const Text *t, Py_ssize_t q, Py_ssize_t limit) {
+    Py_ssize_t r = landline_area(t, q, limit);
+    if (r < 0) return -1;
+    for (int paren = at(t, r, limit) == ')'; paren >= 0; paren--) {
+        Py_ssize_t r1 = r + paren;
+        for (int s1 = is_sep(at(t, r1, limit)); s1 >= 0; s1--) {
+            Py_ssize_t r2 = r1 + s1;
+            int c = at(t, r2, limit);
+            if (c < '2' || c > '9') continue;
+            for (int local = 3; local >= 2; local--) {
+                if (digits_at(t, r2 + 1, limit, local) < 0) continue;
+                Py_ssize_t r3 = r2 + 1 + local;
+                for (int s2 = is_sep(at(t, r3, limit)); s2 >= 0; s2--) {
+                    Py_ssize_t r4 = digits_at(t, r3 + s2, limit, 4);
+                    if (r4 < 0) continue;
+                    Py_ssize_t e = landline_ext(t, r4, limit);
+                    if (e >= 0) return e;
+                    if (!is_digit(at(t, r4, limit))) return r4;
+                }
+            }
+        }
+    }
+    return -1;
+}
+
+static Py_ssize_t m_landline(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && is_digit(t->d[p - 1])) return -1;
+    if (at(t, p, limit) == '+' && at(t, p + 1, limit) == '8' && at(t, p + 2, limit) == '6') {
+        Py_ssize_t q = p + 3;
+        for (int s = is_sep(at(t, q, limit)); s >= 0; s--) {
+            Py_ssize_t q1 = q + s;
+            for (int paren = at(t, q1, limit) == '('; paren >= 0; paren--) {
+                Py_ssize_t q2 = q1 + paren;
+                for (int zero = at(t, q2, limit) == '0'; zero >= 0; zero--) {
+                    Py_ssize_t e = landline_rest(t, q2 + zero, limit);
+                    if (e >= 0) return e;
+                }
+            }
+        }
+    }
+    for (int paren = at(t, p, limit) == '('; paren >= 0; paren--) {
+        if (at(t, p + paren, limit) != '0') continue;
+        Py_ssize_t e = landline_rest(t, p + paren + 1, limit);
+        if (e >= 0) return e;
+    }
+    return -1;
+}
+
+/* ---- e-mail: (?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9]
+ * (?:[A-Za-z0-9\-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-]). None of the repeated classes
+ * holds the character that ends it (@ or .), so each repetition can only stop where its
+ * run stops; what backtracks is the number of domain labels, from the most down. */
+
+static inline int email_local(int c) {
+    return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+static inline int email_label(int c) { return is_alnum(c) || c == '-'; }
+
+static Py_ssize_t m_email(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    if (p > 0 && email_local(t->d[p - 1])) return -1;
+    if (!is_alnum(at(t, p, limit))) return -1;
+    Py_ssize_t q = p + 1;
+    while (q - (p + 1) < 63 && email_local(at(t, q, limit))) q++;
+    if (at(t, q, limit) != '@' || !is_alnum(at(t, q + 1, limit))) return -1;
+    /* the label starts after each dot of the greedy (?:label\.)+ */
+    Py_ssize_t starts[130];
+    int k = 0;
+    Py_ssize_t r = q + 2;
+    for (;;) {
+        Py_ssize_t e = r;
+        while (e - r < 62 && email_label(at(t, e, limit))) e++;
+        if (at(t, e, limit) != '.' || k == 128) break;
+        starts[++k] = r = e + 1;
+    }
+    for (; k >= 1; k--) {
+        Py_ssize_t s = starts[k], e = s;
+        while (e - s < 24 && is_alpha(at(t, e, limit))) e++;
+        if (e - s >= 2 && !email_label(at(t, e, limit))) return e;
+    }
+    return -1;
+}
+
+/* ---- WeChat. wxid: (?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{6,24})(?![A-Za-z0-9_]) */
+
+static Py_ssize_t m_wxid(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    if (p > 0 && (is_alnum(t->d[p - 1]) || t->d[p - 1] == '_')) return -1;
+    if (!cp_is(t, p, limit, "wxid_")) return -1;
+    Py_ssize_t s = p + 5, e = s;
+    while (e - s < 24 && is_alnum(at(t, e, limit))) e++;
+    int c = at(t, e, limit);
+    if (e - s < 6 || is_alnum(c) || c == '_') return -1;
+    g->start = p;
+    g->end = e;
+    return e;
+}
+
+static inline int wechat_char(int c) { return is_alnum(c) || c == '_' || c == '-'; }
+
+/* ([A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-]) */
+static Py_ssize_t wechat_id(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    if (!is_alpha(at(t, p, limit))) return -1;
+    Py_ssize_t e = p + 1;
+    while (e - (p + 1) < 19 && wechat_char(at(t, e, limit))) e++;
+    if (e - (p + 1) < 5 || wechat_char(at(t, e, limit))) return -1;
+    g->start = p;
+    g->end = e;
+    return e;
+}
+
+static const char *IM_LABELS[] = {"号码", "号", "帐号", "账号", "id", "ID"};
+static const char *IM_MARKS[] = {":", "=", "是", "为"};
+
+/* [ ]?(?:号码|号|帐号|账号|id|ID)?[ ]?(?:[:=]|是|为)?[ ]? then the ID, depth first in the
+ * regex's order (each optional element taken first; the alternatives in their order):
+ * the labels "id"/"ID" could also be the start of the ID itself */
+static Py_ssize_t wechat_sep(const Text *t, Py_ssize_t p, Py_ssize_t limit, int stage, Group *g) {
+    if (stage == 5) return wechat_id(t, p, limit, g);
+    Py_ssize_t e;
+    if (stage == 0 || stage == 2 || stage == 4) {
+        if (at(t, p, limit) == ' ' && (e = wechat_sep(t, p + 1, limit, stage + 1, g)) >= 0) return e;
+    } else {
+        const char **set = stage == 1 ? IM_LABELS : IM_MARKS;
+        size_t n = stage == 1 ? 6 : 4;
+        for (size_t k = 0; k < n; k++)
+            if (cp_is(t, p, limit, set[k])
+                && (e = wechat_sep(t, p + (Py_ssize_t)strlen(set[k]), limit, stage + 1, g)) >= 0)
+                return e;
+    }
+    return wechat_sep(t, p, limit, stage + 1, g);
+}
+
+/* (?:(?:微信|[Ww]e[Cc]hat|[Ww]eixin|[Vv]信)SEP|(?<![A-Za-z])[VvWw][Xx]号?[ ]?(?:[:=]|是|为)[ ]?)
+ * ([A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-]) */
+static Py_ssize_t m_wechat(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    int a = at(t, p, limit);
+    Py_ssize_t q = -1;
+    if (cp_is(t, p, limit, "微信")) q = p + 6;
+    else if ((a == 'W' || a == 'w') && at(t, p + 1, limit) == 'e') {
+        int c = at(t, p + 2, limit);
+        if ((c == 'C' || c == 'c') && cp_is(t, p + 3, limit, "hat")) q = p + 6;
+        else if (cp_is(t, p + 2, limit, "ixin")) q = p + 6;
+    } else if ((a == 'V' || a == 'v') && cp_is(t, p + 1, limit, "信")) q = p + 4;
+    if (q >= 0) {
+        Py_ssize_t e = wechat_sep(t, q, limit, 0, g);
+        if (e >= 0) return e;
+    }
+    /* the short form: vx/wx, then a mark that is not optional */
+    if (p > 0 && is_alpha(t->d[p - 1])) return -1;
+    int x = at(t, p + 1, limit);
+    if (!(a == 'V' || a == 'v' || a == 'W' || a == 'w') || !(x == 'X' || x == 'x')) return -1;
+    Py_ssize_t r = p + 2;
+    for (int hao = cp_is(t, r, limit, "号"); hao >= 0; hao--) {
+        Py_ssize_t r1 = r + 3 * hao;
+        for (int sp = at(t, r1, limit) == ' '; sp >= 0; sp--) {
+            Py_ssize_t r2 = r1 + sp;
+            for (size_t k = 0; k < 4; k++) {
+                if (!cp_is(t, r2, limit, IM_MARKS[k])) continue;
+                Py_ssize_t r3 = r2 + (Py_ssize_t)strlen(IM_MARKS[k]);
+                for (int sp2 = at(t, r3, limit) == ' '; sp2 >= 0; sp2--) {
+                    Py_ssize_t e = wechat_id(t, r3 + sp2, limit, g);
+                    if (e >= 0) return e;
+                }
+            }
+        }
+    }
+    return -1;
+}
+
+typedef Py_ssize_t (*MatchFn)(const Text *, Py_ssize_t, Py_ssize_t, Group *);
+
+static MatchFn MATCHERS[CK_COUNT] = {
+    NULL, m_id18, m_id15, m_mobile, m_bank, m_bank_short, m_uscc,
+    m_passport, m_permit, m_plate, m_ipv4, m_qq, m_landline, m_email, m_wxid, m_wechat,
+};
+
+/* ---- accept: the recogniser's decision on an exact match --------------------------- */
+
+static int accept(const Text *t, int check, Py_ssize_t s, Py_ssize_t e, Group g, Outs *out) {
+    const uint8_t *d = t->d;
+    switch (check) {
+    case CK_ID18:
+    case CK_ID15: {
+        char n[20];
+        int len = 0;
+        for (Py_ssize_t p = s; p < e && len < 19; p++) {
+            int c = d[p];
+            if (is_digit(c)) n[len++] = (char)c;
+            else if (c == 'X' || c == 'x') n[len++] = 'X';
+        }
+        if (!id_card_ok(t, n, len)) return 0;
+        int known = t->core->regions && ((t->core->regions[num(n, 6) >> 3] >> (num(n, 6) & 7)) & 1);
+        int ctx = context(t, s, e, W_ID);
+        double score;
+        if (len == 18) score = (known || ctx) ? 0.99 : 0.93;
+        else score = ctx ? 0.9 : (known ? 0.6 : 0.4);
+        return outs_push(out, K_ID, s, e, score);
+    }
+    case CK_MOBILE: {
+        if (s > 0) {
+            int c = d[s - 1];
+            if (c == '-' || c == '+' || c == '.' || c == '/') return 0;
+        }
+        return outs_push(out, K_MOBILE, s, e, context(t, s, e, W_MOBILE) ? 0.98 : 0.85);
+    }
+    case CK_BANK:
+    case CK_BANK_SHORT: {
+        char digits[40];
+        int len = 0, doubled = 0;
+        for (Py_ssize_t p = s; p < e; p++) {
+            int c = d[p];
+            if (is_digit(c)) {
+                if (len < 39) digits[len++] = (char)c;
+            } else if (p + 1 < e && d[p + 1] == c) {
+                doubled = 1; /* "  " or "--" */
+            }
+        }
+        if (check == CK_BANK_SHORT) {
+            /* ^(?:3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11})$ */
+            int amex = len == 15 && digits[1] >= '4' && digits[1] <= '7' && digits[1] != '5' && digits[1] != '6';
+            int diners = len == 14 && ((digits[1] == '0' && digits[2] >= '0' && digits[2] <= '5')
+                                       || digits[1] == '6' || digits[1] == '8');
+            if (!(amex || diners) || !luhn_ok(digits, len)) return 0;
+        } else if (len < 16 || len > 19 || !luhn_ok(digits, len)) {
+            return 0;
+        }
+        if (doubled) return 0;
+        int ctx = context(t, s, e, W_BANK);
+        /* ^(?:62|4|5[1-5]|2[2-7]|35|60|65|9[0-9]) */
+        char a = digits[0], b = digits[1];
+        int known = check == CK_BANK_SHORT || (a == '6' && (b == '2' || b == '0' || b == '5')) || a == '4'
+                    || (a == '5' && b >= '1' && b <= '5') || (a == '2' && b >= '2' && b <= '7')
+                    || (a == '3' && b == '5') || a == '9';
+        double score = ctx ? (known ? 0.98 : 0.8) : (known ? 0.85 : 0.4);
+        return outs_push(out, K_BANK, s, e, score);
+    }
+    case CK_USCC: {
+        char code[18];
+        memcpy(code, d + s, 18);
+        if (!uscc_ok(code)) return 0;
+        int all_digits = 1;
+        for (int i = 0; i < 18; i++) all_digits &= is_digit(code[i]);
+        if (all_digits && id_card_ok(t, code, 18)) return 0;
+        return outs_push(out, K_USCC, s, e, org_code_ok(code + 8) ? 0.97 : 0.88);
+    }
+    case CK_PASSPORT:
+        return outs_push(out, K_PASSPORT, s, e, context(t, s, e, W_PASSPORT) ? 0.97 : 0.75);
+    case CK_PERMIT: {
+        int ctx = context(t, s, e, W_PERMIT);
+        if ((d[s] == 'H' || d[s] == 'M') && !ctx) return outs_push(out, K_PERMIT, s, e, 0.45);
+        return outs_push(out, K_PERMIT, s, e, ctx ? 0.97 : 0.75);
+    }
+    case CK_PLATE: {
+        /* the tail after province and letter, without leading separators: >= 3 digits */
+        Py_ssize_t p = next_cp(t, s);
+        p = next_cp(t, p);
+        int n = 0;
+        for (; p < e; p++) n += is_digit(d[p]);
+        if (n < 3) return 0;
+        return outs_push(out, K_PLATE, s, e, context(t, s, e, W_PLATE) ? 0.97 : 0.85);
+    }
+    case CK_IPV4: {
+        Py_ssize_t lo = window_start(t, s, 16);
+        const Core *c = t->core;
+        if (has_word(t, lo, e, &c->words[W_VERSION]) && !has_word(t, lo, e, &c->words[W_IP]))
+            return outs_push(out, K_IPV4, s, e, 0.3);
+        static Word ip = {"ip", 2};
+        static const WordSet ip_only = {&ip, 1};
+        return outs_push(out, K_IPV4, s, e, has_word(t, lo, e, &ip_only) ? 0.97 : 0.9);
+    }
+    case CK_QQ:
+        return outs_push(out, K_QQ, g.start, g.end, 0.95);
+    case CK_LANDLINE: {
+        int n = 0;
+        for (Py_ssize_t p = s; p < e; p++) n += is_digit(d[p]);
+        if (n < 10) return 0;
+        return outs_push(out, K_LANDLINE, s, e, context(t, s, e, W_LANDLINE) ? 0.95 : 0.8);
+    }
+    case CK_EMAIL: {
+        Py_ssize_t atp = s;
+        while (d[atp] != '@') atp++;
+        for (Py_ssize_t p = s; p + 1 < e; p++)
+            if (d[p] == '.' && d[p + 1] == '.') return 0;
+        if (d[atp - 1] == '.') return 0;
+        for (Py_ssize_t p = atp + 1; p + 1 < e; p++)
+            if (d[p] == '-' && d[p + 1] == '.') return 0;
+        return outs_push(out, K_EMAIL, s, e, 0.97);
+    }
+    case CK_WXID:
+        return outs_push(out, K_WECHAT, g.start, g.end, 0.9);
+    case CK_WECHAT: {
+        /* not "public", "account", "official" (any case); not a long all-lower-case word */
+        static const char *words[] = {"public", "account", "official"};
+        Py_ssize_t len = g.end - g.start;
+        for (size_t k = 0; k < 3; k++) {
+            if ((Py_ssize_t)strlen(words[k]) != len) continue;
+            Py_ssize_t i = 0;
+            while (i < len && (d[g.start + i] | 0x20) == words[k][i]) i++;
+            if (i == len) return 0;
+        }
+        int lower_word = 1;
+        for (Py_ssize_t p = g.start; p < g.end; p++) lower_word &= d[p] >= 'a' && d[p] <= 'z';
+        if (lower_word && len > 12) return 0;
+        return outs_push(out, K_WECHAT, g.start, g.end, 0.9);
+    }
+    }
+    return 0;
+}
+
+/* `PatternRecognizer.confirm` for one candidate: every exact match in its window (the
+ * uncut one where the window cut it) that overlaps the candidate, accepted or not */
+static int confirm(const Text *t, int id, Py_ssize_t start, Py_ssize_t end, Outs *out) {
+    const Core *c = t->core;
+    int check = c->checks[id];
+    MatchFn match = MATCHERS[check];
+    Py_ssize_t lo = start, hi = end;
+    for (int i = 0; i < c->before[id] && lo > 0; i++) lo = prev_cp(t, lo);
+    for (int i = 0; i < c->after[id] && hi < t->n; i++) hi = next_cp(t, hi);
+    Py_ssize_t p = lo;
+    while (p < hi) {
+        Group g = {0, 0};
+        Py_ssize_t e = match(t, p, hi, &g);
+        if (e < 0) {
+            p = next_cp(t, p);
+            continue;
+        }
+        Py_ssize_t ms = p, me = e;
+        int ok = 1;
+        if (e == hi && hi < t->n) { /* the window cut the match: match again uncut */
+            me = match(t, p, t->n, &g);
+            ok = me >= 0;
+        }
+        if (ok && !(me <= start || ms >= end)) {
+            if (accept(t, check, ms, me, g, out) < 0) return -1;
+        }
+        p = e > p ? e : next_cp(t, p);
+    }
+    return 0;
+}
+
+/* ---- the scan ---------------------------------------------------------------------- */
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                    void *ctx) {
+    (void)flags;
+    Hits *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        Hit *items = PyMem_Realloc(h->items, cap * sizeof(Hit));
+        if (!items) {
+            h->failed = 1;
+            return 1; /* stop scanning */
+        }
+        h->items = items;
+        h->cap = cap;
+    }
+    h->items[h->n++] = (Hit){id, from, to};
+    return 0;
+}
+
+/* drop repeated (id, start, end) candidates, keeping the first of each (report order) */
+static size_t dedupe(Hit *items, size_t n) {
+    if (n < 2) return n;
+    size_t size = 1;
+    while (size < 2 * n) size <<= 1;
+    size_t *table = PyMem_Calloc(size, sizeof(size_t)); /* index + 1; 0 = empty */
+    if (!table) return (size_t)-1;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        Hit h = items[i];
+        uint64_t key = ((uint64_t)h.id * 0x9E3779B97F4A7C15ULL) ^ (h.start * 0xC2B2AE3D27D4EB4FULL) ^ (h.end * 0x165667B19E3779F9ULL);
+        size_t slot = (size_t)(key ^ (key >> 29)) & (size - 1);
+        int dup = 0;
+        while (table[slot]) {
+            Hit o = items[table[slot] - 1];
+            if (o.id == h.id && o.start == h.start && o.end == h.end) {
+                dup = 1;
+                break;
+            }
+            slot = (slot + 1) & (size - 1);
+        }
+        if (dup) continue;
+        items[kept] = h;
+        table[slot] = ++kept;
+    }
+    PyMem_Free(table);
+    return kept;
+}
+
+static PyObject *Core_run(Core *self, PyObject *arg) {
+    Py_buffer buf;
+    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
+    Hits hits = {0};
+    Outs outs = {0};
+    PyObject *result = NULL;
+    if (buf.len > 0xFFFFFFFFLL) {
+        PyErr_SetString(PyExc_ValueError, "text too long for one scan (over 4 GB)");
+        goto done;
+    }
+    if (buf.len > 0) {
+        hs_error_t err = hs_scan(self->db, buf.buf, (unsigned int)buf.len, 0, self->scratch, on_match, &hits);
+        if (hits.failed) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
+            PyErr_Format(PyExc_RuntimeError, "Hyperscan scan failed (error %d)", (int)err);
+            goto done;
+        }
+    }
+    size_t n = dedupe(hits.items, hits.n);
+    if (n == (size_t)-1) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    Text text = {buf.buf, buf.len, self, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+    for (size_t i = 0; i < n; i++) {
+        Hit h = hits.items[i];
+        int check = h.id < (unsigned int)self->n_patterns ? self->checks[h.id] : CK_DEFER;
+        int rc = check == CK_DEFER
+                     ? outs_push(&outs, -1 - (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, 0.0)
+                     : confirm(&text, (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, &outs);
+        if (rc < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    result = PyList_New((Py_ssize_t)outs.n);
+    if (!result) goto done;
+    for (size_t i = 0; i < outs.n; i++) {
+        Out o = outs.items[i];
+        PyObject *item = Py_BuildValue("(innd)", o.code, o.start, o.end, o.score);
+        if (!item) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, (Py_ssize_t)i, item);
+    }
+done:
+    PyMem_Free(hits.items);
+    PyMem_Free(outs.items);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+/* ---- construction ------------------------------------------------------------------ */
+
+static void free_words(WordSet *ws) {
+    for (Py_ssize_t i = 0; i < ws->n; i++) PyMem_Free(ws->words[i].bytes);
+    PyMem_Free(ws->words);
+    ws->words = NULL;
+    ws->n = 0;
+}
+
+static void Core_dealloc(Core *self) {
+    if (self->scratch) hs_free_scratch(self->scratch);
+    if (self->db) hs_free_database(self->db);
+    PyMem_Free(self->checks);
+    PyMem_Free(self->before);
+    PyMem_Free(self->after);
+    PyMem_Free(self->regions);
+    for (int i = 0; i < W_COUNT; i++) free_words(&self->words[i]);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int load_words(WordSet *ws, PyObject *seq) {
+    PyObject *fast = PySequence_Fast(seq, "context words must be a sequence of str");
+    if (!fast) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    ws->words = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Word));
+    if (!ws->words) {
+        Py_DECREF(fast);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *w = PySequence_Fast_GET_ITEM(fast, i);
+        Py_ssize_t len;
+        const char *s = PyUnicode_Check(w) ? PyUnicode_AsUTF8AndSize(w, &len) : NULL;
+        if (!s) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "context words must be str");
+            Py_DECREF(fast);
+            return -1;
+        }
+        ws->words[i].bytes = PyMem_Malloc((size_t)len + 1);
+        if (!ws->words[i].bytes) {
+            Py_DECREF(fast);
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t k = 0; k < len; k++) {
+            char c = s[k];
+            ws->words[i].bytes[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        ws->words[i].bytes[len] = 0;
+        ws->words[i].len = len;
+        ws->n = i + 1;
+    }
+    Py_DECREF(fast);
+    return 0;
+}
+
+static int check_id(PyObject *name) {
+    const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    if (!s) return -1;
+    for (int i = 0; i < CK_COUNT; i++)
+        if (strcmp(s, CHECK_NAMES[i]) == 0) return i;
+    return -1;
+}
+
+/* Core(patterns, words, regions): ``patterns`` a sequence of (expression: bytes,
+ * hs flags: int, check: str, before: int, after: int); ``words`` a dict from word-set
+ * name (WORDSETS) to a sequence of str; ``regions`` a sequence of six-digit str. */
+static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"patterns", "words", "regions", NULL};
+    PyObject *patterns, *words, *regions;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O", kwlist, &patterns, &PyDict_Type, &words, &regions))
+        return -1;
+    if (self->db) {
+        PyErr_SetString(PyExc_RuntimeError, "Core is already initialised");
+        return -1;
+    }
+    PyObject *fast = PySequence_Fast(patterns, "patterns must be a sequence");
+    if (!fast) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    int rc = -1;
+    const char **exprs = PyMem_Calloc((size_t)(n ? n : 1), sizeof(char *));
+    unsigned int *flags = PyMem_Calloc((size_t)(n ? n : 1), sizeof(unsigned int));
+    unsigned int *ids = PyMem_Calloc((size_t)(n ? n : 1), sizeof(unsigned int));
+    self->checks = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
+    self->before = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
+    self->after = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
+    if (!exprs || !flags || !ids || !self->checks || !self->before || !self->after) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "no patterns");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
+        PyObject *check;
+        const char *expr;
+        if (!PyArg_ParseTuple(item, "yIOii", &expr, &flags[i], &check, &self->before[i], &self->after[i]))
+            goto done;
+        exprs[i] = expr;
+        ids[i] = (unsigned int)i;
+        self->checks[i] = check_id(check);
+        if (self->checks[i] < 0) {
+            PyErr_Format(PyExc_ValueError, "unknown check %R", check);
+            goto done;
+        }
+    }
+    self->n_patterns = (int)n;
+    for (int i = 0; i < W_COUNT; i++) {
+        PyObject *seq = PyDict_GetItemString(words, WORDSET_NAMES[i]);
+        if (seq && load_words(&self->words[i], seq) < 0) goto done;
+    }
+    PyObject *rfast = PySequence_Fast(regions, "regions must be a sequence of str");
+    if (!rfast) goto done;
+    self->regions = PyMem_Calloc(1000000 / 8 + 1, 1);
+    if (!self->regions) {
+        Py_DECREF(rfast);
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(rfast); i++) {
+        PyObject *r = PySequence_Fast_GET_ITEM(rfast, i);
+        Py_ssize_t len;
+        const char *s = PyUnicode_Check(r) ? PyUnicode_AsUTF8AndSize(r, &len) : NULL;
+        if (!s || len != 6 || strspn(s, "0123456789") != 6) continue; /* not a code: never known */
+        int code = num(s, 6);
+        self->regions[code >> 3] |= (uint8_t)(1 << (code & 7));
+    }
+    Py_DECREF(rfast);
+    hs_compile_error_t *cerr = NULL;
+    if (hs_compile_multi(exprs, flags, ids, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &cerr) != HS_SUCCESS) {
+        PyErr_Format(PyExc_ValueError, "Hyperscan could not compile pattern %d: %s", cerr ? cerr->expression : -1,
+                     cerr ? cerr->message : "?");
+        hs_free_compile_error(cerr);
+        self->db = NULL;
+        goto done;
+    }
+    if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    rc = 0;
+done:
+    PyMem_Free(exprs);
+    PyMem_Free(flags);
+    PyMem_Free(ids);
+    Py_DECREF(fast);
+    return rc;
+}
+
+static PyMethodDef Core_methods[] = {
+    {"run", (PyCFunction)Core_run, METH_O,
+     "run(data: bytes) -> list[tuple[int, int, int, float]]\n\n"
+     "Scan UTF-8 ``data``; per candidate in report order, either the findings its check\n"
+     "accepted, as (kind index >= 0, start, end, score), or the candidate itself for Python,\n"
+     "as (-1 - pattern id, start, end, 0.0). Offsets are byte offsets."},
+    {NULL},
+};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "aisec.detect.pii._core.Core",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The compiled candidate pass: Hyperscan plus the checks of the common patterns.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Core_init,
+    .tp_dealloc = (destructor)Core_dealloc,
+    .tp_methods = Core_methods,
+};
+
+static PyObject *names_tuple(const char **names, int n) {
+    PyObject *t = PyTuple_New(n);
+    if (!t) return NULL;
+    for (int i = 0; i < n; i++) {
+        PyObject *s = PyUnicode_FromString(names[i]);
+        if (!s) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_core",
+    .m_doc = "The compiled candidate pass of PiiDetector (see _core.c).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    if (PyType_Ready(&CoreType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&CoreType);
+    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0
+        || PyModule_AddObject(m, "CHECKS", names_tuple(CHECK_NAMES, CK_COUNT)) < 0
+        || PyModule_AddObject(m, "WORDSETS", names_tuple(WORDSET_NAMES, W_COUNT)) < 0
+        || PyModule_AddObject(m, "KINDS", names_tuple(KIND_NAMES, K_COUNT)) < 0
+        || PyModule_AddStringConstant(m, "HYPERSCAN_VERSION", hs_version()) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

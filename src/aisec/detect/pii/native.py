@@ -1,0 +1,141 @@
+"""The compiled candidate pass of `PiiDetector` (the C extension ``aisec.detect.pii._core``).
+
+Per text, the pure-Python pass calls Hyperscan with a Python callback per candidate and
+then `PatternRecognizer.confirm` per candidate: on text dense with personal data that is
+thousands of Python calls per 100 KB, most of them for candidates that a checksum
+rejects. The compiled pass scans with Hyperscan's C library and, for the patterns listed
+in `NATIVE_CHECKS`, runs the exact match and the recogniser's validation in C as well;
+the other candidates come back to Python and are confirmed by their recogniser as before.
+Findings are the same either way (tests/detect/test_pii_native.py holds the two passes
+to it).
+
+The checks are tied to the built-in recogniser classes, not to subclasses: a subclass
+may change `accept`, so its candidates always go to Python. ``AISEC_PII_NATIVE=0``
+switches the compiled pass off; without the extension (a machine where it could not be
+built) the pure-Python pass runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import hyperscan
+
+from aisec.detect.base import Finding
+from aisec.detect.pii.base import PatternRecognizer, ScanContext
+from aisec.detect.pii.structured import (
+    BankCardRecognizer,
+    CarPlateRecognizer,
+    EmailRecognizer,
+    IdCardRecognizer,
+    ImAccountRecognizer,
+    IpRecognizer,
+    LandlineRecognizer,
+    MobileRecognizer,
+    TravelDocumentRecognizer,
+    UsccRecognizer,
+)
+
+_core: ModuleType | None
+try:
+    from aisec.detect.pii import _core  # type: ignore[attr-defined,no-redef]
+except ImportError:  # built without the C extension (no compiler or no libhyperscan-dev)
+    _core = None
+
+#: per built-in recogniser class, the C check of each of its patterns ("defer": Python)
+NATIVE_CHECKS: dict[type[PatternRecognizer], tuple[str, ...]] = {
+    IdCardRecognizer: ("id18", "id15"),
+    MobileRecognizer: ("mobile",),
+    LandlineRecognizer: ("landline",),
+    BankCardRecognizer: ("bank", "bank_short"),
+    UsccRecognizer: ("uscc",),
+    TravelDocumentRecognizer: ("passport", "permit"),
+    CarPlateRecognizer: ("plate",),
+    EmailRecognizer: ("email",),
+    IpRecognizer: ("ipv4", "defer"),
+    ImAccountRecognizer: ("qq", "wechat", "wxid"),
+}
+
+#: the context words each check uses, by the C module's word-set names
+_WORDS: dict[str, Sequence[str]] = {
+    "id_card": IdCardRecognizer.context,
+    "mobile": MobileRecognizer.context,
+    "bank_card": BankCardRecognizer.context,
+    "passport": TravelDocumentRecognizer.passport_context,
+    "permit": TravelDocumentRecognizer.permit_context,
+    "car_plate": CarPlateRecognizer.context,
+    "ip_version": IpRecognizer.version_words,
+    "ip": IpRecognizer.ip_words,
+    "landline": LandlineRecognizer.context,
+}
+
+#: the recogniser class that reports each kind the C checks emit
+_REPORTER: dict[str, type[PatternRecognizer]] = {
+    "pii.cn_id_card": IdCardRecognizer,
+    "pii.cn_mobile": MobileRecognizer,
+    "pii.bank_card": BankCardRecognizer,
+    "pii.uscc": UsccRecognizer,
+    "pii.passport": TravelDocumentRecognizer,
+    "pii.hk_macau_permit": TravelDocumentRecognizer,
+    "pii.car_plate": CarPlateRecognizer,
+    "pii.ipv4": IpRecognizer,
+    "pii.qq": ImAccountRecognizer,
+    "pii.cn_landline": LandlineRecognizer,
+    "pii.email": EmailRecognizer,
+    "pii.wechat": ImAccountRecognizer,
+}
+
+
+def available() -> bool:
+    """True when the compiled pass is built and not switched off (``AISEC_PII_NATIVE=0``)."""
+    return _core is not None and os.environ.get("AISEC_PII_NATIVE", "1") != "0"
+
+
+def hyperscan_flags(caseless: bool) -> int:
+    """The Hyperscan flags of a candidate pattern (both passes use the same)."""
+    flags = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
+    return flags | hyperscan.HS_FLAG_CASELESS if caseless else flags
+
+
+class NativePass:
+    """The candidates of ``index`` (pattern id → recogniser and its pattern number), found
+    and, where a C check exists, confirmed in C."""
+
+    def __init__(self, index: Sequence[tuple[PatternRecognizer, int]]) -> None:
+        if _core is None:
+            raise RuntimeError("the compiled PII pass (aisec.detect.pii._core) is not built")
+        self.index = list(index)
+        patterns: list[tuple[bytes, int, str, int, int]] = []
+        regions: Sequence[str] = ()
+        for rec, local in self.index:
+            pat = rec.patterns[local]
+            checks = NATIVE_CHECKS.get(type(rec))
+            check = checks[local] if checks is not None else "defer"
+            if type(rec) is IdCardRecognizer:
+                regions = list(rec.known_regions)
+            patterns.append(
+                (pat.candidate.encode("utf-8"), hyperscan_flags(pat.caseless), check, *pat.widen)
+            )
+        self.core: Any = _core.Core(patterns, dict(_WORDS), regions)
+        self.kinds = [(kind, _REPORTER[kind].name, _REPORTER[kind].version) for kind in _core.KINDS]
+
+    def find(self, ctx: ScanContext) -> list[Finding]:
+        """The findings of every pattern recogniser in ``ctx``, in candidate order."""
+        entries = self.core.run(ctx.data)
+        if not entries:
+            return []
+        flat = ctx.char_offsets([b for _, b0, b1, _ in entries for b in (b0, b1)])
+        found: list[Finding] = []
+        kinds, index = self.kinds, self.index
+        for i, (code, _, _, score) in enumerate(entries):
+            start, end = flat[2 * i], flat[2 * i + 1]
+            if code >= 0:
+                kind, name, version = kinds[code]
+                found.append(Finding(kind, start, end, score, name, version))
+            else:
+                rec, local = index[-1 - code]
+                found.extend(rec.confirm(ctx, local, start, end))
+        return found

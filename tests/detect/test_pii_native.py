@@ -1,0 +1,147 @@
+"""The compiled candidate pass (`aisec.detect.pii.native`, C) against the pure-Python one.
+
+The Python recognisers are the reference: on generated PII-dense text and on random text
+built from the pieces these patterns care about, both passes must give the same findings
+in the same order, before overlap resolution as well as after it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import aisec.detect.pii.detector as detector_module
+from aisec.detect.base import Finding, join_batch
+from aisec.detect.pii import PiiDetector, native
+from aisec.detect.pii.base import ScanContext
+from aisec.detect.pii.structured import IdCardRecognizer, structured_recognizers
+from aisec.text import normalize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from pii_gen import generate
+
+pytestmark = pytest.mark.skipif(
+    not native.available() and os.environ.get("AISEC_REQUIRE_NATIVE") != "1",
+    reason="the compiled PII pass is not built (needs gcc and libhyperscan-dev)",
+)
+
+
+def test_the_compiled_pass_is_built_where_required() -> None:
+    # `make test` sets AISEC_REQUIRE_NATIVE=1: there, a missing extension fails the suite
+    assert native.available()
+    assert PiiDetector().compiled
+    assert not PiiDetector(native=False).compiled
+
+
+def _raw(det: PiiDetector, text: str) -> list[Finding]:
+    """The detector's findings before overlap resolution, in the order they were made."""
+    saved = detector_module.resolve_overlaps
+    detector_module.resolve_overlaps = lambda found: found
+    try:
+        return det.find(normalize(text))
+    finally:
+        detector_module.resolve_overlaps = saved
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[PiiDetector, PiiDetector]:
+    return PiiDetector(native=False), PiiDetector(native=True)
+
+
+def test_same_findings_on_generated_text(both: tuple[PiiDetector, PiiDetector]) -> None:
+    python, compiled = both
+    texts = [item.text for item in generate(1500, seed=11)]
+    kinds: Counter[str] = Counter()
+    for i in range(0, len(texts), 100):
+        batch = join_batch(texts[i : i + 100])
+        assert batch is not None
+        expected = _raw(python, batch.text)
+        assert _raw(compiled, batch.text) == expected
+        kinds.update(f.kind for f in expected)
+    # every kind the C checks emit was exercised
+    assert set(native._REPORTER) <= set(kinds)
+    singles = texts[:300]
+    assert compiled.detect_batch(singles) == python.detect_batch(singles)
+    assert [compiled.detect(t) for t in singles] == [python.detect(t) for t in singles]
+
+
+# the pieces of the random texts: digits and separators most, then the letters, words and
+# characters that the patterns, their boundaries and their context words turn on
+_PIECES = [
+    *"0123456789" * 6, *" -+.()/:=@_%X" * 2, *"EGCWHMDFQqxwvVAZabezio",
+    "\uffff", "京A", "粤B·", "沪", "号", "号码", "转", "ext", "ext.", "是", "为", "扣扣", "QQ",
+    "qq", "微信", "wx", "vx", "V信", "WeChat", "weixin", "id", "ID", "wxid_", "+86", "0086",
+    "+86 (0", "(010)", "110105", "19491231", "20240229", "1380013", "62220212", "9111",
+    "91110108MA", "@example.com", ".com", "a@b", "user.name", "身份证", "电话", "手机",
+    "卡号", "护照", "通行证", "车牌", "版本", "version", "ip", "IP", "地址", "İ", "é", "中",
+    "·", "挂", "学",
+]  # fmt: skip
+
+
+def test_same_findings_on_random_text(both: tuple[PiiDetector, PiiDetector]) -> None:
+    python = PiiDetector(recognizers=structured_recognizers(), native=False)
+    compiled = PiiDetector(recognizers=structured_recognizers(), native=True)
+    rng = random.Random(20261126)
+    kinds: Counter[str] = Counter()
+    for _ in range(4000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 60)))
+        expected = _raw(python, text)
+        assert _raw(compiled, text) == expected, text
+        kinds.update(f.kind for f in expected)
+    assert len(kinds) >= 10, kinds
+
+
+def test_valid_values_in_every_shape(both: tuple[PiiDetector, PiiDetector]) -> None:
+    """Hand-made edge cases: separators, prefixes, window cuts, boundaries, look-alikes."""
+    python, compiled = both
+    texts = [
+        "身份证 11010519491231002X,旧号 110105491231002",
+        "电话 +86 138-0013-8000 / 0086 13800138000 / 138 0013-8000 / 13800138000x",
+        "座机 (010)6234 5678转123, +86-(0)755-8888 6666 ext. 12, 0755-88886666-123456",
+        "卡号 6222 0212 3456 7890 123 4567; 4111-1111-1111-1111; 3782 822463 10005",
+        "代码 91110108MA01KP2T5U, 911101080000000000, ID 110105194912310021",
+        "护照 E12345678, EA1234567, G123456789; 通行证 C12345678 H1234567890 M12345678",
+        "车牌 京A·12345 粤BD12345 沪A1234挂 京A12",
+        "server ip 192.168.1.1, version 1.2.3.4, 256.1.1.1, 1.2.3.4.5",
+        "QQ号码: 12345678, 扣扣 是 987654321, qq id 1234567890123",
+        "微信号: zhang_san88, wx:lisi_2024, WeChat ID wxid_abcdef123456, vx是 public",
+        "mail a.b-c@sub.example.co.uk, x@y.com.1, bad..dot@ex.com, a@b-.com",
+    ]
+    for text in texts:
+        assert _raw(compiled, text) == _raw(python, text), text
+        assert compiled.detect(text) == python.detect(text), text
+
+
+def test_a_subclass_keeps_its_own_accept() -> None:
+    class Strict(IdCardRecognizer):
+        def accept(self, ctx: ScanContext, match: object, pattern: int) -> Finding | None:
+            return None  # this deployment reports no ID numbers
+
+    det = PiiDetector(recognizers=[Strict()], native=True)
+    assert det.compiled
+    assert det.detect("身份证 11010519491231002X") == []
+    assert PiiDetector(recognizers=[IdCardRecognizer()], native=True).detect(
+        "身份证 11010519491231002X"
+    )
+
+
+def test_switched_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AISEC_PII_NATIVE", "0")
+    assert not native.available()
+    assert not PiiDetector().compiled
+
+
+def test_core_rejects_bad_patterns() -> None:
+    assert native._core is not None
+    with pytest.raises(ValueError, match="unknown check"):
+        native._core.Core([(b"[0-9]+", 0, "nonsense", 0, 1)], {}, [])
+    with pytest.raises(ValueError, match="could not compile"):
+        native._core.Core([(b"(unclosed", 0, "defer", 0, 1)], {}, [])
+    with pytest.raises(ValueError, match="no patterns"):
+        native._core.Core([], {}, [])
