@@ -472,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             tp[unit]["ratio"] = round(tp[unit]["aisec"]["mb_per_s"] / tp[unit]["presidio"]["mb_per_s"], 1)  # fmt: skip
     log("timing batched lines")
     tp["batch"] = {"texts": len(texts), "aisec": batch_throughput(det, texts, args.passes)}
+    if det.compiled:  # the same path with the pure-Python candidate pass, for comparison
+        py_det = PiiDetector(native=False)
+        tp["batch_python"] = {"texts": len(texts), "aisec": batch_throughput(py_det, texts, args.passes)}  # fmt: skip
     mixed = benign_mixed()
     if mixed:
         log(f"timing on {len(mixed):,} benign mixed texts")
@@ -485,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python bench/pii.py", *(sys.argv[1:] if argv is None else argv)]),
         "aisec_version": md.version("aisec"), "detector_version": det.version,
+        "compiled_pass": det.compiled,
         "presidio_version": md.version("presidio-analyzer") if "presidio" in fns else None,
         "presidio_recognizers": recognizers,
         "threshold": args.threshold, "presidio_threshold": args.presidio_threshold,

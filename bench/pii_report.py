@@ -98,9 +98,13 @@ def render_markdown(res: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|:-:|"]  # fmt: skip
     labels = {
         "lines": "generated lines, one call each", "docs": "generated ~4 KB documents",
-        "batch": "generated lines, aisec detect_batch", "benign": "benign mixed zh/en, detect_batch",
+        "batch": "generated lines, aisec detect_batch",
+        "batch_python": "generated lines, detect_batch, pure-Python candidate pass",
+        "benign": "benign mixed zh/en, detect_batch",
     }  # fmt: skip
-    for unit in [u for u in ("lines", "docs", "batch", "benign") if u in tp]:
+    if not meta.get("compiled_pass"):
+        labels = {k: v + " (pure-Python pass: C pass not built)" for k, v in labels.items()}
+    for unit in [u for u in ("lines", "docs", "batch", "batch_python", "benign") if u in tp]:
         ta, tpr = tp[unit]["aisec"], tp[unit].get("presidio")
         pc = (f"{tpr['mb_per_s']:.3f}", f"{tpr['chars_per_s']:,}") if tpr else ("–", "–")
         ratio = f"{tp[unit]['ratio']:.0f}×" if tpr else "–"

@@ -145,3 +145,17 @@ def test_core_rejects_bad_patterns() -> None:
         native._core.Core([(b"(unclosed", 0, "defer", 0, 1)], {}, [])
     with pytest.raises(ValueError, match="no patterns"):
         native._core.Core([], {}, [])
+
+
+def test_database_cache_is_used_and_repaired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AISEC_CACHE_DIR", str(tmp_path))
+    text = "身份证 11010519491231002X,电话13800138000"
+    expected = PiiDetector(native=True).detect(text)
+    (cached,) = (tmp_path / "hyperscan").glob("*.pii-core.hsdb")
+    blob = cached.read_bytes()
+    assert PiiDetector(native=True).detect(text) == expected  # loaded from the file
+    cached.write_bytes(b"not a database")
+    assert PiiDetector(native=True).detect(text) == expected  # recompiled ...
+    assert cached.read_bytes() == blob  # ... and the file rewritten

@@ -90,12 +90,12 @@ def compile_database(
         digest.update(b"%d\x00%d\x00" % (i, f))
         digest.update(e)
         digest.update(b"\x00\x01")
-    folder = cache_dir()
-    path = folder / f"{digest.hexdigest()}.hsdb" if folder is not None else None
-    if path is not None and path.is_file():
+    path = cache_file(digest.hexdigest(), ".hsdb")
+    blob = read_cached(path)
+    if blob is not None:
         try:
-            return Matcher(hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK))
-        except (OSError, hyperscan.error):
+            return Matcher(hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK))
+        except hyperscan.error:
             pass  # stale or foreign file: recompile and overwrite it below
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(
@@ -105,13 +105,30 @@ def compile_database(
         flags=list(flags),
         literal=literal,
     )
-    if path is not None:
-        _store(path, hyperscan.dumpb(db))
+    store_cached(path, hyperscan.dumpb(db))
     return Matcher(db)
 
 
-def _store(path: Path, blob: bytes) -> None:
+def cache_file(digest: str, suffix: str) -> Path | None:
+    """The cache file for a database keyed by ``digest`` (None: caching is off)."""
+    folder = cache_dir()
+    return folder / f"{digest}{suffix}" if folder is not None else None
+
+
+def read_cached(path: Path | None) -> bytes | None:
+    """A cache file's bytes, or None when there is none (or it cannot be read)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def store_cached(path: Path | None, blob: bytes) -> None:
     """Best-effort atomic write of a cache file (a read-only home is not an error)."""
+    if path is None:
+        return
     try:
         with atomic_binary(path) as fh:
             fh.write(blob)

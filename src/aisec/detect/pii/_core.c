@@ -21,6 +21,7 @@
 #include <Python.h>
 #include <hs/hs.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -1193,13 +1194,16 @@ static int check_id(PyObject *name) {
     return -1;
 }
 
-/* Core(patterns, words, regions): ``patterns`` a sequence of (expression: bytes,
- * hs flags: int, check: str, before: int, after: int); ``words`` a dict from word-set
- * name (WORDSETS) to a sequence of str; ``regions`` a sequence of six-digit str. */
+/* Core(patterns, words, regions, database=None): ``patterns`` a sequence of
+ * (expression: bytes, hs flags: int, check: str, before: int, after: int); ``words`` a
+ * dict from word-set name (WORDSETS) to a sequence of str; ``regions`` a sequence of
+ * six-digit str; ``database`` the `serialize`d database of these same patterns (a cache:
+ * compiling takes a tenth of a second), or None to compile them. */
 static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"patterns", "words", "regions", NULL};
-    PyObject *patterns, *words, *regions;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O", kwlist, &patterns, &PyDict_Type, &words, &regions))
+    static char *kwlist[] = {"patterns", "words", "regions", "database", NULL};
+    PyObject *patterns, *words, *regions, *database = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|O", kwlist, &patterns, &PyDict_Type, &words, &regions,
+                                     &database))
         return -1;
     if (self->db) {
         PyErr_SetString(PyExc_RuntimeError, "Core is already initialised");
@@ -1259,13 +1263,25 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
         self->regions[code >> 3] |= (uint8_t)(1 << (code & 7));
     }
     Py_DECREF(rfast);
-    hs_compile_error_t *cerr = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &cerr) != HS_SUCCESS) {
-        PyErr_Format(PyExc_ValueError, "Hyperscan could not compile pattern %d: %s", cerr ? cerr->expression : -1,
-                     cerr ? cerr->message : "?");
-        hs_free_compile_error(cerr);
-        self->db = NULL;
-        goto done;
+    if (database != Py_None) {
+        char *blob;
+        Py_ssize_t blob_len;
+        if (PyBytes_AsStringAndSize(database, &blob, &blob_len) < 0) goto done;
+        if (hs_deserialize_database(blob, (size_t)blob_len, &self->db) != HS_SUCCESS) {
+            self->db = NULL;
+            PyErr_SetString(PyExc_ValueError, "the serialised database is not usable here");
+            goto done;
+        }
+    } else {
+        hs_compile_error_t *cerr = NULL;
+        if (hs_compile_multi(exprs, flags, ids, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &cerr)
+            != HS_SUCCESS) {
+            PyErr_Format(PyExc_ValueError, "Hyperscan could not compile pattern %d: %s",
+                         cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
+            hs_free_compile_error(cerr);
+            self->db = NULL;
+            goto done;
+        }
     }
     if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
         PyErr_NoMemory();
@@ -1280,7 +1296,21 @@ done:
     return rc;
 }
 
+static PyObject *Core_serialize(Core *self, PyObject *unused) {
+    char *blob = NULL;
+    size_t len = 0;
+    if (hs_serialize_database(self->db, &blob, &len) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_RuntimeError, "Hyperscan could not serialise the database");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(blob, (Py_ssize_t)len);
+    free(blob); /* hs_serialize_database allocates with the misc allocator: malloc */
+    return out;
+}
+
 static PyMethodDef Core_methods[] = {
+    {"serialize", (PyCFunction)Core_serialize, METH_NOARGS,
+     "serialize() -> bytes\n\nThe compiled database, for `Core(..., database=...)`."},
     {"run", (PyCFunction)Core_run, METH_O,
      "run(data: bytes) -> list[tuple[int, int, int, float]]\n\n"
      "Scan UTF-8 ``data``; per candidate in report order, either the findings its check\n"
