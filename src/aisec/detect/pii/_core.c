@@ -43,11 +43,12 @@ enum {
     CK_EMAIL,
     CK_WXID,
     CK_WECHAT,
+    CK_IPV6,
     CK_COUNT
 };
 static const char *CHECK_NAMES[CK_COUNT] = {
     "defer", "id18", "id15", "mobile", "bank", "bank_short", "uscc",
-    "passport", "permit", "plate", "ipv4", "qq", "landline", "email", "wxid", "wechat",
+    "passport", "permit", "plate", "ipv4", "qq", "landline", "email", "wxid", "wechat", "ipv6",
 };
 
 /* ---- word lists the checks use (context words; set by Python) ---------------------- */
@@ -58,11 +59,11 @@ static const char *WORDSET_NAMES[W_COUNT] = {
 
 /* ---- finding kinds the checks emit (indexes into KINDS on the Python side) --------- */
 enum { K_ID, K_MOBILE, K_BANK, K_USCC, K_PASSPORT, K_PERMIT, K_PLATE, K_IPV4, K_QQ, K_LANDLINE, K_EMAIL,
-       K_WECHAT, K_COUNT };
+       K_WECHAT, K_IPV6, K_COUNT };
 static const char *KIND_NAMES[K_COUNT] = {
     "pii.cn_id_card", "pii.cn_mobile", "pii.bank_card", "pii.uscc", "pii.passport",
     "pii.hk_macau_permit", "pii.car_plate", "pii.ipv4", "pii.qq", "pii.cn_landline", "pii.email",
-    "pii.wechat",
+    "pii.wechat", "pii.ipv6",
 };
 
 typedef struct {
@@ -850,11 +851,118 @@ static Py_ssize_t m_wechat(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group 
     return -1;
 }
 
+/* ---- IPv6: (?<![0-9A-Za-z])(?<![0-9A-Fa-f]:)(?<!::)(?!:(?!:))(?:(?:H)?:){2,7}(?:V4|H)?
+ * (?![0-9A-Za-z:]|\.[0-9]), H = [0-9A-Fa-f]{1,4}, V4 as above. Each (?:H)?: step is
+ * determined by the text (a hex run of one to four followed by a colon, or a colon), so
+ * what backtracks is the number of steps, then the tail: V4 (every way, in order), H,
+ * nothing. */
+
+static inline int is_hex(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+static Py_ssize_t hex_run(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
+    Py_ssize_t e = p;
+    while (is_hex(at(t, e, limit))) e++;
+    return e - p;
+}
+
+static int ipv6_after(const Text *t, Py_ssize_t e, Py_ssize_t limit) {
+    int c = at(t, e, limit);
+    return !(is_alnum(c) || c == ':' || (c == '.' && is_digit(at(t, e + 1, limit))));
+}
+
+/* the ends of OCT(?:\.OCT){3} from ``p`` in the regex's order, into ``ends`` */
+static void ipv4_ends(const Text *t, Py_ssize_t p, Py_ssize_t limit, int k, Py_ssize_t *ends, int *n) {
+    int lens[3];
+    int m = octet_lengths(t, p, limit, lens);
+    for (int i = 0; i < m; i++) {
+        Py_ssize_t q = p + lens[i];
+        if (k == 3) ends[(*n)++] = q;
+        else if (at(t, q, limit) == '.') ipv4_ends(t, q + 1, limit, k + 1, ends, n);
+    }
+}
+
+static Py_ssize_t m_ipv6(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
+    (void)g;
+    const uint8_t *d = t->d;
+    if (p > 0 && is_alnum(d[p - 1])) return -1;
+    if (p > 1 && d[p - 1] == ':' && (is_hex(d[p - 2]) || d[p - 2] == ':')) return -1;
+    if (at(t, p, limit) == ':' && at(t, p + 1, limit) != ':') return -1;
+    Py_ssize_t pos[8];
+    int m = 0;
+    pos[0] = p;
+    while (m < 7) {
+        Py_ssize_t q = pos[m], r = hex_run(t, q, limit);
+        if (r >= 1 && r <= 4 && at(t, q + r, limit) == ':') pos[++m] = q + r + 1;
+        else if (r == 0 && at(t, q, limit) == ':') pos[++m] = q + 1;
+        else break;
+    }
+    for (int c = m; c >= 2; c--) {
+        Py_ssize_t q = pos[c], ends[81];
+        int n = 0;
+        ipv4_ends(t, q, limit, 0, ends, &n);
+        for (int i = 0; i < n; i++)
+            if (ipv6_after(t, ends[i], limit)) return ends[i];
+        Py_ssize_t r = hex_run(t, q, limit);
+        for (Py_ssize_t len = r < 4 ? r : 4; len >= 1; len--)
+            if (ipv6_after(t, q + len, limit)) return q + len;
+        if (ipv6_after(t, q, limit)) return q;
+    }
+    return -1;
+}
+
+/* ``ipaddress.IPv6Address(value)`` succeeds, and the value has two groups and four
+ * characters besides colons (``re.split(r":+", value)``) */
+static int ipv6_ok(const uint8_t *d, Py_ssize_t s, Py_ssize_t e) {
+    int lens[12], n = 0, len = 0, dotted = 0, chars = 0, groups = 0;
+    for (Py_ssize_t p = s; p <= e; p++) {
+        if (p == e || d[p] == ':') {
+            if (n == 12) return 0;
+            lens[n++] = len;
+            groups += len > 0;
+            len = 0;
+        } else {
+            len++;
+            chars++;
+            dotted |= d[p] == '.';
+        }
+    }
+    if (n < 3) return 0;
+    if (dotted) { /* a dotted quad (valid by the pattern) stands for two hextets */
+        lens[n - 1] = 4;
+        lens[n++] = 4;
+    }
+    if (n > 9) return 0;
+    int skip = -1;
+    for (int i = 1; i < n - 1; i++) {
+        if (lens[i] == 0) {
+            if (skip >= 0) return 0;
+            skip = i;
+        }
+    }
+    int hi, lo;
+    if (skip >= 0) {
+        hi = skip;
+        lo = n - skip - 1;
+        if (lens[0] == 0 && --hi) return 0;
+        if (lens[n - 1] == 0 && --lo) return 0;
+        if (8 - (hi + lo) < 1) return 0;
+    } else {
+        if (n != 8 || lens[0] == 0 || lens[n - 1] == 0) return 0;
+        hi = n;
+        lo = 0;
+    }
+    for (int i = 0; i < hi; i++)
+        if (lens[i] < 1 || lens[i] > 4) return 0;
+    for (int i = n - lo; i < n; i++)
+        if (lens[i] < 1 || lens[i] > 4) return 0;
+    return groups >= 2 && chars >= 4;
+}
+
 typedef Py_ssize_t (*MatchFn)(const Text *, Py_ssize_t, Py_ssize_t, Group *);
 
 static MatchFn MATCHERS[CK_COUNT] = {
     NULL, m_id18, m_id15, m_mobile, m_bank, m_bank_short, m_uscc,
-    m_passport, m_permit, m_plate, m_ipv4, m_qq, m_landline, m_email, m_wxid, m_wechat,
+    m_passport, m_permit, m_plate, m_ipv4, m_qq, m_landline, m_email, m_wxid, m_wechat, m_ipv6,
 };
 
 /* ---- accept: the recogniser's decision on an exact match --------------------------- */
@@ -971,6 +1079,8 @@ static int accept(const Text *t, int check, Py_ssize_t s, Py_ssize_t e, Group g,
     }
     case CK_WXID:
         return outs_push(out, K_WECHAT, g.start, g.end, 0.9);
+    case CK_IPV6:
+        return ipv6_ok(d, s, e) ? outs_push(out, K_IPV6, s, e, 0.95) : 0;
     case CK_WECHAT: {
         /* not "public", "account", "official" (any case); not a long all-lower-case word */
         static const char *words[] = {"public", "account", "official"};

@@ -57,7 +57,7 @@ NATIVE_CHECKS: dict[type[PatternRecognizer], tuple[str, ...]] = {
     TravelDocumentRecognizer: ("passport", "permit"),
     CarPlateRecognizer: ("plate",),
     EmailRecognizer: ("email",),
-    IpRecognizer: ("ipv4", "defer"),
+    IpRecognizer: ("ipv4", "ipv6"),
     ImAccountRecognizer: ("qq", "wechat", "wxid"),
 }
 
@@ -84,6 +84,7 @@ _REPORTER: dict[str, type[PatternRecognizer]] = {
     "pii.hk_macau_permit": TravelDocumentRecognizer,
     "pii.car_plate": CarPlateRecognizer,
     "pii.ipv4": IpRecognizer,
+    "pii.ipv6": IpRecognizer,
     "pii.qq": ImAccountRecognizer,
     "pii.cn_landline": LandlineRecognizer,
     "pii.email": EmailRecognizer,
