@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 #: allocations up to this size come from the heap (glibc default: 128 KiB, adaptive)
@@ -42,3 +43,10 @@ def tune_allocator() -> bool:
     mmap_ok = int(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) == 1
     trim_ok = int(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) == 1
     return mmap_ok and trim_ok
+
+
+def native_enabled() -> bool:
+    """False when ``AISEC_NATIVE=0``: aisec's compiled parts (text normalisation, the PII
+    detector's candidate pass) stand aside for their Python versions, which give the same
+    results, slower. For comparing the two and for tracking down a suspected difference."""
+    return os.environ.get("AISEC_NATIVE", "1") != "0"

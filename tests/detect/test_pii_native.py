@@ -132,7 +132,7 @@ def test_a_subclass_keeps_its_own_accept() -> None:
 
 
 def test_switched_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AISEC_PII_NATIVE", "0")
+    monkeypatch.setenv("AISEC_NATIVE", "0")
     assert not native.available()
     assert not PiiDetector().compiled
 

@@ -24,12 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import hyperscan
 import numpy as np
 import numpy.typing as npt
 
 from aisec.errors import PackError
+from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, byte_to_char, compile_database
 
 #: bumped whenever the folding rules or table change (it is part of every detector version)
@@ -143,7 +145,38 @@ class NormalizedText:
 
 
 def normalize(text: str) -> NormalizedText:
-    """Fold ``text`` for matching; see the module docstring for what is folded."""
+    """Fold ``text`` for matching; see the module docstring for what is folded.
+
+    Runs in C (`aisec.text._fold`, with this module's tables) when that is built and not
+    switched off (``AISEC_NATIVE=0``); `normalize_python` is the reference it matches."""
+    if not text:
+        return NormalizedText(text, text, None)
+    folder = _folder()
+    if folder is None:
+        return normalize_python(text)
+    folded, src = folder.fold(text)
+    if src is None:
+        return NormalizedText(text, text, None)
+    return NormalizedText(text, folded, np.frombuffer(src, dtype=np.int64))
+
+
+@lru_cache(maxsize=1)
+def _folder() -> Any:
+    """The compiled folder over `_tables` (None: not built, or ``AISEC_NATIVE=0``)."""
+    if not native_enabled():
+        return None
+    try:
+        from aisec.text import _fold  # type: ignore[attr-defined]
+    except ImportError:  # built without the C extension
+        return None
+    t = _tables()
+    expansions = {cp: [int(c) for c in codes] for cp, codes in t.expansions.items()}
+    return _fold.Folder(t.fold, expansions, _NOISE_CJK, _NOISE_LATIN)
+
+
+def normalize_python(text: str) -> NormalizedText:
+    """`normalize` with numpy: the reference the compiled version is tested against, and
+    what runs where it is not built."""
     if not text:
         return NormalizedText(text, text, None)
     t = _tables()

@@ -10,15 +10,14 @@ Findings are the same either way (tests/detect/test_pii_native.py holds the two 
 to it).
 
 The checks are tied to the built-in recogniser classes, not to subclasses: a subclass
-may change `accept`, so its candidates always go to Python. ``AISEC_PII_NATIVE=0``
-switches the compiled pass off; without the extension (a machine where it could not be
+may change `accept`, so its candidates always go to Python. ``AISEC_NATIVE=0`` switches
+the compiled pass off; without the extension (a machine where it could not be
 built) the pure-Python pass runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -39,6 +38,7 @@ from aisec.detect.pii.structured import (
     TravelDocumentRecognizer,
     UsccRecognizer,
 )
+from aisec.runtime import native_enabled
 from aisec.text.hsdb import CACHE_VERSION, cache_file, read_cached, store_cached
 
 _core: ModuleType | None
@@ -112,8 +112,8 @@ def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequenc
 
 
 def available() -> bool:
-    """True when the compiled pass is built and not switched off (``AISEC_PII_NATIVE=0``)."""
-    return _core is not None and os.environ.get("AISEC_PII_NATIVE", "1") != "0"
+    """True when the compiled pass is built and not switched off (``AISEC_NATIVE=0``)."""
+    return _core is not None and native_enabled()
 
 
 def hyperscan_flags(caseless: bool) -> int:
