@@ -12,14 +12,27 @@ import bisect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from aisec.runtime import native_enabled
 from aisec.text import NormalizedText, normalize
 
 T = TypeVar("T")
+
+_batch: Any
+try:
+    from aisec.detect import _batch  # type: ignore[attr-defined,no-redef]
+except ImportError:  # built without the C extension
+    _batch = None
+
+
+def native_batch() -> Any:
+    """`aisec.detect._batch` (ranking and splitting findings in C), or None when it is not
+    built or compiled code is switched off (``AISEC_NATIVE=0``)."""
+    return _batch if _batch is not None and native_enabled() else None
 
 
 class Finding(NamedTuple):
@@ -116,7 +129,25 @@ class JoinedBatch:
         findings' offsets are first mapped from the normalised joined text back to the
         joined original. A finding that runs over a boundary (a greedy ``\\S+`` in a
         detector) is cut at the end of its own text. Many findings go through one numpy
-        pass; a few (one short text) through plain Python, which is faster for them."""
+        pass; a few (one short text) through plain Python, which is faster for them; both
+        in C (`aisec.detect._batch`) where that is built, `split_python` otherwise."""
+        fast = native_batch()
+        if fast is None or not findings:
+            return self.split_python(findings, nt)
+        mapped = nt is not None and not nt.identity
+        return fast.split(  # type: ignore[no-any-return]
+            findings,
+            nt.src if mapped and nt is not None else None,
+            len(nt.text) if nt is not None else 0,
+            len(nt.original) if nt is not None else 0,
+            self.starts,
+            self.lengths,
+        )
+
+    def split_python(
+        self, findings: Sequence[Finding], nt: NormalizedText | None = None
+    ) -> list[list[Finding]]:
+        """`split` in Python (numpy): the reference for the compiled one."""
         out: list[list[Finding]] = [[] for _ in self.starts]
         n = len(findings)
         if n == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from aisec.detect.base import Detector, Finding, keep_disjoint, register
+from aisec.detect.base import Detector, Finding, keep_disjoint, native_batch, register
 from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext
 from aisec.detect.pii.native import NativePass, hyperscan_flags
 from aisec.detect.pii.native import available as native_available
@@ -115,7 +115,16 @@ class PiiDetector(Detector):
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Keep one finding per overlapping cluster: the highest score, then the stronger kind,
-    then the longer span. Distinct non-overlapping findings all stay."""
+    then the longer span. Distinct non-overlapping findings all stay. In C where that is
+    built (`aisec.detect._batch`), `resolve_overlaps_python` otherwise."""
+    fast = native_batch()
+    if fast is None or len(findings) < 2:
+        return resolve_overlaps_python(findings)
+    return fast.keep_ranked(findings, _PRIORITY, 9)  # type: ignore[no-any-return]
+
+
+def resolve_overlaps_python(findings: list[Finding]) -> list[Finding]:
+    """`resolve_overlaps` in Python: the reference for the compiled one."""
     ranked = sorted(
         findings,
         key=lambda f: (-f.score, _PRIORITY.get(f.kind, 9), -(f.end - f.start), f.start),
