@@ -1,11 +1,14 @@
 # aisec — set-up, run, test, bench. Everything installs itself on a fresh machine
 # (Python 3.11 + make): uv lives in .tools/, the project's environment in .venv/.
 PY      ?= $(shell command -v python3.11 || command -v python3)
+# the interpreter itself, not a launcher such as a pyenv shim: uv compares it with the one
+# .venv was made with, and rebuilds .venv from scratch when the paths differ
+PYEXE   := $(shell $(PY) -c 'import sys; print(sys.executable)')
 TOOLS   := .tools
 UV      := $(TOOLS)/bin/uv
 VENV    := .venv
 BIN     := $(VENV)/bin
-UV_ENV  := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PY) UV_PYTHON_DOWNLOADS=never
+UV_ENV  := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYEXE) UV_PYTHON_DOWNLOADS=never
 SYNCED  := $(VENV)/.synced
 
 .PHONY: run test lint bench peers setup sysdeps clean
