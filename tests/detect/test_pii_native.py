@@ -159,3 +159,11 @@ def test_database_cache_is_used_and_repaired(
     cached.write_bytes(b"not a database")
     assert PiiDetector(native=True).detect(text) == expected  # recompiled ...
     assert cached.read_bytes() == blob  # ... and the file rewritten
+
+
+def test_core_find_needs_the_finding_type() -> None:
+    assert native._core is not None
+    core = native._core.Core([(b"[0-9]{3}", 0, "defer", 0, 1)], {}, [])
+    assert [entry[0] for entry in core.run(b"x 123")] == [-1]  # deferred: pattern 0
+    with pytest.raises(RuntimeError, match="finding_type"):
+        core.find(b"x 123", 5)

@@ -86,6 +86,8 @@ typedef struct {
     int *after;        /* ... and after */
     WordSet words[W_COUNT];
     uint8_t *regions;  /* bitmap of known six-digit division codes (1,000,000 bits) */
+    PyObject *finding_type; /* for `find`: the Finding class ... */
+    PyObject *reporters;    /* ... and per kind (KINDS) a (kind, detector, version) tuple */
 } Core;
 
 /* one candidate from the scan */
@@ -1180,18 +1182,17 @@ static size_t dedupe(Hit *items, size_t n) {
     return kept;
 }
 
-static PyObject *Core_run(Core *self, PyObject *arg) {
-    Py_buffer buf;
-    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
+/* the scan and the checks: per candidate in report order, the findings its check
+ * accepted or the candidate itself (deferred), into ``outs``; -1 with an exception set */
+static int scan_and_check(Core *self, const Py_buffer *buf, Outs *outs) {
     Hits hits = {0};
-    Outs outs = {0};
-    PyObject *result = NULL;
-    if (buf.len > 0xFFFFFFFFLL) {
+    int rc = -1;
+    if (buf->len > 0xFFFFFFFFLL) {
         PyErr_SetString(PyExc_ValueError, "text too long for one scan (over 4 GB)");
         goto done;
     }
-    if (buf.len > 0) {
-        hs_error_t err = hs_scan(self->db, buf.buf, (unsigned int)buf.len, 0, self->scratch, on_match, &hits);
+    if (buf->len > 0) {
+        hs_error_t err = hs_scan(self->db, buf->buf, (unsigned int)buf->len, 0, self->scratch, on_match, &hits);
         if (hits.failed) {
             PyErr_NoMemory();
             goto done;
@@ -1209,18 +1210,30 @@ static PyObject *Core_run(Core *self, PyObject *arg) {
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
-    Text text = {buf.buf, buf.len, self, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+    Text text = {buf->buf, buf->len, self, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
     for (size_t i = 0; i < n; i++) {
         Hit h = hits.items[i];
         int check = h.id < (unsigned int)self->n_patterns ? self->checks[h.id] : CK_DEFER;
-        int rc = check == CK_DEFER
-                     ? outs_push(&outs, -1 - (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, 0.0)
-                     : confirm(&text, (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, &outs);
-        if (rc < 0) {
+        int r = check == CK_DEFER
+                    ? outs_push(outs, -1 - (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, 0.0)
+                    : confirm(&text, (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, outs);
+        if (r < 0) {
             PyErr_NoMemory();
             goto done;
         }
     }
+    rc = 0;
+done:
+    PyMem_Free(hits.items);
+    return rc;
+}
+
+static PyObject *Core_run(Core *self, PyObject *arg) {
+    Py_buffer buf;
+    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
+    Outs outs = {0};
+    PyObject *result = NULL;
+    if (scan_and_check(self, &buf, &outs) < 0) goto done;
     result = PyList_New((Py_ssize_t)outs.n);
     if (!result) goto done;
     for (size_t i = 0; i < outs.n; i++) {
@@ -1233,7 +1246,93 @@ static PyObject *Core_run(Core *self, PyObject *arg) {
         PyList_SET_ITEM(result, (Py_ssize_t)i, item);
     }
 done:
-    PyMem_Free(hits.items);
+    PyMem_Free(outs.items);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+/* character offsets of byte offsets: characters before each 64-byte block, then a count
+ * of the lead bytes inside the block */
+typedef struct {
+    const uint8_t *d;
+    Py_ssize_t n;
+    Py_ssize_t *blocks; /* NULL: one byte per character */
+} CharMap;
+
+static int charmap_init(CharMap *m, const uint8_t *d, Py_ssize_t n, Py_ssize_t n_chars) {
+    m->d = d;
+    m->n = n;
+    m->blocks = NULL;
+    if (n == n_chars) return 0;
+    Py_ssize_t nb = n / 64 + 1, chars = 0;
+    m->blocks = PyMem_Malloc((size_t)nb * sizeof *m->blocks);
+    if (!m->blocks) return -1;
+    for (Py_ssize_t b = 0; b < nb; b++) {
+        m->blocks[b] = chars;
+        Py_ssize_t end = (b + 1) * 64 < n ? (b + 1) * 64 : n;
+        for (Py_ssize_t p = b * 64; p < end; p++) chars += !is_cont(d[p]);
+    }
+    return 0;
+}
+
+static inline Py_ssize_t charmap_get(const CharMap *m, Py_ssize_t b) {
+    if (!m->blocks) return b;
+    Py_ssize_t c = m->blocks[b / 64];
+    for (Py_ssize_t p = b & ~(Py_ssize_t)63; p < b; p++) c += !is_cont(m->d[p]);
+    return c;
+}
+
+/* find(data, n_chars) -> (list, deferred): ``run`` with character offsets and the
+ * accepted findings made as Finding objects (the type and reporters given at init);
+ * a deferred candidate is a (pattern id, start, end) tuple in its place. */
+static PyObject *Core_find(Core *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t n_chars;
+    if (!PyArg_ParseTuple(args, "y*n", &buf, &n_chars)) return NULL;
+    Outs outs = {0};
+    CharMap cm = {0};
+    PyObject *list = NULL, *result = NULL;
+    Py_ssize_t deferred = 0;
+    if (!self->finding_type) {
+        PyErr_SetString(PyExc_RuntimeError, "Core was made without finding_type and reporters");
+        goto done;
+    }
+    if (scan_and_check(self, &buf, &outs) < 0) goto done;
+    if (charmap_init(&cm, buf.buf, buf.len, n_chars) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    list = PyList_New((Py_ssize_t)outs.n);
+    if (!list) goto done;
+    PyTypeObject *type = (PyTypeObject *)self->finding_type;
+    for (size_t i = 0; i < outs.n; i++) {
+        Out o = outs.items[i];
+        PyObject *item;
+        Py_ssize_t s = charmap_get(&cm, o.start), e = charmap_get(&cm, o.end);
+        if (o.code < 0) {
+            item = Py_BuildValue("(inn)", -1 - o.code, s, e);
+            deferred++;
+        } else {
+            PyObject *rep = PyTuple_GET_ITEM(self->reporters, o.code);
+            item = type->tp_alloc(type, 7);
+            if (item) {
+                PyObject *vals[7] = {PyTuple_GET_ITEM(rep, 0), PyLong_FromSsize_t(s), PyLong_FromSsize_t(e),
+                                     PyFloat_FromDouble(o.score), PyTuple_GET_ITEM(rep, 1), PyTuple_GET_ITEM(rep, 2),
+                                     Py_None};
+                for (int k = 0; k < 7; k++) {
+                    if (k == 0 || k >= 4) Py_INCREF(vals[k]);
+                    PyTuple_SET_ITEM(item, k, vals[k]);
+                }
+                if (!vals[1] || !vals[2] || !vals[3]) Py_CLEAR(item);
+            }
+        }
+        if (!item) goto done;
+        PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    result = Py_BuildValue("(On)", list, deferred);
+done:
+    Py_XDECREF(list);
+    PyMem_Free(cm.blocks);
     PyMem_Free(outs.items);
     PyBuffer_Release(&buf);
     return result;
@@ -1256,6 +1355,8 @@ static void Core_dealloc(Core *self) {
     PyMem_Free(self->after);
     PyMem_Free(self->regions);
     for (int i = 0; i < W_COUNT; i++) free_words(&self->words[i]);
+    Py_XDECREF(self->finding_type);
+    Py_XDECREF(self->reporters);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1310,11 +1411,32 @@ static int check_id(PyObject *name) {
  * six-digit str; ``database`` the `serialize`d database of these same patterns (a cache:
  * compiling takes a tenth of a second), or None to compile them. */
 static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"patterns", "words", "regions", "database", NULL};
-    PyObject *patterns, *words, *regions, *database = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|O", kwlist, &patterns, &PyDict_Type, &words, &regions,
-                                     &database))
+    static char *kwlist[] = {"patterns", "words", "regions", "database", "finding_type", "reporters", NULL};
+    PyObject *patterns, *words, *regions, *database = Py_None, *finding_type = Py_None, *reporters = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|OOO", kwlist, &patterns, &PyDict_Type, &words, &regions,
+                                     &database, &finding_type, &reporters))
         return -1;
+    if (finding_type != Py_None) {
+        if (!PyType_Check(finding_type) || !PyType_IsSubtype((PyTypeObject *)finding_type, &PyTuple_Type)) {
+            PyErr_SetString(PyExc_TypeError, "finding_type must be a tuple subclass");
+            return -1;
+        }
+        if (!PyTuple_Check(reporters) || PyTuple_GET_SIZE(reporters) != K_COUNT) {
+            PyErr_Format(PyExc_TypeError, "reporters must be a tuple of %d (kind, detector, version)", K_COUNT);
+            return -1;
+        }
+        for (int k = 0; k < K_COUNT; k++) {
+            PyObject *r = PyTuple_GET_ITEM(reporters, k);
+            if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
+                PyErr_SetString(PyExc_TypeError, "each reporter must be a (kind, detector, version) tuple");
+                return -1;
+            }
+        }
+        Py_INCREF(finding_type);
+        Py_INCREF(reporters);
+        self->finding_type = finding_type;
+        self->reporters = reporters;
+    }
     if (self->db) {
         PyErr_SetString(PyExc_RuntimeError, "Core is already initialised");
         return -1;
@@ -1419,6 +1541,10 @@ static PyObject *Core_serialize(Core *self, PyObject *unused) {
 }
 
 static PyMethodDef Core_methods[] = {
+    {"find", (PyCFunction)Core_find, METH_VARARGS,
+     "find(data: bytes, n_chars: int) -> tuple[list, int]\n\n"
+     "Like run, with character offsets: each accepted finding as a Finding, each deferred\n"
+     "candidate as (pattern id, start, end); and the number of deferred candidates."},
     {"serialize", (PyCFunction)Core_serialize, METH_NOARGS,
      "serialize() -> bytes\n\nThe compiled database, for `Core(..., database=...)`."},
     {"run", (PyCFunction)Core_run, METH_O,

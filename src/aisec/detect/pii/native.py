@@ -101,12 +101,14 @@ def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequenc
         digest.update(b"%d\x00" % flags + expression + b"\x00\x01")
     path = cache_file(digest.hexdigest(), ".pii-core.hsdb")
     blob = read_cached(path)
+    reporters = tuple((kind, _REPORTER[kind].name, _REPORTER[kind].version) for kind in _core.KINDS)
+    setup = {"finding_type": Finding, "reporters": reporters}
     if blob is not None:
         try:
-            return _core.Core(patterns, dict(_WORDS), regions, database=blob)
+            return _core.Core(patterns, dict(_WORDS), regions, database=blob, **setup)
         except ValueError:
             pass  # stale or foreign file: compile and overwrite it
-    core = _core.Core(patterns, dict(_WORDS), regions)
+    core = _core.Core(patterns, dict(_WORDS), regions, **setup)
     store_cached(path, core.serialize())
     return core
 
@@ -142,22 +144,18 @@ class NativePass:
                 (pat.candidate.encode("utf-8"), hyperscan_flags(pat.caseless), check, *pat.widen)
             )
         self.core: Any = _compiled(patterns, regions)
-        self.kinds = [(kind, _REPORTER[kind].name, _REPORTER[kind].version) for kind in _core.KINDS]
 
     def find(self, ctx: ScanContext) -> list[Finding]:
         """The findings of every pattern recogniser in ``ctx``, in candidate order."""
-        entries = self.core.run(ctx.data)
-        if not entries:
-            return []
-        flat = ctx.char_offsets([b for _, b0, b1, _ in entries for b in (b0, b1)])
+        entries, deferred = self.core.find(ctx.data, len(ctx.text))
+        if not deferred:
+            return entries  # type: ignore[no-any-return]
         found: list[Finding] = []
-        kinds, index = self.kinds, self.index
-        for i, (code, _, _, score) in enumerate(entries):
-            start, end = flat[2 * i], flat[2 * i + 1]
-            if code >= 0:
-                kind, name, version = kinds[code]
-                found.append(Finding(kind, start, end, score, name, version))
-            else:
-                rec, local = index[-1 - code]
-                found.extend(rec.confirm(ctx, local, start, end))
+        index = self.index
+        for entry in entries:
+            if type(entry) is Finding:
+                found.append(entry)
+            else:  # a candidate for its Python recogniser
+                rec, local = index[entry[0]]
+                found.extend(rec.confirm(ctx, local, entry[1], entry[2]))
         return found
