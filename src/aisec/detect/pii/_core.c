@@ -607,21 +607,23 @@ static Py_ssize_t m_ipv4(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g
 static Py_ssize_t qq_digits_start(const Text *t, Py_ssize_t p, Py_ssize_t limit) {
     static const char *labels[] = {"号码", "号", "帐号", "账号", "id", "ID"};
     static const char *marks[] = {":", "=", "是", "为"};
-    Py_ssize_t cur[64], nxt[64];
+    /* at most 2 * 3 * 2 * 2 * 2 positions: two of the labels can match at one place */
+    enum { MAX = 64 };
+    Py_ssize_t cur[MAX], nxt[MAX];
     int nc = 0;
     cur[nc++] = p;
     for (int stage = 0; stage < 5; stage++) {
         int nn = 0;
-        for (int i = 0; i < nc && nn < 60; i++) {
+        for (int i = 0; i < nc; i++) {
             Py_ssize_t q = cur[i];
-            nxt[nn++] = q; /* every element is optional */
+            if (nn < MAX) nxt[nn++] = q; /* every element is optional */
             if (stage == 0 || stage == 2 || stage == 4) {
-                if (at(t, q, limit) == ' ') nxt[nn++] = q + 1;
+                if (at(t, q, limit) == ' ' && nn < MAX) nxt[nn++] = q + 1;
             } else {
                 const char **set = stage == 1 ? labels : marks;
                 size_t n = stage == 1 ? 6 : 4;
-                for (size_t k = 0; k < n && nn < 60; k++)
-                    if (cp_is(t, q, limit, set[k])) nxt[nn++] = q + (Py_ssize_t)strlen(set[k]);
+                for (size_t k = 0; k < n; k++)
+                    if (cp_is(t, q, limit, set[k]) && nn < MAX) nxt[nn++] = q + (Py_ssize_t)strlen(set[k]);
             }
         }
         memcpy(cur, nxt, (size_t)nn * sizeof *cur);
