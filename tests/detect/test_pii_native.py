@@ -151,14 +151,25 @@ def test_database_cache_is_used_and_repaired(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AISEC_CACHE_DIR", str(tmp_path))
-    text = "身份证 11010519491231002X,电话13800138000"
-    expected = PiiDetector(native=True).detect(text)
-    (cached,) = (tmp_path / "hyperscan").glob("*.pii-core.hsdb")
-    blob = cached.read_bytes()
-    assert PiiDetector(native=True).detect(text) == expected  # loaded from the file
-    cached.write_bytes(b"not a database")
-    assert PiiDetector(native=True).detect(text) == expected  # recompiled ...
-    assert cached.read_bytes() == blob  # ... and the file rewritten
+
+    def fresh() -> list[Finding]:
+        # the name scorer and address finder are made once per process: make them again
+        native._name_scorer.cache_clear()
+        native._address_finder.cache_clear()
+        return PiiDetector(native=True).detect(
+            "联系人张伟,住在北京市朝阳区建国路88号,电话13800138000"
+        )
+
+    expected = fresh()
+    assert {f.kind for f in expected} == {"pii.person_name", "pii.address", "pii.cn_mobile"}
+    files = sorted((tmp_path / "hyperscan").glob("*.pii-*.hsdb"))
+    assert sorted(f.name.split(".")[1] for f in files) == ["pii-address", "pii-core", "pii-names"]
+    blobs = [f.read_bytes() for f in files]
+    assert fresh() == expected  # loaded from the files
+    for f in files:
+        f.write_bytes(b"not a database")
+    assert fresh() == expected  # recompiled ...
+    assert [f.read_bytes() for f in files] == blobs  # ... and the files rewritten
 
 
 def test_core_find_needs_the_finding_type() -> None:
@@ -167,3 +178,60 @@ def test_core_find_needs_the_finding_type() -> None:
     assert [entry[0] for entry in core.run(b"x 123")] == [-1]  # deferred: pattern 0
     with pytest.raises(RuntimeError, match="finding_type"):
         core.find(b"x 123", 5)
+
+
+def test_chinese_names_same_as_python() -> None:
+    from aisec.detect.pii.names import ChineseNameScorer
+
+    scorer = native.name_scorer()
+    assert scorer is not None
+    texts = [item.text for item in generate(1500, seed=13)]
+    joined = [join_batch(texts[i : i + 100]) for i in range(0, len(texts), 100)]
+    rng = random.Random(20261127)
+    pool = sorted(set("".join(texts[:300])))
+    pieces = [
+        *pool,
+        "我叫",
+        "联系人",
+        "先生",
+        "老师",
+        "欧阳",
+        "司马",
+        ",",
+        "|",
+        "\n",
+        " ",
+        ":",
+        "给",
+        "说",
+    ]
+    randoms = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 25))) for _ in range(5000)]
+    found = 0
+    for text in [b.text for b in joined if b is not None] + texts[:500] + randoms:
+        ctx = ScanContext(normalize(text))
+        expected = list(ChineseNameScorer(ctx).names())
+        assert scorer.names(ctx.text, ctx.data) == expected, text
+        found += len(expected)
+    assert found > 500
+
+
+def test_chinese_addresses_same_as_python() -> None:
+    from aisec.detect.pii.address import division_names, find_chinese_addresses
+
+    finder = native.address_finder()
+    assert finder is not None
+    texts = [item.text for item in generate(1500, seed=17)]
+    joined = [join_batch(texts[i : i + 100]) for i in range(0, len(texts), 100)]
+    rng = random.Random(20261128)
+    pool = sorted(set("".join(texts[:300])))
+    pieces = [*pool, *(name for name, _ in division_names()[:200])]
+    pieces += list("路街道巷弄号楼栋幢单元层室房户村镇乡区组段院一二三十百零〇0123456789AB-") * 3
+    pieces += ["大道", "胡同", "小区", "花园", "社区", "开发区", "住在", "地址", "位于", "号楼"]
+    randoms = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(5000)]
+    found = 0
+    for text in [b.text for b in joined if b is not None] + texts[:500] + randoms:
+        ctx = ScanContext(normalize(text))
+        expected = find_chinese_addresses(ctx)
+        assert finder.find(ctx.text, ctx.data) == expected, text
+        found += len(expected)
+    assert found > 500

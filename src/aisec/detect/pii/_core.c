@@ -17,11 +17,7 @@
  * All offsets here are byte offsets; Python maps them to characters. The GIL is held for
  * the whole call, so one scratch space per `Core` is enough.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <hs/hs.h>
-#include <stdint.h>
-#include <stdlib.h>
+#include "_hs.h"
 #include <string.h>
 #include <time.h>
 
@@ -89,18 +85,6 @@ typedef struct {
     PyObject *finding_type; /* for `find`: the Finding class ... */
     PyObject *reporters;    /* ... and per kind (KINDS) a (kind, detector, version) tuple */
 } Core;
-
-/* one candidate from the scan */
-typedef struct {
-    unsigned int id;
-    unsigned long long start, end;
-} Hit;
-
-typedef struct {
-    Hit *items;
-    size_t n, cap;
-    int failed;
-} Hits;
 
 /* one finding or deferred candidate, in candidate order */
 typedef struct {
@@ -1137,26 +1121,8 @@ static int confirm(const Text *t, int id, Py_ssize_t start, Py_ssize_t end, Outs
 
 /* ---- the scan ---------------------------------------------------------------------- */
 
-static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
-                    void *ctx) {
-    (void)flags;
-    Hits *h = ctx;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
-        Hit *items = PyMem_Realloc(h->items, cap * sizeof(Hit));
-        if (!items) {
-            h->failed = 1;
-            return 1; /* stop scanning */
-        }
-        h->items = items;
-        h->cap = cap;
-    }
-    h->items[h->n++] = (Hit){id, from, to};
-    return 0;
-}
-
 /* drop repeated (id, start, end) candidates, keeping the first of each (report order) */
-static size_t dedupe(Hit *items, size_t n) {
+static size_t dedupe(HsHit *items, size_t n) {
     if (n < 2) return n;
     size_t size = 1;
     while (size < 2 * n) size <<= 1;
@@ -1164,12 +1130,12 @@ static size_t dedupe(Hit *items, size_t n) {
     if (!table) return (size_t)-1;
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        Hit h = items[i];
+        HsHit h = items[i];
         uint64_t key = ((uint64_t)h.id * 0x9E3779B97F4A7C15ULL) ^ (h.start * 0xC2B2AE3D27D4EB4FULL) ^ (h.end * 0x165667B19E3779F9ULL);
         size_t slot = (size_t)(key ^ (key >> 29)) & (size - 1);
         int dup = 0;
         while (table[slot]) {
-            Hit o = items[table[slot] - 1];
+            HsHit o = items[table[slot] - 1];
             if (o.id == h.id && o.start == h.start && o.end == h.end) {
                 dup = 1;
                 break;
@@ -1187,23 +1153,9 @@ static size_t dedupe(Hit *items, size_t n) {
 /* the scan and the checks: per candidate in report order, the findings its check
  * accepted or the candidate itself (deferred), into ``outs``; -1 with an exception set */
 static int scan_and_check(Core *self, const Py_buffer *buf, Outs *outs) {
-    Hits hits = {0};
+    HsHits hits = {0};
     int rc = -1;
-    if (buf->len > 0xFFFFFFFFLL) {
-        PyErr_SetString(PyExc_ValueError, "text too long for one scan (over 4 GB)");
-        goto done;
-    }
-    if (buf->len > 0) {
-        hs_error_t err = hs_scan(self->db, buf->buf, (unsigned int)buf->len, 0, self->scratch, on_match, &hits);
-        if (hits.failed) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
-            PyErr_Format(PyExc_RuntimeError, "Hyperscan scan failed (error %d)", (int)err);
-            goto done;
-        }
-    }
+    if (hs_collect_all(self->db, self->scratch, buf, &hits) < 0) goto done;
     size_t n = dedupe(hits.items, hits.n);
     if (n == (size_t)-1) {
         PyErr_NoMemory();
@@ -1214,7 +1166,7 @@ static int scan_and_check(Core *self, const Py_buffer *buf, Outs *outs) {
     localtime_r(&now, &tm);
     Text text = {buf->buf, buf->len, self, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
     for (size_t i = 0; i < n; i++) {
-        Hit h = hits.items[i];
+        HsHit h = hits.items[i];
         int check = h.id < (unsigned int)self->n_patterns ? self->checks[h.id] : CK_DEFER;
         int r = check == CK_DEFER
                     ? outs_push(outs, -1 - (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, 0.0)
@@ -1497,26 +1449,7 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
         self->regions[code >> 3] |= (uint8_t)(1 << (code & 7));
     }
     Py_DECREF(rfast);
-    if (database != Py_None) {
-        char *blob;
-        Py_ssize_t blob_len;
-        if (PyBytes_AsStringAndSize(database, &blob, &blob_len) < 0) goto done;
-        if (hs_deserialize_database(blob, (size_t)blob_len, &self->db) != HS_SUCCESS) {
-            self->db = NULL;
-            PyErr_SetString(PyExc_ValueError, "the serialised database is not usable here");
-            goto done;
-        }
-    } else {
-        hs_compile_error_t *cerr = NULL;
-        if (hs_compile_multi(exprs, flags, ids, (unsigned int)n, HS_MODE_BLOCK, NULL, &self->db, &cerr)
-            != HS_SUCCESS) {
-            PyErr_Format(PyExc_ValueError, "Hyperscan could not compile pattern %d: %s",
-                         cerr ? cerr->expression : -1, cerr ? cerr->message : "?");
-            hs_free_compile_error(cerr);
-            self->db = NULL;
-            goto done;
-        }
-    }
+    if (hs_build(&self->db, database, exprs, flags, ids, NULL, (unsigned int)n) < 0) goto done;
     if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
         PyErr_NoMemory();
         goto done;
@@ -1530,17 +1463,7 @@ done:
     return rc;
 }
 
-static PyObject *Core_serialize(Core *self, PyObject *unused) {
-    char *blob = NULL;
-    size_t len = 0;
-    if (hs_serialize_database(self->db, &blob, &len) != HS_SUCCESS) {
-        PyErr_SetString(PyExc_RuntimeError, "Hyperscan could not serialise the database");
-        return NULL;
-    }
-    PyObject *out = PyBytes_FromStringAndSize(blob, (Py_ssize_t)len);
-    free(blob); /* hs_serialize_database allocates with the misc allocator: malloc */
-    return out;
-}
+static PyObject *Core_serialize(Core *self, PyObject *unused) { return hs_serialized(self->db); }
 
 static PyMethodDef Core_methods[] = {
     {"find", (PyCFunction)Core_find, METH_VARARGS,

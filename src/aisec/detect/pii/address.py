@@ -25,6 +25,7 @@ from aisec.detect.base import Finding
 from aisec.detect.pii.address_en import find_english_addresses
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_places
+from aisec.detect.pii.native import address_finder
 from aisec.text.hsdb import Matcher, compile_database
 
 _HAN = "\u4e00-\u9fff"
@@ -54,17 +55,25 @@ _BOUNDARY_AFTER = frozenset("市省区县")
 _STRONG_DETAIL = re.compile(r"街道|镇|乡|村|社区|路|街|大道|巷|弄|胡同|小区|花园|公寓|大厦")
 
 
+#: the road-number and building anchors (Hyperscan, UTF-8)
+ANCHORS = [rf"{ROAD}{_SECTION}[{_NUM}]+号".encode(), r"[0-9]+(?:号楼|栋|幢|单元)[0-9]".encode()]
+
+
+def division_names() -> list[tuple[str, int]]:
+    """The division names looked for, with their level: full names of two characters or
+    more, and the short forms of provinces and prefectures (and longer ones of counties)."""
+    places = load_places()
+    names = [(n, lvl) for n, lvl in places.full.items() if len(n) >= 2]
+    names += [(n, lvl) for n, lvl in places.short.items() if lvl <= 2 or len(n) >= 3]
+    return names
+
+
 @lru_cache(maxsize=1)
 def _db() -> tuple[Matcher, Matcher, list[tuple[str, int]]]:
     """Hyperscan: the road-number / building anchors (ids 0, 1), and the division names as
     literals (ids from 2; the literal compiler is many times faster than regexes)."""
-    places = load_places()
-    names = [(n, lvl) for n, lvl in places.full.items() if len(n) >= 2]
-    names += [(n, lvl) for n, lvl in places.short.items() if lvl <= 2 or len(n) >= 3]
-    anchors = compile_database(
-        [rf"{ROAD}{_SECTION}[{_NUM}]+号".encode(), r"[0-9]+(?:号楼|栋|幢|单元)[0-9]".encode()],
-        [hyperscan.HS_FLAG_UTF8] * 2,
-    )
+    names = division_names()
+    anchors = compile_database(ANCHORS, [hyperscan.HS_FLAG_UTF8] * len(ANCHORS))
     divisions = compile_database(
         [n.encode("utf-8") for n, _ in names],
         [0] * len(names),
@@ -178,7 +187,12 @@ class AddressRecognizer(Recognizer):
         """Chinese addresses (gazetteer + details) and English ones (street patterns)."""
         spans: list[tuple[int, int, float]] = []
         if not ctx.text.isascii():
-            spans += find_chinese_addresses(ctx)
+            finder = address_finder()  # the C version where it is built: the same spans
+            spans += (
+                finder.find(ctx.text, ctx.data)
+                if finder is not None
+                else find_chinese_addresses(ctx)
+            )
         spans += find_english_addresses(ctx)
         spans.sort(key=lambda s: (s[0], -s[1]))
         last_end = -1

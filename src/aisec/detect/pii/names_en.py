@@ -115,8 +115,9 @@ NO_CONTEXT, STRONG, TITLE = 0, 1, 2  # what comes before a candidate
 
 
 @lru_cache(maxsize=1)
-def _db() -> tuple[Matcher, list[str]]:
-    """Hyperscan: two capitalised words in a row, context phrases, and known first names.
+def _db() -> tuple[Matcher, list[int]]:
+    """Hyperscan: two capitalised words in a row, context phrases, and known first names;
+    and the length of each first name by pattern id.
 
     First names are plain literals (fast to compile); their right boundary is checked
     afterwards.
@@ -131,22 +132,13 @@ def _db() -> tuple[Matcher, list[str]]:
         *(n.encode() for n in names),
     ]
     flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8, 0, 0] + [0] * len(names)
-    return compile_database(exprs, flags), names
-
-
-_BLANKS = re.compile(r"[ \t]+")
+    return compile_database(exprs, flags), [0, 0, 0] + [len(n) for n in names]
 
 
 def _tokens(span: str) -> list[str]:
-    return [t for t in _BLANKS.split(span) if t]
-
-
-def _is_first(tok: str) -> bool:
-    return tok.lower() in _lists()[0]
-
-
-def _is_last(tok: str) -> bool:
-    return tok.lower() in _lists()[1]
+    """The tokens of a run: `_SEQ` separates them with spaces and tabs, and no other white
+    space can occur in a run, so ``str.split`` splits it as the blanks would."""
+    return span.split()
 
 
 class _SpacedWords:
@@ -180,13 +172,14 @@ def _sentence_start(text: str, start: int) -> bool:
 
 def _score_run(
     toks: list[str],
+    low: list[str],
     before: int,
     sentence_start: bool,
     after: str,
     spaced: Callable[[], frozenset[str]],
 ) -> float:
-    """Evidence that capitalised tokens ``toks`` are one person's name (0 = none)."""
-    low = [t.lower() for t in toks]
+    """Evidence that capitalised tokens ``toks`` (``low``: in lower case) are one person's
+    name (0 = none)."""
     if not NOT_NAMES.isdisjoint(low):
         return 0.0
     first, last = _lists()
@@ -196,7 +189,7 @@ def _score_run(
         s += 0.2 if low[0] in AMBIGUOUS_FIRST else 0.45
     if len(toks) > 1 and low[-1] in last:
         s += 0.3
-    if first.keys().isdisjoint(low) and last.keys().isdisjoint(low) and not "".join(toks).isascii():
+    if not "".join(toks).isascii() and first.keys().isdisjoint(low) and last.keys().isdisjoint(low):
         s += 0.2  # accented Latin: a European name rather than an English word
     context = 0.5 if before == TITLE else 0.4 if before == STRONG else 0.0
     follow = 0.25 if _STRONG_AFTER.match(after) else 0.0
@@ -204,7 +197,8 @@ def _score_run(
         if s + context + follow < 0.5 - 1e-9:
             return 0.0  # fails even before the penalties: skip looking them up
         # Title Case phrases ("Creative Writer"): words also used in lower case nearby
-        s -= 0.3 * sum(t in spaced() for t in low)  # spaced: this record's words
+        words = spaced()  # this record's words
+        s -= 0.3 * sum(t in words for t in low)
         s -= 0.2 * (len(toks) > 2)
     if context:
         s += context
@@ -218,7 +212,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
     text, data = ctx.text, ctx.data
     if _UPPER.search(text) is None:
         return
-    db, names = _db()
+    db, lengths = _db()
     runs: list[int] = []
     singles: set[int] = set()
     strong: set[int] = set()
@@ -226,20 +220,26 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
     n = len(data)
 
     def on_match(pid: int, s: int, e: int, _f: int, _c: object) -> None:
-        if pid == _RUN:
+        if pid > _TITLE:  # a first name (most hits)
+            if e == n or not (97 <= data[e] <= 122 or data[e] >= 0x80):
+                singles.add(e - lengths[pid])
+        elif pid == _RUN:
             runs.append(s)
         elif pid == _CONTEXT:
             strong.add(e - 1)
-        elif pid == _TITLE:
+        else:
             titled.add(e - 1)
-        elif e == n or not (97 <= data[e] <= 122 or data[e] >= 0x80):
-            singles.add(e - len(names[pid - 3]))
 
     db.scan(data, on_match)
     singles |= strong | titled
-    # byte offsets -> character offsets
-    strong = {ctx.char_offset(b) for b in strong}
-    titled = {ctx.char_offset(b) for b in titled}
+    # byte offsets -> character offsets, all in one step (the map keeps their order); a
+    # run start found twice (for two ends) would only be skipped the second time
+    run_bytes, single_bytes = sorted(set(runs)), sorted(singles)
+    offsets = ctx.char_offsets([*run_bytes, *single_bytes, *strong, *titled])
+    k, j = len(run_bytes), len(run_bytes) + len(single_bytes)
+    run_starts, single_starts = offsets[:k], offsets[k:j]
+    strong = set(offsets[j : j + len(strong)])
+    titled = set(offsets[j + len(strong) :])
 
     def before(pos: int) -> int:
         return TITLE if pos in titled else STRONG if pos in strong else NO_CONTEXT
@@ -247,8 +247,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
     found: list[tuple[int, int, float]] = []
     spaced_words = _SpacedWords(text)
     last_end = -1
-    for b in sorted(runs):
-        pos = ctx.char_offset(b)
+    for pos in run_starts:
         if pos < last_end:
             continue
         m = _SEQ.match(text, pos)
@@ -258,10 +257,9 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
         hit = _score_match(text, m.start(), m.end(), before, spaced_words)
         if hit is not None:
             found.append(hit)
-    run_starts = [s for s, _, _ in found]  # runs: sorted and disjoint
-    for b in sorted(singles):
-        pos = ctx.char_offset(b)
-        i = bisect.bisect_right(run_starts, pos) - 1
+    found_starts = [s for s, _, _ in found]  # runs: sorted and disjoint
+    for pos in single_starts:
+        i = bisect.bisect_right(found_starts, pos) - 1
         if (i >= 0 and found[i][1] > pos) or (pos > 0 and text[pos - 1].isalnum()):
             continue
         m = _SINGLE_AFTER.match(text, pos)
@@ -269,7 +267,7 @@ def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
             continue
         if _is_date_part(text, m.start(1), m.end(1)):
             continue
-        score = _score_single(m.group(1), before(pos), text[m.end() : m.end() + 20])
+        score = _score_single(m.group(1).lower(), before(pos), text[m.end() : m.end() + 20])
         if score >= 0.5:
             found.append((m.start(1), m.end(1), round(min(0.9, 0.35 + 0.5 * score), 3)))
     yield from sorted(found)
@@ -280,23 +278,35 @@ def _score_match(
 ) -> tuple[int, int, float] | None:
     """Score one run of capitalised tokens, after trimming words that are not names."""
     toks = _tokens(text[start:end])
-    while toks and toks[0].lower() in NOT_NAMES:
+    low = [t.lower() for t in toks]
+    trimmed = False
+    while toks and low[0] in NOT_NAMES:
         start = text.index(toks[0], start) + len(toks[0])
         toks.pop(0)
-    while toks and toks[-1].lower() in NOT_NAMES:
+        low.pop(0)
+        trimmed = True
+    while toks and low[-1] in NOT_NAMES:
         end = text.rindex(toks[-1], start, end)
         toks.pop()
+        low.pop()
+        trimmed = True
     if not toks:
         return None
-    start = text.index(toks[0], start)
-    end = text.rindex(toks[-1], start, end) + len(toks[-1])
+    if trimmed:  # (untrimmed, the run starts with its first token and ends with its last)
+        start = text.index(toks[0], start)
+        end = text.rindex(toks[-1], start, end) + len(toks[-1])
     after = text[end : end + 20]
     if len(toks) == 1:
-        score = _score_single(toks[0], before(start), after)
+        score = _score_single(low[0], before(start), after)
     else:
         # a batch joins texts with U+FFFF: look for lower-case uses in this text only
         score = _score_run(
-            toks, before(start), _sentence_start(text, start), after, lambda: spaced_words(start)
+            toks,
+            low,
+            before(start),
+            _sentence_start(text, start),
+            after,
+            lambda: spaced_words(start),
         )
     if score < 0.5:
         return None
@@ -317,14 +327,15 @@ def _is_date_part(text: str, start: int, end: int) -> bool:
     )
 
 
-def _score_single(tok: str, before: int, after: str) -> float:
-    low = tok.lower()
+def _score_single(low: str, before: int, after: str) -> float:
+    """Evidence that one capitalised token (``low``: in lower case) is a person's name."""
     if low in NOT_NAMES:
         return 0.0
     s = 0.0
-    if _is_first(tok):
+    first, last = _lists()
+    if low in first:
         s += 0.15 if low in AMBIGUOUS_FIRST else 0.5
-    elif _is_last(tok):
+    elif low in last:
         s += 0.1
     if before == TITLE:
         s += 0.6

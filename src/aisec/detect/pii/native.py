@@ -18,7 +18,8 @@ built) the pure-Python pass runs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -92,25 +93,153 @@ _REPORTER: dict[str, type[PatternRecognizer]] = {
 }
 
 
+def _cached(
+    tag: str,
+    version: str,
+    expressions: Sequence[tuple[bytes, int]],
+    make: Callable[[bytes | None], Any],
+    serialized: Callable[[Any], bytes],
+) -> Any:
+    """``make(blob)`` with the serialised Hyperscan database(s) of ``expressions``
+    (pattern, flags) from the on-disk cache of `aisec.text.hsdb`, or ``make(None)``
+    (compiling: a tenth of a second or more) when there is none or it is stale, after
+    which the cache gets ``serialized(made)``."""
+    digest = hashlib.sha256(f"{CACHE_VERSION}|{tag}|{version}|".encode())
+    for expression, flags in expressions:
+        digest.update(b"%d\x00" % flags + expression + b"\x00\x01")
+    path = cache_file(digest.hexdigest(), f".pii-{tag}.hsdb")
+    blob = read_cached(path)
+    if blob is not None:
+        try:
+            return make(blob)
+        except ValueError:
+            pass  # stale or foreign file: compile and overwrite it
+    made = make(None)
+    store_cached(path, serialized(made))
+    return made
+
+
 def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequence[str]) -> Any:
     """The C core for ``patterns``, its Hyperscan database from the on-disk cache of
     `aisec.text.hsdb` when it is there (compiling takes about a tenth of a second)."""
-    assert _core is not None
-    digest = hashlib.sha256(f"{CACHE_VERSION}|{_core.HYPERSCAN_VERSION}|".encode())
-    for expression, flags, _, _, _ in patterns:
-        digest.update(b"%d\x00" % flags + expression + b"\x00\x01")
-    path = cache_file(digest.hexdigest(), ".pii-core.hsdb")
-    blob = read_cached(path)
-    reporters = tuple((kind, _REPORTER[kind].name, _REPORTER[kind].version) for kind in _core.KINDS)
-    setup = {"finding_type": Finding, "reporters": reporters}
-    if blob is not None:
-        try:
-            return _core.Core(patterns, dict(_WORDS), regions, database=blob, **setup)
-        except ValueError:
-            pass  # stale or foreign file: compile and overwrite it
-    core = _core.Core(patterns, dict(_WORDS), regions, **setup)
-    store_cached(path, core.serialize())
-    return core
+    core = _core
+    assert core is not None
+    reporters = tuple((kind, _REPORTER[kind].name, _REPORTER[kind].version) for kind in core.KINDS)
+    return _cached(
+        "core",
+        core.HYPERSCAN_VERSION,
+        [(expression, flags) for expression, flags, _, _, _ in patterns],
+        lambda blob: core.Core(
+            patterns,
+            dict(_WORDS),
+            regions,
+            database=blob,
+            finding_type=Finding,
+            reporters=reporters,
+        ),
+        lambda made: made.serialize(),
+    )
+
+
+_names: ModuleType | None
+try:
+    from aisec.detect.pii import _names  # type: ignore[attr-defined,no-redef]
+except ImportError:  # built without the C extension
+    _names = None
+
+
+@lru_cache(maxsize=1)
+def _name_scorer() -> Any:
+    """The C Chinese-name scorer over `aisec.detect.pii.names`' own tables, word lists
+    and context words (its Hyperscan database cached like the others)."""
+    assert _names is not None
+    from aisec.detect.pii import names
+
+    t = names._tables()
+    pats = names._context_patterns()
+    exprs = [names._hs_literal(word) for word, _, _ in pats]
+    flags = [hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_CASELESS] * len(pats)
+    args = (
+        exprs,
+        flags,
+        [(len(word), bonus, is_prefix) for word, bonus, is_prefix in pats],
+        t.surname,
+        t.given,
+        t.compound,
+        t.words,
+        names.WEAK_PREFIX,
+        names.WEAK_SUFFIX,
+        "".join(sorted(names.FIELD_SEPARATORS)),
+        (
+            names.THRESHOLD,
+            names.PRE_THRESHOLD,
+            names.STRONG,
+            names.CONTEXT_FLOOR,
+            names.FIELD_BONUS,
+            names.PRE_THREE_PENALTY,
+        ),
+    )
+    scorer = _names
+    return _cached(
+        "names",
+        scorer.HYPERSCAN_VERSION,
+        list(zip(exprs, flags, strict=True)),
+        lambda blob: scorer.Scorer(*args, database=blob),
+        lambda made: made.serialize(),
+    )
+
+
+def name_scorer() -> Any:
+    """The C scorer for `aisec.detect.pii.names.ChineseNameScorer`, or None when it is not
+    built or compiled code is switched off. ``name_scorer().names(text, data)`` is
+    ``list(ChineseNameScorer(ctx).names())`` for ``ctx.text``, ``ctx.data``."""
+    if _names is None or not native_enabled():
+        return None
+    return _name_scorer()
+
+
+_address: ModuleType | None
+try:
+    from aisec.detect.pii import _address  # type: ignore[attr-defined,no-redef]
+except ImportError:  # built without the C extension
+    _address = None
+
+
+@lru_cache(maxsize=1)
+def _address_finder() -> Any:
+    """The C Chinese-address finder over `aisec.detect.pii.address`' anchors and division
+    names (its Hyperscan databases cached like the others)."""
+    assert _address is not None
+    from aisec.detect.pii import address
+
+    names = address.division_names()
+    flags = [hyperscan.HS_FLAG_UTF8] * len(address.ANCHORS)
+    args = (address.ANCHORS, flags, [n for n, _ in names], [level for _, level in names])
+    finder = _address
+
+    def make(blob: bytes | None) -> Any:
+        if blob is None:
+            return finder.Finder(*args)
+        # the two databases in one file: the first one's length, the first, the second
+        first = int.from_bytes(blob[:8], "little")
+        return finder.Finder(*args, anchors_db=blob[8 : 8 + first], divisions_db=blob[8 + first :])
+
+    def serialized(made: Any) -> bytes:
+        anchors_db, divisions_db = made.serialize()
+        return bytes(len(anchors_db).to_bytes(8, "little") + anchors_db + divisions_db)
+
+    expressions = [*zip(address.ANCHORS, flags, strict=True)]
+    expressions += [(name.encode("utf-8"), 0) for name, _ in names]
+    return _cached("address", finder.HYPERSCAN_VERSION, expressions, make, serialized)
+
+
+def address_finder() -> Any:
+    """The C version of `aisec.detect.pii.address.find_chinese_addresses`, or None when it
+    is not built or compiled code is switched off. ``address_finder().find(text, data)`` is
+    ``find_chinese_addresses(ctx)`` for ``ctx.text``, ``ctx.data``."""
+    if _address is None or not native_enabled():
+        return None
+    return _address_finder()
 
 
 def available() -> bool:

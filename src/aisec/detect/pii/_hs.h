@@ -1,0 +1,133 @@
+/*
+ * What the PII detector's C parts (_core.c, _names.c, _address.c) share around
+ * Hyperscan's C library: collecting matches, byte-to-character offsets, building a
+ * database (compiled, or loaded from the on-disk cache) and serialising it.
+ *
+ * Each extension includes this file; everything here is static inline.
+ */
+#ifndef AISEC_PII_HS_H
+#define AISEC_PII_HS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <hs/hs.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* every match Hyperscan reports, in report order */
+typedef struct {
+    unsigned int id;
+    unsigned long long start, end; /* byte offsets (start: 0 without SOM) */
+} HsHit;
+
+typedef struct {
+    HsHit *items;
+    size_t n, cap;
+    int failed; /* out of memory: the scan was stopped */
+} HsHits;
+
+static inline int hs_collect(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                      void *ctx) {
+    (void)flags;
+    HsHits *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        HsHit *items = PyMem_Realloc(h->items, cap * sizeof *items);
+        if (!items) {
+            h->failed = 1;
+            return 1; /* stop scanning */
+        }
+        h->items = items;
+        h->cap = cap;
+    }
+    h->items[h->n++] = (HsHit){id, from, to};
+    return 0;
+}
+
+/* scan ``buf`` with ``db``, appending to ``hits``; -1 with an exception set on failure */
+static inline int hs_collect_all(const hs_database_t *db, hs_scratch_t *scratch, const Py_buffer *buf, HsHits *hits) {
+    if (buf->len > 0xFFFFFFFFLL) {
+        PyErr_SetString(PyExc_ValueError, "text too long for one scan (over 4 GB)");
+        return -1;
+    }
+    if (buf->len == 0) return 0;
+    hs_error_t err = hs_scan(db, buf->buf, (unsigned int)buf->len, 0, scratch, hs_collect, hits);
+    if (hits->failed) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
+        PyErr_Format(PyExc_RuntimeError, "Hyperscan scan failed (error %d)", (int)err);
+        return -1;
+    }
+    return 0;
+}
+
+/* for each byte offset of UTF-8 ``d`` (and ``n``), the character that starts there or
+ * holds it; NULL when every character is one byte (``n == n_chars``: offsets are the same)
+ * or, with an exception set, when memory ran out (``*failed``) */
+static inline Py_ssize_t *hs_char_map(const uint8_t *d, Py_ssize_t n, Py_ssize_t n_chars, int *failed) {
+    *failed = 0;
+    if (n == n_chars) return NULL;
+    Py_ssize_t *map = PyMem_Malloc(((size_t)n + 1) * sizeof *map);
+    if (!map) {
+        *failed = 1;
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t c = -1;
+    for (Py_ssize_t b = 0; b < n; b++) {
+        c += (d[b] & 0xC0) != 0x80;
+        map[b] = c;
+    }
+    map[n] = n_chars;
+    return map;
+}
+
+/* ``db`` from ``blob`` (a serialised database: the cache) when it is not None, else
+ * compiled from the expressions (literals when ``lens`` is given); -1 with an exception */
+static inline int hs_build(hs_database_t **db, PyObject *blob, const char *const *exprs, const unsigned int *flags,
+                    const unsigned int *ids, const size_t *lens, unsigned int n) {
+    *db = NULL;
+    if (blob != Py_None) {
+        char *b;
+        Py_ssize_t len;
+        if (PyBytes_AsStringAndSize(blob, &b, &len) < 0) return -1;
+        if (hs_deserialize_database(b, (size_t)len, db) != HS_SUCCESS) {
+            *db = NULL;
+            PyErr_SetString(PyExc_ValueError, "the serialised database is not usable here");
+            return -1;
+        }
+        return 0;
+    }
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "no patterns");
+        return -1;
+    }
+    hs_compile_error_t *err = NULL;
+    hs_error_t r = lens ? hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, db, &err)
+                        : hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, db, &err);
+    if (r != HS_SUCCESS) {
+        PyErr_Format(PyExc_ValueError, "Hyperscan could not compile pattern %d: %s", err ? err->expression : -1,
+                     err ? err->message : "?");
+        hs_free_compile_error(err);
+        *db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* the serialised database, as bytes */
+static inline PyObject *hs_serialized(const hs_database_t *db) {
+    char *blob = NULL;
+    size_t len = 0;
+    if (!db || hs_serialize_database(db, &blob, &len) != HS_SUCCESS) {
+        PyErr_SetString(PyExc_RuntimeError, "Hyperscan could not serialise the database");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(blob, (Py_ssize_t)len);
+    free(blob); /* allocated by Hyperscan's misc allocator: malloc */
+    return out;
+}
+
+#endif
