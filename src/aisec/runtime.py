@@ -15,6 +15,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from importlib.machinery import PathFinder
+from pathlib import Path
 
 #: allocations up to this size come from the heap (glibc default: 128 KiB, adaptive)
 MMAP_THRESHOLD = 16 * 1024 * 1024
@@ -50,3 +52,24 @@ def native_enabled() -> bool:
     detector's candidate pass) stand aside for their Python versions, which give the same
     results, slower. For comparing the two and for tracking down a suspected difference."""
     return os.environ.get("AISEC_NATIVE", "1") != "0"
+
+
+#: aisec's compiled parts: what each does, and its module path under the package
+COMPILED_PARTS = {
+    "text normalisation": "text/_fold",
+    "PII candidates": "detect/pii/_core",
+    "Chinese names": "detect/pii/_names",
+    "Chinese addresses": "detect/pii/_address",
+    "finding bookkeeping": "detect/_batch",
+}
+
+
+def compiled_parts() -> dict[str, bool]:
+    """Which compiled parts are built (found beside the package; nothing is imported, so
+    this is cheap enough for ``aisec --version``)."""
+    root = Path(__file__).resolve().parent
+    out = {}
+    for label, rel in COMPILED_PARTS.items():
+        folder, _, name = rel.rpartition("/")
+        out[label] = PathFinder.find_spec(name, [str(root / folder)]) is not None
+    return out

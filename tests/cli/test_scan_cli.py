@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,12 @@ def run(
 def test_version_and_help() -> None:
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("aisec ")
+    parts = r.stdout.splitlines()[1]
+    assert parts.startswith("compiled parts: ")
+    if os.environ.get("AISEC_REQUIRE_NATIVE") == "1":  # `make test`: every part is built
+        assert parts.count(",") == 4 and "PII candidates" in parts
+    off = run("--version", env={**os.environ, "AISEC_NATIVE": "0"})
+    assert "switched off (AISEC_NATIVE=0)" in off.stdout or "none built" in off.stdout
     r = run("--help")
     assert r.returncode == 0
     for face in ("scan", "lexicon", "policy", "unredact", "keygen"):

@@ -235,3 +235,20 @@ def test_chinese_addresses_same_as_python() -> None:
         assert finder.find(ctx.text, ctx.data) == expected, text
         found += len(expected)
     assert found > 500
+
+
+PRESIDIO_SET = (
+    Path(__file__).resolve().parents[3] / "shared/data/en-pii-presidio/synth_dataset_v2.json"
+)
+
+
+@pytest.mark.skipif(not PRESIDIO_SET.exists(), reason="../shared/data is not beside the project")
+def test_same_findings_on_english_text(both: tuple[PiiDetector, PiiDetector]) -> None:
+    """The en-pii-presidio texts (English, read by path, never copied into the project)."""
+    import json
+
+    python, compiled = both
+    texts = [row["full_text"] for row in json.loads(PRESIDIO_SET.read_text(encoding="utf-8"))]
+    assert len(texts) > 1000
+    assert compiled.detect_batch(texts) == python.detect_batch(texts)
+    assert [compiled.detect(t) for t in texts[:300]] == [python.detect(t) for t in texts[:300]]

@@ -39,7 +39,17 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _version(value: bool) -> None:
     if value:
+        from aisec.runtime import compiled_parts, native_enabled
+
         typer.echo(f"aisec {aisec.__version__}")
+        built = [label for label, ok in compiled_parts().items() if ok]
+        if not built:
+            state = "none built (their Python versions run: same results, slower)"
+        elif not native_enabled():
+            state = "switched off (AISEC_NATIVE=0)"
+        else:
+            state = ", ".join(built)
+        typer.echo(f"compiled parts: {state}")
         raise typer.Exit()
 
 
