@@ -77,3 +77,17 @@ def test_iban_check() -> None:
     assert iban_ok("GB82WEST12345698765432")
     assert not iban_ok("GB82WEST12345698765431")
     assert not iban_ok("GB82WEST1234569876543!")
+
+
+def test_a_fragment_of_a_chinese_number_is_not_also_a_phone_number() -> None:
+    # the context word is beyond the mobile recogniser's window (16 characters) but inside
+    # the phone recogniser's (24): "138-8995" alone reads as a valid national number with
+    # context (0.95) and used to win over the whole mobile number without context (0.85),
+    # leaving "-7903" unreported; the mobile recogniser claims its digits
+    text = "电话:请在工作日的上午九点到下午五点之间拨打138-8995-7903"
+    found = PiiDetector().detect(text)
+    assert [(f.kind, text[f.start : f.end]) for f in found] == [("pii.cn_mobile", "138-8995-7903")]
+    # a phone number beside a Chinese number is still found
+    text = "电话:请在工作日的上午九点到下午五点之间拨打138-8995-7903 or +44 20 7946 0958"
+    kinds = {(f.kind, text[f.start : f.end]) for f in PiiDetector().detect(text)}
+    assert kinds == {("pii.cn_mobile", "138-8995-7903"), ("pii.phone", "+44 20 7946 0958")}

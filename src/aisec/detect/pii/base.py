@@ -12,6 +12,7 @@ side (``(?:^|[^0-9])``); the exact Python pattern then decides where the value r
 
 from __future__ import annotations
 
+import bisect
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -138,6 +139,11 @@ class PatternRecognizer(Recognizer):
     """
 
     patterns: ClassVar[Sequence[Pattern]]
+    #: kinds that claim this recogniser's numbers: a candidate whose digits all lie inside
+    #: one accepted finding of these kinds is not confirmed (a fragment of a Chinese mobile
+    #: number is not also an international phone number). Such candidates are confirmed
+    #: after all the others (`confirm_yielding`).
+    yields_to: ClassVar[frozenset[str]] = frozenset()
     _exact: list[re.Pattern[str]]
 
     def __init__(self) -> None:
@@ -176,3 +182,37 @@ def has_context(window: str, words: Iterable[str]) -> bool:
     """True when any context word occurs in ``window`` (case-insensitive for Latin)."""
     low = window.lower()
     return any(w in low for w in words)
+
+
+#: a pattern recogniser's candidate held back until the others are confirmed:
+#: (recogniser, pattern number, start, end)
+Held = tuple[PatternRecognizer, int, int, int]
+
+
+def confirm_yielding(
+    ctx: ScanContext, held: Sequence[Held], found: Sequence[Finding]
+) -> list[Finding]:
+    """Confirm the held-back candidates of recognisers with `PatternRecognizer.yields_to`,
+    skipping each one whose digits all lie inside one ``found`` finding of those kinds."""
+    out: list[Finding] = []
+    claims: dict[frozenset[str], tuple[list[int], list[int]]] = {}
+    for rec, local, start, end in held:
+        spans = claims.get(rec.yields_to)
+        if spans is None:
+            ranked = sorted((f.start, f.end) for f in found if f.kind in rec.yields_to)
+            spans = claims[rec.yields_to] = ([s for s, _ in ranked], [e for _, e in ranked])
+        if spans[0] and _digits_inside(ctx.text, start, end, spans):
+            continue
+        out.extend(rec.confirm(ctx, local, start, end))
+    return out
+
+
+def _digits_inside(text: str, start: int, end: int, spans: tuple[list[int], list[int]]) -> bool:
+    """True when every ASCII digit of ``text[start:end]`` lies inside one of the sorted,
+    disjoint ``spans`` (starts, ends)."""
+    first = next((i for i in range(start, end) if "0" <= text[i] <= "9"), -1)
+    if first < 0:
+        return False
+    last = next(i for i in range(end - 1, first - 1, -1) if "0" <= text[i] <= "9")
+    k = bisect.bisect_right(spans[0], first) - 1
+    return k >= 0 and spans[1][k] > last

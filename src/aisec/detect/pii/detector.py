@@ -6,7 +6,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from aisec.detect.base import Detector, Finding, keep_disjoint, native_batch, register
-from aisec.detect.pii.base import PatternRecognizer, Recognizer, ScanContext
+from aisec.detect.pii.base import (
+    Held,
+    PatternRecognizer,
+    Recognizer,
+    ScanContext,
+    confirm_yielding,
+)
 from aisec.detect.pii.native import NativePass, hyperscan_flags
 from aisec.detect.pii.native import available as native_available
 from aisec.text import NormalizedText
@@ -103,9 +109,14 @@ class PiiDetector(Detector):
             # one candidate per (pattern, span); byte offsets mapped in one numpy step
             unique = list(dict.fromkeys(hits))
             flat = ctx.char_offsets([b for _, b0, b1 in unique for b in (b0, b1)])
+            held: list[Held] = []
             for i, (pid, _, _) in enumerate(unique):
                 rec, local = self._index[pid]
-                found.extend(rec.confirm(ctx, local, flat[2 * i], flat[2 * i + 1]))
+                if rec.yields_to:
+                    held.append((rec, local, flat[2 * i], flat[2 * i + 1]))
+                else:
+                    found.extend(rec.confirm(ctx, local, flat[2 * i], flat[2 * i + 1]))
+            found.extend(confirm_yielding(ctx, held, found))
         for other in self._other_recs:
             found.extend(other.find(ctx))
         if self._only is not None:

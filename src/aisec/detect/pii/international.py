@@ -34,6 +34,7 @@ class PhoneRecognizer(PatternRecognizer):
     name: ClassVar[str] = "pii.phone"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[tuple[str, ...]] = ("pii.phone",)
+    yields_to: ClassVar[frozenset[str]] = frozenset({"pii.cn_mobile", "pii.cn_landline"})
     # whole words only: "tel" is not in "hotel", "ring" not in "Springfield". The look-ahead
     # names the first letter of every word (none has a case-insensitive match outside ASCII)
     # so that `re` skips to them: three times faster than trying every position.

@@ -26,7 +26,7 @@ from typing import Any
 import hyperscan
 
 from aisec.detect.base import Finding
-from aisec.detect.pii.base import PatternRecognizer, ScanContext
+from aisec.detect.pii.base import Held, PatternRecognizer, ScanContext, confirm_yielding
 from aisec.detect.pii.structured import (
     BankCardRecognizer,
     CarPlateRecognizer,
@@ -280,11 +280,16 @@ class NativePass:
         if not deferred:
             return entries  # type: ignore[no-any-return]
         found: list[Finding] = []
+        held: list[Held] = []
         index = self.index
         for entry in entries:
             if type(entry) is Finding:
                 found.append(entry)
             else:  # a candidate for its Python recogniser
                 rec, local = index[entry[0]]
-                found.extend(rec.confirm(ctx, local, entry[1], entry[2]))
+                if rec.yields_to:
+                    held.append((rec, local, entry[1], entry[2]))
+                else:
+                    found.extend(rec.confirm(ctx, local, entry[1], entry[2]))
+        found.extend(confirm_yielding(ctx, held, found))
         return found
