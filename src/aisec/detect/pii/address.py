@@ -9,6 +9,10 @@ number, or a division head with at least one detail, or three division levels.
 
 English: see `aisec.detect.pii.address_en` (house number + street name + suffix,
 unit, city/state/ZIP; P.O. boxes and military addresses; European street forms).
+
+`aisec.detect.pii._address` (C) is the same Chinese finder (DETAIL included), used where it
+is built: change the rules here, change them there (tests/detect/test_pii_native.py
+compares the two).
 """
 
 from __future__ import annotations

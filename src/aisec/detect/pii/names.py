@@ -7,7 +7,9 @@ few positions that look like a name, or that follow or precede a context word (�
 联系人, 先生, 老师 …), are looked at in Python, where two-character words of ordinary
 language (高兴, 王国, 周末, 明天 …) count against a candidate that contains or splits them.
 
-English names are in `aisec.detect.pii.names_en`.
+English names are in `aisec.detect.pii.names_en`. `aisec.detect.pii._names` (C) is the
+same Chinese scorer, used where it is built: change the scoring here, change it there
+(tests/detect/test_pii_native.py compares the two).
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The compiled candidate pass of `PiiDetector` (the C extension ``aisec.detect.pii._core``).
+"""The compiled parts of the PII detector: the candidate pass of `PiiDetector` (the C
+extension ``aisec.detect.pii._core``), and the Chinese name scorer (``_names``) and address
+finder (``_address``) that `names` and `address` use where they are built.
 
 Per text, the pure-Python pass calls Hyperscan with a Python callback per candidate and
 then `PatternRecognizer.confirm` per candidate: on text dense with personal data that is
@@ -10,7 +12,10 @@ Findings are the same either way (tests/detect/test_pii_native.py holds the two 
 to it).
 
 The checks are tied to the built-in recogniser classes, not to subclasses: a subclass
-may change `accept`, so its candidates always go to Python. ``AISEC_NATIVE=0`` switches
+may change `accept`, so its candidates always go to Python. The C code reproduces the
+Python code rather than sharing it (patterns, checksums, scores): a change to a
+recogniser listed here, to `names.ChineseNameScorer` or to `address.find_chinese_addresses`
+needs the same change in its C file, which the equivalence tests will insist on. ``AISEC_NATIVE=0`` switches
 the compiled pass off; without the extension (a machine where it could not be
 built) the pure-Python pass runs.
 """

@@ -3,6 +3,10 @@
 All patterns run in the shared Hyperscan pass of `PiiDetector`. Scores: a value that passes
 a strong check (checksum, calendar) scores high on its own; one that only matches a shape
 scores below the default flag threshold (0.5) unless a context word is near it.
+
+`aisec.detect.pii._core` (C) reproduces these recognisers' exact patterns and `accept`
+for the compiled pass: change one here, change it there (tests/detect/test_pii_native.py
+compares the two).
 """
 
 from __future__ import annotations
