@@ -252,3 +252,20 @@ def test_same_findings_on_english_text(both: tuple[PiiDetector, PiiDetector]) ->
     assert len(texts) > 1000
     assert compiled.detect_batch(texts) == python.detect_batch(texts)
     assert [compiled.detect(t) for t in texts[:300]] == [python.detect(t) for t in texts[:300]]
+
+
+def test_threads_share_the_compiled_parts(both: tuple[PiiDetector, PiiDetector]) -> None:
+    """One detector (one Hyperscan scratch space per C object) used from several threads at
+    once gives each thread the findings it gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, compiled = both
+    texts = [item.text for item in generate(400, seed=19)]
+    expected = [compiled.detect(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(compiled.detect, texts))
+        batches = list(
+            pool.map(compiled.detect_batch, [texts[i : i + 50] for i in range(0, 400, 50)])
+        )
+    assert got == expected
+    assert [f for batch in batches for f in batch] == expected
