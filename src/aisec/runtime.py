@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from functools import lru_cache
 from importlib.machinery import PathFinder
 from pathlib import Path
 
@@ -47,10 +48,13 @@ def tune_allocator() -> bool:
     return mmap_ok and trim_ok
 
 
+@lru_cache(maxsize=1)
 def native_enabled() -> bool:
     """False when ``AISEC_NATIVE=0``: aisec's compiled parts (text normalisation, the PII
-    detector's candidate pass) stand aside for their Python versions, which give the same
-    results, slower. For comparing the two and for tracking down a suspected difference."""
+    detector's parts) stand aside for their Python versions, which give the same results,
+    slower. For comparing the two and for tracking down a suspected difference. Read once
+    per process (it is asked on every check); ``native_enabled.cache_clear()`` reads it
+    again."""
     return os.environ.get("AISEC_NATIVE", "1") != "0"
 
 

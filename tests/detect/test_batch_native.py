@@ -12,6 +12,7 @@ import pytest
 from aisec.detect.base import Finding, JoinedBatch, join_batch, native_batch
 from aisec.detect.pii import PiiDetector
 from aisec.detect.pii.detector import resolve_overlaps, resolve_overlaps_python
+from aisec.runtime import native_enabled
 from aisec.text import normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -74,10 +75,14 @@ def test_split_rejects_findings_outside_the_text() -> None:
         batch.split([Finding("pii.email", 0, 99, 0.9, "d", "1")] * 30, nt)
 
 
-def test_detect_batch_same_with_and_without(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_detect_batch_same_with_and_without(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     texts = [item.text for item in generate(400, seed=5)]
     det = PiiDetector()
     expected = det.detect_batch(texts)
     monkeypatch.setenv("AISEC_NATIVE", "0")
+    native_enabled.cache_clear()  # read again now, and again after the test
+    request.addfinalizer(native_enabled.cache_clear)
     assert native_batch() is None
     assert PiiDetector().detect_batch(texts) == expected

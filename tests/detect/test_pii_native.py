@@ -20,6 +20,7 @@ from aisec.detect.base import Finding, join_batch
 from aisec.detect.pii import PiiDetector, native
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.structured import IdCardRecognizer, structured_recognizers
+from aisec.runtime import native_enabled
 from aisec.text import normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -131,8 +132,12 @@ def test_a_subclass_keeps_its_own_accept() -> None:
     )
 
 
-def test_switched_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_switched_off_by_environment(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     monkeypatch.setenv("AISEC_NATIVE", "0")
+    native_enabled.cache_clear()  # read again now, and again after the test
+    request.addfinalizer(native_enabled.cache_clear)
     assert not native.available()
     assert not PiiDetector().compiled
 

@@ -15,9 +15,9 @@ The checks are tied to the built-in recogniser classes, not to subclasses: a sub
 may change `accept`, so its candidates always go to Python. The C code reproduces the
 Python code rather than sharing it (patterns, checksums, scores): a change to a
 recogniser listed here, to `names.ChineseNameScorer` or to `address.find_chinese_addresses`
-needs the same change in its C file, which the equivalence tests will insist on. ``AISEC_NATIVE=0`` switches
-the compiled pass off; without the extension (a machine where it could not be
-built) the pure-Python pass runs.
+needs the same change in its C file, which the equivalence tests will insist on.
+``AISEC_NATIVE=0`` switches the compiled parts off; without the extensions (a machine
+where they could not be built) the Python code runs.
 """
 
 from __future__ import annotations
