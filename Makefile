@@ -56,7 +56,7 @@ lint: $(SYNCED)
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy src
 
-# AISEC_REQUIRE_NATIVE: the suite fails, not skips, where the compiled PII pass is missing
+# AISEC_REQUIRE_NATIVE: the suite fails, not skips, where a compiled part is missing
 test: lint sysdeps
 	AISEC_REQUIRE_NATIVE=1 $(BIN)/pytest -n 2
 

@@ -8,7 +8,7 @@
 # keeps under /usr/lib/postgresql/<version>/bin (the store's tests start a real server).
 #
 # `sysdeps.sh build` installs only what building aisec needs (a C compiler and Hyperscan's
-# C library, for the PII detector's compiled pass): `make setup` runs that part.
+# C library, for aisec's compiled parts): `make setup` runs that part.
 set -eu
 BUILD_PAIRS='
 cc gcc
