@@ -274,3 +274,9 @@ def test_threads_share_the_compiled_parts(both: tuple[PiiDetector, PiiDetector])
         )
     assert got == expected
     assert [f for batch in batches for f in batch] == expected
+
+
+def test_long_colon_runs_are_safe(both: tuple[PiiDetector, PiiDetector]) -> None:
+    python, compiled = both
+    for text in ["1:2:3:4:5:6:7:8:9:10:11:12:13:14", ":" * 40, "a:" * 30 + "1.2.3.4", "::" * 20]:
+        assert compiled.detect(text) == python.detect(text)

@@ -901,7 +901,7 @@ static Py_ssize_t m_ipv6(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g
 /* ``ipaddress.IPv6Address(value)`` succeeds, and the value has two groups and four
  * characters besides colons (``re.split(r":+", value)``) */
 static int ipv6_ok(const uint8_t *d, Py_ssize_t s, Py_ssize_t e) {
-    int lens[12], n = 0, len = 0, dotted = 0, chars = 0, groups = 0;
+    int lens[16], n = 0, len = 0, dotted = 0, chars = 0, groups = 0; /* room for one more */
     for (Py_ssize_t p = s; p <= e; p++) {
         if (p == e || d[p] == ':') {
             if (n == 12) return 0;
