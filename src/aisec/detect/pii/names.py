@@ -275,7 +275,9 @@ class ChineseNameScorer:
 
 
 def _has_han(text: str) -> bool:
-    return any("\u4e00" <= c <= "\u9fff" for c in text[:64]) or not text.isascii()
+    """Whether the Chinese scorer has anything to look at: a text that is not all ASCII
+    (a Han character anywhere makes it so; ``str.isascii`` is one C pass)."""
+    return not text.isascii()
 
 
 class PersonNameRecognizer(Recognizer):
