@@ -12,12 +12,13 @@ import random
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import aisec.detect.pii.detector as detector_module
 from aisec.detect.base import Finding, join_batch
-from aisec.detect.pii import PiiDetector, native
+from aisec.detect.pii import PiiDetector, address, names, native
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.structured import IdCardRecognizer, structured_recognizers
 from aisec.runtime import native_enabled
@@ -159,8 +160,8 @@ def test_database_cache_is_used_and_repaired(
 
     def fresh() -> list[Finding]:
         # the name scorer and address finder are made once per process: make them again
-        native._name_scorer.cache_clear()
-        native._address_finder.cache_clear()
+        names._compiled_scorer.cache_clear()
+        address._compiled_finder.cache_clear()
         return PiiDetector(native=True).detect(
             "联系人张伟,住在北京市朝阳区建国路88号,电话13800138000"
         )
@@ -185,17 +186,34 @@ def test_core_find_needs_the_finding_type() -> None:
         core.find(b"x 123", 5)
 
 
+def _texts_for(seed: int, extra_pieces: list[str]) -> list[str]:
+    """Generated lines (batched and single) and random texts built from their characters
+    and ``extra_pieces``: what a compiled part is compared on."""
+    texts = [item.text for item in generate(1500, seed=seed)]
+    joined = [join_batch(texts[i : i + 100]) for i in range(0, len(texts), 100)]
+    rng = random.Random(seed)
+    pieces = [*sorted(set("".join(texts[:300]))), *extra_pieces]
+    randoms = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(5000)]
+    return [b.text for b in joined if b is not None] + texts[:500] + randoms
+
+
+def _compare(texts: list[str], compiled: Any, reference: Any) -> None:
+    """``compiled(text, data)`` equals ``reference(ctx)`` on each text; enough found."""
+    found = 0
+    for text in texts:
+        ctx = ScanContext(normalize(text))
+        expected = reference(ctx)
+        assert compiled(ctx.text, ctx.data) == expected, text
+        found += len(expected)
+    assert found > 500
+
+
 def test_chinese_names_same_as_python() -> None:
     from aisec.detect.pii.names import ChineseNameScorer
 
-    scorer = native.name_scorer()
+    scorer = names.name_scorer()
     assert scorer is not None
-    texts = [item.text for item in generate(1500, seed=13)]
-    joined = [join_batch(texts[i : i + 100]) for i in range(0, len(texts), 100)]
-    rng = random.Random(20261127)
-    pool = sorted(set("".join(texts[:300])))
-    pieces = [
-        *pool,
+    context = [
         "我叫",
         "联系人",
         "先生",
@@ -210,36 +228,20 @@ def test_chinese_names_same_as_python() -> None:
         "给",
         "说",
     ]
-    randoms = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 25))) for _ in range(5000)]
-    found = 0
-    for text in [b.text for b in joined if b is not None] + texts[:500] + randoms:
-        ctx = ScanContext(normalize(text))
-        expected = list(ChineseNameScorer(ctx).names())
-        assert scorer.names(ctx.text, ctx.data) == expected, text
-        found += len(expected)
-    assert found > 500
+    _compare(
+        _texts_for(13, context), scorer.names, lambda ctx: list(ChineseNameScorer(ctx).names())
+    )
 
 
 def test_chinese_addresses_same_as_python() -> None:
     from aisec.detect.pii.address import division_names, find_chinese_addresses
 
-    finder = native.address_finder()
+    finder = address.address_finder()
     assert finder is not None
-    texts = [item.text for item in generate(1500, seed=17)]
-    joined = [join_batch(texts[i : i + 100]) for i in range(0, len(texts), 100)]
-    rng = random.Random(20261128)
-    pool = sorted(set("".join(texts[:300])))
-    pieces = [*pool, *(name for name, _ in division_names()[:200])]
+    pieces = [name for name, _ in division_names()[:200]]
     pieces += list("路街道巷弄号楼栋幢单元层室房户村镇乡区组段院一二三十百零〇0123456789AB-") * 3
     pieces += ["大道", "胡同", "小区", "花园", "社区", "开发区", "住在", "地址", "位于", "号楼"]
-    randoms = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(5000)]
-    found = 0
-    for text in [b.text for b in joined if b is not None] + texts[:500] + randoms:
-        ctx = ScanContext(normalize(text))
-        expected = find_chinese_addresses(ctx)
-        assert finder.find(ctx.text, ctx.data) == expected, text
-        found += len(expected)
-    assert found > 500
+    _compare(_texts_for(17, pieces), finder.find, find_chinese_addresses)
 
 
 PRESIDIO_SET = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import hyperscan
 import numpy as np
@@ -29,7 +29,8 @@ from aisec.detect.base import Finding
 from aisec.detect.pii.address_en import find_english_addresses
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_places
-from aisec.detect.pii.native import address_finder
+from aisec.detect.pii.native import cached_build, extension
+from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, compile_database
 
 _HAN = "\u4e00-\u9fff"
@@ -178,6 +179,41 @@ def find_chinese_addresses(ctx: ScanContext) -> list[tuple[int, int, float]]:
             found.append((start, stop, 0.8))
             covered[start:stop] = True
     return found
+
+
+_C = extension("_address")  # find_chinese_addresses in C (None: not built)
+
+
+def address_finder() -> Any:
+    """The C version of `find_chinese_addresses` (``address_finder().find(text, data)`` is
+    ``find_chinese_addresses(ctx)`` for ``ctx.text``, ``ctx.data``), or None when it is not
+    built or compiled code is switched off."""
+    return _compiled_finder() if _C is not None and native_enabled() else None
+
+
+@lru_cache(maxsize=1)
+def _compiled_finder() -> Any:
+    """The C finder over this module's anchors and division names."""
+    c = _C
+    assert c is not None
+    names = division_names()
+    flags = [hyperscan.HS_FLAG_UTF8] * len(ANCHORS)
+    args = (ANCHORS, flags, [n for n, _ in names], [level for _, level in names])
+
+    def make(blob: bytes | None) -> Any:
+        if blob is None:
+            return c.Finder(*args)
+        # the two databases in one file: the first one's length, the first, the second
+        first = int.from_bytes(blob[:8], "little")
+        return c.Finder(*args, anchors_db=blob[8 : 8 + first], divisions_db=blob[8 + first :])
+
+    def serialized(made: Any) -> bytes:
+        anchors_db, divisions_db = made.serialize()
+        return bytes(len(anchors_db).to_bytes(8, "little") + anchors_db + divisions_db)
+
+    expressions = [*zip(ANCHORS, flags, strict=True)]
+    expressions += [(name.encode("utf-8"), 0) for name, _ in names]
+    return cached_build("address", c.HYPERSCAN_VERSION, expressions, make, serialized)
 
 
 class AddressRecognizer(Recognizer):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import hyperscan
 import numpy as np
@@ -27,7 +27,8 @@ from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
 from aisec.detect.pii.names_en import find_english_names
-from aisec.detect.pii.native import name_scorer
+from aisec.detect.pii.native import cached_build, extension
+from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, compile_database
 
 F32 = npt.NDArray[np.float32]
@@ -272,6 +273,48 @@ class ChineseNameScorer:
         """Non-overlapping names, best score first wins."""
         found = [b for i in sorted(self.candidates()) if (b := self.best(i)) is not None]
         yield from keep_disjoint(sorted(found, key=lambda f: -f[2]), lambda f: (f[0], f[1]))
+
+
+_C = extension("_names")  # this scorer in C (None: not built)
+
+
+def name_scorer() -> Any:
+    """The C version of `ChineseNameScorer` (``name_scorer().names(text, data)`` is
+    ``list(ChineseNameScorer(ctx).names())`` for ``ctx.text``, ``ctx.data``), or None when
+    it is not built or compiled code is switched off."""
+    return _compiled_scorer() if _C is not None and native_enabled() else None
+
+
+@lru_cache(maxsize=1)
+def _compiled_scorer() -> Any:
+    """The C scorer over this module's tables, word lists and context words."""
+    c = _C
+    assert c is not None
+    t = _tables()
+    pats = _context_patterns()
+    exprs = [_hs_literal(word) for word, _, _ in pats]
+    flags = [hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_CASELESS] * len(pats)
+    params = (THRESHOLD, PRE_THRESHOLD, STRONG, CONTEXT_FLOOR, FIELD_BONUS, PRE_THREE_PENALTY)
+    args = (
+        exprs,
+        flags,
+        [(len(word), bonus, is_prefix) for word, bonus, is_prefix in pats],
+        t.surname,
+        t.given,
+        t.compound,
+        t.words,
+        WEAK_PREFIX,
+        WEAK_SUFFIX,
+        "".join(sorted(FIELD_SEPARATORS)),
+        params,
+    )
+    return cached_build(
+        "names",
+        c.HYPERSCAN_VERSION,
+        list(zip(exprs, flags, strict=True)),
+        lambda blob: c.Scorer(*args, database=blob),
+        lambda made: made.serialize(),
+    )
 
 
 def _has_han(text: str) -> bool:

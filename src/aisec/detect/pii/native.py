@@ -1,6 +1,7 @@
-"""The compiled parts of the PII detector: the candidate pass of `PiiDetector` (the C
-extension ``aisec.detect.pii._core``), and the Chinese name scorer (``_names``) and address
-finder (``_address``) that `names` and `address` use where they are built.
+"""The compiled candidate pass of `PiiDetector` (the C extension ``aisec.detect.pii._core``),
+and what the other compiled parts of the PII detector share: `extension` (load one) and
+`cached_build` (its Hyperscan database through the on-disk cache). `names` and `address`
+set up their own (``_names``, ``_address``) with these.
 
 Per text, the pure-Python pass calls Hyperscan with a Python callback per candidate and
 then `PatternRecognizer.confirm` per candidate: on text dense with personal data that is
@@ -23,8 +24,8 @@ where they could not be built) the Python code runs.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -47,11 +48,17 @@ from aisec.detect.pii.structured import (
 from aisec.runtime import native_enabled
 from aisec.text.hsdb import CACHE_VERSION, cache_file, read_cached, store_cached
 
-_core: ModuleType | None
-try:
-    from aisec.detect.pii import _core  # type: ignore[attr-defined,no-redef]
-except ImportError:  # built without the C extension (no compiler or no libhyperscan-dev)
-    _core = None
+
+def extension(name: str) -> ModuleType | None:
+    """The compiled module ``aisec.detect.pii.<name>``, or None when it is not built (no
+    compiler or no libhyperscan-dev where aisec was installed)."""
+    try:
+        return importlib.import_module(f"aisec.detect.pii.{name}")
+    except ImportError:
+        return None
+
+
+_core = extension("_core")
 
 #: per built-in recogniser class, the C check of each of its patterns ("defer": Python)
 NATIVE_CHECKS: dict[type[PatternRecognizer], tuple[str, ...]] = {
@@ -98,7 +105,7 @@ _REPORTER: dict[str, type[PatternRecognizer]] = {
 }
 
 
-def _cached(
+def cached_build(
     tag: str,
     version: str,
     expressions: Sequence[tuple[bytes, int]],
@@ -130,7 +137,7 @@ def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequenc
     core = _core
     assert core is not None
     reporters = tuple((kind, _REPORTER[kind].name, _REPORTER[kind].version) for kind in core.KINDS)
-    return _cached(
+    return cached_build(
         "core",
         core.HYPERSCAN_VERSION,
         [(expression, flags) for expression, flags, _, _, _ in patterns],
@@ -144,107 +151,6 @@ def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequenc
         ),
         lambda made: made.serialize(),
     )
-
-
-_names: ModuleType | None
-try:
-    from aisec.detect.pii import _names  # type: ignore[attr-defined,no-redef]
-except ImportError:  # built without the C extension
-    _names = None
-
-
-@lru_cache(maxsize=1)
-def _name_scorer() -> Any:
-    """The C Chinese-name scorer over `aisec.detect.pii.names`' own tables, word lists
-    and context words (its Hyperscan database cached like the others)."""
-    assert _names is not None
-    from aisec.detect.pii import names
-
-    t = names._tables()
-    pats = names._context_patterns()
-    exprs = [names._hs_literal(word) for word, _, _ in pats]
-    flags = [hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_CASELESS] * len(pats)
-    args = (
-        exprs,
-        flags,
-        [(len(word), bonus, is_prefix) for word, bonus, is_prefix in pats],
-        t.surname,
-        t.given,
-        t.compound,
-        t.words,
-        names.WEAK_PREFIX,
-        names.WEAK_SUFFIX,
-        "".join(sorted(names.FIELD_SEPARATORS)),
-        (
-            names.THRESHOLD,
-            names.PRE_THRESHOLD,
-            names.STRONG,
-            names.CONTEXT_FLOOR,
-            names.FIELD_BONUS,
-            names.PRE_THREE_PENALTY,
-        ),
-    )
-    scorer = _names
-    return _cached(
-        "names",
-        scorer.HYPERSCAN_VERSION,
-        list(zip(exprs, flags, strict=True)),
-        lambda blob: scorer.Scorer(*args, database=blob),
-        lambda made: made.serialize(),
-    )
-
-
-def name_scorer() -> Any:
-    """The C scorer for `aisec.detect.pii.names.ChineseNameScorer`, or None when it is not
-    built or compiled code is switched off. ``name_scorer().names(text, data)`` is
-    ``list(ChineseNameScorer(ctx).names())`` for ``ctx.text``, ``ctx.data``."""
-    if _names is None or not native_enabled():
-        return None
-    return _name_scorer()
-
-
-_address: ModuleType | None
-try:
-    from aisec.detect.pii import _address  # type: ignore[attr-defined,no-redef]
-except ImportError:  # built without the C extension
-    _address = None
-
-
-@lru_cache(maxsize=1)
-def _address_finder() -> Any:
-    """The C Chinese-address finder over `aisec.detect.pii.address`' anchors and division
-    names (its Hyperscan databases cached like the others)."""
-    assert _address is not None
-    from aisec.detect.pii import address
-
-    names = address.division_names()
-    flags = [hyperscan.HS_FLAG_UTF8] * len(address.ANCHORS)
-    args = (address.ANCHORS, flags, [n for n, _ in names], [level for _, level in names])
-    finder = _address
-
-    def make(blob: bytes | None) -> Any:
-        if blob is None:
-            return finder.Finder(*args)
-        # the two databases in one file: the first one's length, the first, the second
-        first = int.from_bytes(blob[:8], "little")
-        return finder.Finder(*args, anchors_db=blob[8 : 8 + first], divisions_db=blob[8 + first :])
-
-    def serialized(made: Any) -> bytes:
-        anchors_db, divisions_db = made.serialize()
-        return bytes(len(anchors_db).to_bytes(8, "little") + anchors_db + divisions_db)
-
-    expressions = [*zip(address.ANCHORS, flags, strict=True)]
-    expressions += [(name.encode("utf-8"), 0) for name, _ in names]
-    return _cached("address", finder.HYPERSCAN_VERSION, expressions, make, serialized)
-
-
-def address_finder() -> Any:
-    """The C version of `aisec.detect.pii.address.find_chinese_addresses`, or None when it
-    is not built or compiled code is switched off. ``address_finder().find(text, data)`` is
-    ``find_chinese_addresses(ctx)`` for ``ctx.text``, ``ctx.data``."""
-    if _address is None or not native_enabled():
-        return None
-    return _address_finder()
 
 
 def available() -> bool:
