@@ -180,10 +180,13 @@ def test_database_cache_is_used_and_repaired(
 
 def test_core_find_needs_the_finding_type() -> None:
     assert native._core is not None
-    core = native._core.Core([(b"[0-9]{3}", 0, "defer", 0, 1)], {}, [])
-    assert [entry[0] for entry in core.run(b"x 123")] == [-1]  # deferred: pattern 0
+    pattern = [(b"[0-9]{3}", native.hyperscan_flags(caseless=False), "defer", 0, 1)]
     with pytest.raises(RuntimeError, match="finding_type"):
-        core.find(b"x 123", 5)
+        native._core.Core(pattern, {}, []).find(b"x 123", 5)
+    reporters = tuple((kind, "d", "1") for kind in native._core.KINDS)
+    core = native._core.Core(pattern, {}, [], finding_type=Finding, reporters=reporters)
+    # deferred to Python: (pattern id, start, end) in characters ("中" is three bytes)
+    assert core.find("x 中123".encode(), 6) == ([(0, 3, 6)], 1)
 
 
 def _texts_for(seed: int, extra_pieces: list[str]) -> list[str]:

@@ -375,52 +375,6 @@ done:
 
 /* ---- construction ------------------------------------------------------------------ */
 
-static int compile_db(hs_database_t **db, PyObject *exprs_obj, PyObject *flags_obj, PyObject *ids_obj, int literal,
-                      PyObject *blob) {
-    if (blob != Py_None) return hs_build(db, blob, NULL, NULL, NULL, NULL, 0);
-    PyObject *ef = PySequence_Fast(exprs_obj, "expressions must be a sequence of bytes");
-    PyObject *ff = ef ? PySequence_Fast(flags_obj, "flags must be a sequence of int") : NULL;
-    PyObject *idf = ff ? PySequence_Fast(ids_obj, "ids must be a sequence of int") : NULL;
-    int rc = -1;
-    const char **exprs = NULL;
-    size_t *lens = NULL;
-    unsigned int *flags = NULL, *ids = NULL;
-    if (!idf) goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(ef);
-    if (PySequence_Fast_GET_SIZE(ff) != n || PySequence_Fast_GET_SIZE(idf) != n) {
-        PyErr_SetString(PyExc_ValueError, "expressions, flags and ids must be as long as each other");
-        goto done;
-    }
-    exprs = PyMem_Calloc((size_t)(n ? n : 1), sizeof *exprs);
-    lens = PyMem_Calloc((size_t)(n ? n : 1), sizeof *lens);
-    flags = PyMem_Calloc((size_t)(n ? n : 1), sizeof *flags);
-    ids = PyMem_Calloc((size_t)(n ? n : 1), sizeof *ids);
-    if (!exprs || !lens || !flags || !ids) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        char *e;
-        Py_ssize_t len;
-        if (PyBytes_AsStringAndSize(PySequence_Fast_GET_ITEM(ef, i), &e, &len) < 0) goto done;
-        exprs[i] = e;
-        lens[i] = (size_t)len;
-        flags[i] = (unsigned int)PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(ff, i));
-        ids[i] = (unsigned int)PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(idf, i));
-        if (PyErr_Occurred()) goto done;
-    }
-    rc = hs_build(db, Py_None, exprs, flags, ids, literal ? lens : NULL, (unsigned int)n);
-done:
-    PyMem_Free(exprs);
-    PyMem_Free(lens);
-    PyMem_Free(flags);
-    PyMem_Free(ids);
-    Py_XDECREF(ef);
-    Py_XDECREF(ff);
-    Py_XDECREF(idf);
-    return rc;
-}
-
 /* Finder(anchor_expressions, anchor_flags, names, levels, anchors_db=None, divisions_db=None):
  * the anchors are regular expressions (ids 0, 1 ...), the division names literals (ids
  * from 2, in the order given), with their levels. */
@@ -436,7 +390,7 @@ static int Finder_init(Finder *self, PyObject *args, PyObject *kwds) {
     }
     PyObject *nf = PySequence_Fast(names, "names must be a sequence of str");
     PyObject *lf = nf ? PySequence_Fast(levels, "levels must be a sequence of int") : NULL;
-    PyObject *encoded = NULL, *ids = NULL, *zeros = NULL, *anchor_ids = NULL;
+    PyObject *encoded = NULL;
     int rc = -1;
     if (!lf) goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(nf);
@@ -447,9 +401,7 @@ static int Finder_init(Finder *self, PyObject *args, PyObject *kwds) {
     self->name_chars = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     self->name_level = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     encoded = PyList_New(n);
-    ids = PyList_New(n);
-    zeros = PyList_New(n);
-    if (!self->name_chars || !self->name_level || !encoded || !ids || !zeros) {
+    if (!self->name_chars || !self->name_level || !encoded) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
@@ -465,17 +417,10 @@ static int Finder_init(Finder *self, PyObject *args, PyObject *kwds) {
         PyObject *b = PyUnicode_AsUTF8String(name);
         if (!b) goto done;
         PyList_SET_ITEM(encoded, i, b);
-        PyList_SET_ITEM(ids, i, PyLong_FromSsize_t(i + 2));
-        PyList_SET_ITEM(zeros, i, PyLong_FromLong(0));
     }
     self->n_names = (int)n;
-    Py_ssize_t na = PySequence_Size(aexprs);
-    if (na < 0) goto done;
-    anchor_ids = PyList_New(na);
-    if (!anchor_ids) goto done;
-    for (Py_ssize_t i = 0; i < na; i++) PyList_SET_ITEM(anchor_ids, i, PyLong_FromSsize_t(i));
-    if (compile_db(&self->anchors, aexprs, aflags, anchor_ids, 0, adb) < 0) goto done;
-    if (compile_db(&self->divisions, encoded, zeros, ids, 1, ddb) < 0) goto done;
+    if (hs_build_from(&self->anchors, adb, aexprs, aflags, 0, 0) < 0) goto done;
+    if (hs_build_from(&self->divisions, ddb, encoded, NULL, 2, 1) < 0) goto done;
     if (hs_alloc_scratch(self->anchors, &self->scratch) != HS_SUCCESS
         || hs_alloc_scratch(self->divisions, &self->scratch) != HS_SUCCESS) {
         PyErr_NoMemory();
@@ -486,9 +431,6 @@ done:
     Py_XDECREF(nf);
     Py_XDECREF(lf);
     Py_XDECREF(encoded);
-    Py_XDECREF(ids);
-    Py_XDECREF(zeros);
-    Py_XDECREF(anchor_ids);
     return rc;
 }
 

@@ -1182,29 +1182,6 @@ done:
     return rc;
 }
 
-static PyObject *Core_run(Core *self, PyObject *arg) {
-    Py_buffer buf;
-    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
-    Outs outs = {0};
-    PyObject *result = NULL;
-    if (scan_and_check(self, &buf, &outs) < 0) goto done;
-    result = PyList_New((Py_ssize_t)outs.n);
-    if (!result) goto done;
-    for (size_t i = 0; i < outs.n; i++) {
-        Out o = outs.items[i];
-        PyObject *item = Py_BuildValue("(innd)", o.code, o.start, o.end, o.score);
-        if (!item) {
-            Py_CLEAR(result);
-            goto done;
-        }
-        PyList_SET_ITEM(result, (Py_ssize_t)i, item);
-    }
-done:
-    PyMem_Free(outs.items);
-    PyBuffer_Release(&buf);
-    return result;
-}
-
 /* character offsets of byte offsets: characters before each 64-byte block, then a count
  * of the lead bytes inside the block */
 typedef struct {
@@ -1468,15 +1445,11 @@ static PyObject *Core_serialize(Core *self, PyObject *unused) { return hs_serial
 static PyMethodDef Core_methods[] = {
     {"find", (PyCFunction)Core_find, METH_VARARGS,
      "find(data: bytes, n_chars: int) -> tuple[list, int]\n\n"
-     "Like run, with character offsets: each accepted finding as a Finding, each deferred\n"
-     "candidate as (pattern id, start, end); and the number of deferred candidates."},
+     "Scan UTF-8 ``data`` (``n_chars`` characters); per candidate in report order, the\n"
+     "findings its check accepted, as Finding objects, or the candidate itself for Python,\n"
+     "as (pattern id, start, end); and the number of those. Character offsets."},
     {"serialize", (PyCFunction)Core_serialize, METH_NOARGS,
      "serialize() -> bytes\n\nThe compiled database, for `Core(..., database=...)`."},
-    {"run", (PyCFunction)Core_run, METH_O,
-     "run(data: bytes) -> list[tuple[int, int, int, float]]\n\n"
-     "Scan UTF-8 ``data``; per candidate in report order, either the findings its check\n"
-     "accepted, as (kind index >= 0, start, end, score), or the candidate itself for Python,\n"
-     "as (-1 - pattern id, start, end, 0.0). Offsets are byte offsets."},
     {NULL},
 };
 

@@ -117,6 +117,52 @@ static inline int hs_build(hs_database_t **db, PyObject *blob, const char *const
     return 0;
 }
 
+/* ``hs_build`` from Python sequences: ``exprs_obj`` of bytes, ``flags_obj`` of int (NULL:
+ * all 0), ids from ``first_id`` on; literals when ``literal`` */
+static inline int hs_build_from(hs_database_t **db, PyObject *blob, PyObject *exprs_obj, PyObject *flags_obj,
+                                unsigned int first_id, int literal) {
+    if (blob != Py_None) return hs_build(db, blob, NULL, NULL, NULL, NULL, 0);
+    PyObject *ef = PySequence_Fast(exprs_obj, "expressions must be a sequence of bytes");
+    PyObject *ff = ef && flags_obj ? PySequence_Fast(flags_obj, "flags must be a sequence of int") : NULL;
+    int rc = -1;
+    const char **exprs = NULL;
+    size_t *lens = NULL;
+    unsigned int *flags = NULL, *ids = NULL;
+    if (!ef || (flags_obj && !ff)) goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(ef);
+    if (ff && PySequence_Fast_GET_SIZE(ff) != n) {
+        PyErr_SetString(PyExc_ValueError, "expressions and flags must be as long as each other");
+        goto done;
+    }
+    exprs = PyMem_Calloc((size_t)(n ? n : 1), sizeof *exprs);
+    lens = PyMem_Calloc((size_t)(n ? n : 1), sizeof *lens);
+    flags = PyMem_Calloc((size_t)(n ? n : 1), sizeof *flags);
+    ids = PyMem_Calloc((size_t)(n ? n : 1), sizeof *ids);
+    if (!exprs || !lens || !flags || !ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char *e;
+        Py_ssize_t len;
+        if (PyBytes_AsStringAndSize(PySequence_Fast_GET_ITEM(ef, i), &e, &len) < 0) goto done;
+        exprs[i] = e;
+        lens[i] = (size_t)len;
+        flags[i] = ff ? (unsigned int)PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(ff, i)) : 0;
+        ids[i] = first_id + (unsigned int)i;
+        if (PyErr_Occurred()) goto done;
+    }
+    rc = hs_build(db, Py_None, exprs, flags, ids, literal ? lens : NULL, (unsigned int)n);
+done:
+    PyMem_Free(exprs);
+    PyMem_Free(lens);
+    PyMem_Free(flags);
+    PyMem_Free(ids);
+    Py_XDECREF(ef);
+    Py_XDECREF(ff);
+    return rc;
+}
+
 /* the serialised database, as bytes */
 static inline PyObject *hs_serialized(const hs_database_t *db) {
     char *blob = NULL;

@@ -372,49 +372,34 @@ static int Scorer_init(Scorer *self, PyObject *args, PyObject *kwds) {
         return -1;
     self->pre_threshold = (float)pre;
     self->pre_three_penalty = (float)penalty;
-    PyObject *ef = PySequence_Fast(exprs_obj, "expressions must be a sequence of bytes");
-    PyObject *ff = ef ? PySequence_Fast(flags_obj, "flags must be a sequence of int") : NULL;
-    PyObject *cf = ff ? PySequence_Fast(contexts_obj, "contexts must be a sequence") : NULL;
+    PyObject *cf = PySequence_Fast(contexts_obj, "contexts must be a sequence");
+    if (!cf) return -1;
     int rc = -1;
-    const char **exprs = NULL;
-    unsigned int *flags = NULL, *ids = NULL;
-    if (!cf) goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(ef);
-    if (n == 0 || PySequence_Fast_GET_SIZE(ff) != n || PySequence_Fast_GET_SIZE(cf) != n) {
-        PyErr_SetString(PyExc_ValueError, "expressions, flags and contexts must be as long as each other");
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(cf), ne = PySequence_Size(exprs_obj);
+    if (n == 0 || ne != n) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "expressions and contexts must be as long as each other");
         goto done;
     }
-    exprs = PyMem_Calloc((size_t)n, sizeof *exprs);
-    flags = PyMem_Calloc((size_t)n, sizeof *flags);
-    ids = PyMem_Calloc((size_t)n, sizeof *ids);
     self->contexts = PyMem_Calloc((size_t)n, sizeof *self->contexts);
-    if (!exprs || !flags || !ids || !self->contexts) {
+    if (!self->contexts) {
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        exprs[i] = PyBytes_AsString(PySequence_Fast_GET_ITEM(ef, i));
-        flags[i] = (unsigned int)PyLong_AsUnsignedLong(PySequence_Fast_GET_ITEM(ff, i));
-        ids[i] = (unsigned int)i;
         Context *c = &self->contexts[i];
-        if (!exprs[i] || PyErr_Occurred()
-            || !PyArg_ParseTuple(PySequence_Fast_GET_ITEM(cf, i), "idp", &c->nchars, &c->bonus, &c->is_prefix))
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(cf, i), "idp", &c->nchars, &c->bonus, &c->is_prefix))
             goto done;
     }
     self->n_contexts = (int)n;
-    if (hs_build(&self->db, database, exprs, flags, ids, NULL, (unsigned int)n) < 0) goto done;
+    if (hs_build_from(&self->db, database, exprs_obj, flags_obj, 0, 0) < 0) goto done;
     if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
         PyErr_NoMemory();
         goto done;
     }
     rc = 0;
 done:
-    PyMem_Free(exprs);
-    PyMem_Free(flags);
-    PyMem_Free(ids);
-    Py_XDECREF(ef);
-    Py_XDECREF(ff);
-    Py_XDECREF(cf);
+    Py_DECREF(cf);
     return rc;
 }
 
