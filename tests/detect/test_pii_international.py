@@ -91,3 +91,21 @@ def test_a_fragment_of_a_chinese_number_is_not_also_a_phone_number() -> None:
     text = "电话:请在工作日的上午九点到下午五点之间拨打138-8995-7903 or +44 20 7946 0958"
     kinds = {(f.kind, text[f.start : f.end]) for f in PiiDetector().detect(text)}
     assert kinds == {("pii.cn_mobile", "138-8995-7903"), ("pii.phone", "+44 20 7946 0958")}
+
+
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize(
+    "text, kind, value",
+    [
+        # the first three groups read as a valid national number beside "phone" (0.95) and
+        # used to beat the whole card (0.9), leaving "-1700" unreported
+        ("phone: 6229-1417-7763-1700", "pii.bank_card", "6229-1417-7763-1700"),
+        # an address with a phone shape is an address, however close "phone" is
+        ("contact: server 10.108.21.55 phone", "pii.ipv4", "10.108.21.55"),
+        ("reach 192.168.100.200 by phone", "pii.ipv4", "192.168.100.200"),
+    ],
+)
+def test_numbers_other_recognisers_claim_are_not_phone_numbers(
+    native: bool, text: str, kind: str, value: str
+) -> None:
+    assert found(PiiDetector(native=native), text) == [(kind, value)]

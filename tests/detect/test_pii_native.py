@@ -20,7 +20,12 @@ import aisec.detect.pii.detector as detector_module
 from aisec.detect.base import Finding, join_batch
 from aisec.detect.pii import PiiDetector, address, names, native
 from aisec.detect.pii.base import ScanContext
-from aisec.detect.pii.structured import IdCardRecognizer, structured_recognizers
+from aisec.detect.pii.international import PhoneRecognizer
+from aisec.detect.pii.structured import (
+    IdCardRecognizer,
+    MobileRecognizer,
+    structured_recognizers,
+)
 from aisec.runtime import native_enabled
 from aisec.text import normalize
 
@@ -131,6 +136,37 @@ def test_a_subclass_keeps_its_own_accept() -> None:
     assert PiiDetector(recognizers=[IdCardRecognizer()], native=True).detect(
         "身份证 11010519491231002X"
     )
+
+
+def test_candidates_that_yield_are_dropped_in_c(both: tuple[PiiDetector, PiiDetector]) -> None:
+    python, compiled = both
+    # phone shapes inside an IPv4 address, a bank card and a mobile number: each yields
+    text = "reach 192.168.100.200, card 6229-1417-7763-1700 or 138-8995-7903 by phone"
+    data = normalize(text)
+    entries, deferred = compiled._native.core.find(data.text.encode("utf-8"), len(data.text))
+    assert deferred == 0 and all(type(e) is Finding for e in entries)
+    assert _raw(compiled, text) == _raw(python, text)
+    # beside them, a phone number that claims nothing is still left to Python
+    text += " or +44 20 7946 0958"
+    data = normalize(text)
+    assert compiled._native.core.find(data.text.encode("utf-8"), len(data.text))[1] > 0
+    assert _raw(compiled, text) == _raw(python, text)
+
+
+def test_no_dropping_when_python_may_find_a_claiming_kind() -> None:
+    # a subclass's candidates go to Python, and this one can make pii.cn_mobile findings
+    # that the core never sees: then Python alone decides which phone candidates yield
+    class Mobile(MobileRecognizer):
+        pass
+
+    recognizers = [Mobile(), PhoneRecognizer()]
+    compiled = PiiDetector(recognizers=recognizers, native=True)
+    python = PiiDetector(recognizers=recognizers, native=False)
+    assert compiled._native is not None and compiled._native._yields() is None
+    assert PiiDetector(native=True)._native._yields() is not None  # type: ignore[union-attr]
+    for text in ("电话:请在工作日的上午九点到下午五点之间拨打138-8995-7903", "call 138 8995 7903"):
+        assert _raw(compiled, text) == _raw(python, text)
+        assert compiled.detect(text) == python.detect(text)
 
 
 def test_switched_off_by_environment(

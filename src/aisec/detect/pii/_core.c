@@ -80,6 +80,7 @@ typedef struct {
     int *checks;       /* per pattern id: CK_* */
     int *before;       /* per pattern id: window widening, characters before */
     int *after;        /* ... and after */
+    uint32_t *yields;  /* per pattern id: bits (1 << K_*) of the kinds its candidates yield to */
     WordSet words[W_COUNT];
     uint8_t *regions;  /* bitmap of known six-digit division codes (1,000,000 bits) */
     PyObject *finding_type; /* for `find`: the Finding class ... */
@@ -1098,7 +1099,7 @@ static int confirm(const Text *t, int id, Py_ssize_t start, Py_ssize_t end, Outs
     for (int i = 0; i < c->before[id] && lo > 0; i++) lo = prev_cp(t, lo);
     for (int i = 0; i < c->after[id] && hi < t->n; i++) hi = next_cp(t, hi);
     Py_ssize_t p = lo;
-    while (p < hi) {
+    while (p < hi && p < end) { /* a match starting at or after ``end`` cannot overlap */
         Group g = {0, 0};
         Py_ssize_t e = match(t, p, hi, &g);
         if (e < 0) {
@@ -1213,6 +1214,78 @@ static inline Py_ssize_t charmap_get(const CharMap *m, Py_ssize_t b) {
     return c;
 }
 
+/* a span (byte offsets) of an accepted finding, for `drop_yielding` */
+typedef struct {
+    Py_ssize_t start, end;
+} Span;
+
+static int span_cmp(const void *a, const void *b) {
+    const Span *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/* `base.confirm_yielding`'s test, in C: drop each deferred candidate of a pattern with
+ * ``yields`` whose ASCII digits all lie inside the accepted finding (of those kinds) that
+ * starts last at or before its first digit. Python would skip it the same way, since the
+ * findings accepted here are all the findings of those kinds (NativePass passes ``yields``
+ * only then). Compacts ``outs`` in place; -1 when out of memory. */
+static int drop_yielding(const Core *self, Outs *outs, const uint8_t *d) {
+    uint32_t masks[8];
+    int n_masks = 0;
+    for (size_t i = 0; i < outs->n; i++) {
+        Out o = outs->items[i];
+        if (o.code >= 0) continue;
+        uint32_t m = self->yields[-1 - o.code];
+        int seen = 0;
+        for (int k = 0; k < n_masks; k++) seen |= masks[k] == m;
+        if (m && !seen) {
+            if (n_masks == 8) return 0; /* (never: one mask per recogniser) leave it to Python */
+            masks[n_masks++] = m;
+        }
+    }
+    if (!n_masks) return 0;
+    Span *spans = PyMem_Malloc((outs->n ? outs->n : 1) * sizeof(Span));
+    uint8_t *drop = PyMem_Calloc(outs->n ? outs->n : 1, 1);
+    if (!spans || !drop) {
+        PyMem_Free(spans);
+        PyMem_Free(drop);
+        return -1;
+    }
+    for (int k = 0; k < n_masks; k++) {
+        uint32_t m = masks[k];
+        size_t ns = 0;
+        for (size_t i = 0; i < outs->n; i++) {
+            Out o = outs->items[i];
+            if (o.code >= 0 && (m >> o.code) & 1) spans[ns++] = (Span){o.start, o.end};
+        }
+        if (!ns) continue;
+        qsort(spans, ns, sizeof(Span), span_cmp);
+        for (size_t i = 0; i < outs->n; i++) {
+            Out o = outs->items[i];
+            if (o.code >= 0 || self->yields[-1 - o.code] != m) continue;
+            Py_ssize_t first = o.start, last = o.end - 1;
+            while (first < o.end && !is_digit(d[first])) first++;
+            if (first == o.end) continue; /* no digit: confirmed */
+            while (!is_digit(d[last])) last--;
+            size_t lo = 0, hi = ns; /* bisect_right on the starts */
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (spans[mid].start <= first) lo = mid + 1;
+                else hi = mid;
+            }
+            drop[i] = lo > 0 && spans[lo - 1].end > last;
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < outs->n; i++)
+        if (!drop[i]) outs->items[kept++] = outs->items[i];
+    outs->n = kept;
+    PyMem_Free(spans);
+    PyMem_Free(drop);
+    return 0;
+}
+
 /* find(data, n_chars) -> (list, deferred): ``run`` with character offsets and the
  * accepted findings made as Finding objects (the type and reporters given at init);
  * a deferred candidate is a (pattern id, start, end) tuple in its place. */
@@ -1229,6 +1302,10 @@ static PyObject *Core_find(Core *self, PyObject *args) {
         goto done;
     }
     if (scan_and_check(self, &buf, &outs) < 0) goto done;
+    if (drop_yielding(self, &outs, buf.buf) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
     if (charmap_init(&cm, buf.buf, buf.len, n_chars) < 0) {
         PyErr_NoMemory();
         goto done;
@@ -1284,6 +1361,7 @@ static void Core_dealloc(Core *self) {
     PyMem_Free(self->checks);
     PyMem_Free(self->before);
     PyMem_Free(self->after);
+    PyMem_Free(self->yields);
     PyMem_Free(self->regions);
     for (int i = 0; i < W_COUNT; i++) free_words(&self->words[i]);
     Py_XDECREF(self->finding_type);
@@ -1336,16 +1414,19 @@ static int check_id(PyObject *name) {
     return -1;
 }
 
-/* Core(patterns, words, regions, database=None): ``patterns`` a sequence of
- * (expression: bytes, hs flags: int, check: str, before: int, after: int); ``words`` a
- * dict from word-set name (WORDSETS) to a sequence of str; ``regions`` a sequence of
- * six-digit str; ``database`` the `serialize`d database of these same patterns (a cache:
- * compiling takes a tenth of a second), or None to compile them. */
+/* Core(patterns, words, regions, database=None, finding_type=None, reporters=None,
+ * yields=None): ``patterns`` a sequence of (expression: bytes, hs flags: int, check: str,
+ * before: int, after: int); ``words`` a dict from word-set name (WORDSETS) to a sequence
+ * of str; ``regions`` a sequence of six-digit str; ``database`` the `serialize`d database
+ * of these same patterns (a cache: compiling takes a tenth of a second), or None to
+ * compile them; ``yields`` per pattern the kinds (indices into KINDS) whose accepted
+ * findings its deferred candidates yield to (`drop_yielding`), or None for none. */
 static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"patterns", "words", "regions", "database", "finding_type", "reporters", NULL};
+    static char *kwlist[] = {"patterns", "words", "regions", "database", "finding_type", "reporters", "yields", NULL};
     PyObject *patterns, *words, *regions, *database = Py_None, *finding_type = Py_None, *reporters = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|OOO", kwlist, &patterns, &PyDict_Type, &words, &regions,
-                                     &database, &finding_type, &reporters))
+    PyObject *yields = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|OOOO", kwlist, &patterns, &PyDict_Type, &words, &regions,
+                                     &database, &finding_type, &reporters, &yields))
         return -1;
     if (finding_type != Py_None) {
         if (!PyType_Check(finding_type) || !PyType_IsSubtype((PyTypeObject *)finding_type, &PyTuple_Type)) {
@@ -1382,7 +1463,8 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
     self->checks = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     self->before = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     self->after = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
-    if (!exprs || !flags || !ids || !self->checks || !self->before || !self->after) {
+    self->yields = PyMem_Calloc((size_t)(n ? n : 1), sizeof(uint32_t));
+    if (!exprs || !flags || !ids || !self->checks || !self->before || !self->after || !self->yields) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1405,6 +1487,27 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
         }
     }
     self->n_patterns = (int)n;
+    if (yields != Py_None) {
+        PyObject *yfast = PySequence_Fast(yields, "yields must be a sequence");
+        if (!yfast) goto done;
+        int ok = PySequence_Fast_GET_SIZE(yfast) == n;
+        for (Py_ssize_t i = 0; ok && i < n; i++) {
+            PyObject *kinds = PySequence_Fast(PySequence_Fast_GET_ITEM(yfast, i), "");
+            ok = kinds != NULL;
+            for (Py_ssize_t j = 0; ok && j < PySequence_Fast_GET_SIZE(kinds); j++) {
+                long k = PyLong_AsLong(PySequence_Fast_GET_ITEM(kinds, j));
+                ok = k >= 0 && k < K_COUNT;
+                if (ok) self->yields[i] |= (uint32_t)1 << k;
+            }
+            Py_XDECREF(kinds);
+        }
+        Py_DECREF(yfast);
+        if (!ok) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "yields must give, per pattern, a sequence of kind indices");
+            goto done;
+        }
+    }
     for (int i = 0; i < W_COUNT; i++) {
         PyObject *seq = PyDict_GetItemString(words, WORDSET_NAMES[i]);
         if (seq && load_words(&self->words[i], seq) < 0) goto done;

@@ -159,6 +159,8 @@ class PatternRecognizer(Recognizer):
         exact = self._exact[pattern]
         lo, hi = max(0, start - before), min(len(ctx.text), end + after)
         for windowed in exact.finditer(ctx.text, lo, hi):
+            if windowed.start() >= end:
+                break  # neither it nor any later match overlaps the candidate
             m: re.Match[str] | None = windowed
             if windowed.end() == hi < len(ctx.text):
                 # the window cut the match (and fooled its look-ahead): match again uncut

@@ -5,7 +5,8 @@ IBANs (ISO 13616 mod-97 check).
 Like the structured recognisers they run in the shared Hyperscan pass of `PiiDetector`;
 a shape alone scores below the flag threshold (0.5) unless a validator or a context word
 vouches for it. Chinese mobile and landline numbers keep their own, stricter recognisers:
-a number that one of them claims is left to it (overlap resolution prefers them).
+a number that one of them claims is left to it, as is a run of digits inside an ID card or
+bank card number or an IPv4 address (`PatternRecognizer.yields_to`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ class PhoneRecognizer(PatternRecognizer):
     name: ClassVar[str] = "pii.phone"
     version: ClassVar[str] = "1.0"
     kinds: ClassVar[tuple[str, ...]] = ("pii.phone",)
-    yields_to: ClassVar[frozenset[str]] = frozenset({"pii.cn_mobile", "pii.cn_landline"})
+    #: numbers another recogniser has claimed: a run of digits inside a Chinese mobile or
+    #: landline number, an ID card or bank card number or an IPv4 address is part of that,
+    #: not a phone number ("10.108.21.55" and "6226-0996-2293-9984" have phone shapes)
+    yields_to: ClassVar[frozenset[str]] = frozenset(
+        {"pii.cn_mobile", "pii.cn_landline", "pii.cn_id_card", "pii.bank_card", "pii.ipv4"}
+    )
     # whole words only: "tel" is not in "hotel", "ring" not in "Springfield". The look-ahead
     # names the first letter of every word (none has a case-insensitive match outside ASCII)
     # so that `re` skips to them: three times faster than trying every position.

@@ -8,7 +8,9 @@ then `PatternRecognizer.confirm` per candidate: on text dense with personal data
 thousands of Python calls per 100 KB, most of them for candidates that a checksum
 rejects. The compiled pass scans with Hyperscan's C library and, for the patterns listed
 in `NATIVE_CHECKS`, runs the exact match and the recogniser's validation in C as well;
-the other candidates come back to Python and are confirmed by their recogniser as before.
+the other candidates come back to Python and are confirmed by their recogniser as before,
+except those that `confirm_yielding` would skip (an international phone shape inside an
+accepted bank card number, say), which the C pass drops itself.
 Findings are the same either way (tests/detect/test_pii_native.py holds the two passes
 to it).
 
@@ -131,7 +133,17 @@ def cached_build(
     return made
 
 
-def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequence[str]) -> Any:
+def _check(rec: PatternRecognizer, local: int) -> str:
+    """The core's check for pattern ``local`` of ``rec`` ("defer": Python confirms it)."""
+    checks = NATIVE_CHECKS.get(type(rec))
+    return checks[local] if checks is not None else "defer"
+
+
+def _compiled(
+    patterns: list[tuple[bytes, int, str, int, int]],
+    regions: Sequence[str],
+    yields: list[list[int]] | None,
+) -> Any:
     """The C core for ``patterns``, its Hyperscan database from the on-disk cache of
     `aisec.text.hsdb` when it is there (compiling takes about a tenth of a second)."""
     core = _core
@@ -148,6 +160,7 @@ def _compiled(patterns: list[tuple[bytes, int, str, int, int]], regions: Sequenc
             database=blob,
             finding_type=Finding,
             reporters=reporters,
+            yields=yields,
         ),
         lambda made: made.serialize(),
     )
@@ -176,14 +189,32 @@ class NativePass:
         regions: Sequence[str] = ()
         for rec, local in self.index:
             pat = rec.patterns[local]
-            checks = NATIVE_CHECKS.get(type(rec))
-            check = checks[local] if checks is not None else "defer"
+            check = _check(rec, local)
             if type(rec) is IdCardRecognizer:
                 regions = list(rec.known_regions)
             patterns.append(
                 (pat.candidate.encode("utf-8"), hyperscan_flags(pat.caseless), check, *pat.widen)
             )
-        self.core: Any = _compiled(patterns, regions)
+        self.core: Any = _compiled(patterns, regions, self._yields())
+
+    def _yields(self) -> list[list[int]] | None:
+        """Per pattern, the kinds (indices into the core's KINDS) whose accepted findings
+        its candidates yield to (`PatternRecognizer.yields_to`), for the core to drop the
+        candidates that `confirm_yielding` would skip; None when a candidate the core
+        defers could itself become a finding of a claiming kind (the core would not see
+        that finding, so Python must decide)."""
+        assert _core is not None
+        kinds = list(_core.KINDS)
+        deferred = [rec for rec, local in self.index if _check(rec, local) == "defer"]
+        claiming = {kind for rec in deferred for kind in rec.yields_to}
+        if any(not rec.yields_to and claiming & set(rec.kinds) for rec in deferred):
+            return None
+        return [
+            [kinds.index(k) for k in sorted(rec.yields_to) if k in kinds]
+            if _check(rec, local) == "defer"
+            else []
+            for rec, local in self.index
+        ]
 
     def find(self, ctx: ScanContext) -> list[Finding]:
         """The findings of every pattern recogniser in ``ctx``, in candidate order."""
