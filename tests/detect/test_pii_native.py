@@ -143,14 +143,29 @@ def test_candidates_that_yield_are_dropped_in_c(both: tuple[PiiDetector, PiiDete
     # phone shapes inside an IPv4 address, a bank card and a mobile number: each yields
     text = "reach 192.168.100.200, card 6229-1417-7763-1700 or 138-8995-7903 by phone"
     data = normalize(text)
-    entries, deferred = compiled._native.core.find(data.text.encode("utf-8"), len(data.text))
-    assert deferred == 0 and all(type(e) is Finding for e in entries)
+    found, deferred = compiled._native.core.find(data.text.encode("utf-8"), len(data.text))
+    assert deferred == [] and all(type(f) is Finding for f in found)
     assert _raw(compiled, text) == _raw(python, text)
     # beside them, a phone number that claims nothing is still left to Python
     text += " or +44 20 7946 0958"
     data = normalize(text)
-    assert compiled._native.core.find(data.text.encode("utf-8"), len(data.text))[1] > 0
+    assert compiled._native.core.find(data.text.encode("utf-8"), len(data.text))[1]
     assert _raw(compiled, text) == _raw(python, text)
+
+
+def test_python_findings_keep_their_place(both: tuple[PiiDetector, PiiDetector]) -> None:
+    # an IBAN is confirmed in Python, between findings made in C: the order is the
+    # candidates' either way
+    python, compiled = both
+    text = "mail a@b.com, IBAN DE89 3704 0044 0532 0130 00, card 6229-1417-7763-1700, c@d.org"
+    data = normalize(text)
+    found, deferred = compiled._native.core.find(data.text.encode("utf-8"), len(data.text))
+    assert {position for position, *_ in deferred} == {1}
+    assert len(found) == 3
+    assert _raw(compiled, text) == _raw(python, text)
+    kinds = [f.kind for f in _raw(compiled, text)]  # (each IBAN candidate gives one)
+    runs = [k for i, k in enumerate(kinds) if i == 0 or kinds[i - 1] != k]
+    assert runs == ["pii.email", "pii.iban", "pii.bank_card", "pii.email"]
 
 
 def test_no_dropping_when_python_may_find_a_claiming_kind() -> None:
@@ -221,8 +236,9 @@ def test_core_find_needs_the_finding_type() -> None:
         native._core.Core(pattern, {}, []).find(b"x 123", 5)
     reporters = tuple((kind, "d", "1") for kind in native._core.KINDS)
     core = native._core.Core(pattern, {}, [], finding_type=Finding, reporters=reporters)
-    # deferred to Python: (pattern id, start, end) in characters ("中" is three bytes)
-    assert core.find("x 中123".encode(), 6) == ([(0, 3, 6)], 1)
+    # deferred to Python: (findings before it, pattern id, start, end) in characters ("中"
+    # is three bytes)
+    assert core.find("x 中123".encode(), 6) == ([], [(0, 0, 3, 6)])
 
 
 def _texts_for(seed: int, extra_pieces: list[str]) -> list[str]:

@@ -1286,17 +1286,17 @@ static int drop_yielding(const Core *self, Outs *outs, const uint8_t *d) {
     return 0;
 }
 
-/* find(data, n_chars) -> (list, deferred): ``run`` with character offsets and the
- * accepted findings made as Finding objects (the type and reporters given at init);
- * a deferred candidate is a (pattern id, start, end) tuple in its place. */
+/* find(data, n_chars) -> (findings, deferred): ``run`` with character offsets; the
+ * accepted findings, in candidate order, made as Finding objects (the type and reporters
+ * given at init); and per candidate left to Python a (position, pattern id, start, end)
+ * tuple, position being the number of findings before it (where its own belong). */
 static PyObject *Core_find(Core *self, PyObject *args) {
     Py_buffer buf;
     Py_ssize_t n_chars;
     if (!PyArg_ParseTuple(args, "y*n", &buf, &n_chars)) return NULL;
     Outs outs = {0};
     CharMap cm = {0};
-    PyObject *list = NULL, *result = NULL;
-    Py_ssize_t deferred = 0;
+    PyObject *list = NULL, *deferred = NULL, *result = NULL;
     if (!self->finding_type) {
         PyErr_SetString(PyExc_RuntimeError, "Core was made without finding_type and reporters");
         goto done;
@@ -1310,36 +1310,44 @@ static PyObject *Core_find(Core *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    list = PyList_New((Py_ssize_t)outs.n);
-    if (!list) goto done;
+    Py_ssize_t n_found = 0;
+    for (size_t i = 0; i < outs.n; i++) n_found += outs.items[i].code >= 0;
+    list = PyList_New(n_found);
+    deferred = PyList_New(0);
+    if (!list || !deferred) goto done;
     PyTypeObject *type = (PyTypeObject *)self->finding_type;
+    Py_ssize_t k = 0;
     for (size_t i = 0; i < outs.n; i++) {
         Out o = outs.items[i];
-        PyObject *item;
         Py_ssize_t s = charmap_get(&cm, o.start), e = charmap_get(&cm, o.end);
         if (o.code < 0) {
-            item = Py_BuildValue("(inn)", -1 - o.code, s, e);
-            deferred++;
-        } else {
-            PyObject *rep = PyTuple_GET_ITEM(self->reporters, o.code);
-            item = type->tp_alloc(type, 7);
-            if (item) {
-                PyObject *vals[7] = {PyTuple_GET_ITEM(rep, 0), PyLong_FromSsize_t(s), PyLong_FromSsize_t(e),
-                                     PyFloat_FromDouble(o.score), PyTuple_GET_ITEM(rep, 1), PyTuple_GET_ITEM(rep, 2),
-                                     Py_None};
-                for (int k = 0; k < 7; k++) {
-                    if (k == 0 || k >= 4) Py_INCREF(vals[k]);
-                    PyTuple_SET_ITEM(item, k, vals[k]);
-                }
-                if (!vals[1] || !vals[2] || !vals[3]) Py_CLEAR(item);
+            PyObject *item = Py_BuildValue("(ninn)", k, -1 - o.code, s, e);
+            if (!item || PyList_Append(deferred, item) < 0) {
+                Py_XDECREF(item);
+                goto done;
             }
+            Py_DECREF(item);
+            continue;
+        }
+        PyObject *rep = PyTuple_GET_ITEM(self->reporters, o.code);
+        PyObject *item = type->tp_alloc(type, 7);
+        if (item) {
+            PyObject *vals[7] = {PyTuple_GET_ITEM(rep, 0), PyLong_FromSsize_t(s), PyLong_FromSsize_t(e),
+                                 PyFloat_FromDouble(o.score), PyTuple_GET_ITEM(rep, 1), PyTuple_GET_ITEM(rep, 2),
+                                 Py_None};
+            for (int j = 0; j < 7; j++) {
+                if (j == 0 || j >= 4) Py_INCREF(vals[j]);
+                PyTuple_SET_ITEM(item, j, vals[j]);
+            }
+            if (!vals[1] || !vals[2] || !vals[3]) Py_CLEAR(item);
         }
         if (!item) goto done;
-        PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+        PyList_SET_ITEM(list, k++, item);
     }
-    result = Py_BuildValue("(On)", list, deferred);
+    result = PyTuple_Pack(2, list, deferred);
 done:
     Py_XDECREF(list);
+    Py_XDECREF(deferred);
     PyMem_Free(cm.blocks);
     PyMem_Free(outs.items);
     PyBuffer_Release(&buf);
@@ -1547,10 +1555,11 @@ static PyObject *Core_serialize(Core *self, PyObject *unused) { return hs_serial
 
 static PyMethodDef Core_methods[] = {
     {"find", (PyCFunction)Core_find, METH_VARARGS,
-     "find(data: bytes, n_chars: int) -> tuple[list, int]\n\n"
-     "Scan UTF-8 ``data`` (``n_chars`` characters); per candidate in report order, the\n"
-     "findings its check accepted, as Finding objects, or the candidate itself for Python,\n"
-     "as (pattern id, start, end); and the number of those. Character offsets."},
+     "find(data: bytes, n_chars: int) -> tuple[list, list]\n\n"
+     "Scan UTF-8 ``data`` (``n_chars`` characters): the findings the checks accepted, as\n"
+     "Finding objects in candidate order; and the candidates left to Python, as (position,\n"
+     "pattern id, start, end), position being the number of findings before it.\n"
+     "Character offsets."},
     {"serialize", (PyCFunction)Core_serialize, METH_NOARGS,
      "serialize() -> bytes\n\nThe compiled database, for `Core(..., database=...)`."},
     {NULL},

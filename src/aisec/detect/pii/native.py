@@ -195,7 +195,10 @@ class NativePass:
             patterns.append(
                 (pat.candidate.encode("utf-8"), hyperscan_flags(pat.caseless), check, *pat.widen)
             )
-        self.core: Any = _compiled(patterns, regions, self._yields())
+        yields = self._yields()
+        #: whether the core drops the candidates that yield (see `_yields`)
+        self.drops_yielding = yields is not None
+        self.core: Any = _compiled(patterns, regions, yields)
 
     def _yields(self) -> list[list[int]] | None:
         """Per pattern, the kinds (indices into the core's KINDS) whose accepted findings
@@ -218,20 +221,26 @@ class NativePass:
 
     def find(self, ctx: ScanContext) -> list[Finding]:
         """The findings of every pattern recogniser in ``ctx``, in candidate order."""
-        entries, deferred = self.core.find(ctx.data, len(ctx.text))
+        found, deferred = self.core.find(ctx.data, len(ctx.text))
         if not deferred:
-            return entries  # type: ignore[no-any-return]
-        found: list[Finding] = []
+            return found  # type: ignore[no-any-return]
         held: list[Held] = []
+        inserts: list[tuple[int, list[Finding]]] = []
         index = self.index
-        for entry in entries:
-            if type(entry) is Finding:
-                found.append(entry)
-            else:  # a candidate for its Python recogniser
-                rec, local = index[entry[0]]
-                if rec.yields_to:
-                    held.append((rec, local, entry[1], entry[2]))
-                else:
-                    found.extend(rec.confirm(ctx, local, entry[1], entry[2]))
+        for position, pid, start, end in deferred:
+            rec, local = index[pid]
+            if rec.yields_to:
+                held.append((rec, local, start, end))
+            else:  # confirmed in its place among the others
+                inserts.append((position, list(rec.confirm(ctx, local, start, end))))
+        if any(made for _, made in inserts):
+            for position, made in reversed(inserts):
+                found[position:position] = made
+        if self.drops_yielding:
+            # the core dropped the held candidates that `confirm_yielding` would skip, and
+            # no finding it did not see can claim one: confirm the rest without asking again
+            for rec, local, start, end in held:
+                found.extend(rec.confirm(ctx, local, start, end))
+            return found  # type: ignore[no-any-return]
         found.extend(confirm_yielding(ctx, held, found))
-        return found
+        return found  # type: ignore[no-any-return]
