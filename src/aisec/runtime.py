@@ -64,6 +64,7 @@ COMPILED_PARTS = {
     "PII candidates": "detect/pii/_core",
     "Chinese names": "detect/pii/_names",
     "Chinese addresses": "detect/pii/_address",
+    "English names": "detect/pii/_names_en",
     "finding bookkeeping": "detect/_batch",
 }
 

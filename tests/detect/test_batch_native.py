@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,6 @@ import pytest
 from aisec.detect.base import Finding, JoinedBatch, join_batch, native_batch
 from aisec.detect.pii import PiiDetector
 from aisec.detect.pii.detector import resolve_overlaps, resolve_overlaps_python
-from aisec.runtime import native_enabled
 from aisec.text import normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -76,13 +76,11 @@ def test_split_rejects_findings_outside_the_text() -> None:
 
 
 def test_detect_batch_same_with_and_without(
-    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    native_off: Callable[[], None],
 ) -> None:
     texts = [item.text for item in generate(400, seed=5)]
     det = PiiDetector()
     expected = det.detect_batch(texts)
-    monkeypatch.setenv("AISEC_NATIVE", "0")
-    native_enabled.cache_clear()  # read again now, and again after the test
-    request.addfinalizer(native_enabled.cache_clear)
+    native_off()
     assert native_batch() is None
     assert PiiDetector().detect_batch(texts) == expected

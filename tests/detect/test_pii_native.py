@@ -11,6 +11,7 @@ import os
 import random
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from aisec.detect.pii.structured import (
     MobileRecognizer,
     structured_recognizers,
 )
-from aisec.runtime import native_enabled
 from aisec.text import normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -185,11 +185,9 @@ def test_no_dropping_when_python_may_find_a_claiming_kind() -> None:
 
 
 def test_switched_off_by_environment(
-    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    native_off: Callable[[], None],
 ) -> None:
-    monkeypatch.setenv("AISEC_NATIVE", "0")
-    native_enabled.cache_clear()  # read again now, and again after the test
-    request.addfinalizer(native_enabled.cache_clear)
+    native_off()
     assert not native.available()
     assert not PiiDetector().compiled
 

@@ -7,6 +7,12 @@ it. A single token is a name when it is an unambiguous first name or follows a s
 context phrase. Words that are usually something else (months, place and organisation
 words) block a run. Known first names and context phrases are found with one Hyperscan
 database; the rest of the work is per candidate.
+
+`aisec.detect.pii._names_en` (C) is the same finder, used where it is built and compiled
+code is not switched off (``AISEC_NATIVE=0``): `find_english_names_python` stays the
+reference, and a change to it (patterns, word lists, scores) needs the same change in
+``_names_en.c`` (tests/detect/test_names_en_native.py compares the two, finding for
+finding).
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ import bisect
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import Any
 
 import hyperscan
 
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
+from aisec.detect.pii.native import cached_build, extension
+from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, compile_database
 
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
@@ -122,6 +131,14 @@ def _db() -> tuple[Matcher, list[int]]:
     First names are plain literals (fast to compile); their right boundary is checked
     afterwards.
     """
+    exprs, flags, lengths = _expressions()
+    return compile_database(exprs, flags), lengths
+
+
+@lru_cache(maxsize=1)
+def _expressions() -> tuple[list[bytes], list[int], list[int]]:
+    """The expressions and flags of `_db` (pattern ids from 0), and the length of each
+    first name (in characters) by pattern id."""
     first, _ = _lists()
     names = [n.capitalize() for n, f in first.items() if f >= 2 and n not in NOT_NAMES]
     context = STRONG_BEFORE.removesuffix("[ \\t:,]*$")
@@ -132,7 +149,7 @@ def _db() -> tuple[Matcher, list[int]]:
         *(n.encode() for n in names),
     ]
     flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8, 0, 0] + [0] * len(names)
-    return compile_database(exprs, flags), [0, 0, 0] + [len(n) for n in names]
+    return exprs, flags, [0, 0, 0] + [len(n) for n in names]
 
 
 def _tokens(span: str) -> list[str]:
@@ -207,8 +224,47 @@ def _score_run(
     return s
 
 
+_C = extension("_names_en")  # find_english_names in C (None: not built)
+
+
+def english_name_finder() -> Any:
+    """The C version of `find_english_names_python` (``english_name_finder().names(text,
+    data)`` is ``list(find_english_names_python(ctx))`` for ``ctx.text``, ``ctx.data``), or
+    None when it is not built or compiled code is switched off."""
+    return _compiled_finder() if _C is not None and native_enabled() else None
+
+
+@lru_cache(maxsize=1)
+def _compiled_finder() -> Any:
+    """The C finder over this module's expressions, name lists and word lists."""
+    c = _C
+    assert c is not None
+    exprs, flags, lengths = _expressions()
+    first, last = _lists()
+    args = (exprs, flags, lengths, first, last, NOT_NAMES, AMBIGUOUS_FIRST, (BASE_START, BASE_MID))
+    return cached_build(
+        "names-en",
+        c.HYPERSCAN_VERSION,
+        list(zip(exprs, flags, strict=True)),
+        lambda blob: c.Finder(*args, database=blob),
+        lambda made: made.serialize(),
+    )
+
+
 def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
-    """``(start, end, confidence)`` of English names in the normalised text."""
+    """``(start, end, confidence)`` of English names in the normalised text: the C finder
+    where it is built (`english_name_finder`), else `find_english_names_python` (the same
+    findings)."""
+    finder = english_name_finder()
+    if finder is None:
+        yield from find_english_names_python(ctx)
+    else:
+        yield from finder.names(ctx.text, ctx.data)
+
+
+def find_english_names_python(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
+    """``(start, end, confidence)`` of English names in the normalised text (the
+    reference of the C finder)."""
     text, data = ctx.text, ctx.data
     if _UPPER.search(text) is None:
         return
