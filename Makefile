@@ -17,8 +17,10 @@ $(UV):
 	$(PY) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
-$(SYNCED): $(UV) pyproject.toml uv.lock src/aisec/detect/pii/_hs.h src/aisec/detect/pii/_core.c src/aisec/detect/pii/_names.c \
-		src/aisec/detect/pii/_address.c src/aisec/text/_fold.c src/aisec/detect/_batch.c
+# the compiled parts' sources: a change to one rebuilds the project
+CSOURCES := $(wildcard src/aisec/*/*.c src/aisec/*/*/*.c src/aisec/*/*/*.h)
+
+$(SYNCED): $(UV) pyproject.toml uv.lock $(CSOURCES)
 	sh scripts/sysdeps.sh build
 	$(UV_ENV) $(UV) sync --frozen --inexact --quiet
 	@touch $@

@@ -65,6 +65,7 @@ COMPILED_PARTS = {
     "Chinese names": "detect/pii/_names",
     "Chinese addresses": "detect/pii/_address",
     "English names": "detect/pii/_names_en",
+    "English addresses": "detect/pii/_address_en",
     "finding bookkeeping": "detect/_batch",
 }
 

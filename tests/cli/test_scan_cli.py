@@ -28,7 +28,7 @@ def test_version_and_help() -> None:
     parts = r.stdout.splitlines()[1]
     assert parts.startswith("compiled parts: ")
     if os.environ.get("AISEC_REQUIRE_NATIVE") == "1":  # `make test`: every part is built
-        assert parts.count(",") == 5 and "PII candidates" in parts and "English names" in parts
+        assert parts.count(",") == 6 and "PII candidates" in parts and "English names" in parts
     off = run("--version", env={**os.environ, "AISEC_NATIVE": "0"})
     assert "switched off (AISEC_NATIVE=0)" in off.stdout or "none built" in off.stdout
     r = run("--help")

@@ -6,6 +6,12 @@ P.O. boxes and US military addresses (PSC/Unit … Box …, APO/FPO/DPO); and th
 forms "Rue de la Paix 12", "Hammarvägen 15". Hyperscan finds the anchors (a suffix word after
 a number, a box, a European street word); a Python regular expression on a window around
 each anchor takes the exact span.
+
+`aisec.detect.pii._address_en` (C) is the same finder, used where it is built and compiled
+code is not switched off (``AISEC_NATIVE=0``): `find_english_addresses_python` stays the
+reference, and a change to it (patterns, word lists, windows, scores) needs the same change
+in ``_address_en.c`` (tests/detect/test_address_en_native.py compares the two, finding for
+finding, and each regular expression alone with `re`).
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 import hyperscan
 
 from aisec.detect.pii.base import ScanContext
 from aisec.detect.pii.gazetteer import word_list
+from aisec.detect.pii.native import cached_build, extension
+from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, compile_database
 
 SUFFIXES = word_list(
@@ -98,6 +107,11 @@ _DIGIT = re.compile("[0-9]")
 
 @lru_cache(maxsize=1)
 def _db() -> Matcher:
+    return compile_database(*_expressions())
+
+
+def _expressions() -> tuple[list[bytes], list[int]]:
+    """The expressions and flags of `_db` (pattern ids from 0)."""
     exprs = [
         rb"(?i)\b(?:P\.? ?O\.?\s+Box|PO Box|PSC|Unit|CMR)\s+\d|\b(?:USNS|USNV|USS|USCGC)\s",
         # street words are written capitalised ("Via Roma 12"), Polish abbreviations in lower
@@ -114,7 +128,7 @@ def _db() -> Matcher:
     ]
     # (with HS_FLAG_UCP, \d is any decimal digit, as in the exact patterns)
     som = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP | hyperscan.HS_FLAG_SOM_LEFTMOST
-    return compile_database(exprs, [hyperscan.HS_FLAG_UTF8] * 3 + [som] * 2)
+    return exprs, [hyperscan.HS_FLAG_UTF8] * 3 + [som] * 2
 
 
 _STREET_ANCHOR, _NUMBERED_ANCHOR = 3, 4  # pattern ids in `_db`
@@ -126,10 +140,139 @@ _BOX_WINDOW = (10, 80)  # characters before and after a box anchor's end
 _WORD_BEFORE = re.compile(r"[^\W\d_][\w'’.-]{0,40}$")
 _NUMBER_BEFORE = re.compile(r"\d{1,6}[ \t]+$")
 _WHOLE = ((STREET, 0.88), (NUMBERED, 0.8))
+_EURO_SCORE, _BOX_SCORE = 0.85, 0.88
+
+
+_C = extension("_address_en")  # find_english_addresses in C (None: not built)
+
+
+def english_address_finder() -> Any:
+    """The C version of `find_english_addresses_python` (``english_address_finder().find(
+    text, data)`` is ``list(find_english_addresses_python(ctx))`` for ``ctx.text``,
+    ``ctx.data``), or None when it is not built or compiled code is switched off."""
+    return _compiled_finder() if _C is not None and native_enabled() else None
+
+
+def _alternatives(alternation: str) -> list[tuple[str, bool]]:
+    """The words of a regular-expression alternation of words, each with whether an
+    optional dot follows it (``Apt\\.?``); escaped dots are kept as dots."""
+    out = []
+    for alt in alternation.split("|"):
+        dot = alt.endswith(r"\.?")
+        word = alt.removesuffix(r"\.?").replace(r"\.", ".")
+        if not word or re.search(r"[\\?*+()\[\]{}]", word):
+            raise ValueError(f"not a plain word: {alt!r}")
+        out.append((word, dot))
+    return out
+
+
+def _group(pattern: str) -> str:
+    """The alternation of the group ``(?:...)`` that ``pattern`` starts with."""
+    assert pattern.startswith("(?:")
+    return pattern[3 : pattern.index(")")]
+
+
+def _measure_words() -> list[str]:
+    """The words `_MEASURE` matches (``hours?``: hour, hours)."""
+    out = []
+    for alt in _MEASURE.split("|"):
+        out += [alt[:-2], alt[:-1]] if alt.endswith("s?") else [alt]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _case_tables() -> tuple[dict[int, int], list[bytes]]:
+    """What re.IGNORECASE matches, as `re` decides it: for every character that a
+    case-insensitive literal of EURO, BOX or _UNIT can match, the smallest character of
+    its class; and bitmaps over the BMP of the case-insensitive classes [A-Za-z], [_L]
+    and [_L0-9'’.-] (no character beyond the BMP matches them)."""
+    words = [
+        w for alts in (EURO_PREFIX, EURO_SUFFIX, _group(_UNIT)) for w, _ in _alternatives(alts)
+    ]
+    chars = sorted(
+        set("".join(words)) | set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    )
+    bmp = "".join(map(chr, range(0x10000)))
+    candidates = "".join(
+        m.group() for m in re.finditer("[" + re.escape("".join(chars)) + "]", bmp, re.IGNORECASE)
+    )
+    fold: dict[int, int] = {}
+    for x in chars:
+        same = re.findall(re.escape(x), candidates, re.IGNORECASE)
+        rep = min(map(ord, same))
+        for c in same:
+            if fold.setdefault(ord(c), rep) != rep:
+                raise ValueError(f"{c!r} matches two case-insensitive classes")
+    bitmaps = []
+    for cls in ("[A-Za-z]", f"[{_L}]", f"[{_L}0-9'’.-]"):
+        bits = bytearray(8192)
+        for m in re.finditer(cls, bmp, re.IGNORECASE):
+            c = m.start()
+            bits[c >> 3] |= 1 << (c & 7)
+        bitmaps.append(bytes(bits))
+    return fold, bitmaps
+
+
+def _finder_args() -> tuple[Any, ...]:
+    """The arguments of the C ``Finder`` (before ``database=``): this module's expressions,
+    word lists, case tables and constants."""
+    exprs, flags = _expressions()
+    fold, classes = _case_tables()
+    params = (
+        _ANCHOR_AFTER,
+        *_BOX_WINDOW,
+        _WHOLE[0][1],
+        _WHOLE[1][1],
+        _EURO_SCORE,
+        _BOX_SCORE,
+        _STREET_ANCHOR,
+        _NUMBERED_ANCHOR,
+    )
+    return (
+        exprs,
+        flags,
+        SUFFIXES,
+        _alternatives(EURO_PREFIX),
+        _alternatives(EURO_SUFFIX),
+        _alternatives(_group(_UNIT)),
+        [w for w, _ in _alternatives(_group(MONTH))],
+        _measure_words(),
+        fold,
+        classes,
+        params,
+    )
+
+
+@lru_cache(maxsize=1)
+def _compiled_finder() -> Any:
+    """The C finder over this module's expressions, word lists and constants."""
+    c = _C
+    assert c is not None
+    args = _finder_args()
+    exprs, flags = args[0], args[1]
+    return cached_build(
+        "address-en",
+        c.HYPERSCAN_VERSION,
+        list(zip(exprs, flags, strict=True)),
+        lambda blob: c.Finder(*args, database=blob),
+        lambda made: made.serialize(),
+    )
 
 
 def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
-    """``(start, end, confidence)`` of English/European street addresses."""
+    """``(start, end, confidence)`` of English/European street addresses: the C finder
+    where it is built (`english_address_finder`), else `find_english_addresses_python`
+    (the same findings)."""
+    finder = english_address_finder()
+    if finder is None:
+        yield from find_english_addresses_python(ctx)
+    else:
+        yield from finder.find(ctx.text, ctx.data)
+
+
+def find_english_addresses_python(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
+    """``(start, end, confidence)`` of English/European street addresses (the reference
+    of the C finder)."""
     text = ctx.text
     if _DIGIT.search(text) is None:
         return
@@ -168,7 +311,7 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
             before, after = _BOX_WINDOW
             for m in BOX.finditer(text, max(0, end - before), min(len(text), end + after)):
                 if m.start() <= end - 1 < m.end() + 1:
-                    yield from emit(m, 0.88)
+                    yield from emit(m, _BOX_SCORE)
             continue
         # a European street: the match starts at the street word, or at a house number
         # right before it ("12 Rue de la Paix"); anchored matches instead of window scans
@@ -183,7 +326,7 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
         for pos in starts:
             street = EURO.match(text, pos)
             if street is not None and street.end() >= end - 1:
-                yield from emit(street, 0.85)
+                yield from emit(street, _EURO_SCORE)
                 break
 
 

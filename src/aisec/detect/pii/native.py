@@ -1,7 +1,8 @@
 """The compiled candidate pass of `PiiDetector` (the C extension ``aisec.detect.pii._core``),
 and what the other compiled parts of the PII detector share: `extension` (load one) and
-`cached_build` (its Hyperscan database through the on-disk cache). `names` and `address`
-set up their own (``_names``, ``_address``) with these.
+`cached_build` (its Hyperscan database through the on-disk cache). `names`, `address`,
+`names_en` and `address_en` set up their own (``_names``, ``_address``, ``_names_en``,
+``_address_en``) with these.
 
 Per text, the pure-Python pass calls Hyperscan with a Python callback per candidate and
 then `PatternRecognizer.confirm` per candidate: on text dense with personal data that is
