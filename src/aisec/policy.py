@@ -114,14 +114,20 @@ class Policy(BaseModel):
 
     @staticmethod
     def _lookup(table: dict[str, Any], kind: str) -> Any:
+        """The entry of the most specific pattern for ``kind``: the kind itself, then for
+        each prefix before a dot, longest first, ``prefix.*`` and ``prefix``, then
+        ``default`` (or ``*``). Looked up afresh at every call (a policy is mutable)."""
         if kind in table:
             return table[kind]
-        parts = kind.split(".")
-        for i in range(len(parts) - 1, 0, -1):
-            prefix = ".".join(parts[:i])
-            for key in (prefix + ".*", prefix):
-                if key in table:
-                    return table[key]
+        end = kind.rfind(".")
+        while end >= 0:  # the prefixes "a.b", "a" of "a.b.c", without split and join
+            prefix = kind[:end]
+            star = prefix + ".*"
+            if star in table:
+                return table[star]
+            if prefix in table:
+                return table[prefix]
+            end = kind.rfind(".", 0, end)
         return table.get("default", table.get("*"))
 
     def action_for(self, kind: str) -> Action:

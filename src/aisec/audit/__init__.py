@@ -19,7 +19,7 @@ from aisec.audit.chain import (
     verify,
     write_export,
 )
-from aisec.audit.event import Event, chain_hash
+from aisec.audit.event import Event, PendingEvent, chain_hash
 from aisec.audit.log import AuditLog, AuditStats, default_spill_path
 from aisec.audit.spill import SpillFile
 
@@ -29,6 +29,7 @@ __all__ = [
     "AuditLog",
     "AuditStats",
     "Event",
+    "PendingEvent",
     "PurgeReport",
     "SpillFile",
     "VerifyReport",

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from aisec.audit.ids import new_id
 
 #: bumped if the canonical form ever changes (it is part of what is hashed)
 HASH_FORMAT = 1
@@ -64,7 +66,7 @@ class Event:
     actor: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     time: datetime = field(default_factory=utcnow)
-    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    event_id: str = field(default_factory=new_id)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (also the line format of the spill file)."""
@@ -105,6 +107,30 @@ class Event:
             time=parse_time(str(data["time"])),
             event_id=str(data["event_id"]),
         )
+
+
+class PendingEvent:
+    """An event the audit writer makes when it takes it (`build`), not the caller:
+    ``make(*args)``. For what costs more to make than to hand over — the guard's
+    decisions, whose excerpt is masked and whose `Event` is built on the writer's thread
+    instead of the proxy's event loop. ``args`` must be what the event is made of as it
+    is when recorded (``make`` copies nothing), and ``make`` must not fail; the event's
+    ``time`` is one of them (when it happened, not when it was made)."""
+
+    __slots__ = ("args", "make")
+
+    def __init__(self, make: Callable[..., Event], *args: Any) -> None:
+        self.make = make
+        self.args = args
+
+    def build(self) -> Event:
+        """The event."""
+        return self.make(*self.args)
+
+
+def built(event: Event | PendingEvent) -> Event:
+    """``event``, made if it is pending."""
+    return event.build() if isinstance(event, PendingEvent) else event
 
 
 def canonical_bytes(fields: dict[str, Any], seq: int, prev_hash: str) -> bytes:

@@ -16,6 +16,10 @@ fsync per batch); reconnection is tried every ``retry_interval`` seconds; once t
 database answers, the spill file is replayed in order before any newer batch, so the
 chain continues unbroken and nothing is lost. A replay is idempotent (event ids are
 unique), so a crash in the middle of one stores nothing twice.
+
+``record`` also takes a `PendingEvent`, which the writer thread makes as it takes it off
+the queue (in the order recorded): what the event is made of is fixed when it is
+recorded, the work of making it is done off the caller's thread.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from aisec.audit.chain import append_events
-from aisec.audit.event import Event
+from aisec.audit.event import Event, PendingEvent, built
 from aisec.audit.spill import SpillFile
 from aisec.errors import AisecError
 from aisec.store import Store, default_path, mask_url, open_store, resolve_url
@@ -69,6 +73,9 @@ class AuditLog:
     event recorded so far is stored or spilled.
     """
 
+    #: `record` takes a `PendingEvent` too
+    takes_pending = True
+
     def __init__(
         self,
         url: str | None = None,
@@ -98,9 +105,10 @@ class AuditLog:
 
     # -- the caller's side -------------------------------------------------------------
 
-    def record(self, event: Event) -> None:
+    def record(self, event: Event | PendingEvent) -> None:
         """Queue ``event``; see the module docstring for what happens when the queue is
-        full. Never raises because the database is down."""
+        full. Never raises because the database is down. A `PendingEvent` is made by the
+        writer thread as it takes it (or here, before it goes to the spill file)."""
         with self._lock:
             self.stats.recorded += 1
         if not self._closed:
@@ -109,7 +117,7 @@ class AuditLog:
                 return
             except queue.Full:
                 pass
-        self.spill.append([event])
+        self.spill.append([built(event)])
         with self._lock:
             self.stats.overflowed += 1
             self.stats.spilled += 1
@@ -161,7 +169,7 @@ class AuditLog:
     def _run(self) -> None:
         while True:
             items = self._take()
-            events = [i for i in items if isinstance(i, Event)]
+            events = self._built(items)
             try:
                 self._deliver(events)
             except Exception:  # the writer thread must survive anything: spill and go on
@@ -173,6 +181,20 @@ class AuditLog:
             if any(item is _STOP for item in items):
                 self._drop_store()
                 return
+
+    @staticmethod
+    def _built(items: list[object]) -> list[Event]:
+        """The events among ``items``, pending ones made (in order)."""
+        events: list[Event] = []
+        for item in items:
+            if isinstance(item, Event):
+                events.append(item)
+            elif isinstance(item, PendingEvent):
+                try:
+                    events.append(item.build())
+                except Exception:  # a bug in the maker: the writer must go on
+                    logger.exception("audit writer: an event could not be made")
+        return events
 
     def _ready(self) -> bool:
         if self._store is not None:

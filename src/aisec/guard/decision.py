@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aisec.audit.ids import new_id
 from aisec.detect.base import Finding
 from aisec.guard.vault import TokenVault
 
@@ -24,7 +24,7 @@ class RequestContext:
     """What ties an answer to its request: the id, the language, and the vault of the
     user's redacted values (kept in memory only)."""
 
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_id: str = field(default_factory=new_id)
     language: str = "zh"
     vault: TokenVault = field(default_factory=TokenVault)
 

@@ -25,10 +25,12 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from aisec.audit import Event
+from aisec.audit import Event, PendingEvent
+from aisec.audit.event import utcnow
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
 from aisec.guard.config import GuardConfig, load_guard_policy
@@ -46,12 +48,59 @@ CANARY_KIND = "guard.canary"
 PROMPT_KIND = "guard.system_prompt"
 ERROR_KIND = "guard.error"
 EXCERPT_CHARS = 120
+#: texts up to this long are handed to a sink that takes `PendingEvent` as they are, and
+#: their excerpt is made by the audit writer; the excerpt of a longer one is made at once
+#: (what waits in the audit queue stays small)
+DEFER_CHARS = 1024
 
 
 class AuditSink(Protocol):
     """Where a `Guard` sends its decisions: an `AuditLog`, or anything with its ``record``."""
 
     def record(self, event: Event) -> None: ...
+
+
+class PendingSink(Protocol):
+    """A sink that also takes a `PendingEvent` (``takes_pending`` is True): `AuditLog`
+    and the proxy's batched log. The guard then leaves the making of its events (the
+    masked excerpt, the `Event`) to the audit writer's thread."""
+
+    takes_pending: bool
+
+    def record(self, event: Event | PendingEvent) -> None: ...
+
+
+def decision_event(
+    application: str,
+    route: str,
+    request_id: str,
+    stage: str,
+    verdict: str,
+    kinds: tuple[str, ...],
+    detectors: dict[str, str],
+    latency_ms: float,
+    text: str | None,
+    excerpt: str | None,
+    findings: tuple[Finding, ...],
+    details: dict[str, Any],
+    time: datetime,
+) -> Event:
+    """The audit event of a decision (`Guard.record`): the excerpt is ``excerpt``, or
+    ``text``'s with ``findings`` masked."""
+    return Event(
+        type="decision",
+        application=application,
+        route=route,
+        request_id=request_id,
+        stage=stage,
+        decision=verdict,
+        kinds=kinds,
+        detectors=detectors,
+        latency_ms=latency_ms,
+        excerpt=excerpt if text is None else masked_excerpt(text, findings),
+        details=details,
+        time=time,
+    )
 
 
 # runs, not single characters: one string per run (a few per sentence), not per letter
@@ -61,10 +110,13 @@ _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 def language_of(text: str) -> str:
     """``zh`` when at least a tenth of the letters are CJK, else ``en``."""
+    cjk = sum(map(len, _CJK.findall(text)))
+    if cjk * 10 >= len(text):  # a tenth of the whole text: of its letters too, if any
+        return "zh"
     letters = sum(map(len, _LETTERS.findall(text)))
     if not letters:
         return "zh"
-    return "zh" if sum(map(len, _CJK.findall(text))) * 10 >= letters else "en"
+    return "zh" if cjk * 10 >= letters else "en"
 
 
 def masked_excerpt(text: str, findings: Iterable[Finding], limit: int = EXCERPT_CHARS) -> str:
@@ -211,25 +263,38 @@ class Guard:
     ) -> None:
         """Send the decision to the audit log (when there is one), with the start of
         ``text`` as its excerpt, personal data in ``findings`` masked (`masked_excerpt`;
-        made only when there is a log)."""
-        if self.audit is None:
+        made only when there is a log). Everything the event is made of is taken now; a
+        sink that takes a `PendingEvent` (`PendingSink`) gets one, and its writer thread
+        masks the excerpt (of a text up to `DEFER_CHARS` long) and makes the `Event`."""
+        audit = self.audit
+        if audit is None:
             return
-        excerpt = None if text is None else masked_excerpt(text, findings)
-        self.audit.record(
-            Event(
-                type="decision",
-                application=self.application,
-                route=self.route,
-                request_id=decision.request_id,
-                stage=decision.stage,
-                decision=decision.verdict,
-                kinds=tuple(decision.kinds),
-                detectors=dict(self.scanner.versions),
-                latency_ms=decision.latency_ms,
-                excerpt=excerpt,
-                details={"reasons": decision.reasons, **(details or {})},
-            )
+        pending = getattr(audit, "takes_pending", False) is True
+        excerpt: str | None = None
+        kept: tuple[Finding, ...] = ()
+        if text is not None:
+            kept = tuple(findings)
+            if not pending or len(text) > DEFER_CHARS:
+                excerpt, text, kept = masked_excerpt(text, kept), None, ()
+        args = (
+            self.application,
+            self.route,
+            decision.request_id,
+            decision.stage,
+            decision.verdict,
+            tuple(decision.kinds),
+            dict(self.scanner.versions),
+            decision.latency_ms,
+            text,
+            excerpt,
+            kept,
+            {"reasons": decision.reasons, **(details or {})},
+            utcnow(),
         )
+        if pending:
+            cast(PendingSink, audit).record(PendingEvent(decision_event, *args))
+        else:
+            audit.record(decision_event(*args))
 
     def _failure(
         self, stage: Stage, context: RequestContext, exc: Exception, t0: float
@@ -260,9 +325,12 @@ class Guard:
             (" ".join(message_texts(m)) for m in reversed(messages) if m.get("role") == "user"),
             "",
         )
-        context = RequestContext(language=self._language(user_text))
-        if request_id:
-            context.request_id = request_id
+        language = self._language(user_text)
+        context = (
+            RequestContext(request_id=request_id, language=language)
+            if request_id
+            else RequestContext(language=language)
+        )
         forwarded: list[dict[str, Any]] = []
         found: list[Finding] = []
         excerpt_findings: list[Finding] = []
@@ -376,8 +444,12 @@ class Guard:
             decision.refusal = decision.text = self.config.refusal_text(context.language)
         else:
             shown, _ = context.vault.restore(self.redact_others(text, findings))
-            decision.text = add_text_notice(
-                shown, self.config.notice.position, self.notice(context.language)
+            position = self.config.notice.position
+            # (`add_text_notice` leaves the text as it is with no notice: none is worded)
+            decision.text = (
+                shown
+                if position == "none"
+                else add_text_notice(shown, position, self.notice(context.language))
             )
         decision.latency_ms = (time.perf_counter() - t0) * 1000
         self.record(decision, text, findings)

@@ -37,11 +37,16 @@ _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 class ProxyMetrics:
     """Requests, decisions by stage/verdict and by finding kind, latencies, upstream errors.
 
-    The labelled series the proxy updates on every request are looked up once and kept
-    (`_child`): prometheus_client's ``labels()`` costs more than the update itself."""
+    The labelled series the proxy updates on every request are looked up once and kept,
+    one table per metric: prometheus_client's ``labels()`` costs more than the update
+    itself."""
 
     def __init__(self) -> None:
-        self._children: dict[tuple[Any, ...], Any] = {}
+        self._decision_children: dict[tuple[str, str], Any] = {}
+        self._kind_children: dict[str, Any] = {}
+        self._check_children: dict[str, Any] = {}
+        self._request_children: dict[tuple[str, int], Any] = {}
+        self._request_seconds_children: dict[str, Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -101,24 +106,35 @@ class ProxyMetrics:
 
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
-    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
-        key = (id(metric), *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
-
     def decision(self, stage: str, verdict: str, kinds: list[str], seconds: float) -> None:
         """Count one guard decision."""
-        self._child(self.decisions, stage, verdict).inc()
+        child = self._decision_children.get((stage, verdict))
+        if child is None:
+            child = self._decision_children[stage, verdict] = self.decisions.labels(stage, verdict)
+        child.inc()
+        known = self._kind_children
         for kind in kinds:
-            self._child(self.kinds, kind).inc()
-        self._child(self.check_seconds, stage).observe(seconds)
+            child = known.get(kind)
+            if child is None:
+                child = known[kind] = self.kinds.labels(kind)
+            child.inc()
+        child = self._check_children.get(stage)
+        if child is None:
+            child = self._check_children[stage] = self.check_seconds.labels(stage)
+        child.observe(seconds)
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self._child(self.requests, endpoint, str(status)).inc()
-        self._child(self.request_seconds, endpoint).observe(seconds)
+        child = self._request_children.get((endpoint, status))
+        if child is None:
+            child = self._request_children[endpoint, status] = self.requests.labels(
+                endpoint, str(status)
+            )
+        child.inc()
+        child = self._request_seconds_children.get(endpoint)
+        if child is None:
+            child = self._request_seconds_children[endpoint] = self.request_seconds.labels(endpoint)
+        child.observe(seconds)
 
 
 @contextlib.contextmanager

@@ -140,6 +140,8 @@ class AiohttpClient:
         self._ssl: ssl.SSLContext | None = None
         #: (scheme, host) → the HTTP proxy for it, or None
         self._proxies: dict[tuple[str, str], str | None] = {}
+        #: the same by URL (the proxy's few upstream URLs; bounded all the same)
+        self._proxy_by_url: dict[str, str | None] = {}
 
     def _make(self, *, keep_alive: bool) -> aiohttp.ClientSession:
         if self._ssl is None:  # read now, not at import: SSL_CERT_FILE as it is when used
@@ -171,7 +173,15 @@ class AiohttpClient:
 
     def _proxy_for(self, url: str) -> str | None:
         """The environment's HTTP proxy for ``url`` (``HTTP_PROXY``, ``HTTPS_PROXY``,
-        ``ALL_PROXY``, less ``NO_PROXY``), looked up once per scheme and host."""
+        ``ALL_PROXY``, less ``NO_PROXY``), looked up once per scheme and host (and kept by URL)."""
+        if url in self._proxy_by_url:
+            return self._proxy_by_url[url]
+        found = self._proxy_by_scheme_host(url)
+        if len(self._proxy_by_url) < 64:
+            self._proxy_by_url[url] = found
+        return found
+
+    def _proxy_by_scheme_host(self, url: str) -> str | None:
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "")
         if key not in self._proxies:

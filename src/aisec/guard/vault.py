@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 _PLACEHOLDER = re.compile(r"<[^<>\s]{1,24}_\d{1,4}>")
+#: what a label loses in a placeholder
+_UNSAFE = re.compile(r"[<>\s_]")
 #: the longest placeholder text, for streaming restoration
 MAX_PLACEHOLDER = 32
 
@@ -30,7 +32,7 @@ class TokenVault:
         key = (kind, value)
         token = self.by_value.get(key)
         if token is None:
-            safe = re.sub(r"[<>\s_]", "", label)[:20] or "PII"
+            safe = _UNSAFE.sub("", label)[:20] or "PII"
             token = f"<{safe}_{len(self.by_token) + 1}>"
             self.by_value[key] = token
             self.by_token[token] = value

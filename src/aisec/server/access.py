@@ -53,8 +53,8 @@ def choose_application(settings: ProxySettings, key: KeyInfo, route_app: str | N
     """The application (policy) of a request: the route's (``/app/<name>/v1/...``), else
     the key's, else the default one. A key bound to an application may not use another
     application's route (403); an unknown application is a 404."""
-    known = settings.policies()
-    if route_app is not None and route_app not in known:
+    # (`settings.policies()` is made only when a name is to be checked)
+    if route_app is not None and route_app not in settings.policies():
         raise ProxyError(
             404,
             error_body(
@@ -73,7 +73,7 @@ def choose_application(settings: ProxySettings, key: KeyInfo, route_app: str | N
                     "wrong_application",
                 ),
             )
-        if key.application not in known:
+        if key.application not in settings.policies():
             raise ProxyError(
                 403,
                 error_body(

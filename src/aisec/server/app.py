@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import Receive, Scope, Send
 
+from aisec.audit.ids import new_id
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, request_reload, set_halted
 from aisec.guard.incidents import close_incident, get_incident, list_incidents
@@ -104,7 +104,7 @@ def create_app(settings: ProxySettings, *, refresh_seconds: float = REFRESH_SECO
 
     async def serve(request: Request, handler: Handler) -> Response:
         """An admin request: the administrator key, the handler, the log line."""
-        rid = uuid.uuid4().hex
+        rid = new_id()
         t0 = time.perf_counter()
         fields: dict[str, Any] = {"request_id": rid, "endpoint": "admin"}
         try:

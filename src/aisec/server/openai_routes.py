@@ -20,10 +20,10 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
+from aisec.audit.ids import new_id
 from aisec.guard.openai_api import Body, error_body
 from aisec.guard.proxy import HALTED_KIND, GuardProxy, ProxyError, Reply
 from aisec.server.access import (
@@ -76,10 +76,14 @@ def match(path: str) -> tuple[str, str | None] | None:
     return (tail, app) if tail in ENDPOINTS else None
 
 
+#: made once (`json.dumps` with options makes a new encoder at every call)
+_RENDER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def dump(body: Body) -> bytes:
-    """A JSON body as Starlette's `JSONResponse` renders it."""
-    text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.encode("utf-8")
+    """A JSON body as Starlette's `JSONResponse` renders it (``json.dumps(body,
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"))``)."""
+    return _RENDER.encode(body).encode("utf-8")
 
 
 async def send_json(
@@ -180,7 +184,7 @@ class OpenAIRoutes:
     ) -> None:
         rt = self.rt
         name, method, chat, call = ENDPOINTS[tail]
-        rid = uuid.uuid4().hex
+        rid = new_id()
         t0 = time.perf_counter()
         fields: dict[str, Any] = {"request_id": rid, "endpoint": name}
         app_name: str | None = None
@@ -243,8 +247,9 @@ class OpenAIRoutes:
             rt.observe(app_name, blocked=blocked, upstream_error=upstream_error)
         assert rt.proxy is not None
         rt.proxy.metrics.request(name, status, seconds)
-        fields.update(status=status, ms=round(seconds * 1000, 2))
-        logger.info("request", extra={"fields": fields})
+        if logger.isEnabledFor(logging.INFO):  # (what `logger.info` asks first)
+            fields.update(status=status, ms=round(seconds * 1000, 2))
+            logger.info("request", extra={"fields": fields})
         if stream is not None:
             assert stream.stream is not None
             await send_stream(receive, send, stream.status, stream.stream, rid)

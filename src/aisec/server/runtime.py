@@ -14,7 +14,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-from aisec.audit import AuditLog, AuditStats, Event
+from aisec.audit import AuditLog, AuditStats, Event, PendingEvent
 from aisec.errors import AisecError
 from aisec.guard.control import REFRESH_SECONDS, ControlCache
 from aisec.guard.guard import Guard
@@ -48,6 +48,9 @@ class BatchedAudit:
     running loop, an event goes straight to the log. `flush` and `close` hand over what is
     gathered first, so nothing recorded is ever left behind."""
 
+    #: `record` takes a `PendingEvent` too (the log's writer thread makes it)
+    takes_pending = True
+
     def __init__(
         self,
         log: AuditLog,
@@ -61,7 +64,7 @@ class BatchedAudit:
         self.quiet = min(quiet, gather)
         self.limit = limit
         self._first = self._last = 0.0
-        self._pending: list[Event] = []
+        self._pending: list[Event | PendingEvent] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -77,8 +80,9 @@ class BatchedAudit:
         """The log's counters (events still gathered are not counted yet)."""
         return self.log.stats
 
-    def record(self, event: Event) -> None:
-        """Gather ``event`` (on the loop's thread), else queue it in the log."""
+    def record(self, event: Event | PendingEvent) -> None:
+        """Gather ``event`` (on the loop's thread), else queue it in the log. A
+        `PendingEvent` is made by the log's writer thread (`AuditLog.record`)."""
         loop = self._loop
         if loop is None or threading.get_ident() != self._thread or loop.is_closed():
             self.log.record(event)
