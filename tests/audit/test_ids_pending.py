@@ -143,5 +143,8 @@ def test_a_maker_that_fails_does_not_stop_the_writer(
         assert log.flush()
         log.record(Event(request_id="c"))
         assert log.flush()
-    assert [r.request_id for r in _rows(url)] == ["a", "b", "c"]
+    rows = _rows(url)
+    assert [r.request_id for r in rows] == ["a", None, "b", "c"]
+    # in its place, an event that says one was lost (the error's name, nothing else)
+    assert rows[1].type == "audit_error"
     assert "could not be made" in caplog.text

@@ -22,7 +22,8 @@ from aisec.audit.ids import new_id
 #: bumped if the canonical form ever changes (it is part of what is hashed)
 HASH_FORMAT = 1
 
-EVENT_TYPES = ("decision", "admin")
+#: (``audit_error``: an event the writer could not make, recorded in its place)
+EVENT_TYPES = ("decision", "admin", "audit_error")
 
 
 def utcnow() -> datetime:

@@ -192,8 +192,16 @@ class AuditLog:
             elif isinstance(item, PendingEvent):
                 try:
                     events.append(item.build())
-                except Exception:  # a bug in the maker: the writer must go on
+                except Exception as exc:  # a bug in the maker: the writer must go on
                     logger.exception("audit writer: an event could not be made")
+                    # the chain still shows that one was recorded here (what it was made
+                    # of may hold personal data: only the error's name is kept)
+                    events.append(
+                        Event(
+                            type="audit_error",
+                            details={"error": type(exc).__name__, "what": "event not made"},
+                        )
+                    )
         return events
 
     def _ready(self) -> bool:
