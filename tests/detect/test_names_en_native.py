@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aisec.detect.base import join_batch
+from aisec.detect.base import Finding, join_batch
 from aisec.detect.pii import names_en
 from aisec.detect.pii.base import ScanContext
 from aisec.text import normalize
@@ -55,6 +55,23 @@ def _compare(texts: list[str], *, raw: bool = False) -> int:
 def test_the_finder_is_built_where_required() -> None:
     # `make test` sets AISEC_REQUIRE_NATIVE=1: there, a missing extension fails the suite
     assert names_en.english_name_finder() is not None
+
+
+def test_findings_made_in_c() -> None:
+    # with a Finding class and its reporter, the finder makes the findings itself
+    made = (Finding, ("pii.person_name", "pii.name", "1.0"))
+    texts = [item.text for item in generate(1000, seed=31)]
+    assert (
+        compare_twins(
+            texts,
+            lambda text, data: _finder().names(text, data, made),
+            lambda ctx: [
+                Finding("pii.person_name", s, e, conf, "pii.name", "1.0")
+                for s, e, conf in names_en.find_english_names_python(ctx)
+            ],
+        )
+        > 100
+    )
 
 
 def test_same_as_python_on_generated_text() -> None:

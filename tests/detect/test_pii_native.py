@@ -280,6 +280,35 @@ def test_chinese_names_same_as_python() -> None:
     _compare(
         _texts_for(13, context), scorer.names, lambda ctx: list(ChineseNameScorer(ctx).names())
     )
+    # and as findings made in C, scored as `chinese_confidence` scores them
+    made = (Finding, ("pii.person_name", "pii.name", "1.0"))
+
+    def as_findings(ctx: ScanContext) -> list[Finding]:
+        return [
+            Finding("pii.person_name", s, e, names.chinese_confidence(score), "pii.name", "1.0")
+            for s, e, score in ChineseNameScorer(ctx).names()
+        ]
+
+    _compare(
+        _texts_for(14, context),
+        lambda text, data: scorer.names(text, data, made, names.CONFIDENCE),
+        as_findings,
+    )
+    with pytest.raises(TypeError, match="finding must be"):
+        scorer.names("王芳", "王芳".encode(), (Finding, ("pii.person_name",)), names.CONFIDENCE)
+
+
+def test_rounding_in_c_is_python_s() -> None:
+    # the C parts round a finding's score as round(x, 3) does: the decimal of x's exact
+    # value, ties to even (0.0625 -> 0.062, 0.1875 -> 0.188), then the nearest double
+    round3 = names._C.round3
+    rng = random.Random(3)
+    values = [0.0625, 0.1875, 0.0005, 0.0015, 0.8125, 0.9995, -0.0625, 0.0, -0.0, 1e-9, 123.4565]
+    values += [rng.random() for _ in range(20000)]
+    values += [k / 2000 for k in range(4001)]  # every tie and its neighbours below 2
+    values += [rng.uniform(0.5, 0.95) for _ in range(20000)]
+    for x in values:
+        assert round3(x) == round(x, 3) and str(round3(x)) == str(round(x, 3)), x
 
 
 def test_chinese_addresses_same_as_python() -> None:

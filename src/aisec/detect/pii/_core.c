@@ -1329,18 +1329,7 @@ static PyObject *Core_find(Core *self, PyObject *args) {
             Py_DECREF(item);
             continue;
         }
-        PyObject *rep = PyTuple_GET_ITEM(self->reporters, o.code);
-        PyObject *item = type->tp_alloc(type, 7);
-        if (item) {
-            PyObject *vals[7] = {PyTuple_GET_ITEM(rep, 0), PyLong_FromSsize_t(s), PyLong_FromSsize_t(e),
-                                 PyFloat_FromDouble(o.score), PyTuple_GET_ITEM(rep, 1), PyTuple_GET_ITEM(rep, 2),
-                                 Py_None};
-            for (int j = 0; j < 7; j++) {
-                if (j == 0 || j >= 4) Py_INCREF(vals[j]);
-                PyTuple_SET_ITEM(item, j, vals[j]);
-            }
-            if (!vals[1] || !vals[2] || !vals[3]) Py_CLEAR(item);
-        }
+        PyObject *item = make_finding(type, PyTuple_GET_ITEM(self->reporters, o.code), s, e, o.score);
         if (!item) goto done;
         PyList_SET_ITEM(list, k++, item);
     }

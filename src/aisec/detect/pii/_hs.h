@@ -1,7 +1,8 @@
 /*
- * What the PII detector's C parts (_core.c, _names.c, _address.c) share around
- * Hyperscan's C library: collecting matches, byte-to-character offsets, building a
- * database (compiled, or loaded from the on-disk cache) and serialising it.
+ * What the PII detector's C parts (_core.c, _names.c, _address.c, _names_en.c,
+ * _address_en.c) share: around Hyperscan's C library, collecting matches,
+ * byte-to-character offsets, building a database (compiled, or loaded from the on-disk
+ * cache) and serialising it; and making findings (`round3`, `make_finding`).
  *
  * Each extension includes this file; everything here is static inline.
  */
@@ -10,7 +11,9 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <hs/hs.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -174,6 +177,63 @@ static inline PyObject *hs_serialized(const hs_database_t *db) {
     PyObject *out = PyBytes_FromStringAndSize(blob, (Py_ssize_t)len);
     free(blob); /* allocated by Hyperscan's misc allocator: malloc */
     return out;
+}
+
+/* ``round(x, 3)`` exactly as Python computes it (the decimal correctly rounded, ties to
+ * even, from x's exact binary value; then the nearest double): x * 1000 is exact in an
+ * x87/quad long double (53 + 10 bits), nearbyintl rounds it ties to even, and the
+ * division by 1000 is correctly rounded, as Python's reading of the digits is. Where long
+ * double is too short, Python's own round. -1 with an exception set on failure. */
+static inline int round3(double x, double *out) {
+#if LDBL_MANT_DIG >= 64
+    *out = (double)nearbyintl((long double)x * 1000.0L) / 1000.0;
+    return 0;
+#else
+    PyObject *f = PyFloat_FromDouble(x);
+    if (!f) return -1;
+    PyObject *r = PyObject_CallMethod(f, "__round__", "i", 3);
+    Py_DECREF(f);
+    if (!r) return -1;
+    *out = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+#endif
+}
+
+/* ``type(kind, start, end, score, detector, version, None)`` for a `Finding` class
+ * ``type`` (a tuple subclass of seven fields) and ``reporter`` = (kind, detector,
+ * version); a new reference, or NULL with an exception set */
+static inline PyObject *make_finding(PyTypeObject *type, PyObject *reporter, Py_ssize_t start, Py_ssize_t end,
+                                     double score) {
+    PyObject *item = type->tp_alloc(type, 7);
+    if (!item) return NULL;
+    PyObject *vals[7] = {PyTuple_GET_ITEM(reporter, 0), PyLong_FromSsize_t(start), PyLong_FromSsize_t(end),
+                         PyFloat_FromDouble(score), PyTuple_GET_ITEM(reporter, 1), PyTuple_GET_ITEM(reporter, 2),
+                         Py_None};
+    for (int k = 0; k < 7; k++) {
+        if (k == 0 || k >= 4) Py_INCREF(vals[k]);
+        PyTuple_SET_ITEM(item, k, vals[k]);
+    }
+    if (!vals[1] || !vals[2] || !vals[3]) Py_CLEAR(item);
+    return item;
+}
+
+/* ``finding`` as the C parts take it: a (Finding class, (kind, detector, version)) pair,
+ * checked; 0 or -1 with an exception set */
+static inline int finding_spec(PyObject *finding, PyTypeObject **type, PyObject **reporter) {
+    PyObject *t, *r;
+    if (!PyTuple_Check(finding) || PyTuple_GET_SIZE(finding) != 2) goto bad;
+    t = PyTuple_GET_ITEM(finding, 0);
+    r = PyTuple_GET_ITEM(finding, 1);
+    if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, &PyTuple_Type) || !PyTuple_Check(r)
+        || PyTuple_GET_SIZE(r) != 3)
+        goto bad;
+    *type = (PyTypeObject *)t;
+    *reporter = r;
+    return 0;
+bad:
+    PyErr_SetString(PyExc_TypeError, "finding must be (a Finding class, (kind, detector, version))");
+    return -1;
 }
 
 #endif

@@ -141,11 +141,22 @@ static int cmp_name(const void *pa, const void *pb) {
 }
 
 /* names(text, data) -> list[(start, end, score)]: ``ChineseNameScorer(ctx).names()`` for
- * the normalised ``text`` and its UTF-8 ``data`` */
+ * the normalised ``text`` and its UTF-8 ``data``.
+ * names(text, data, finding, confidence) -> list[Finding]: the same names as findings
+ * (`finding_spec`), scored as `names.chinese_confidence` does: with ``confidence`` =
+ * (offset, slope, base, cap), ``round(min(cap, base + slope * (score - threshold +
+ * offset)), 3)`` */
 static PyObject *Scorer_names(Scorer *self, PyObject *args) {
-    PyObject *text;
+    PyObject *text, *finding = Py_None;
+    double offset = 0, slope = 0, base = 0, cap = 0;
     Py_buffer buf;
-    if (!PyArg_ParseTuple(args, "Uy*", &text, &buf)) return NULL;
+    if (!PyArg_ParseTuple(args, "Uy*|O(dddd)", &text, &buf, &finding, &offset, &slope, &base, &cap)) return NULL;
+    PyTypeObject *ftype = NULL;
+    PyObject *reporter = NULL;
+    if (finding != Py_None && finding_spec(finding, &ftype, &reporter) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
     Str s = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
     Py_ssize_t n = s.n;
     HsHits hits = {0};
@@ -298,7 +309,14 @@ static PyObject *Scorer_names(Scorer *self, PyObject *args) {
     result = PyList_New(k);
     if (result) {
         for (Py_ssize_t j = 0; j < k; j++) {
-            PyObject *t = Py_BuildValue("(nnd)", kept[j].start, kept[j].end, kept[j].score);
+            PyObject *t = NULL;
+            if (ftype) {
+                double x = base + slope * (kept[j].score - self->threshold + offset), conf;
+                if (round3(x < cap ? x : cap, &conf) == 0)
+                    t = make_finding(ftype, reporter, kept[j].start, kept[j].end, conf);
+            } else {
+                t = Py_BuildValue("(nnd)", kept[j].start, kept[j].end, kept[j].score);
+            }
             if (!t) {
                 Py_CLEAR(result);
                 break;
@@ -418,8 +436,11 @@ static void Scorer_dealloc(Scorer *self) {
 
 static PyMethodDef Scorer_methods[] = {
     {"names", (PyCFunction)Scorer_names, METH_VARARGS,
-     "names(text: str, data: bytes) -> list[tuple[int, int, float]]\n\n"
-     "The Chinese names in the normalised text (data: its UTF-8), as (start, end, score)."},
+     "names(text: str, data: bytes[, finding, confidence]) -> list\n\n"
+     "The Chinese names in the normalised text (data: its UTF-8), as (start, end, score);\n"
+     "with finding = (Finding class, (kind, detector, version)) and confidence = (offset,\n"
+     "slope, base, cap), as findings scored round(min(cap, base + slope * (score -\n"
+     "threshold + offset)), 3)."},
     {"serialize", (PyCFunction)Scorer_serialize, METH_NOARGS, "The context-word database, for database=."},
     {NULL},
 };
@@ -435,11 +456,25 @@ static PyTypeObject ScorerType = {
     .tp_methods = Scorer_methods,
 };
 
+/* round3(x): `round3` of _hs.h, for the tests (Python's round(x, 3)) */
+static PyObject *py_round3(PyObject *module, PyObject *arg) {
+    double x = PyFloat_AsDouble(arg), out;
+    if (x == -1.0 && PyErr_Occurred()) return NULL;
+    if (round3(x, &out) < 0) return NULL;
+    return PyFloat_FromDouble(out);
+}
+
+static PyMethodDef module_methods[] = {
+    {"round3", py_round3, METH_O, "round3(x): round(x, 3) as the C parts compute it (for tests)."},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_names",
     .m_doc = "The Chinese name scorer in C (see _names.c).",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__names(void) {

@@ -143,8 +143,6 @@ static inline uint8_t words_get(const WordSet *w, uint64_t h, const Py_UCS4 *cps
 
 /* ---- the finder ---------------------------------------------------------------------- */
 
-#define ROUND_CACHE 256
-
 typedef struct {
     PyObject_HEAD
     hs_database_t *db;
@@ -153,9 +151,7 @@ typedef struct {
     unsigned int n_patterns;
     WordSet words;
     double base_start, base_mid;
-    PyObject *round_name, *lower_name, *three;
-    uint64_t round_in[ROUND_CACHE];  /* bits of x (0: empty) ... */
-    double round_out[ROUND_CACHE];   /* ... and round(x, 3) */
+    PyObject *lower_name;
 } Finder;
 
 typedef struct {
@@ -626,28 +622,6 @@ static double score_run(Call *c, size_t lo, size_t hi, int before, int at_start,
 }
 
 /* round(x, 3), as Python does it (remembered: scores take few values) */
-static int py_round3(Finder *self, double x, double *out) {
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    size_t slot = (size_t)((bits * 0x9E3779B97F4A7C15ULL) >> 56) % ROUND_CACHE;
-    if (bits && self->round_in[slot] == bits) {
-        *out = self->round_out[slot];
-        return 0;
-    }
-    PyObject *f = PyFloat_FromDouble(x);
-    if (!f) return -1;
-    PyObject *r = PyObject_CallMethodOneArg(f, self->round_name, self->three);
-    Py_DECREF(f);
-    if (!r) return -1;
-    double v = PyFloat_AsDouble(r);
-    Py_DECREF(r);
-    if (v == -1.0 && PyErr_Occurred()) return -1;
-    self->round_in[slot] = bits;
-    self->round_out[slot] = v;
-    *out = v;
-    return 0;
-}
-
 static int add_hit(Call *c, Py_ssize_t start, Py_ssize_t end, double conf) {
     if (grow((void **)&c->found, &c->cap_found, c->n_found + 1, sizeof *c->found) < 0) return -1;
     c->found[c->n_found++] = (Hit){start, end, conf};
@@ -685,7 +659,7 @@ static int score_match(Call *c, Py_ssize_t start, Py_ssize_t end) {
     }
     if (score < 0.5) return 0;
     double x = 0.4 + 0.5 * score, conf;
-    if (py_round3(c->self, x < 0.95 ? x : 0.95, &conf) < 0) return -1;
+    if (round3(x < 0.95 ? x : 0.95, &conf) < 0) return -1;
     return add_hit(c, start, end, conf);
 }
 
@@ -760,9 +734,15 @@ static size_t sort_unique(Py_ssize_t *v, size_t n) {
 /* names(text, data) -> list[(start, end, confidence)]: ``list(find_english_names(ctx))``
  * for the normalised ``text`` and its UTF-8 ``data`` */
 static PyObject *Finder_names(Finder *self, PyObject *args) {
-    PyObject *text;
+    PyObject *text, *finding = Py_None;
     Py_buffer buf;
-    if (!PyArg_ParseTuple(args, "Uy*", &text, &buf)) return NULL;
+    if (!PyArg_ParseTuple(args, "Uy*|O", &text, &buf, &finding)) return NULL;
+    PyTypeObject *ftype = NULL;
+    PyObject *reporter = NULL;
+    if (finding != Py_None && finding_spec(finding, &ftype, &reporter) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
     Call c = {0};
     c.self = self;
     c.text = text;
@@ -857,14 +837,22 @@ static PyObject *Finder_names(Finder *self, PyObject *args) {
         double score = score_single(&c, c.toks[0].flags, before_kind(&c, pos), b);
         if (score >= 0.5) {
             double x = 0.35 + 0.5 * score, conf;
-            if (py_round3(self, x < 0.9 ? x : 0.9, &conf) < 0) goto done;
+            if (round3(x < 0.9 ? x : 0.9, &conf) < 0) goto done;
             if (add_hit(&c, a, b, conf) < 0) goto done;
         }
     }
     qsort(c.found, c.n_found, sizeof *c.found, cmp_hit);
     result = PyList_New((Py_ssize_t)c.n_found);
     if (result) {
-        for (size_t k = 0; k < c.n_found; k++) {
+        for (size_t k = 0; k < c.n_found && ftype; k++) {
+            PyObject *t = make_finding(ftype, reporter, c.found[k].start, c.found[k].end, c.found[k].conf);
+            if (!t) {
+                Py_CLEAR(result);
+                break;
+            }
+            PyList_SET_ITEM(result, (Py_ssize_t)k, t);
+        }
+        for (size_t k = 0; k < c.n_found && !ftype; k++) {
             PyObject *t = PyTuple_New(3), *a = PyLong_FromSsize_t(c.found[k].start),
                      *b = PyLong_FromSsize_t(c.found[k].end), *f = PyFloat_FromDouble(c.found[k].conf);
             if (t && a && b && f) {
@@ -948,10 +936,8 @@ static int Finder_init(Finder *self, PyObject *args, PyObject *kwds) {
         || words_add_all(&self->words, last, W_LAST) < 0 || words_add_all(&self->words, not_names, W_NOT) < 0
         || words_add_all(&self->words, ambiguous, W_AMBIG) < 0)
         goto done;
-    self->round_name = PyUnicode_InternFromString("__round__");
     self->lower_name = PyUnicode_InternFromString("lower");
-    self->three = PyLong_FromLong(3);
-    if (!self->round_name || !self->lower_name || !self->three) goto done;
+    if (!self->lower_name) goto done;
     if (database == Py_None && PySequence_Size(exprs_obj) != n) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "expressions and lengths must be as long as each other");
         goto done;
@@ -974,16 +960,15 @@ static void Finder_dealloc(Finder *self) {
     if (self->db) hs_free_database(self->db);
     PyMem_Free(self->lengths);
     words_free(&self->words);
-    Py_XDECREF(self->round_name);
     Py_XDECREF(self->lower_name);
-    Py_XDECREF(self->three);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMethodDef Finder_methods[] = {
     {"names", (PyCFunction)Finder_names, METH_VARARGS,
-     "names(text: str, data: bytes) -> list[tuple[int, int, float]]\n\n"
-     "The English names in the normalised text (data: its UTF-8), as (start, end, confidence)."},
+     "names(text: str, data: bytes[, finding]) -> list\n\n"
+     "The English names in the normalised text (data: its UTF-8), as (start, end, confidence);\n"
+     "with finding = (Finding class, (kind, detector, version)), as findings."},
     {"serialize", (PyCFunction)Finder_serialize, METH_NOARGS, "The Hyperscan database, for database=."},
     {NULL},
 };

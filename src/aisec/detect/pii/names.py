@@ -26,7 +26,7 @@ import numpy.typing as npt
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_weights, word_list
-from aisec.detect.pii.names_en import find_english_names
+from aisec.detect.pii.names_en import english_name_finder, find_english_names
 from aisec.detect.pii.native import cached_build, extension
 from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, compile_database
@@ -86,6 +86,16 @@ THRESHOLD = 3.5  # score of a name with no context word around it
 PRE_THRESHOLD = THRESHOLD - 1.2  # vectorised pre-filter, before word penalties
 CONTEXT_FLOOR = 1.4  # the least a candidate beside a strong context word must score
 PRE_THREE_PENALTY = 0.6  # what a three-character name gives up in the pre-filter
+#: a Chinese name's finding score from its scorer score (`chinese_confidence`): offset,
+#: slope, base and cap, in the order the C scorer takes them
+CONFIDENCE = (2.5, 0.06, 0.55, 0.95)
+
+
+def chinese_confidence(score: float) -> float:
+    """The finding score of a Chinese name whose scorer score is ``score`` (0.85 at the
+    threshold, 0.95 at most). The C scorer computes the same, in the same order."""
+    offset, slope, base, cap = CONFIDENCE
+    return round(min(cap, base + slope * (score - THRESHOLD + offset)), 3)
 
 
 @dataclass(frozen=True)
@@ -333,15 +343,18 @@ class PersonNameRecognizer(Recognizer):
     def find(self, ctx: ScanContext) -> Iterable[Finding]:
         """Chinese names (numpy scoring, or its C version `aisec.detect.pii._names` where
         that is built: the same names) and English names (capitalised tokens)."""
+        made = (Finding, ("pii.person_name", self.name, self.version))  # (the C parts')
         if _has_han(ctx.text):
             scorer = name_scorer()
-            chinese = (
-                scorer.names(ctx.text, ctx.data)
-                if scorer is not None
-                else ChineseNameScorer(ctx).names()
-            )
-            for s, e, score in chinese:
-                conf = min(0.95, 0.55 + 0.06 * (score - THRESHOLD + 2.5))
-                yield Finding("pii.person_name", s, e, round(conf, 3), self.name, self.version)
+            if scorer is not None:  # the findings made in C
+                yield from scorer.names(ctx.text, ctx.data, made, CONFIDENCE)
+            else:
+                for s, e, score in ChineseNameScorer(ctx).names():
+                    conf = chinese_confidence(score)
+                    yield Finding("pii.person_name", s, e, conf, self.name, self.version)
+        finder = english_name_finder()
+        if finder is not None:
+            yield from finder.names(ctx.text, ctx.data, made)
+            return
         for s, e, conf in find_english_names(ctx):
             yield Finding("pii.person_name", s, e, conf, self.name, self.version)
