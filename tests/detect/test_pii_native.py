@@ -322,6 +322,28 @@ def test_chinese_addresses_same_as_python() -> None:
     _compare(_texts_for(17, pieces), finder.find, find_chinese_addresses)
 
 
+def test_address_merge_same_as_python() -> None:
+    # overlapping Chinese and English spans, ties in start and end, repeated spans
+    from aisec.detect.pii.address import first_spans_python
+
+    rng = random.Random(19)
+    made = (Finding, ("pii.address", "pii.address", "1.0"))
+    for _ in range(3000):
+        spans = []
+        for _ in range(rng.randint(0, 12)):
+            s = rng.randint(0, 40)
+            spans.append(
+                (s, s + rng.randint(1, 15), rng.choice([0.6, 0.75, 0.85, 0.88, 0.9, 0.97]))
+            )
+        expected = [
+            Finding("pii.address", s, e, x, "pii.address", "1.0")
+            for s, e, x in first_spans_python(spans)
+        ]
+        assert address._C.first_spans(spans, made) == expected, spans
+    with pytest.raises(TypeError):
+        address._C.first_spans([(1, 2)], made)
+
+
 PRESIDIO_SET = (
     Path(__file__).resolve().parents[3] / "shared/data/en-pii-presidio/synth_dataset_v2.json"
 )

@@ -471,11 +471,78 @@ static PyTypeObject FinderType = {
     .tp_methods = Finder_methods,
 };
 
+/* ---- merging ----------------------------------------------------------------------- */
+
+typedef struct {
+    Py_ssize_t start, end, index;
+    double score;
+} Merged;
+
+static int cmp_merged(const void *pa, const void *pb) {
+    const Merged *a = pa, *b = pb;
+    if (a->start != b->start) return a->start < b->start ? -1 : 1;
+    if (a->end != b->end) return a->end > b->end ? -1 : 1; /* the longer first */
+    return (a->index > b->index) - (a->index < b->index);  /* then as given (a stable sort) */
+}
+
+/* first_spans(spans, finding) -> list[Finding]: `address.first_spans_python` in C. From
+ * (start, end, score) spans: in text order, the longer first where two start together,
+ * each one that starts at or after the end of the one kept before it, as findings
+ * (`finding_spec`) with its score. */
+static PyObject *first_spans(PyObject *module, PyObject *args) {
+    PyObject *seq, *finding;
+    if (!PyArg_ParseTuple(args, "OO", &seq, &finding)) return NULL;
+    PyTypeObject *ftype;
+    PyObject *reporter;
+    if (finding_spec(finding, &ftype, &reporter) < 0) return NULL;
+    PyObject *fast = PySequence_Fast(seq, "spans must be a sequence");
+    if (!fast) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    PyObject *result = NULL;
+    Merged *m = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *m);
+    if (!m) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "nnd", &m[i].start, &m[i].end, &m[i].score)) goto done;
+        m[i].index = i;
+    }
+    qsort(m, (size_t)n, sizeof *m, cmp_merged);
+    result = PyList_New(0);
+    if (!result) goto done;
+    Py_ssize_t last_end = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (m[i].start < last_end) continue;
+        PyObject *f = make_finding(ftype, reporter, m[i].start, m[i].end, m[i].score);
+        if (!f || PyList_Append(result, f) < 0) {
+            Py_XDECREF(f);
+            Py_CLEAR(result);
+            goto done;
+        }
+        Py_DECREF(f);
+        last_end = m[i].end;
+    }
+done:
+    PyMem_Free(m);
+    Py_DECREF(fast);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"first_spans", first_spans, METH_VARARGS,
+     "first_spans(spans, finding) -> list\n\n"
+     "address.first_spans_python in C: the spans that start after the one kept before them,\n"
+     "as findings; finding = (Finding class, (kind, detector, version))."},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_address",
     .m_doc = "Chinese addresses in C (see _address.c).",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__address(void) {

@@ -234,9 +234,24 @@ class AddressRecognizer(Recognizer):
                 else find_chinese_addresses(ctx)
             )
         spans += find_english_addresses(ctx)
-        spans.sort(key=lambda s: (s[0], -s[1]))
-        last_end = -1
-        for s, e, score in spans:
-            if s >= last_end:
-                yield Finding("pii.address", s, e, score, self.name, self.version)
-                last_end = e
+        if _C is not None and native_enabled():  # the same, in C
+            made = (Finding, ("pii.address", self.name, self.version))
+            kept: list[Finding] = _C.first_spans(spans, made)
+            return kept
+        return [
+            Finding("pii.address", s, e, score, self.name, self.version)
+            for s, e, score in first_spans_python(spans)
+        ]
+
+
+def first_spans_python(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """In text order (the longer first where two start together), each span that starts at
+    or after the end of the one kept before it: one address where a Chinese and an English
+    finder (or two gazetteer readings) overlap. ``_address.first_spans`` is the same in C."""
+    kept: list[tuple[int, int, float]] = []
+    last_end = -1
+    for s, e, score in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if s >= last_end:
+            kept.append((s, e, score))
+            last_end = e
+    return kept
