@@ -5,7 +5,8 @@
  * finds the candidates of every pattern recogniser; for the patterns that have a check
  * here, the exact match and its validation (checksum, calendar, context words, score) run
  * in C as well. Everything else is handed back to Python as a candidate, to be confirmed
- * by the recogniser's own `confirm` exactly as without this module.
+ * by the recogniser's own `confirm` exactly as without this module; of the international
+ * phone candidates only those Python could accept or must validate (CK_PHONE, a filter).
  *
  * The Python recognisers are the reference: each check below reproduces, for its pattern,
  * what `PatternRecognizer.confirm` does with the exact Python regular expression
@@ -40,11 +41,12 @@ enum {
     CK_WXID,
     CK_WECHAT,
     CK_IPV6,
+    CK_PHONE,
     CK_COUNT
 };
 static const char *CHECK_NAMES[CK_COUNT] = {
     "defer", "id18", "id15", "mobile", "bank", "bank_short", "uscc",
-    "passport", "permit", "plate", "ipv4", "qq", "landline", "email", "wxid", "wechat", "ipv6",
+    "passport", "permit", "plate", "ipv4", "qq", "landline", "email", "wxid", "wechat", "ipv6", "phone",
 };
 
 /* ---- word lists the checks use (context words; set by Python) ---------------------- */
@@ -85,6 +87,15 @@ typedef struct {
     uint8_t *regions;  /* bitmap of known six-digit division codes (1,000,000 bits) */
     PyObject *finding_type; /* for `find`: the Finding class ... */
     PyObject *reporters;    /* ... and per kind (KINDS) a (kind, detector, version) tuple */
+    /* for CK_PHONE: per ASCII character of the phone context words, the code points that
+     * `re` matches it with under IGNORECASE (from Python); has_folds 0: none given, and
+     * the phone filter keeps every candidate */
+    Py_UCS4 *folds[128];
+    int n_folds[128];
+    int has_folds;
+    uint8_t word_start[128];  /* per ASCII byte: may a context word start there */
+    Py_UCS4 wide_starts[16];  /* the other characters a context word may start with */
+    int n_wide_starts;
 } Core;
 
 /* one finding or deferred candidate, in candidate order */
@@ -951,7 +962,7 @@ typedef Py_ssize_t (*MatchFn)(const Text *, Py_ssize_t, Py_ssize_t, Group *);
 
 static MatchFn MATCHERS[CK_COUNT] = {
     NULL, m_id18, m_id15, m_mobile, m_bank, m_bank_short, m_uscc,
-    m_passport, m_permit, m_plate, m_ipv4, m_qq, m_landline, m_email, m_wxid, m_wechat, m_ipv6,
+    m_passport, m_permit, m_plate, m_ipv4, m_qq, m_landline, m_email, m_wxid, m_wechat, m_ipv6, NULL,
 };
 
 /* ---- accept: the recogniser's decision on an exact match --------------------------- */
@@ -1120,6 +1131,438 @@ static int confirm(const Text *t, int id, Py_ssize_t start, Py_ssize_t end, Outs
     return 0;
 }
 
+/* ---- phone candidates (international.PhoneRecognizer): a filter, not a check --------
+ *
+ * The recogniser's validation is libphonenumber's, so its candidates stay with Python;
+ * but most of them never get that far: `accept` rejects them first (+86 numbers, digit
+ * counts, dates, mixed separators, Chinese number shapes, national numbers without a
+ * context word). CK_PHONE drops a candidate when every exact match `confirm` would hand
+ * to `accept` for it is rejected before `_valid` is called, and defers it otherwise.
+ *
+ * The regular expressions involved run on a small backtracking machine that follows
+ * `re`'s order: a greedy ``?`` or ``{m,n}`` tries one more first, an alternation its
+ * branches left to right. Every pattern here matches ASCII only (a byte >= 0x80 never
+ * matches), and no repeated group can match empty. */
+
+enum { OP_CLS, OP_SPLIT, OP_JMP, OP_MATCH, OP_END, OP_LB_NOT, OP_LA_NOT };
+
+typedef struct {
+    uint8_t op;
+    int x, y;         /* SPLIT: preferred branch, other branch; JMP: target */
+    uint8_t set[16];  /* CLS, LB_NOT, LA_NOT: ASCII bitmap */
+} Ins;
+
+#define PROG_MAX 400
+typedef struct {
+    Ins ins[PROG_MAX];
+    int n;
+} Prog;
+
+static Prog P_PHONE, P_NANP, P_CN_LANDLINE, P_DATE;
+static int progs_ok = 1; /* 0: a program overflowed (never): the filter keeps everything */
+
+static int emit(Prog *p, int op) {
+    if (p->n == PROG_MAX) {
+        progs_ok = 0;
+        return PROG_MAX - 1;
+    }
+    memset(&p->ins[p->n], 0, sizeof(Ins));
+    p->ins[p->n].op = (uint8_t)op;
+    return p->n++;
+}
+
+/* a class from a list of characters: "a-z" is a range, a "-" at the end itself */
+static int emit_set(Prog *p, int op, const char *spec) {
+    int i = emit(p, op);
+    for (const char *c = spec; *c; c++) {
+        int a = (unsigned char)*c, b = a;
+        if (c[1] == '-' && c[2]) {
+            b = (unsigned char)c[2];
+            c += 2;
+        }
+        for (int k = a; k <= b; k++) p->ins[i].set[k >> 3] |= (uint8_t)(1 << (k & 7));
+    }
+    return i;
+}
+
+static void cls(Prog *p, const char *spec) { emit_set(p, OP_CLS, spec); }
+
+/* greedy optional: ``opt_begin``, the body, ``opt_end`` with the index it returned */
+static int opt_begin(Prog *p) {
+    int i = emit(p, OP_SPLIT);
+    p->ins[i].x = i + 1;
+    return i;
+}
+static void opt_end(Prog *p, int i) { p->ins[i].y = p->n; }
+
+/* spec?, greedy */
+static void opt_cls(Prog *p, const char *spec) {
+    int i = opt_begin(p);
+    cls(p, spec);
+    opt_end(p, i);
+}
+
+/* spec{min,max}, greedy */
+static void rep_cls(Prog *p, const char *spec, int min, int max) {
+    int splits[16];
+    for (int i = 0; i < min; i++) cls(p, spec);
+    for (int i = 0; i < max - min; i++) {
+        splits[i] = opt_begin(p);
+        cls(p, spec);
+    }
+    for (int i = 0; i < max - min; i++) opt_end(p, splits[i]);
+}
+
+typedef void (*Body)(Prog *);
+
+/* (?:body){min,max}, greedy (the body never matches empty) */
+static void rep_body(Prog *p, Body body, int min, int max) {
+    int splits[16];
+    for (int i = 0; i < min; i++) body(p);
+    for (int i = 0; i < max - min; i++) {
+        splits[i] = opt_begin(p);
+        body(p);
+    }
+    for (int i = 0; i < max - min; i++) opt_end(p, splits[i]);
+}
+
+/* (?:a|b) */
+static void alt(Prog *p, Body a, Body b) {
+    int s = opt_begin(p);
+    a(p);
+    int j = emit(p, OP_JMP);
+    p->ins[s].y = p->n;
+    b(p);
+    p->ins[j].x = p->n;
+}
+
+/* [ .\-]?\(?[0-9]{1,5}\)? */
+static void intl_group(Prog *p) {
+    opt_cls(p, " .-");
+    opt_cls(p, "(");
+    rep_cls(p, "0-9", 1, 5);
+    opt_cls(p, ")");
+}
+
+/* \+[1-9][0-9]{0,3}(?:[ .\-]?\(0\))?(?:[ .\-]?\(?[0-9]{1,5}\)?){2,6} */
+static void intl(Prog *p) {
+    cls(p, "+");
+    cls(p, "1-9");
+    rep_cls(p, "0-9", 0, 3);
+    int o = opt_begin(p);
+    opt_cls(p, " .-");
+    cls(p, "(");
+    cls(p, "0");
+    cls(p, ")");
+    opt_end(p, o);
+    rep_body(p, intl_group, 2, 6);
+}
+
+/* [ .\-][0-9]{2,5} */
+static void grouped_more(Prog *p) {
+    cls(p, " .-");
+    rep_cls(p, "0-9", 2, 5);
+}
+
+/* \(?[0-9]{2,5}\)?[ .\-][0-9]{2,5}(?:[ .\-][0-9]{2,5}){1,4} */
+static void grouped_a(Prog *p) {
+    opt_cls(p, "(");
+    rep_cls(p, "0-9", 2, 5);
+    opt_cls(p, ")");
+    cls(p, " .-");
+    rep_cls(p, "0-9", 2, 5);
+    rep_body(p, grouped_more, 1, 4);
+}
+
+/* \(?[0-9]{3,5}\)?[ .\-][0-9]{4,8} */
+static void grouped_b(Prog *p) {
+    opt_cls(p, "(");
+    rep_cls(p, "0-9", 3, 5);
+    opt_cls(p, ")");
+    cls(p, " .-");
+    rep_cls(p, "0-9", 4, 8);
+}
+
+static void grouped(Prog *p) { alt(p, grouped_a, grouped_b); }
+
+static void ext_x(Prog *p) { cls(p, "x"); }
+
+/* ext\.? */
+static void ext_word(Prog *p) {
+    cls(p, "e");
+    cls(p, "x");
+    cls(p, "t");
+    opt_cls(p, ".");
+}
+
+/* (?:[ ]?(?:x|ext\.?)[ ]?[0-9]{1,5})? */
+static void ext(Prog *p) {
+    int o = opt_begin(p);
+    opt_cls(p, " ");
+    alt(p, ext_x, ext_word);
+    opt_cls(p, " ");
+    rep_cls(p, "0-9", 1, 5);
+    opt_end(p, o);
+}
+
+/* the date alternatives: [0-9]{4}[.\-/][0-9]{1,2}[.\-/][0-9]{1,2} and its mirror */
+static void date_a(Prog *p) {
+    rep_cls(p, "0-9", 4, 4);
+    cls(p, "/.-");
+    rep_cls(p, "0-9", 1, 2);
+    cls(p, "/.-");
+    rep_cls(p, "0-9", 1, 2);
+}
+static void date_b(Prog *p) {
+    rep_cls(p, "0-9", 1, 2);
+    cls(p, "/.-");
+    rep_cls(p, "0-9", 1, 2);
+    cls(p, "/.-");
+    rep_cls(p, "0-9", 4, 4);
+}
+
+/* 10|2[0-9]|[3-9][0-9]{2} */
+static void area_10(Prog *p) {
+    cls(p, "1");
+    cls(p, "0");
+}
+static void area_2x(Prog *p) {
+    cls(p, "2");
+    cls(p, "0-9");
+}
+static void area_3xx(Prog *p) {
+    cls(p, "3-9");
+    rep_cls(p, "0-9", 2, 2);
+}
+static void area_rest(Prog *p) { alt(p, area_2x, area_3xx); }
+
+static void build_programs(void) {
+    Prog *p = &P_PHONE;
+    /* (?<![0-9A-Za-z+(.\-])(?:INTL|GROUPED)EXT(?![0-9]) */
+    emit_set(p, OP_LB_NOT, "0-9A-Za-z+(.-");
+    alt(p, intl, grouped);
+    ext(p);
+    emit_set(p, OP_LA_NOT, "0-9");
+    emit(p, OP_MATCH);
+
+    /* _NANP: (?:\+?1[ .\-]?)?\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}EXT, whole */
+    p = &P_NANP;
+    int o = opt_begin(p), s = opt_begin(p);
+    cls(p, "+");
+    opt_end(p, s);
+    cls(p, "1");
+    opt_cls(p, " .-");
+    opt_end(p, o);
+    opt_cls(p, "(");
+    cls(p, "2-9");
+    rep_cls(p, "0-9", 2, 2);
+    opt_cls(p, ")");
+    opt_cls(p, " .-");
+    cls(p, "2-9");
+    rep_cls(p, "0-9", 2, 2);
+    opt_cls(p, " .-");
+    rep_cls(p, "0-9", 4, 4);
+    ext(p);
+    emit(p, OP_END);
+
+    /* _CN_LANDLINE: \(?0(?:10|2[0-9]|[3-9][0-9]{2})\)?[ \-]?[2-9][0-9]{6,7}, whole */
+    p = &P_CN_LANDLINE;
+    opt_cls(p, "(");
+    cls(p, "0");
+    alt(p, area_10, area_rest);
+    opt_cls(p, ")");
+    opt_cls(p, " -");
+    cls(p, "2-9");
+    rep_cls(p, "0-9", 6, 7);
+    emit(p, OP_END);
+
+    /* _DATE_LIKE, whole */
+    p = &P_DATE;
+    alt(p, date_a, date_b);
+    emit(p, OP_END);
+}
+
+static inline int in_set(const uint8_t *set, int c) { return c >= 0 && c < 128 && ((set[c >> 3] >> (c & 7)) & 1); }
+
+/* the end of a match of ``prog`` at ``pos`` (look-aheads and OP_END stop at ``limit``,
+ * the look-behind sees the text), or -1 */
+static Py_ssize_t run(const Prog *prog, int pc, const Text *t, Py_ssize_t pos, Py_ssize_t limit) {
+    for (;;) {
+        const Ins *in = &prog->ins[pc];
+        switch (in->op) {
+        case OP_CLS:
+            if (!in_set(in->set, at(t, pos, limit))) return -1;
+            pos++;
+            pc++;
+            break;
+        case OP_SPLIT: {
+            Py_ssize_t r = run(prog, in->x, t, pos, limit);
+            if (r >= 0) return r;
+            pc = in->y;
+            break;
+        }
+        case OP_JMP:
+            pc = in->x;
+            break;
+        case OP_MATCH:
+            return pos;
+        case OP_END:
+            return pos == limit ? pos : -1;
+        case OP_LB_NOT:
+            if (pos > 0 && in_set(in->set, t->d[pos - 1])) return -1;
+            pc++;
+            break;
+        case OP_LA_NOT:
+            if (in_set(in->set, at(t, pos, limit))) return -1;
+            pc++;
+            break;
+        default:
+            return -1;
+        }
+    }
+}
+
+/* ``prog.fullmatch(value)`` for the value at [s, e) */
+static int fullmatch(const Prog *prog, const Text *t, Py_ssize_t s, Py_ssize_t e) {
+    return run(prog, 0, t, s, e) == e;
+}
+
+/* the code point at ``p`` (< limit) and its length in ``len`` */
+static Py_UCS4 decode_at(const Text *t, Py_ssize_t p, Py_ssize_t limit, Py_ssize_t *len) {
+    const uint8_t *d = t->d;
+    uint8_t b = d[p];
+    int n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    if (p + n > limit) n = (int)(limit - p);
+    Py_UCS4 c = n == 1 ? b : b & (0x3F >> (n - 1));
+    for (int i = 1; i < n; i++) c = (c << 6) | (d[p + i] & 0x3F);
+    *len = n;
+    return c;
+}
+
+/* `re`'s \w on a str: alphanumeric or underscore */
+static inline int re_word(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+
+/* is there a \w character just before ``p`` (> lo), or at ``p`` (< hi)? */
+static int word_before(const Text *t, Py_ssize_t lo, Py_ssize_t p) {
+    if (p <= lo) return 0;
+    Py_ssize_t q = prev_cp(t, p), len;
+    return re_word(decode_at(t, q, p, &len));
+}
+static int word_at(const Text *t, Py_ssize_t p, Py_ssize_t hi) {
+    if (p >= hi) return 0;
+    Py_ssize_t len;
+    return re_word(decode_at(t, p, hi, &len));
+}
+
+static const char *PHONE_WORDS[] = {
+    "phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "number", "reach",
+    "text me", "whatsapp", "dial",
+};
+static const char *PHONE_WORDS_ZH[] = {"电话", "手机", "联系", "致电"};
+
+/* the end of ``word`` matched case-insensitively (by `re`'s folds) at ``p``, or -1 */
+static Py_ssize_t fold_word(const Text *t, Py_ssize_t p, Py_ssize_t hi, const char *word) {
+    const Core *core = t->core;
+    for (const char *w = word; *w; w++) {
+        if (p >= hi) return -1;
+        Py_ssize_t len;
+        Py_UCS4 c = decode_at(t, p, hi, &len);
+        int k = (unsigned char)*w, ok = 0;
+        for (int i = 0; i < core->n_folds[k] && !ok; i++) ok = core->folds[k][i] == c;
+        if (!ok) return -1;
+        p += len;
+    }
+    return p;
+}
+
+/* ``PhoneRecognizer._CONTEXT.search(ctx.window(s, e, 24)) is not None``: the window is a
+ * str of its own, so \b sees nothing outside it. The pattern's look-ahead only names the
+ * first characters of its words (tests/detect/test_phone_native.py checks that `re`
+ * folds nothing else onto them), so it is implied by a word matching. */
+static int phone_context(const Text *t, Py_ssize_t s, Py_ssize_t e) {
+    Py_ssize_t lo = window_start(t, s, 24), hi = e;
+    for (Py_ssize_t p = lo; p < hi; p = next_cp(t, p)) {
+        const Core *core = t->core;
+        if (t->d[p] < 0x80) {
+            if (!core->word_start[t->d[p]]) continue;
+        } else {
+            Py_ssize_t len;
+            Py_UCS4 c = decode_at(t, p, hi, &len);
+            int start = 0;
+            for (int i = 0; i < core->n_wide_starts && !start; i++) start = core->wide_starts[i] == c;
+            if (!start) continue;
+        }
+        for (size_t i = 0; i < sizeof PHONE_WORDS_ZH / sizeof *PHONE_WORDS_ZH; i++)
+            if (cp_is(t, p, hi, PHONE_WORDS_ZH[i])) return 1;
+        int before = word_before(t, lo, p);
+        if (before == word_at(t, p, hi)) continue; /* no \b here */
+        for (size_t i = 0; i < sizeof PHONE_WORDS / sizeof *PHONE_WORDS; i++) {
+            Py_ssize_t q = fold_word(t, p, hi, PHONE_WORDS[i]);
+            if (q >= 0 && word_before(t, lo, q) != word_at(t, q, hi)) return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when `PhoneRecognizer.accept` returns None for the match [s, e) before `_valid` */
+static int phone_rejected(const Text *t, Py_ssize_t s, Py_ssize_t e) {
+    const uint8_t *v = t->d + s;
+    Py_ssize_t n = e - s;
+    if ((n >= 3 && memcmp(v, "+86", 3) == 0) || (n >= 4 && memcmp(v, "0086", 4) == 0)) return 1;
+    int all = 0, before_ext = 0, split = 0, has_x = 0, dotted = 0, dashed = 0, spaced = 0;
+    char first_digits[2] = {0, 0};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int c = v[i];
+        /* _EXT_SPLIT (x|ext): an "e" only ever starts "ext" in a match */
+        if (c == 'x' || c == 'e') split = 1;
+        has_x |= c == 'x';
+        dotted |= c == '.';
+        dashed |= c == '-';
+        spaced |= c == ' ';
+        if (is_digit(c)) {
+            if (all < 2) first_digits[all] = (char)c;
+            all++;
+            before_ext += !split;
+        }
+    }
+    int digits = has_x ? before_ext : all;
+    if (digits < 7 || digits > 15) return 1;
+    if ((dotted || dashed) && fullmatch(&P_DATE, t, s, e)) return 1;
+    if (dotted && (spaced || dashed)) return 1;
+    if (v[0] == '+') return 0; /* international: validated */
+    if ((v[0] == '(' || v[0] == '0') && fullmatch(&P_CN_LANDLINE, t, s, e)) return 1;
+    if (all == 11 && first_digits[0] == '1' && first_digits[1] >= '3' && first_digits[1] <= '9') return 1;
+    if (digits >= 10 && digits <= 11 && fullmatch(&P_NANP, t, s, e)) return 0; /* validated */
+    return !phone_context(t, s, e);
+}
+
+/* whether a phone candidate must go to Python: `confirm`'s loop (see `confirm`) with the
+ * exact pattern, keeping the candidate as soon as one overlapping match is not rejected */
+static int phone_keep(const Text *t, int id, Py_ssize_t start, Py_ssize_t end) {
+    const Core *c = t->core;
+    if (!c->has_folds || !progs_ok) return 1;
+    Py_ssize_t lo = start, hi = end;
+    for (int i = 0; i < c->before[id] && lo > 0; i++) lo = prev_cp(t, lo);
+    for (int i = 0; i < c->after[id] && hi < t->n; i++) hi = next_cp(t, hi);
+    Py_ssize_t p = lo;
+    while (p < hi && p < end) {
+        Py_ssize_t e = run(&P_PHONE, 0, t, p, hi);
+        if (e < 0) {
+            p = next_cp(t, p);
+            continue;
+        }
+        Py_ssize_t ms = p, me = e;
+        int ok = 1;
+        if (e == hi && hi < t->n) { /* the window cut the match: match again uncut */
+            me = run(&P_PHONE, 0, t, p, t->n);
+            ok = me >= 0;
+        }
+        if (ok && !(me <= start || ms >= end) && !phone_rejected(t, ms, me)) return 1;
+        p = e > p ? e : next_cp(t, p);
+    }
+    return 0;
+}
+
 /* ---- the scan ---------------------------------------------------------------------- */
 
 /* drop repeated (id, start, end) candidates, keeping the first of each (report order) */
@@ -1169,7 +1612,8 @@ static int scan_and_check(Core *self, const Py_buffer *buf, Outs *outs) {
     for (size_t i = 0; i < n; i++) {
         HsHit h = hits.items[i];
         int check = h.id < (unsigned int)self->n_patterns ? self->checks[h.id] : CK_DEFER;
-        int r = check == CK_DEFER
+        /* (phone candidates are deferred here and filtered after `drop_yielding`) */
+        int r = check == CK_DEFER || check == CK_PHONE
                     ? outs_push(outs, -1 - (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, 0.0)
                     : confirm(&text, (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, outs);
         if (r < 0) {
@@ -1286,6 +1730,20 @@ static int drop_yielding(const Core *self, Outs *outs, const uint8_t *d) {
     return 0;
 }
 
+/* the phone filter (`phone_keep`) on the deferred phone candidates that `drop_yielding`
+ * left (most candidates are fragments of Chinese numbers it drops); compacts ``outs`` */
+static void filter_phones(Core *self, Outs *outs, const Py_buffer *buf) {
+    Text text = {buf->buf, buf->len, self, 0, 0, 0};
+    size_t kept = 0;
+    for (size_t i = 0; i < outs->n; i++) {
+        Out o = outs->items[i];
+        if (o.code < 0 && self->checks[-1 - o.code] == CK_PHONE && !phone_keep(&text, -1 - o.code, o.start, o.end))
+            continue;
+        outs->items[kept++] = o;
+    }
+    outs->n = kept;
+}
+
 /* find(data, n_chars) -> (findings, deferred): ``run`` with character offsets; the
  * accepted findings, in candidate order, made as Finding objects (the type and reporters
  * given at init); and per candidate left to Python a (position, pattern id, start, end)
@@ -1306,6 +1764,7 @@ static PyObject *Core_find(Core *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
+    filter_phones(self, &outs, &buf);
     if (charmap_init(&cm, buf.buf, buf.len, n_chars) < 0) {
         PyErr_NoMemory();
         goto done;
@@ -1360,6 +1819,7 @@ static void Core_dealloc(Core *self) {
     PyMem_Free(self->after);
     PyMem_Free(self->yields);
     PyMem_Free(self->regions);
+    for (int i = 0; i < 128; i++) PyMem_Free(self->folds[i]);
     for (int i = 0; i < W_COUNT; i++) free_words(&self->words[i]);
     Py_XDECREF(self->finding_type);
     Py_XDECREF(self->reporters);
@@ -1403,6 +1863,57 @@ static int load_words(WordSet *ws, PyObject *seq) {
     return 0;
 }
 
+/* ``folds``: a dict from each ASCII character of the phone context words to the str of
+ * every character `re` matches it with under IGNORECASE (itself included) */
+static int load_folds(Core *self, PyObject *folds) {
+    if (!PyDict_Check(folds)) {
+        PyErr_SetString(PyExc_TypeError, "folds must be a dict from str to str");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof PHONE_WORDS / sizeof *PHONE_WORDS; i++) {
+        for (const char *w = PHONE_WORDS[i]; *w; w++) {
+            int k = (unsigned char)*w;
+            if (self->folds[k]) continue;
+            PyObject *key = PyUnicode_FromOrdinal(k);
+            if (!key) return -1;
+            PyObject *value = PyDict_GetItemWithError(folds, key);
+            Py_DECREF(key);
+            if (!value || !PyUnicode_Check(value)) {
+                if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "folds has no str for %c", k);
+                return -1;
+            }
+            Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+            self->folds[k] = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_UCS4));
+            if (!self->folds[k]) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            for (Py_ssize_t j = 0; j < n; j++) self->folds[k][j] = PyUnicode_READ_CHAR(value, j);
+            self->n_folds[k] = (int)n;
+        }
+    }
+    /* a word starts with a character that folds onto its first letter, or with the first
+     * character of a Chinese word */
+    self->n_wide_starts = 0;
+    for (size_t i = 0; i < sizeof PHONE_WORDS / sizeof *PHONE_WORDS; i++) {
+        int k = (unsigned char)PHONE_WORDS[i][0];
+        for (int j = 0; j < self->n_folds[k]; j++) {
+            Py_UCS4 c = self->folds[k][j];
+            if (c < 0x80) self->word_start[c] = 1;
+            else if (self->n_wide_starts < 16) self->wide_starts[self->n_wide_starts++] = c;
+            else return 0; /* (never) has_folds stays 0: the filter keeps every candidate */
+        }
+    }
+    for (size_t i = 0; i < sizeof PHONE_WORDS_ZH / sizeof *PHONE_WORDS_ZH; i++) {
+        const uint8_t *z = (const uint8_t *)PHONE_WORDS_ZH[i]; /* three-byte characters */
+        Py_UCS4 c = ((Py_UCS4)(z[0] & 0x0F) << 12) | ((Py_UCS4)(z[1] & 0x3F) << 6) | (z[2] & 0x3F);
+        if (self->n_wide_starts == 16) return 0;
+        self->wide_starts[self->n_wide_starts++] = c;
+    }
+    self->has_folds = 1;
+    return 0;
+}
+
 static int check_id(PyObject *name) {
     const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
     if (!s) return -1;
@@ -1419,11 +1930,11 @@ static int check_id(PyObject *name) {
  * compile them; ``yields`` per pattern the kinds (indices into KINDS) whose accepted
  * findings its deferred candidates yield to (`drop_yielding`), or None for none. */
 static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"patterns", "words", "regions", "database", "finding_type", "reporters", "yields", NULL};
+    static char *kwlist[] = {"patterns", "words", "regions", "database", "finding_type", "reporters", "yields", "folds", NULL};
     PyObject *patterns, *words, *regions, *database = Py_None, *finding_type = Py_None, *reporters = Py_None;
-    PyObject *yields = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|OOOO", kwlist, &patterns, &PyDict_Type, &words, &regions,
-                                     &database, &finding_type, &reporters, &yields))
+    PyObject *yields = Py_None, *folds = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O|OOOOO", kwlist, &patterns, &PyDict_Type, &words, &regions,
+                                     &database, &finding_type, &reporters, &yields, &folds))
         return -1;
     if (finding_type != Py_None) {
         if (!PyType_Check(finding_type) || !PyType_IsSubtype((PyTypeObject *)finding_type, &PyTuple_Type)) {
@@ -1505,6 +2016,7 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
             goto done;
         }
     }
+    if (folds != Py_None && load_folds(self, folds) < 0) goto done;
     for (int i = 0; i < W_COUNT; i++) {
         PyObject *seq = PyDict_GetItemString(words, WORDSET_NAMES[i]);
         if (seq && load_words(&self->words[i], seq) < 0) goto done;
@@ -1588,6 +2100,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__core(void) {
     if (PyType_Ready(&CoreType) < 0) return NULL;
+    build_programs();
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&CoreType);

@@ -11,7 +11,11 @@ rejects. The compiled pass scans with Hyperscan's C library and, for the pattern
 in `NATIVE_CHECKS`, runs the exact match and the recogniser's validation in C as well;
 the other candidates come back to Python and are confirmed by their recogniser as before,
 except those that `confirm_yielding` would skip (an international phone shape inside an
-accepted bank card number, say), which the C pass drops itself.
+accepted bank card number, say), which the C pass drops itself. Phone numbers are
+validated by libphonenumber, so `PhoneRecognizer` keeps its candidates ("phone" is a filter,
+not a check), but the C pass drops those that `PhoneRecognizer.accept` would reject before
+getting that far (dates, digit counts, Chinese number shapes, national numbers without a
+context word): on the generated benchmark lines, every one that reaches it.
 Findings are the same either way (tests/detect/test_pii_native.py holds the two passes
 to it).
 
@@ -26,16 +30,20 @@ where they could not be built) the Python code runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
 import hyperscan
+import numpy as np
 
 from aisec.detect.base import Finding
 from aisec.detect.pii.base import Held, PatternRecognizer, ScanContext, confirm_yielding
+from aisec.detect.pii.international import PhoneRecognizer
 from aisec.detect.pii.structured import (
     BankCardRecognizer,
     CarPlateRecognizer,
@@ -75,7 +83,56 @@ NATIVE_CHECKS: dict[type[PatternRecognizer], tuple[str, ...]] = {
     EmailRecognizer: ("email",),
     IpRecognizer: ("ipv4", "ipv6"),
     ImAccountRecognizer: ("qq", "wechat", "wxid"),
+    PhoneRecognizer: ("phone",),
 }
+
+#: checks whose candidates Python confirms: "phone" is a filter that drops the phone
+#: candidates `PhoneRecognizer.accept` would reject before libphonenumber, and defers the rest
+_DEFERRING = ("defer", "phone")
+
+#: the regular expressions of `PhoneRecognizer` that the C filter reproduces; when they
+#: change (a different digest), its candidates are all deferred until _core.c follows
+_PHONE_DIGEST = "103fd1f8d6472f2c4ccfbbe0ef2caffa2da0e113f625f6d3d1b8eaf1931d908a"
+
+
+@functools.cache
+def _phone_digest() -> str:
+    """A digest of the regular expressions the C phone filter reproduces."""
+    rec = PhoneRecognizer
+    parts = [p.exact for p in rec.patterns] + [
+        f"{r.pattern}|{r.flags}"
+        for r in (
+            rec._CONTEXT,
+            rec._NANP,
+            rec._EXT_SPLIT,
+            rec._DIGIT,
+            rec._NON_DIGIT,
+            rec._MIXED_SEPARATORS,
+            rec._CN_MOBILE,
+            rec._CN_LANDLINE,
+            rec._DATE_LIKE,
+        )
+    ]
+    parts.append(repr(rec.patterns[0].widen))
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+#: the ASCII characters of `PhoneRecognizer`'s context words (``_CONTEXT``)
+_PHONE_WORD_CHARS = " abcdefhilmnoprstuwx"
+
+
+@functools.cache
+def phone_folds() -> dict[str, str]:
+    """Per character of the phone context words, every character `re` matches it with
+    under IGNORECASE (itself included: ``"s"`` gives ``"Ssſ"``), for the C filter."""
+    # every code point once (surrogates too), then those a class of them all matches
+    everything = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    found = sorted(set(re.findall(f"[{re.escape(_PHONE_WORD_CHARS)}]", everything, re.IGNORECASE)))
+    return {
+        ch: "".join(c for c in found if re.fullmatch(re.escape(ch), c, re.IGNORECASE))
+        for ch in _PHONE_WORD_CHARS
+    }
+
 
 #: the context words each check uses, by the C module's word-set names
 _WORDS: dict[str, Sequence[str]] = {
@@ -137,7 +194,11 @@ def cached_build(
 def _check(rec: PatternRecognizer, local: int) -> str:
     """The core's check for pattern ``local`` of ``rec`` ("defer": Python confirms it)."""
     checks = NATIVE_CHECKS.get(type(rec))
-    return checks[local] if checks is not None else "defer"
+    if checks is None:
+        return "defer"
+    if checks[local] == "phone" and _phone_digest() != _PHONE_DIGEST:
+        return "defer"  # the reference changed: _core.c no longer reproduces it
+    return checks[local]
 
 
 def _compiled(
@@ -162,6 +223,7 @@ def _compiled(
             finding_type=Finding,
             reporters=reporters,
             yields=yields,
+            folds=phone_folds() if any(p[2] == "phone" for p in patterns) else None,
         ),
         lambda made: made.serialize(),
     )
@@ -209,13 +271,13 @@ class NativePass:
         that finding, so Python must decide)."""
         assert _core is not None
         kinds = list(_core.KINDS)
-        deferred = [rec for rec, local in self.index if _check(rec, local) == "defer"]
+        deferred = [rec for rec, local in self.index if _check(rec, local) in _DEFERRING]
         claiming = {kind for rec in deferred for kind in rec.yields_to}
         if any(not rec.yields_to and claiming & set(rec.kinds) for rec in deferred):
             return None
         return [
             [kinds.index(k) for k in sorted(rec.yields_to) if k in kinds]
-            if _check(rec, local) == "defer"
+            if _check(rec, local) in _DEFERRING
             else []
             for rec, local in self.index
         ]
