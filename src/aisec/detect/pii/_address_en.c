@@ -171,21 +171,10 @@ static inline Py_UCS4 at(const M *m, Py_ssize_t i) { return i < m->lim ? PyUnico
 /* a character before the match position (look-behinds see the whole string before pos) */
 static inline Py_UCS4 before(const M *m, Py_ssize_t i) { return PyUnicode_READ(m->kind, m->data, i); }
 
-/* \d */
-static inline int is_digit(Py_UCS4 c) {
-    if (c < 128) return c - '0' < 10u;
-    return c <= 0x10FFFF && Py_UNICODE_ISDECIMAL(c);
-}
-static inline int is_alnum(Py_UCS4 c) {
-    if (c < 128) return c - '0' < 10u || (c | 0x20) - 'a' < 26u;
-    return c <= 0x10FFFF && Py_UNICODE_ISALNUM(c);
-}
-/* \w */
-static inline int is_word(Py_UCS4 c) { return c == '_' || is_alnum(c); }
 /* [^\W\d_] */
-static inline int is_letter(Py_UCS4 c) { return c != '_' && is_alnum(c) && !is_digit(c); }
+static inline int is_letter(Py_UCS4 c) { return c != '_' && re_alnum(c) && !re_digit(c); }
 /* [\w-] */
-static inline int is_wd(Py_UCS4 c) { return c == '-' || is_word(c); }
+static inline int is_wd(Py_UCS4 c) { return c == '-' || re_word(c); }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 /* [A-Za-z] */
 static inline int is_ascii_letter(Py_UCS4 c) { return c < 128 && (c | 0x20) - 'a' < 26u; }
@@ -207,7 +196,7 @@ static inline Py_ssize_t skip_blanks(const M *m, Py_ssize_t i) {
 
 /* the end of the run of \w characters at ``i`` */
 static inline Py_ssize_t word_run(const M *m, Py_ssize_t i) {
-    while (is_word(at(m, i))) i++;
+    while (re_word(at(m, i))) i++;
     return i;
 }
 
@@ -294,10 +283,10 @@ static Py_ssize_t city_end(const M *m, Py_ssize_t p) {
     while (is_blank(at(m, i)) || at(m, i) == ',') i++;
     if (i == p) return -1;
     Py_ssize_t d = i;
-    while (is_digit(at(m, d))) d++;
+    while (re_digit(at(m, d))) d++;
     if (d - i < 4 || d - i > 6) return -1;
-    if (at(m, d) == '-' && is_digit(at(m, d + 1)) && is_digit(at(m, d + 2)) && is_digit(at(m, d + 3))
-        && is_digit(at(m, d + 4)) && !is_digit(at(m, d + 5)))
+    if (at(m, d) == '-' && re_digit(at(m, d + 1)) && re_digit(at(m, d + 2)) && re_digit(at(m, d + 3))
+        && re_digit(at(m, d + 4)) && !re_digit(at(m, d + 5)))
         return d + 5;
     return d;
 }
@@ -336,7 +325,7 @@ static Py_ssize_t city_from(const M *m, Py_ssize_t p, int k) {
                 Py_ssize_t r = city_from(m, e, k + 1);
                 if (r >= 0) return r;
                 Py_UCS4 c = at(m, e);
-                if (e >= stop || c == NONE || c == '\n' || c == 0xFFFF || is_digit(c)) break;
+                if (e >= stop || c == NONE || c == '\n' || c == 0xFFFF || re_digit(c)) break;
                 e++;
             }
         }
@@ -371,7 +360,7 @@ static Py_ssize_t street_words(const M *m, Py_ssize_t t) {
         Py_ssize_t b = skip_blanks(m, t);
         if (b == t) return -1;
         Py_ssize_t e = word_run(m, b);
-        if (run_in(m, b, e, &m->f->suffixes)) return at(m, e) == '.' && !is_word(at(m, e + 1)) ? e + 1 : e;
+        if (run_in(m, b, e, &m->f->suffixes)) return at(m, e) == '.' && !re_word(at(m, e + 1)) ? e + 1 : e;
         if (k == 4 || !is_l(at(m, b))) return -1;
         t = b + 1;
         while (is_wc(at(m, t))) t++;
@@ -380,15 +369,15 @@ static Py_ssize_t street_words(const M *m, Py_ssize_t t) {
 
 /* STREET.match(text, p, lim): its end, or -1 */
 static Py_ssize_t street_match(const M *m, Py_ssize_t p) {
-    if (!is_digit(at(m, p))) return -1;
+    if (!re_digit(at(m, p))) return -1;
     if (p > 0) { /* (?<![\w.-]\d) after the first digit */
         Py_UCS4 c = before(m, p - 1);
-        if (is_word(c) || c == '.' || c == '-') return -1;
+        if (re_word(c) || c == '.' || c == '-') return -1;
     }
     /* \d{0,5}: fewer digits leave a digit, where nothing after can start */
     Py_ssize_t q = p + 1;
-    while (q - p < 6 && is_digit(at(m, q))) q++;
-    if (is_digit(at(m, q))) return -1;
+    while (q - p < 6 && re_digit(at(m, q))) q++;
+    if (re_digit(at(m, q))) return -1;
     /* [A-Za-z]?: without the letter, the blank everything after needs is missing */
     if (is_ascii_letter(at(m, q))) q++;
     /* (?:[ \t]+\d{1,6})? tried first: whole blank run, then the digit run (1 to 6: a
@@ -396,8 +385,8 @@ static Py_ssize_t street_match(const M *m, Py_ssize_t p) {
     Py_ssize_t e = -1;
     if (is_blank(at(m, q))) {
         Py_ssize_t b = skip_blanks(m, q), d = b;
-        while (d - b < 6 && is_digit(at(m, d))) d++;
-        if (d > b && !is_digit(at(m, d))) e = street_words(m, d);
+        while (d - b < 6 && re_digit(at(m, d))) d++;
+        if (d > b && !re_digit(at(m, d))) e = street_words(m, d);
     }
     if (e < 0) e = street_words(m, q);
     if (e < 0) return -1;
@@ -443,7 +432,7 @@ static int month_ahead(const M *m, Py_ssize_t b) {
         if (at(m, x) == '.') x++;
         Py_ssize_t y = x;
         while (is_blank(at(m, y)) || at(m, y) == ',') y++;
-        if (y > x && is_digit(at(m, y))) return 1;
+        if (y > x && re_digit(at(m, y))) return 1;
     }
     return 0;
 }
@@ -451,7 +440,7 @@ static int month_ahead(const M *m, Py_ssize_t b) {
 /* (?![\w]|[ \t]+(?:MEASURE)\b) holds at ``y``: the measure words are letters followed by
  * \b, so the whole \w-run after the whole blank run must be one */
 static int no_measure(const M *m, Py_ssize_t y) {
-    if (is_word(at(m, y))) return 0;
+    if (re_word(at(m, y))) return 0;
     Py_ssize_t b = skip_blanks(m, y);
     return b == y || !run_in(m, b, word_run(m, b), &m->f->measures);
 }
@@ -462,7 +451,7 @@ static int no_measure(const M *m, Py_ssize_t y) {
  * the dot, which passes. */
 static Py_ssize_t numbered_number(const M *m, Py_ssize_t u) {
     Py_ssize_t x = u;
-    while (x - u <= 5 && is_digit(at(m, x))) x++;
+    while (x - u <= 5 && re_digit(at(m, x))) x++;
     if (x == u || x - u > 5) return -1;
     Py_UCS4 c = at(m, x);
     if (is_ascii_letter(c)) {
@@ -476,14 +465,14 @@ static Py_ssize_t numbered_number(const M *m, Py_ssize_t u) {
 
 /* NUMBERED.match(text, p, lim): its end, or -1 */
 static Py_ssize_t numbered_match(const M *m, Py_ssize_t p) {
-    if (!is_digit(at(m, p))) return -1;
+    if (!re_digit(at(m, p))) return -1;
     if (p > 0) { /* (?<![\w.,-]\d) */
         Py_UCS4 c = before(m, p - 1);
-        if (is_word(c) || c == '.' || c == ',' || c == '-') return -1;
+        if (re_word(c) || c == '.' || c == ',' || c == '-') return -1;
     }
     Py_ssize_t q = p + 1; /* \d{0,5}: the whole run (a blank must follow) */
-    while (q - p < 6 && is_digit(at(m, q))) q++;
-    if (is_digit(at(m, q))) return -1;
+    while (q - p < 6 && re_digit(at(m, q))) q++;
+    if (re_digit(at(m, q))) return -1;
     Py_ssize_t b = skip_blanks(m, q); /* [ \t]+: the whole run (a capital must follow) */
     if (b == q || month_ahead(m, b) || !is_cap(at(m, b))) return -1;
     Py_ssize_t t = b + 1; /* [_L'’.-]*: the whole run (a blank must follow) */
@@ -493,7 +482,7 @@ static Py_ssize_t numbered_match(const M *m, Py_ssize_t p) {
     for (int k = 0;; k++) {
         Py_ssize_t u = skip_blanks(m, t);
         if (u == t) return -1;
-        if (is_digit(at(m, u))) {
+        if (re_digit(at(m, u))) {
             Py_ssize_t e = numbered_number(m, u);
             return e < 0 ? -1 : tail(m, e, 0);
         }
@@ -514,10 +503,10 @@ static inline int ci_alpha(const M *m, Py_UCS4 c) { return bit(m->f->ci_alpha, c
  * digits */
 static Py_ssize_t euro_number(const M *m, Py_ssize_t t) {
     Py_ssize_t d = t;
-    while (d - t <= 5 && is_digit(at(m, d))) d++;
+    while (d - t <= 5 && re_digit(at(m, d))) d++;
     if (d == t || d - t > 5) return -1;
-    if (ci_alpha(m, at(m, d)) && !is_word(at(m, d + 1))) return d + 1;
-    return is_word(at(m, d)) ? -1 : d;
+    if (ci_alpha(m, at(m, d)) && !re_word(at(m, d + 1))) return d + 1;
+    return re_word(at(m, d)) ? -1 : d;
 }
 
 /* [ \t]+(?:_W[ \t]+){0,4}?\d{1,5}[A-Za-z]?(?![\w]) at ``c``: lazy; every blank run and
@@ -527,7 +516,7 @@ static Py_ssize_t euro_prefix_rest(const M *m, Py_ssize_t c) {
     if (!is_blank(at(m, c))) return -1;
     Py_ssize_t t = skip_blanks(m, c);
     for (int k = 0;; k++) {
-        if (is_digit(at(m, t))) return euro_number(m, t);
+        if (re_digit(at(m, t))) return euro_number(m, t);
         if (k == 4 || !ci_l(m, at(m, t))) return -1;
         Py_ssize_t w = t + 1;
         while (ci_wc(m, at(m, w))) w++;
@@ -575,11 +564,11 @@ static Py_ssize_t euro_suffixed(const M *m, Py_ssize_t h) {
 
 /* EURO.match(text, pos) (endpos: the end of the text): its end, or -1 */
 static Py_ssize_t euro_match(const M *m, Py_ssize_t pos) {
-    if (pos > 0 && is_word(before(m, pos - 1))) return -1; /* (?<![\w]) */
+    if (pos > 0 && re_word(before(m, pos - 1))) return -1; /* (?<![\w]) */
     Py_ssize_t r = -1;
     /* (?:\d{1,6}[ \t]+)? first: the whole digit run (1 to 6) and the whole blank run */
     Py_ssize_t d = pos;
-    while (d - pos <= 6 && is_digit(at(m, d))) d++;
+    while (d - pos <= 6 && re_digit(at(m, d))) d++;
     if (d > pos && d - pos <= 6 && is_blank(at(m, d))) {
         Py_ssize_t h = skip_blanks(m, d);
         r = euro_prefixed(m, h);
@@ -597,8 +586,8 @@ static Py_ssize_t euro_match(const M *m, Py_ssize_t pos) {
 /* [ \t]+\d+ (both runs whole: nothing follows in the pattern, or a blank and "Box") */
 static Py_ssize_t blanks_digits(const M *m, Py_ssize_t i) {
     Py_ssize_t b = skip_blanks(m, i);
-    if (b == i || !is_digit(at(m, b))) return -1;
-    while (is_digit(at(m, b))) b++;
+    if (b == i || !re_digit(at(m, b))) return -1;
+    while (re_digit(at(m, b))) b++;
     return b;
 }
 
@@ -616,7 +605,7 @@ static Py_ssize_t box_mil(const M *m, Py_ssize_t i) {
     i = skip_blanks(m, b + 2);
     if (i == b + 2) return -1;
     for (int k = 0; k < 5; k++)
-        if (!is_digit(at(m, i + k))) return -1;
+        if (!re_digit(at(m, i + k))) return -1;
     return i + 5;
 }
 
@@ -626,7 +615,7 @@ static Py_ssize_t box_mil(const M *m, Py_ssize_t i) {
 static Py_ssize_t box_match(const M *m, Py_ssize_t p) {
     const Finder *f = m->f;
     Py_ssize_t r;
-    if (p == 0 || !is_word(before(m, p - 1))) {
+    if (p == 0 || !re_word(before(m, p - 1))) {
         if (lit(m, p, &f->box_p, 1)) {
             Py_ssize_t i = p + 1;
             if (at(m, i) == '.') i++;
@@ -647,8 +636,8 @@ static Py_ssize_t box_match(const M *m, Py_ssize_t p) {
         const Alt *a = &f->box_a2[k];
         if (!lit(m, p, a, 1)) continue;
         Py_ssize_t i = p + a->len, b = skip_blanks(m, i);
-        if (b == i || !is_digit(at(m, b))) continue;
-        while (is_digit(at(m, b))) b++;
+        if (b == i || !re_digit(at(m, b))) continue;
+        while (re_digit(at(m, b))) b++;
         if (at(m, b) == ',') b++;
         i = skip_blanks(m, b);
         if (i == b || !lit(m, i, &f->box_box, 1)) continue;
@@ -662,7 +651,7 @@ static Py_ssize_t box_match(const M *m, Py_ssize_t p) {
         const Alt *a = &f->box_a3[k];
         if (!lit(m, p, a, 1)) continue;
         Py_ssize_t i = p + a->len, b = skip_blanks(m, i);
-        if (b == i || !is_word(at(m, b))) continue;
+        if (b == i || !re_word(at(m, b))) continue;
         Py_ssize_t w = word_run(m, b);
         for (Py_ssize_t x = w; x > b; x--)
             if ((r = box_mil(m, x)) >= 0) return r;
@@ -769,10 +758,10 @@ static int windows_matches(M *m, const Span *w, size_t n, Py_ssize_t (*match)(co
         Py_ssize_t pos = lo, stop = hi < endpos ? hi : endpos;
         for (Py_ssize_t p = lo; p < stop; p++) {
             if (p < pos) continue;
-            if (!is_digit(at(m, p))) continue;
+            if (!re_digit(at(m, p))) continue;
             if (p > 0) {
                 Py_UCS4 c = before(m, p - 1);
-                if (is_word(c) || c == '.' || c == '-') continue;
+                if (re_word(c) || c == '.' || c == '-') continue;
             }
             Py_ssize_t e = match(m, p);
             if (e >= 0) {
@@ -794,7 +783,7 @@ static Py_ssize_t word_before(const M *m, Py_ssize_t lo, Py_ssize_t hi) {
         Py_ssize_t r = p + 1;
         while (r < hi && r - (p + 1) < 40) {
             Py_UCS4 c = before(m, r);
-            if (!(is_word(c) || c == '\'' || c == 0x2019 || c == '.' || c == '-')) break;
+            if (!(re_word(c) || c == '\'' || c == 0x2019 || c == '.' || c == '-')) break;
             r++;
         }
         if (r == hi || (r + 1 == hi && before(m, r) == '\n')) return p;
@@ -807,7 +796,7 @@ static Py_ssize_t word_before(const M *m, Py_ssize_t lo, Py_ssize_t hi) {
 static Py_ssize_t number_before(const M *m, Py_ssize_t lo, Py_ssize_t hi) {
     for (Py_ssize_t p = lo; p < hi; p++) {
         Py_ssize_t d = p;
-        while (d < hi && d - p <= 6 && is_digit(before(m, d))) d++;
+        while (d < hi && d - p <= 6 && re_digit(before(m, d))) d++;
         if (d == p || d - p > 6) continue;
         Py_ssize_t r = d;
         while (r < hi && is_blank(before(m, r))) r++;
@@ -815,25 +804,6 @@ static Py_ssize_t number_before(const M *m, Py_ssize_t lo, Py_ssize_t hi) {
         if (r == hi || (r + 1 == hi && before(m, r) == '\n')) return p;
     }
     return -1;
-}
-
-/* how many bytes of d[from:to] start a character (are not 10xxxxxx), eight at a time */
-static Py_ssize_t count_leads(const uint8_t *d, Py_ssize_t from, Py_ssize_t to) {
-    const uint64_t ones = 0x0101010101010101ULL, pairs = 0x00FF00FF00FF00FFULL;
-    Py_ssize_t cont = 0, i = from;
-    while (i + 8 <= to) {
-        uint64_t lanes = 0; /* per byte: continuation bytes seen, at most 255 rounds */
-        Py_ssize_t stop = to - i > 8 * 255 ? i + 8 * 255 : to;
-        for (; i + 8 <= stop; i += 8) {
-            uint64_t x;
-            memcpy(&x, d + i, 8);
-            lanes += ((x & ~(x << 1)) >> 7) & ones; /* bit 7 set, bit 6 clear */
-        }
-        lanes = (lanes & pairs) + ((lanes >> 8) & pairs);
-        cont += (Py_ssize_t)((lanes * 0x0001000100010001ULL) >> 48);
-    }
-    for (; i < to; i++) cont += (d[i] & 0xC0) == 0x80;
-    return (to - from) - cont;
 }
 
 typedef struct {

@@ -1439,9 +1439,6 @@ static Py_UCS4 decode_at(const Text *t, Py_ssize_t p, Py_ssize_t limit, Py_ssize
     return c;
 }
 
-/* `re`'s \w on a str: alphanumeric or underscore */
-static inline int re_word(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
-
 /* is there a \w character just before ``p`` (> lo), or at ``p`` (< hi)? */
 static int word_before(const Text *t, Py_ssize_t lo, Py_ssize_t p) {
     if (p <= lo) return 0;

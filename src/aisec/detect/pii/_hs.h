@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* every match Hyperscan reports, in report order */
 typedef struct {
@@ -177,6 +178,41 @@ static inline PyObject *hs_serialized(const hs_database_t *db) {
     PyObject *out = PyBytes_FromStringAndSize(blob, (Py_ssize_t)len);
     free(blob); /* allocated by Hyperscan's misc allocator: malloc */
     return out;
+}
+
+/* ---- Python's character classes, for the parts that reproduce `re` on str ------------ */
+
+/* re's \d: str.isdecimal() of one character (false for anything past U+10FFFF, which the
+ * finders use as "no character") */
+static inline int re_digit(Py_UCS4 c) {
+    if (c < 128) return c - '0' < 10u;
+    return c <= 0x10FFFF && Py_UNICODE_ISDECIMAL(c);
+}
+/* str.isalnum() of one character (as above past U+10FFFF) */
+static inline int re_alnum(Py_UCS4 c) {
+    if (c < 128) return c - '0' < 10u || (c | 0x20) - 'a' < 26u;
+    return c <= 0x10FFFF && Py_UNICODE_ISALNUM(c);
+}
+/* re's \w */
+static inline int re_word(Py_UCS4 c) { return c == '_' || re_alnum(c); }
+
+/* how many bytes of d[from:to] start a character (are not 10xxxxxx), eight at a time */
+static inline Py_ssize_t count_leads(const uint8_t *d, Py_ssize_t from, Py_ssize_t to) {
+    const uint64_t ones = 0x0101010101010101ULL, pairs = 0x00FF00FF00FF00FFULL;
+    Py_ssize_t cont = 0, i = from;
+    while (i + 8 <= to) {
+        uint64_t lanes = 0; /* per byte: continuation bytes seen, at most 255 rounds */
+        Py_ssize_t stop = to - i > 8 * 255 ? i + 8 * 255 : to;
+        for (; i + 8 <= stop; i += 8) {
+            uint64_t x;
+            memcpy(&x, d + i, 8);
+            lanes += ((x & ~(x << 1)) >> 7) & ones; /* bit 7 set, bit 6 clear */
+        }
+        lanes = (lanes & pairs) + ((lanes >> 8) & pairs);
+        cont += (Py_ssize_t)((lanes * 0x0001000100010001ULL) >> 48);
+    }
+    for (; i < to; i++) cont += (d[i] & 0xC0) == 0x80;
+    return (to - from) - cont;
 }
 
 /* ``round(x, 3)`` exactly as Python computes it (the decimal correctly rounded, ties to

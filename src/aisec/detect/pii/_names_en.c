@@ -172,24 +172,12 @@ static inline int is_lo(Py_UCS4 c) {
     return (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xF6) || (c >= 0xF8 && c <= 0xFF) || (c >= 0x101 && c <= 0x17E);
 }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
-/* str.isalnum() of one character */
-static inline int is_alnum(Py_UCS4 c) {
-    if (c < 128) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    return Py_UNICODE_ISALNUM(c);
-}
-/* re's \w on str patterns */
-static inline int is_word(Py_UCS4 c) { return c == '_' || is_alnum(c); }
-/* re's \d on str patterns */
-static inline int is_digit(Py_UCS4 c) {
-    if (c < 128) return c >= '0' && c <= '9';
-    return Py_UNICODE_ISDECIMAL(c);
-}
 
 /* (?![\w@]) at ``i`` */
 static inline int ends_word(const Str *s, Py_ssize_t i) {
     if (i >= s->n) return 1;
     Py_UCS4 c = ch(s, i);
-    return c != '@' && !is_word(c);
+    return c != '@' && !re_word(c);
 }
 
 static inline Py_ssize_t skip_lo(const Str *s, Py_ssize_t i) {
@@ -302,7 +290,7 @@ static Py_ssize_t group_end(const Str *s, Py_ssize_t q) {
 static Py_ssize_t seq_match(const Str *s, Py_ssize_t pos) {
     if (pos > 0) {
         Py_UCS4 c = ch(s, pos - 1);
-        if (is_word(c) || c == '.' || c == '@' || c == '/') return -1;
+        if (re_word(c) || c == '.' || c == '@' || c == '/') return -1;
     }
     Py_ssize_t ends[16];
     int k = token_ends(s, pos, ends);
@@ -363,7 +351,7 @@ static int sentence_start(const Str *s, Py_ssize_t start) {
 static int digits_before(const Str *s, Py_ssize_t lo, Py_ssize_t end) {
     Py_ssize_t j = end;
     while (j > lo && (is_blank(ch(s, j - 1)) || ch(s, j - 1) == ',')) j--;
-    return j > lo && is_digit(ch(s, j - 1));
+    return j > lo && re_digit(ch(s, j - 1));
 }
 
 /* _is_date_part(text, start, end) */
@@ -385,7 +373,7 @@ static int is_date_part(const Str *s, Py_ssize_t start, Py_ssize_t end) {
         return 1;
     Py_ssize_t j = end;
     while (j < s->n && (is_blank(ch(s, j)) || ch(s, j) == ',')) j++;
-    return j < s->n && is_digit(ch(s, j));
+    return j < s->n && re_digit(ch(s, j));
 }
 
 /* ---- one call ------------------------------------------------------------------------ */
@@ -675,25 +663,6 @@ static int cmp_hit(const void *pa, const void *pb) {
     return (a->conf > b->conf) - (a->conf < b->conf);
 }
 
-/* how many bytes of d[from:to] start a character (are not 10xxxxxx), eight at a time */
-static Py_ssize_t count_leads(const uint8_t *d, Py_ssize_t from, Py_ssize_t to) {
-    const uint64_t ones = 0x0101010101010101ULL, pairs = 0x00FF00FF00FF00FFULL;
-    Py_ssize_t cont = 0, i = from;
-    while (i + 8 <= to) {
-        uint64_t lanes = 0; /* per byte: continuation bytes seen, at most 255 rounds */
-        Py_ssize_t stop = to - i > 8 * 255 ? i + 8 * 255 : to;
-        for (; i + 8 <= stop; i += 8) {
-            uint64_t x;
-            memcpy(&x, d + i, 8);
-            lanes += ((x & ~(x << 1)) >> 7) & ones; /* bit 7 set, bit 6 clear */
-        }
-        lanes = (lanes & pairs) + ((lanes >> 8) & pairs);
-        cont += (Py_ssize_t)((lanes * 0x0001000100010001ULL) >> 48);
-    }
-    for (; i < to; i++) cont += (d[i] & 0xC0) == 0x80;
-    return (to - from) - cont;
-}
-
 /* byte offsets to character offsets, in place: the character that starts at or holds
  * each byte (`ScanContext.char_offsets`). ``lists``: ``m`` lists of byte offsets, each
  * sorted and each offset at most ``nb``, converted in one pass over the bytes. */
@@ -824,7 +793,7 @@ static PyObject *Finder_names(Finder *self, PyObject *args) {
             else lo = mid + 1;
         }
         if (lo > 0 && c.found[lo - 1].end > pos) continue;
-        if (pos > 0 && is_alnum(ch(s, pos - 1))) continue;
+        if (pos > 0 && re_alnum(ch(s, pos - 1))) continue;
         /* _SINGLE_AFTER: [ \t]*(TOKEN)(?![\w@]) */
         Py_ssize_t a = skip_blanks(s, pos);
         Py_ssize_t b = token_end(s, a);
