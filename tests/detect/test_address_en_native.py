@@ -1,6 +1,6 @@
 """The English address finder in C (`aisec.detect.pii._address_en`) against the Python one.
 
-`address_en.find_english_addresses_python` is the reference: on generated lines (single
+`address_en.find_english_addresses` is the reference: on generated lines (single
 and batched), on random text built from the pieces its patterns turn on, on hand-made edge
 cases and on the en-pii-presidio texts, the C finder must give the same findings, in the
 same order, with the same confidences. Its regular expressions (STREET, NUMBERED, EURO,
@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from aisec.detect.base import join_batch
-from aisec.detect.pii import address_en
+from aisec.detect.pii import address, address_en
+from aisec.detect.pii.address import AddressRecognizer
 from aisec.detect.pii.base import ScanContext
 from aisec.text import normalize
 
@@ -55,7 +56,7 @@ def _finder() -> Any:
 
 def _compare(texts: list[str], *, raw: bool = False) -> int:
     """The C finder equals the Python one on each text (`compare_twins`)."""
-    return compare_twins(texts, _finder().find, address_en.find_english_addresses_python, raw=raw)
+    return compare_twins(texts, _finder().find, address_en.find_english_addresses, raw=raw)
 
 
 def test_the_finder_is_built_where_required() -> None:
@@ -305,7 +306,7 @@ def test_serialised_database_gives_the_same_finder() -> None:
     again = c.Finder(*address_en._finder_args(), database=finder.serialize())
     for text in EDGE_CASES:
         ctx = ScanContext(normalize(text))
-        assert again.find(ctx.text, ctx.data) == list(address_en.find_english_addresses_python(ctx))
+        assert again.find(ctx.text, ctx.data) == list(address_en.find_english_addresses(ctx))
     with pytest.raises(ValueError, match="not usable"):
         c.Finder(*address_en._finder_args(), database=b"not a database")
 
@@ -325,36 +326,39 @@ def test_word_lists_read_from_the_patterns() -> None:
         a._alternatives(r"Rue|Av[a-z]")
 
 
-def test_find_english_addresses_uses_the_finder() -> None:
+def test_the_recogniser_uses_the_finder(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(ctx: ScanContext) -> Any:
+        raise AssertionError("the Python finder ran although the C one is built")
+
+    monkeypatch.setattr(address, "find_english_addresses", never)
     ctx = ScanContext(normalize("Ship to 12 Main Street, Springfield, IL 62704 or PO Box 9"))
-    found = list(address_en.find_english_addresses(ctx))
-    assert found == list(address_en.find_english_addresses_python(ctx))
-    assert len(found) >= 2
+    assert len(list(AddressRecognizer().find(ctx))) >= 2
 
 
 def test_threads_share_the_finder() -> None:
     texts = [item.text for item in generate(400, seed=5)]
     ctxs = [ScanContext(normalize(t)) for t in texts]
-    expected = [list(address_en.find_english_addresses_python(ctx)) for ctx in ctxs]
+    expected = [list(address_en.find_english_addresses(ctx)) for ctx in ctxs]
     finder = _finder()
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda ctx: finder.find(ctx.text, ctx.data), ctxs * 4))
     assert got == expected * 4
 
 
-def test_switched_off_by_environment(
+def test_the_recogniser_runs_python_when_switched_off(
     monkeypatch: pytest.MonkeyPatch, native_off: Callable[[], None]
 ) -> None:
+    ctx = ScanContext(normalize("12 Main Street, Springfield, IL 62704"))
+    compiled = list(AddressRecognizer().find(ctx))
     native_off()
     assert address_en.english_address_finder() is None
     calls: list[ScanContext] = []
-    python = address_en.find_english_addresses_python
+    python = address.find_english_addresses
 
     def spy(ctx: ScanContext) -> Any:
         calls.append(ctx)
         return python(ctx)
 
-    monkeypatch.setattr(address_en, "find_english_addresses_python", spy)
-    ctx = ScanContext(normalize("12 Main Street, Springfield, IL 62704"))
-    assert list(address_en.find_english_addresses(ctx)) == list(python(ctx))
+    monkeypatch.setattr(address, "find_english_addresses", spy)  # what the recogniser calls
+    assert list(AddressRecognizer().find(ctx)) == compiled
     assert calls == [ctx]

@@ -1,6 +1,6 @@
 """The English name finder in C (`aisec.detect.pii._names_en`) against the Python one.
 
-`names_en.find_english_names_python` is the reference: on generated lines (single and
+`names_en.find_english_names` is the reference: on generated lines (single and
 batched), on random text built from the pieces its patterns and scores turn on, on
 hand-made edge cases and on the en-pii-presidio texts, the C finder must give the same
 findings, in the same order, with the same confidences. Its regular expressions (`_SEQ`,
@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from aisec.detect.base import Finding, join_batch
-from aisec.detect.pii import names_en
+from aisec.detect.pii import names, names_en
 from aisec.detect.pii.base import ScanContext
+from aisec.detect.pii.names import PersonNameRecognizer
 from aisec.text import normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -49,7 +50,7 @@ def _finder() -> Any:
 
 def _compare(texts: list[str], *, raw: bool = False) -> int:
     """The C finder equals the Python one on each text (`compare_twins`)."""
-    return compare_twins(texts, _finder().names, names_en.find_english_names_python, raw=raw)
+    return compare_twins(texts, _finder().names, names_en.find_english_names, raw=raw)
 
 
 def test_the_finder_is_built_where_required() -> None:
@@ -67,7 +68,7 @@ def test_findings_made_in_c() -> None:
             lambda text, data: _finder().names(text, data, made),
             lambda ctx: [
                 Finding("pii.person_name", s, e, conf, "pii.name", "1.0")
-                for s, e, conf in names_en.find_english_names_python(ctx)
+                for s, e, conf in names_en.find_english_names(ctx)
             ],
         )
         > 100
@@ -212,7 +213,7 @@ def test_serialised_database_gives_the_same_finder() -> None:
     again = c.Finder(*args, params, database=_finder().serialize())
     for text in EDGE_CASES:
         ctx = ScanContext(normalize(text))
-        assert again.names(ctx.text, ctx.data) == list(names_en.find_english_names_python(ctx))
+        assert again.names(ctx.text, ctx.data) == list(names_en.find_english_names(ctx))
     with pytest.raises(ValueError, match="not usable"):
         c.Finder(*args, params, database=b"not a database")
     with pytest.raises(ValueError, match="at least 3"):
@@ -221,32 +222,33 @@ def test_serialised_database_gives_the_same_finder() -> None:
 
 def test_find_english_names_uses_the_finder() -> None:
     ctx = ScanContext(normalize("Mr. John Smith met Mary"))
-    assert list(names_en.find_english_names(ctx)) == list(names_en.find_english_names_python(ctx))
+    assert list(names_en.find_english_names(ctx)) == list(names_en.find_english_names(ctx))
 
 
 def test_threads_share_the_finder() -> None:
     texts = [item.text for item in generate(400, seed=5)]
     ctxs = [ScanContext(normalize(t)) for t in texts]
-    expected = [list(names_en.find_english_names_python(ctx)) for ctx in ctxs]
+    expected = [list(names_en.find_english_names(ctx)) for ctx in ctxs]
     finder = _finder()
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda ctx: finder.names(ctx.text, ctx.data), ctxs * 4))
     assert got == expected * 4
 
 
-def test_switched_off_by_environment(
+def test_the_recogniser_runs_python_when_switched_off(
     monkeypatch: pytest.MonkeyPatch, native_off: Callable[[], None]
 ) -> None:
+    ctx = ScanContext(normalize("Mr. John Smith met Mary"))
+    compiled = list(PersonNameRecognizer().find(ctx))
     native_off()
     assert names_en.english_name_finder() is None
     calls: list[ScanContext] = []
-    python = names_en.find_english_names_python
+    python = names.find_english_names
 
     def spy(ctx: ScanContext) -> Any:
         calls.append(ctx)
         return python(ctx)
 
-    monkeypatch.setattr(names_en, "find_english_names_python", spy)
-    ctx = ScanContext(normalize("Mr. John Smith met Mary"))
-    assert list(names_en.find_english_names(ctx)) == list(python(ctx))
+    monkeypatch.setattr(names, "find_english_names", spy)  # what the recogniser calls
+    assert list(PersonNameRecognizer().find(ctx)) == compiled
     assert calls == [ctx]

@@ -1,7 +1,6 @@
 /*
- * aisec.detect.pii._address_en: `find_english_addresses_python` of
- * `aisec.detect.pii.address_en` (what `find_english_addresses` runs where this is not
- * built) in C.
+ * aisec.detect.pii._address_en: `find_english_addresses` of
+ * `aisec.detect.pii.address_en` in C (`AddressRecognizer` runs it where it is built).
  *
  * Same steps as the Python: one Hyperscan scan (box anchors, European street words,
  * the heads of STREET and NUMBERED) over the UTF-8 bytes; then STREET and NUMBERED at

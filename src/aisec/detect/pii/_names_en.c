@@ -1,6 +1,6 @@
 /*
- * aisec.detect.pii._names_en: `find_english_names_python` of `aisec.detect.pii.names_en`
- * (what `find_english_names` runs where this is not built) in C.
+ * aisec.detect.pii._names_en: `find_english_names` of `aisec.detect.pii.names_en` in C
+ * (`PersonNameRecognizer` runs it where it is built).
  *
  * Same steps as the Python: one Hyperscan scan (runs of capitalised words, context
  * phrases, titles, first names) over the UTF-8 bytes, then per run start the exact match

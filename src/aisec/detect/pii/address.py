@@ -26,7 +26,7 @@ import hyperscan
 import numpy as np
 
 from aisec.detect.base import Finding
-from aisec.detect.pii.address_en import find_english_addresses
+from aisec.detect.pii.address_en import english_address_finder, find_english_addresses
 from aisec.detect.pii.base import Recognizer, ScanContext
 from aisec.detect.pii.gazetteer import load_places
 from aisec.detect.pii.native import cached_build, extension
@@ -233,7 +233,10 @@ class AddressRecognizer(Recognizer):
                 if finder is not None
                 else find_chinese_addresses(ctx)
             )
-        spans += find_english_addresses(ctx)
+        english = english_address_finder()  # the same, in C where it is built
+        spans += (
+            english.find(ctx.text, ctx.data) if english is not None else find_english_addresses(ctx)
+        )
         if _C is not None and native_enabled():  # the same, in C
             made = (Finding, ("pii.address", self.name, self.version))
             kept: list[Finding] = _C.first_spans(spans, made)

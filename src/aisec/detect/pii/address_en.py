@@ -7,10 +7,10 @@ forms "Rue de la Paix 12", "Hammarvägen 15". Hyperscan finds the anchors (a suf
 a number, a box, a European street word); a Python regular expression on a window around
 each anchor takes the exact span.
 
-`aisec.detect.pii._address_en` (C) is the same finder, used where it is built and compiled
-code is not switched off (``AISEC_NATIVE=0``): `find_english_addresses_python` stays the
-reference, and a change to it (patterns, word lists, windows, scores) needs the same change
-in ``_address_en.c`` (tests/detect/test_address_en_native.py compares the two, finding for
+`aisec.detect.pii._address_en` (C) is the same finder; the recogniser uses it where it is
+built and compiled code is not switched off (``AISEC_NATIVE=0``). `find_english_addresses`
+stays the reference: a change to it (patterns, word lists, windows, scores) needs the same change in
+``_address_en.c`` (tests/detect/test_address_en_native.py compares the two, finding for
 finding, and each regular expression alone with `re`).
 """
 
@@ -147,8 +147,8 @@ _C = extension("_address_en")  # find_english_addresses in C (None: not built)
 
 
 def english_address_finder() -> Any:
-    """The C version of `find_english_addresses_python` (``english_address_finder().find(
-    text, data)`` is ``list(find_english_addresses_python(ctx))`` for ``ctx.text``,
+    """The C version of `find_english_addresses` (``english_address_finder().find(
+    text, data)`` is ``list(find_english_addresses(ctx))`` for ``ctx.text``,
     ``ctx.data``), or None when it is not built or compiled code is switched off."""
     return _compiled_finder() if _C is not None and native_enabled() else None
 
@@ -260,17 +260,6 @@ def _compiled_finder() -> Any:
 
 
 def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
-    """``(start, end, confidence)`` of English/European street addresses: the C finder
-    where it is built (`english_address_finder`), else `find_english_addresses_python`
-    (the same findings)."""
-    finder = english_address_finder()
-    if finder is None:
-        yield from find_english_addresses_python(ctx)
-    else:
-        yield from finder.find(ctx.text, ctx.data)
-
-
-def find_english_addresses_python(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
     """``(start, end, confidence)`` of English/European street addresses (the reference
     of the C finder)."""
     text = ctx.text

@@ -8,9 +8,9 @@ context phrase. Words that are usually something else (months, place and organis
 words) block a run. Known first names and context phrases are found with one Hyperscan
 database; the rest of the work is per candidate.
 
-`aisec.detect.pii._names_en` (C) is the same finder, used where it is built and compiled
-code is not switched off (``AISEC_NATIVE=0``): `find_english_names_python` stays the
-reference, and a change to it (patterns, word lists, scores) needs the same change in
+`aisec.detect.pii._names_en` (C) is the same finder; the recogniser uses it where it is
+built and compiled code is not switched off (``AISEC_NATIVE=0``). `find_english_names`
+stays the reference: a change to it (patterns, word lists, scores) needs the same change in
 ``_names_en.c`` (tests/detect/test_names_en_native.py compares the two, finding for
 finding).
 """
@@ -228,8 +228,8 @@ _C = extension("_names_en")  # find_english_names in C (None: not built)
 
 
 def english_name_finder() -> Any:
-    """The C version of `find_english_names_python` (``english_name_finder().names(text,
-    data)`` is ``list(find_english_names_python(ctx))`` for ``ctx.text``, ``ctx.data``), or
+    """The C version of `find_english_names` (``english_name_finder().names(text,
+    data)`` is ``list(find_english_names(ctx))`` for ``ctx.text``, ``ctx.data``), or
     None when it is not built or compiled code is switched off."""
     return _compiled_finder() if _C is not None and native_enabled() else None
 
@@ -252,17 +252,6 @@ def _compiled_finder() -> Any:
 
 
 def find_english_names(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
-    """``(start, end, confidence)`` of English names in the normalised text: the C finder
-    where it is built (`english_name_finder`), else `find_english_names_python` (the same
-    findings)."""
-    finder = english_name_finder()
-    if finder is None:
-        yield from find_english_names_python(ctx)
-    else:
-        yield from finder.names(ctx.text, ctx.data)
-
-
-def find_english_names_python(ctx: ScanContext) -> Iterator[tuple[int, int, float]]:
     """``(start, end, confidence)`` of English names in the normalised text (the
     reference of the C finder)."""
     text, data = ctx.text, ctx.data
