@@ -1200,15 +1200,4 @@ static struct PyModuleDef module = {
     .m_size = -1,
 };
 
-PyMODINIT_FUNC PyInit__address_en(void) {
-    if (PyType_Ready(&FinderType) < 0) return NULL;
-    PyObject *m = PyModule_Create(&module);
-    if (!m) return NULL;
-    Py_INCREF(&FinderType);
-    if (PyModule_AddObject(m, "Finder", (PyObject *)&FinderType) < 0
-        || PyModule_AddStringConstant(m, "HYPERSCAN_VERSION", hs_version()) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
-}
+PyMODINIT_FUNC PyInit__address_en(void) { return hs_module(&module, &FinderType, "Finder"); }

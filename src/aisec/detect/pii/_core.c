@@ -472,17 +472,20 @@ static Py_ssize_t m_uscc(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g
 
 static int plate_letter(int c) { return c >= 'A' && c <= 'Z' && c != 'I' && c != 'O'; }
 
+/* after a series letter at ``p``: [0-9]{8}, or with ``letter`` also [A-HJ-NP-Z][0-9]{7},
+ * then (?![0-9A-Za-z]); the end, or -1 */
+static Py_ssize_t doc_number(const Text *t, Py_ssize_t p, Py_ssize_t limit, int letter) {
+    int d1 = at(t, p + 1, limit);
+    if (!(is_digit(d1) || (letter && plate_letter(d1)))) return -1;
+    return digits_at(t, p + 2, limit, 7) >= 0 && !is_alnum(at(t, p + 9, limit)) ? p + 9 : -1;
+}
+
 /* (?<![0-9A-Za-z])(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8})(?![0-9A-Za-z]) */
 static Py_ssize_t m_passport(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
     (void)g;
     if (p > 0 && is_alnum(t->d[p - 1])) return -1;
-    int c = at(t, p, limit), d1 = at(t, p + 1, limit);
-    if (c == 'E' || c == 'G') {
-        int first_ok = is_digit(d1) || (c == 'E' && plate_letter(d1));
-        if (first_ok && digits_at(t, p + 2, limit, 7) >= 0 && !is_alnum(at(t, p + 9, limit)))
-            return p + 9;
-    }
-    return -1;
+    int c = at(t, p, limit);
+    return c == 'E' || c == 'G' ? doc_number(t, p, limit, c == 'E') : -1;
 }
 
 /* (?<![0-9A-Za-z])(?:C[0-9]{8}|C[A-HJ-NP-Z][0-9]{7}|W[0-9]{8}|[HM][0-9]{8}(?:[0-9]{2})?)
@@ -490,13 +493,8 @@ static Py_ssize_t m_passport(const Text *t, Py_ssize_t p, Py_ssize_t limit, Grou
 static Py_ssize_t m_permit(const Text *t, Py_ssize_t p, Py_ssize_t limit, Group *g) {
     (void)g;
     if (p > 0 && is_alnum(t->d[p - 1])) return -1;
-    int c = at(t, p, limit), d1 = at(t, p + 1, limit);
-    if (c == 'C' || c == 'W') {
-        int first_ok = is_digit(d1) || (c == 'C' && plate_letter(d1));
-        if (first_ok && digits_at(t, p + 2, limit, 7) >= 0 && !is_alnum(at(t, p + 9, limit)))
-            return p + 9;
-        return -1;
-    }
+    int c = at(t, p, limit);
+    if (c == 'C' || c == 'W') return doc_number(t, p, limit, c == 'C');
     if (c == 'H' || c == 'M') {
         if (digits_at(t, p + 1, limit, 8) < 0) return -1;
         if (digits_at(t, p + 9, limit, 2) >= 0 && !is_alnum(at(t, p + 11, limit))) return p + 11;
@@ -2096,16 +2094,12 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__core(void) {
-    if (PyType_Ready(&CoreType) < 0) return NULL;
     build_programs();
-    PyObject *m = PyModule_Create(&module);
+    PyObject *m = hs_module(&module, &CoreType, "Core");
     if (!m) return NULL;
-    Py_INCREF(&CoreType);
-    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0
-        || PyModule_AddObject(m, "CHECKS", names_tuple(CHECK_NAMES, CK_COUNT)) < 0
+    if (PyModule_AddObject(m, "CHECKS", names_tuple(CHECK_NAMES, CK_COUNT)) < 0
         || PyModule_AddObject(m, "WORDSETS", names_tuple(WORDSET_NAMES, W_COUNT)) < 0
-        || PyModule_AddObject(m, "KINDS", names_tuple(KIND_NAMES, K_COUNT)) < 0
-        || PyModule_AddStringConstant(m, "HYPERSCAN_VERSION", hs_version()) < 0) {
+        || PyModule_AddObject(m, "KINDS", names_tuple(KIND_NAMES, K_COUNT)) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -180,6 +180,25 @@ static inline PyObject *hs_serialized(const hs_database_t *db) {
     return out;
 }
 
+/* the module of a PII C part: ``type`` under ``type_name`` and HYPERSCAN_VERSION (a cache
+ * key of the serialised databases); a new reference, or NULL with an exception set */
+static inline PyObject *hs_module(PyModuleDef *def, PyTypeObject *type, const char *type_name) {
+    if (PyType_Ready(type) < 0) return NULL;
+    PyObject *m = PyModule_Create(def);
+    if (!m) return NULL;
+    Py_INCREF(type);
+    if (PyModule_AddObject(m, type_name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddStringConstant(m, "HYPERSCAN_VERSION", hs_version()) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+
 /* ---- Python's character classes, for the parts that reproduce `re` on str ------------ */
 
 /* re's \d: str.isdecimal() of one character (false for anything past U+10FFFF, which the

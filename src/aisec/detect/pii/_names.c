@@ -477,15 +477,4 @@ static struct PyModuleDef module = {
     .m_methods = module_methods,
 };
 
-PyMODINIT_FUNC PyInit__names(void) {
-    if (PyType_Ready(&ScorerType) < 0) return NULL;
-    PyObject *m = PyModule_Create(&module);
-    if (!m) return NULL;
-    Py_INCREF(&ScorerType);
-    if (PyModule_AddObject(m, "Scorer", (PyObject *)&ScorerType) < 0
-        || PyModule_AddStringConstant(m, "HYPERSCAN_VERSION", hs_version()) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
-}
+PyMODINIT_FUNC PyInit__names(void) { return hs_module(&module, &ScorerType, "Scorer"); }

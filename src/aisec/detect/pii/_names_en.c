@@ -992,15 +992,4 @@ static struct PyModuleDef module = {
     .m_methods = module_methods,
 };
 
-PyMODINIT_FUNC PyInit__names_en(void) {
-    if (PyType_Ready(&FinderType) < 0) return NULL;
-    PyObject *m = PyModule_Create(&module);
-    if (!m) return NULL;
-    Py_INCREF(&FinderType);
-    if (PyModule_AddObject(m, "Finder", (PyObject *)&FinderType) < 0
-        || PyModule_AddStringConstant(m, "HYPERSCAN_VERSION", hs_version()) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
-}
+PyMODINIT_FUNC PyInit__names_en(void) { return hs_module(&module, &FinderType, "Finder"); }
