@@ -7,6 +7,10 @@ a shape alone scores below the flag threshold (0.5) unless a validator or a cont
 vouches for it. Chinese mobile and landline numbers keep their own, stricter recognisers:
 a number that one of them claims is left to it, as is a run of digits inside an ID card or
 bank card number or an IPv4 address (`PatternRecognizer.yields_to`).
+
+`aisec.detect.pii._core` (C) reproduces `PhoneRecognizer`'s exact pattern and the steps of
+its `accept` before libphonenumber, to drop the candidates those steps reject: change one
+here, change it there (tests/detect/test_phone_native.py compares the two).
 """
 
 from __future__ import annotations

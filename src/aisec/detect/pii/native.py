@@ -90,33 +90,6 @@ NATIVE_CHECKS: dict[type[PatternRecognizer], tuple[str, ...]] = {
 #: candidates `PhoneRecognizer.accept` would reject before libphonenumber, and defers the rest
 _DEFERRING = ("defer", "phone")
 
-#: the regular expressions of `PhoneRecognizer` that the C filter reproduces; when they
-#: change (a different digest), its candidates are all deferred until _core.c follows
-_PHONE_DIGEST = "103fd1f8d6472f2c4ccfbbe0ef2caffa2da0e113f625f6d3d1b8eaf1931d908a"
-
-
-@functools.cache
-def _phone_digest() -> str:
-    """A digest of the regular expressions the C phone filter reproduces."""
-    rec = PhoneRecognizer
-    parts = [p.exact for p in rec.patterns] + [
-        f"{r.pattern}|{r.flags}"
-        for r in (
-            rec._CONTEXT,
-            rec._NANP,
-            rec._EXT_SPLIT,
-            rec._DIGIT,
-            rec._NON_DIGIT,
-            rec._MIXED_SEPARATORS,
-            rec._CN_MOBILE,
-            rec._CN_LANDLINE,
-            rec._DATE_LIKE,
-        )
-    ]
-    parts.append(repr(rec.patterns[0].widen))
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
 #: the ASCII characters of `PhoneRecognizer`'s context words (``_CONTEXT``)
 _PHONE_WORD_CHARS = " abcdefhilmnoprstuwx"
 
@@ -194,11 +167,7 @@ def cached_build(
 def _check(rec: PatternRecognizer, local: int) -> str:
     """The core's check for pattern ``local`` of ``rec`` ("defer": Python confirms it)."""
     checks = NATIVE_CHECKS.get(type(rec))
-    if checks is None:
-        return "defer"
-    if checks[local] == "phone" and _phone_digest() != _PHONE_DIGEST:
-        return "defer"  # the reference changed: _core.c no longer reproduces it
-    return checks[local]
+    return checks[local] if checks is not None else "defer"
 
 
 def _compiled(
