@@ -277,7 +277,15 @@ def test_core_without_folds_keeps_every_phone_candidate() -> None:
     core = native._core
     assert core is not None
     pattern = PhoneRecognizer.patterns[0]
-    spec = [(pattern.candidate.encode(), native.hyperscan_flags(False), "phone", *pattern.widen)]
+    spec = [
+        (
+            pattern.candidate.encode(),
+            native.hyperscan_flags(False),
+            "phone",
+            *pattern.widen,
+            pattern.reach,
+        )
+    ]
     bare = core.Core(spec, {}, [], finding_type=Finding, reporters=_reporters(core))
     data = b"on 2006-12-13"
     assert len(bare.find(data, len(data))[1]) == 1

@@ -109,3 +109,43 @@ def test_numbers_other_recognisers_claim_are_not_phone_numbers(
     native: bool, text: str, kind: str, value: str
 ) -> None:
     assert found(PiiDetector(native=native), text) == [(kind, value)]
+
+
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        # the candidate is only the head of the number: the exact pattern's window reaches
+        # past it to the longest number there can be
+        ("+44 20 7946 0958 ext. 12345 is my desk", "+44 20 7946 0958 ext. 12345"),
+        ("call 905-674-3793 today", "905-674-3793"),
+    ],
+)
+def test_a_phone_number_is_found_whole_from_its_head(native: bool, text: str, value: str) -> None:
+    assert ("pii.phone", value) in found(PiiDetector(native=native), text)
+
+
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a number never starts right after a digit or ")" and a blank: "38 549 02 90"
+        # and "4276 0189" are the tails of the numbers they sit in
+        "fax\n+41 (0)38 549 02 90 mobile",
+        "new desk phone (0791) 4276 0189.",
+        "手机:139 3597 2203",
+    ],
+)
+def test_the_tail_of_a_number_is_not_a_phone_number(native: bool, text: str) -> None:
+    phone_only = PiiDetector(only=["pii.phone"], native=native)
+    tails = {"38 549 02 90", "4276 0189", "3597 2203"}
+    assert not {text[f.start : f.end] for f in phone_only.detect(text)} & tails
+
+
+def test_the_phone_window_reaches_past_the_longest_number() -> None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    from aisec.detect.pii.international import PhoneRecognizer
+
+    pattern = PhoneRecognizer.patterns[0]
+    assert _parser.parse(pattern.exact).getwidth()[1] <= pattern.widen[1]

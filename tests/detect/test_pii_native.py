@@ -7,6 +7,7 @@ in the same order, before overlap resolution as well as after it.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import sys
@@ -20,7 +21,8 @@ import pytest
 import aisec.detect.pii.detector as detector_module
 from aisec.detect.base import Finding, join_batch
 from aisec.detect.pii import PiiDetector, address, names, native
-from aisec.detect.pii.base import ScanContext
+from aisec.detect.pii.base import Pattern, PatternRecognizer, ScanContext
+from aisec.detect.pii.detector import default_recognizers
 from aisec.detect.pii.international import PhoneRecognizer
 from aisec.detect.pii.structured import (
     IdCardRecognizer,
@@ -197,9 +199,11 @@ def test_switched_off_by_environment(
 def test_core_rejects_bad_patterns() -> None:
     assert native._core is not None
     with pytest.raises(ValueError, match="unknown check"):
-        native._core.Core([(b"[0-9]+", 0, "nonsense", 0, 1)], {}, [])
+        native._core.Core([(b"[0-9]+", 0, "nonsense", 0, 1, 9)], {}, [])
     with pytest.raises(ValueError, match="could not compile"):
-        native._core.Core([(b"(unclosed", 0, "defer", 0, 1)], {}, [])
+        native._core.Core([(b"(unclosed", 0, "defer", 0, 1, 9)], {}, [])
+    with pytest.raises(ValueError, match="must not be negative"):
+        native._core.Core([(b"[0-9]+", 0, "defer", 0, 1, -1)], {}, [])
     with pytest.raises(ValueError, match="no patterns"):
         native._core.Core([], {}, [])
 
@@ -231,13 +235,13 @@ def test_database_cache_is_used_and_repaired(
 
 def test_core_find_needs_the_finding_type() -> None:
     assert native._core is not None
-    pattern = [(b"[0-9]{3}", native.hyperscan_flags(caseless=False), "defer", 0, 1)]
+    pattern = [(b"[0-9]{3}", native.hyperscan_flags(caseless=False), "defer", 0, 1, 3)]
     with pytest.raises(RuntimeError, match="finding_type"):
         native._core.Core(pattern, {}, []).find(b"x 123", 5)
     reporters = tuple((kind, "d", "1") for kind in native._core.KINDS)
     core = native._core.Core(pattern, {}, [], finding_type=Finding, reporters=reporters)
     # deferred to Python: (findings before it, pattern id, start, end) in characters ("中"
-    # is three bytes)
+    # is three bytes); the start is the pattern's reach (3) before the end
     assert core.find("x 中123".encode(), 6) == ([], [(0, 0, 3, 6)])
 
 
@@ -382,3 +386,31 @@ def test_long_colon_runs_are_safe(both: tuple[PiiDetector, PiiDetector]) -> None
     python, compiled = both
     for text in ["1:2:3:4:5:6:7:8:9:10:11:12:13:14", ":" * 40, "a:" * 30 + "1.2.3.4", "::" * 20]:
         assert compiled.detect(text) == python.detect(text)
+
+
+def test_a_candidate_reaches_its_longest_match() -> None:
+    # Hyperscan reports where a candidate ends; both passes search from `reach` before it
+    assert Pattern(r"(?:^|[^0-9])[0-9]{3}(?:[ \-][0-9]{4})?", "x").reach == 9
+    with pytest.raises(ValueError, match="longest match"):
+        _ = Pattern(r"wxid_[A-Za-z0-9]{6,}", "x").reach
+    built_in = [
+        p
+        for rec in default_recognizers()
+        if isinstance(rec, PatternRecognizer)
+        for p in rec.patterns
+    ]
+    assert built_in and all(p.reach > 0 for p in built_in)
+
+
+def test_compiled_findings_are_left_out_of_garbage_collection() -> None:
+    # a finding holds strings and numbers only, so it cannot be part of a reference cycle:
+    # the C parts untrack it, as CPython untracks such plain tuples
+    texts = ["身份证110101199003077777,手机13800138000,联系人张伟", "card 6222 0212 3456 7890 123"]
+    det = PiiDetector(native=True)
+    batch = det.detect_batch(texts)
+    single = det.detect(texts[0])
+    found = [f for fs in batch for f in fs] + single
+    assert len(found) >= 4
+    assert not any(gc.is_tracked(f) for f in found)
+    # the Python pass makes ordinary, tracked findings; both are equal
+    assert PiiDetector(native=False).detect(texts[0]) == single

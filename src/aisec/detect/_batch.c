@@ -165,11 +165,16 @@ static PyObject *moved(PyObject *f, Py_ssize_t start, Py_ssize_t end) {
         Py_DECREF(e);
         return NULL;
     }
+    int atomic = 1;
     for (int i = 0; i < F_FIELDS; i++) {
         PyObject *v = i == F_START ? s : i == F_END ? e : PyTuple_GET_ITEM(f, i);
         if (i != F_START && i != F_END) Py_INCREF(v);
         PyTuple_SET_ITEM(out, i, v);
+        atomic &= v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v);
     }
+    /* nothing but strings, numbers and None: no cycle can pass through it (see
+     * make_finding in pii/_hs.h) */
+    if (atomic && type != &PyTuple_Type) PyObject_GC_UnTrack(out);
     return out;
 }
 

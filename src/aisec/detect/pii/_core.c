@@ -82,6 +82,7 @@ typedef struct {
     int *checks;       /* per pattern id: CK_* */
     int *before;       /* per pattern id: window widening, characters before */
     int *after;        /* ... and after */
+    int *reach;        /* per pattern id: the most characters a candidate match spans */
     uint32_t *yields;  /* per pattern id: bits (1 << K_*) of the kinds its candidates yield to */
     WordSet words[W_COUNT];
     uint8_t *regions;  /* bitmap of known six-digit division codes (1,000,000 bits) */
@@ -1142,12 +1143,13 @@ static int confirm(const Text *t, int id, Py_ssize_t start, Py_ssize_t end, Outs
  * branches left to right. Every pattern here matches ASCII only (a byte >= 0x80 never
  * matches), and no repeated group can match empty. */
 
-enum { OP_CLS, OP_SPLIT, OP_JMP, OP_MATCH, OP_END, OP_LB_NOT, OP_LA_NOT };
+enum { OP_CLS, OP_SPLIT, OP_JMP, OP_MATCH, OP_END, OP_LB_NOT, OP_LB2_NOT, OP_LA_NOT };
 
 typedef struct {
     uint8_t op;
     int x, y;         /* SPLIT: preferred branch, other branch; JMP: target */
-    uint8_t set[16];  /* CLS, LB_NOT, LA_NOT: ASCII bitmap */
+    uint8_t set[16];  /* CLS, LB_NOT, LA_NOT: ASCII bitmap; LB2_NOT: the character before */
+    uint8_t set2[16]; /* LB2_NOT: the one before that */
 } Ins;
 
 #define PROG_MAX 400
@@ -1170,16 +1172,20 @@ static int emit(Prog *p, int op) {
 }
 
 /* a class from a list of characters: "a-z" is a range, a "-" at the end itself */
-static int emit_set(Prog *p, int op, const char *spec) {
-    int i = emit(p, op);
+static void fill_set(uint8_t *set, const char *spec) {
     for (const char *c = spec; *c; c++) {
         int a = (unsigned char)*c, b = a;
         if (c[1] == '-' && c[2]) {
             b = (unsigned char)c[2];
             c += 2;
         }
-        for (int k = a; k <= b; k++) p->ins[i].set[k >> 3] |= (uint8_t)(1 << (k & 7));
+        for (int k = a; k <= b; k++) set[k >> 3] |= (uint8_t)(1 << (k & 7));
     }
+}
+
+static int emit_set(Prog *p, int op, const char *spec) {
+    int i = emit(p, op);
+    fill_set(p->ins[i].set, spec);
     return i;
 }
 
@@ -1336,8 +1342,9 @@ static void area_rest(Prog *p) { alt(p, area_2x, area_3xx); }
 
 static void build_programs(void) {
     Prog *p = &P_PHONE;
-    /* (?<![0-9A-Za-z+(.\-])(?:INTL|GROUPED)EXT(?![0-9]) */
+    /* (?<![0-9A-Za-z+(.\-])(?<![0-9)][\t\n\r )])(?:INTL|GROUPED)EXT(?![0-9]) */
     emit_set(p, OP_LB_NOT, "0-9A-Za-z+(.-");
+    fill_set(p->ins[emit_set(p, OP_LB2_NOT, "\t\n\r )")].set2, "0-9)");
     alt(p, intl, grouped);
     ext(p);
     emit_set(p, OP_LA_NOT, "0-9");
@@ -1408,6 +1415,10 @@ static Py_ssize_t run(const Prog *prog, int pc, const Text *t, Py_ssize_t pos, P
             return pos == limit ? pos : -1;
         case OP_LB_NOT:
             if (pos > 0 && in_set(in->set, t->d[pos - 1])) return -1;
+            pc++;
+            break;
+        case OP_LB2_NOT:
+            if (pos > 1 && in_set(in->set, t->d[pos - 1]) && in_set(in->set2, t->d[pos - 2])) return -1;
             pc++;
             break;
         case OP_LA_NOT:
@@ -1511,9 +1522,11 @@ static int phone_rejected(const Text *t, Py_ssize_t s, Py_ssize_t e) {
         /* _EXT_SPLIT (x|ext): an "e" only ever starts "ext" in a match */
         if (c == 'x' || c == 'e') split = 1;
         has_x |= c == 'x';
-        dotted |= c == '.';
-        dashed |= c == '-';
-        spaced |= c == ' ';
+        if (!split) { /* the separators of the number, not of its extension ("ext.") */
+            dotted |= c == '.';
+            dashed |= c == '-';
+            spaced |= c == ' ';
+        }
         if (is_digit(c)) {
             if (all < 2) first_digits[all] = (char)c;
             all++;
@@ -1606,7 +1619,15 @@ static int scan_and_check(Core *self, const Py_buffer *buf, Outs *outs) {
     Text text = {buf->buf, buf->len, self, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
     for (size_t i = 0; i < n; i++) {
         HsHit h = hits.items[i];
-        int check = h.id < (unsigned int)self->n_patterns ? self->checks[h.id] : CK_DEFER;
+        if (h.id >= (unsigned int)self->n_patterns) continue; /* (never) */
+        int check = self->checks[h.id];
+        /* Hyperscan reports where a candidate ends: it spans at most ``reach`` characters */
+        Py_ssize_t start = (Py_ssize_t)h.end - self->reach[h.id];
+        if (start < 0 || count_leads(text.d, start, (Py_ssize_t)h.end) != self->reach[h.id]) {
+            start = (Py_ssize_t)h.end; /* not all ASCII: step back character by character */
+            for (int k = 0; k < self->reach[h.id] && start > 0; k++) start = prev_cp(&text, start);
+        }
+        h.start = (unsigned long long)start;
         /* (phone candidates are deferred here and filtered after `drop_yielding`) */
         int r = check == CK_DEFER || check == CK_PHONE
                     ? outs_push(outs, -1 - (int)h.id, (Py_ssize_t)h.start, (Py_ssize_t)h.end, 0.0)
@@ -1641,16 +1662,14 @@ static int charmap_init(CharMap *m, const uint8_t *d, Py_ssize_t n, Py_ssize_t n
     for (Py_ssize_t b = 0; b < nb; b++) {
         m->blocks[b] = chars;
         Py_ssize_t end = (b + 1) * 64 < n ? (b + 1) * 64 : n;
-        for (Py_ssize_t p = b * 64; p < end; p++) chars += !is_cont(d[p]);
+        chars += count_leads(d, b * 64, end);
     }
     return 0;
 }
 
 static inline Py_ssize_t charmap_get(const CharMap *m, Py_ssize_t b) {
     if (!m->blocks) return b;
-    Py_ssize_t c = m->blocks[b / 64];
-    for (Py_ssize_t p = b & ~(Py_ssize_t)63; p < b; p++) c += !is_cont(m->d[p]);
-    return c;
+    return m->blocks[b / 64] + count_leads(m->d, b & ~(Py_ssize_t)63, b);
 }
 
 /* a span (byte offsets) of an accepted finding, for `drop_yielding` */
@@ -1812,6 +1831,7 @@ static void Core_dealloc(Core *self) {
     PyMem_Free(self->checks);
     PyMem_Free(self->before);
     PyMem_Free(self->after);
+    PyMem_Free(self->reach);
     PyMem_Free(self->yields);
     PyMem_Free(self->regions);
     for (int i = 0; i < 128; i++) PyMem_Free(self->folds[i]);
@@ -1919,7 +1939,8 @@ static int check_id(PyObject *name) {
 
 /* Core(patterns, words, regions, database=None, finding_type=None, reporters=None,
  * yields=None): ``patterns`` a sequence of (expression: bytes, hs flags: int, check: str,
- * before: int, after: int); ``words`` a dict from word-set name (WORDSETS) to a sequence
+ * before: int, after: int, reach: int), flags without start of match (a candidate is
+ * taken to start ``reach`` characters before its end: `Pattern.reach`); ``words`` a dict from word-set name (WORDSETS) to a sequence
  * of str; ``regions`` a sequence of six-digit str; ``database`` the `serialize`d database
  * of these same patterns (a cache: compiling takes a tenth of a second), or None to
  * compile them; ``yields`` per pattern the kinds (indices into KINDS) whose accepted
@@ -1966,8 +1987,10 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
     self->checks = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     self->before = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     self->after = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
+    self->reach = PyMem_Calloc((size_t)(n ? n : 1), sizeof(int));
     self->yields = PyMem_Calloc((size_t)(n ? n : 1), sizeof(uint32_t));
-    if (!exprs || !flags || !ids || !self->checks || !self->before || !self->after || !self->yields) {
+    if (!exprs || !flags || !ids || !self->checks || !self->before || !self->after || !self->reach
+        || !self->yields) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1979,8 +2002,13 @@ static int Core_init(Core *self, PyObject *args, PyObject *kwds) {
         PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
         PyObject *check;
         const char *expr;
-        if (!PyArg_ParseTuple(item, "yIOii", &expr, &flags[i], &check, &self->before[i], &self->after[i]))
+        if (!PyArg_ParseTuple(item, "yIOiii", &expr, &flags[i], &check, &self->before[i], &self->after[i],
+                              &self->reach[i]))
             goto done;
+        if (self->before[i] < 0 || self->after[i] < 0 || self->reach[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "before, after and reach must not be negative");
+            goto done;
+        }
         exprs[i] = expr;
         ids[i] = (unsigned int)i;
         self->checks[i] = check_id(check);

@@ -8,6 +8,9 @@ confirmed with an exact Python regular expression on its small window and valida
 
 Hyperscan has no look-around, so candidate patterns consume one boundary character on each
 side (``(?:^|[^0-9])``); the exact Python pattern then decides where the value really is.
+Hyperscan reports where each candidate ends, not where it starts (tracking starts costs a
+quarter of the scan): the exact pattern searches from the most characters a candidate can
+span (`Pattern.reach`) before that end.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import cached_property
+from typing import ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +38,7 @@ class Pattern:
     ``exact`` must match the value itself (group 0 = the value) and may use look-around.
     ``caseless`` applies to both. ``widen`` extends the window the exact pattern searches
     (characters before, after) for candidates that only mark the core of a value, such as
-    the ``x@y`` of an e-mail address.
+    the ``x@y`` of an e-mail address. A candidate must have a longest match (`reach`).
     """
 
     candidate: str
@@ -45,6 +49,20 @@ class Pattern:
     def compiled(self) -> re.Pattern[str]:
         """The exact pattern, compiled."""
         return re.compile(self.exact, re.IGNORECASE if self.caseless else 0)
+
+    @cached_property
+    def reach(self) -> int:
+        """The most characters a match of the candidate spans: a candidate reported at
+        ``end`` is taken to start ``reach`` characters before it (ValueError when the
+        candidate has no longest match)."""
+        # CPython's own parser of regular expressions is the one that knows the widest
+        # match; the candidates are written in the syntax `re` and Hyperscan share
+        from re import _parser  # type: ignore[attr-defined]
+
+        widest = cast(int, _parser.parse(self.candidate).getwidth()[1])
+        if widest >= _parser.MAXREPEAT:
+            raise ValueError(f"candidate pattern without a longest match: {self.candidate!r}")
+        return widest
 
 
 #: UTF-8 continuation bytes (``10xxxxxx``): without them, one byte is left per character

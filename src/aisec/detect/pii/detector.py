@@ -100,22 +100,23 @@ class PiiDetector(Detector):
         if self._native is not None:
             found = self._native.find(ctx)
         elif self._db is not None and ctx.data:
-            hits: list[tuple[int, int, int]] = []
+            hits: list[tuple[int, int]] = []
 
-            def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
-                hits.append((pid, start, end))
+            def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                hits.append((pid, end))
 
             self._db.scan(ctx.data, on_match)
-            # one candidate per (pattern, span); byte offsets mapped in one numpy step
+            # one candidate per (pattern, end); byte offsets mapped in one numpy step
             unique = list(dict.fromkeys(hits))
-            flat = ctx.char_offsets([b for _, b0, b1 in unique for b in (b0, b1)])
+            ends = ctx.char_offsets([end for _, end in unique])
             held: list[Held] = []
-            for i, (pid, _, _) in enumerate(unique):
+            for (pid, _), end in zip(unique, ends, strict=True):
                 rec, local = self._index[pid]
+                start = max(0, end - rec.patterns[local].reach)  # (see Pattern.reach)
                 if rec.yields_to:
-                    held.append((rec, local, flat[2 * i], flat[2 * i + 1]))
+                    held.append((rec, local, start, end))
                 else:
-                    found.extend(rec.confirm(ctx, local, flat[2 * i], flat[2 * i + 1]))
+                    found.extend(rec.confirm(ctx, local, start, end))
             found.extend(confirm_yielding(ctx, held, found))
         for other in self._other_recs:
             found.extend(other.find(ctx))

@@ -66,11 +66,22 @@ class PhoneRecognizer(PatternRecognizer):
     _NANP = re.compile(
         r"(?:\+?1[ .\-]?)?\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}(?:[ ]?(?:x|ext\.?)[ ]?[0-9]{1,5})?"
     )
+    # The candidate is only the head of a number ("+4", "(212) 55", "0490 75"): the whole
+    # pattern as a candidate was a third of the Hyperscan pass. The window then reaches 72
+    # characters past the head, more than the longest match (68). A number never starts
+    # right after a digit or ")" and a blank: "38 549 02 90" is the tail of
+    # "+41 (0)38 549 02 90", and "3597 2203" of "139 3597 2203".
     patterns: ClassVar[list[Pattern]] = [
         Pattern(
-            r"(?:^|[^0-9A-Za-z+(.\-])(?:" + _INTL + "|" + _GROUPED + ")" + _EXT + r"(?:[^0-9]|$)",
-            r"(?<![0-9A-Za-z+(.\-])(?:" + _INTL + "|" + _GROUPED + ")" + _EXT + r"(?![0-9])",
-            widen=(1, 1),
+            r"(?:^|[^0-9A-Za-z+(.\-])(?:\+[1-9]|\(?[0-9]{2,5}\)?[ .\-][0-9]{2})",
+            r"(?<![0-9A-Za-z+(.\-])(?<![0-9)][\t\n\r )])(?:"
+            + _INTL
+            + "|"
+            + _GROUPED
+            + ")"
+            + _EXT
+            + r"(?![0-9])",
+            widen=(1, 72),
         )
     ]
     _EXT_SPLIT = re.compile(r"x|ext")
@@ -91,16 +102,15 @@ class PhoneRecognizer(PatternRecognizer):
         if value.startswith(("+86", "0086")):
             return None  # Chinese numbers: the mobile and landline recognisers' job
         all_digits = self._NON_DIGIT.sub("", value)
-        if "x" in value:  # an extension (x, ext) does not count
-            digits = len(self._DIGIT.findall(self._EXT_SPLIT.split(value)[0]))
-        else:
-            digits = len(all_digits)
+        # an extension (x, ext) does not count, nor does the dot of "ext."
+        number = self._EXT_SPLIT.split(value)[0] if "x" in value else value
+        digits = len(self._DIGIT.findall(number)) if "x" in value else len(all_digits)
         if not 7 <= digits <= 15:
             return None
-        dotted, dashed = "." in value, "-" in value  # (a candidate never has a "/")
+        dotted, dashed = "." in number, "-" in number  # (a candidate never has a "/")
         if (dotted or dashed) and self._DATE_LIKE.fullmatch(value):
             return None
-        if dotted and self._MIXED_SEPARATORS.search(value):
+        if dotted and self._MIXED_SEPARATORS.search(number):
             return None  # dots mixed with other separators: decimals and versions
         international = value[0] == "+"
         if not international and (

@@ -171,7 +171,7 @@ def _check(rec: PatternRecognizer, local: int) -> str:
 
 
 def _compiled(
-    patterns: list[tuple[bytes, int, str, int, int]],
+    patterns: list[tuple[bytes, int, str, int, int, int]],
     regions: Sequence[str],
     yields: list[list[int]] | None,
 ) -> Any:
@@ -183,7 +183,7 @@ def _compiled(
     return cached_build(
         "core",
         core.HYPERSCAN_VERSION,
-        [(expression, flags) for expression, flags, _, _, _ in patterns],
+        [(expression, flags) for expression, flags, *_ in patterns],
         lambda blob: core.Core(
             patterns,
             dict(_WORDS),
@@ -204,8 +204,9 @@ def available() -> bool:
 
 
 def hyperscan_flags(caseless: bool) -> int:
-    """The Hyperscan flags of a candidate pattern (both passes use the same)."""
-    flags = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8
+    """The Hyperscan flags of a candidate pattern (both passes use the same; no start of
+    match: see `Pattern.reach`)."""
+    flags = hyperscan.HS_FLAG_UTF8
     return flags | hyperscan.HS_FLAG_CASELESS if caseless else flags
 
 
@@ -217,7 +218,7 @@ class NativePass:
         if _core is None:
             raise RuntimeError("the compiled PII pass (aisec.detect.pii._core) is not built")
         self.index = list(index)
-        patterns: list[tuple[bytes, int, str, int, int]] = []
+        patterns: list[tuple[bytes, int, str, int, int, int]] = []
         regions: Sequence[str] = ()
         for rec, local in self.index:
             pat = rec.patterns[local]
@@ -225,7 +226,13 @@ class NativePass:
             if type(rec) is IdCardRecognizer:
                 regions = list(rec.known_regions)
             patterns.append(
-                (pat.candidate.encode("utf-8"), hyperscan_flags(pat.caseless), check, *pat.widen)
+                (
+                    pat.candidate.encode("utf-8"),
+                    hyperscan_flags(pat.caseless),
+                    check,
+                    *pat.widen,
+                    pat.reach,
+                )
             )
         yields = self._yields()
         #: whether the core drops the candidates that yield (see `_yields`)

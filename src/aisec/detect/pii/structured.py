@@ -351,7 +351,7 @@ class ImAccountRecognizer(PatternRecognizer):
         ),
         # WeChat's internal IDs are unmistakable on their own
         Pattern(
-            r"wxid_[A-Za-z0-9]{6,}(?:[^A-Za-z0-9_]|$)",
+            r"wxid_[A-Za-z0-9]{6,24}(?:[^A-Za-z0-9_]|$)",
             r"(?<![A-Za-z0-9_])(wxid_[A-Za-z0-9]{6,24})(?![A-Za-z0-9_])",
         ),
     ]
