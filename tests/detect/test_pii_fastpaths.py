@@ -59,26 +59,31 @@ def test_street_matches_start_only_in_windows() -> None:
 
 def test_street_anchors_cover_every_street_start() -> None:
     # the Hyperscan anchors are supersets of the heads of STREET and NUMBERED: wherever one
-    # of them matches (searched at every position, no windows), an anchor span holds its
-    # start, so searching only inside the anchors' windows loses nothing
+    # of them matches (searched at every position, no windows), the window of an anchor
+    # (from `_head_start` to the anchor's end) holds its start, so searching only inside
+    # the windows loses nothing
     rng = random.Random(5)
     words = ["Main", "Street", "St", "St.", "Ave", "Rd", "Lane", "Park", "Oak", "Ombù", "Él"]
     words += ["12", "4B", "٣٤", "5", "9091", "12-4", "3.5", "Apt", "#", "Unit", "IL", "62704"]
     words += ["Jan", "hours", "the", "and", "中文", "路", ",", ".", "-", "’s", "\n", "\t", "\uffff"]
     anchors = (address_en._STREET_ANCHOR, address_en._NUMBERED_ANCHOR)
     for _ in range(3000):
-        text = "".join(rng.choice(words) + rng.choice(["", " ", " ", "  "]) for _ in range(20))
+        text = "".join(
+            rng.choice(words) + rng.choice(["", " ", " ", "  ", "\t "]) for _ in range(24)
+        )
         ctx = ScanContext(normalize(text))
         text = ctx.text
-        spans: dict[int, list[tuple[int, int]]] = {pid: [] for pid in anchors}
+        ends: dict[int, list[int]] = {pid: [] for pid in anchors}
 
-        def on_match(pid: int, s: int, e: int, _f: int, _c: object) -> None:
-            if pid in spans:
-                spans[pid].append((s, e))
+        def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
+            if pid in ends:
+                ends[pid].append(e)
 
         address_en._db().scan(ctx.data, on_match)
         for pid, pattern in zip(anchors, (STREET, NUMBERED), strict=True):
-            chars = [(ctx.char_offset(s), ctx.char_offset(e)) for s, e in spans[pid]]
+            windows = [
+                (address_en._head_start(text, e), e) for e in map(ctx.char_offset, ends[pid])
+            ]
             for p in range(len(text)):
                 if pattern.match(text, p) is not None:
-                    assert any(lo <= p < hi for lo, hi in chars), (text, p, pattern is STREET)
+                    assert any(lo <= p < hi for lo, hi in windows), (text, p, pattern is STREET)

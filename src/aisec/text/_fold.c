@@ -71,8 +71,8 @@ typedef struct {
     Py_ssize_t n, cap;
 } Buf;
 
-static int buf_push(Buf *b, uint32_t cp, int64_t src) {
-    if (b->n == b->cap) {
+static int buf_grow(Buf *b) {
+    {
         Py_ssize_t cap = b->cap * 2 + 16;
         uint32_t *c = PyMem_Realloc(b->cp, (size_t)cap * sizeof *c);
         if (!c) return -1;
@@ -82,11 +82,48 @@ static int buf_push(Buf *b, uint32_t cp, int64_t src) {
         b->src = s;
         b->cap = cap;
     }
+    return 0;
+}
+
+static inline int buf_push(Buf *b, uint32_t cp, int64_t src) {
+    if (b->n == b->cap && buf_grow(b) < 0) return -1;
     b->cp[b->n] = cp;
     b->src[b->n] = src;
     b->n++;
     return 0;
 }
+
+/* step 1 of `fold` over ``n`` code units of type T: 0, -1 with an exception set, or -2
+ * when out of memory */
+#define FOLD_TABLE(NAME, T)                                                                      \
+    static int NAME(const Folder *self, const void *data, Py_ssize_t n, Buf *b, int *changed) { \
+        const T *u = data;                                                                       \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                     \
+            uint32_t c = u[i], m;                                                                \
+            if (c < LIMIT) m = self->fold[c];                                                    \
+            else if ((c >= 0xE0000 && c <= 0xE007F) || (c >= 0xE0100 && c <= 0xE01EF)) m = DELETE; \
+            else m = c;                                                                          \
+            if (m == DELETE) {                                                                   \
+                *changed = 1;                                                                    \
+            } else if (m == EXPAND) {                                                            \
+                const Expansion *e = find_expansion(self, c);                                    \
+                *changed = 1;                                                                    \
+                if (!e) {                                                                        \
+                    PyErr_Format(PyExc_RuntimeError, "no expansion for U+%04X", c);              \
+                    return -1;                                                                   \
+                }                                                                                \
+                for (uint32_t k = 0; k < e->len; k++)                                            \
+                    if (buf_push(b, self->flat[e->offset + k], i) < 0) return -2;                \
+            } else {                                                                             \
+                *changed |= m != c;                                                              \
+                if (buf_push(b, m, i) < 0) return -2;                                            \
+            }                                                                                    \
+        }                                                                                        \
+        return 0;                                                                                \
+    }
+FOLD_TABLE(fold_table_1, Py_UCS1)
+FOLD_TABLE(fold_table_2, Py_UCS2)
+FOLD_TABLE(fold_table_4, Py_UCS4)
 
 /* fold(text) -> (folded: str, src: bytes | None): ``src`` holds one int64 per character
  * of ``folded`` (native byte order), or is None when nothing changed (``folded`` is then
@@ -109,28 +146,12 @@ static PyObject *Folder_fold(Folder *self, PyObject *arg) {
         b.src = PyMem_Malloc((size_t)b.cap * sizeof *b.src);
         if (!b.cp || !b.src) goto nomem;
     }
-    /* 1. the table */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t c = PyUnicode_READ(kind, data, i), m;
-        if (c < LIMIT) m = self->fold[c];
-        else if ((c >= 0xE0000 && c <= 0xE007F) || (c >= 0xE0100 && c <= 0xE01EF)) m = DELETE;
-        else m = c;
-        if (m == DELETE) {
-            changed = 1;
-        } else if (m == EXPAND) {
-            const Expansion *e = find_expansion(self, c);
-            changed = 1;
-            if (!e) {
-                PyErr_Format(PyExc_RuntimeError, "no expansion for U+%04X", c);
-                goto done;
-            }
-            for (uint32_t k = 0; k < e->len; k++)
-                if (buf_push(&b, self->flat[e->offset + k], i) < 0) goto nomem;
-        } else {
-            changed |= m != c;
-            if (buf_push(&b, m, i) < 0) goto nomem;
-        }
-    }
+    /* 1. the table (a loop per string kind: no switch per character) */
+    int r1 = kind == PyUnicode_1BYTE_KIND   ? fold_table_1(self, data, n, &b, &changed)
+             : kind == PyUnicode_2BYTE_KIND ? fold_table_2(self, data, n, &b, &changed)
+                                            : fold_table_4(self, data, n, &b, &changed);
+    if (r1 == -2) goto nomem;
+    if (r1 < 0) goto done;
     /* 2. white space runs */
     Py_ssize_t w = 0;
     for (Py_ssize_t r = 0; r < b.n;) {

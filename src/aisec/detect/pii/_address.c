@@ -277,7 +277,6 @@ static PyObject *Finder_find(Finder *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "Uy*", &text, &buf)) return NULL;
     Str s = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
     HsHits anchors = {0}, divs = {0};
-    Py_ssize_t *byte_char = NULL;
     Span *spans = NULL;
     uint8_t *covered = NULL;
     Founds found = {0};
@@ -289,10 +288,8 @@ static PyObject *Finder_find(Finder *self, PyObject *args) {
         result = PyList_New(0);
         goto done;
     }
-    int failed;
-    byte_char = hs_char_map(buf.buf, buf.len, s.n, &failed);
-    if (failed) goto done;
-#define CHAR_AT(b) (byte_char ? byte_char[(b)] : (Py_ssize_t)(b))
+    CharCounter chars = {buf.buf, 0, 0};
+#define CHAR_AT(b) char_of(&chars, (Py_ssize_t)(b))
     /* division names, longest first at a place, none overlapping; chained when adjacent */
     spans = PyMem_Malloc(((size_t)divs.n + 1) * sizeof *spans);
     if (!spans) goto nomem;
@@ -365,7 +362,6 @@ nomem:
 done:
     PyMem_Free(anchors.items);
     PyMem_Free(divs.items);
-    PyMem_Free(byte_char);
     PyMem_Free(spans);
     PyMem_Free(covered);
     PyMem_Free(found.items);

@@ -4,8 +4,9 @@
  *
  * Same steps as the Python: one Hyperscan scan (box anchors, European street words,
  * the heads of STREET and NUMBERED) over the UTF-8 bytes; then STREET and NUMBERED at
- * the number starts inside the merged anchor windows (`_matches_starting_in`,
- * `_windows`, `_ANCHOR_AFTER`), BOX around each box anchor (`_BOX_WINDOW`), and EURO
+ * the number starts inside the merged windows that end at their anchors (`_head_start`,
+ * `_matches_starting_in`, `_windows`, `_ANCHOR_AFTER`), BOX around each box anchor
+ * (`_BOX_WINDOW`), and EURO
  * from the street word or a house number before it (`_WORD_BEFORE`, `_NUMBER_BEFORE`),
  * with `emit`'s de-duplication and bonus, in the Python's order.
  *
@@ -141,6 +142,7 @@ typedef struct {
     Py_ssize_t anchor_after, box_before, box_after;
     double street_score, numbered_score, euro_score, box_score;
     unsigned int street_anchor, numbered_anchor;
+    int head_tokens; /* _HEAD_TOKENS */
 } Finder;
 
 static inline Py_UCS4 fold(const Finder *f, Py_UCS4 c) {
@@ -848,6 +850,22 @@ static PyObject *found_list(const Found *f) {
     return result;
 }
 
+/* _head_start: the earliest a STREET or NUMBERED head whose anchor ends at ``end`` can
+ * start (on its line, at most _HEAD_TOKENS runs of non-blanks back) */
+static Py_ssize_t head_start(const M *m, Py_ssize_t end) {
+    Py_ssize_t i = end - 2;
+    while (i >= 0 && before(m, i) != '\n') i--;
+    Py_ssize_t line = i + 1, p = end - 1;
+    for (int t = 0; t < m->f->head_tokens; t++) {
+        Py_ssize_t q = p - 1;
+        while (q >= line && before(m, q) != ' ' && before(m, q) != '\t') q--;
+        if (q < line) return line;
+        p = q;
+        while (p > line && (before(m, p - 1) == ' ' || before(m, p - 1) == '\t')) p--;
+    }
+    return p;
+}
+
 /* find(text, data) -> list[(start, end, confidence)]: list(find_english_addresses(ctx))
  * for the normalised ``text`` and its UTF-8 ``data`` */
 static PyObject *Finder_find(Finder *self, PyObject *args) {
@@ -915,7 +933,7 @@ static PyObject *Finder_find(Finder *self, PyObject *args) {
         unsigned int id = which ? self->numbered_anchor : self->street_anchor;
         size_t ns = 0;
         for (size_t k = 0; k < na; k++)
-            if (anchors[k].id == id) spans[ns++] = (Span){anchors[k].s, anchors[k].e};
+            if (anchors[k].id == id) spans[ns++] = (Span){head_start(&m, anchors[k].e), anchors[k].e};
         ns = merge_windows(spans, ns);
         if (windows_matches(&m, spans, ns, which ? numbered_match : street_match,
                             which ? self->numbered_score : self->street_score, &found)
@@ -1076,7 +1094,8 @@ static int cmp_fold(const void *pa, const void *pb) {
  * point: its IGNORECASE representative} for every character the case-insensitive
  * literals can match; ``classes``: three 8192-byte bitmaps (the BMP) of [A-Za-z], [_L]
  * and [_L0-9'’.-] under IGNORECASE; ``params``: (_ANCHOR_AFTER, box before, box after,
- * STREET, NUMBERED, EURO and BOX scores, the STREET and NUMBERED anchor ids). */
+ * STREET, NUMBERED, EURO and BOX scores, the STREET and NUMBERED anchor ids,
+ * _HEAD_TOKENS). */
 static int Finder_init(Finder *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"expressions", "flags", "suffixes", "euro_prefix", "euro_suffix", "units", "months",
                              "measures",    "fold",  "classes",  "params",      "database",    NULL};
@@ -1090,9 +1109,9 @@ static int Finder_init(Finder *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_RuntimeError, "Finder is already initialised");
         return -1;
     }
-    if (!PyArg_ParseTuple(params, "nnnddddII", &self->anchor_after, &self->box_before, &self->box_after,
+    if (!PyArg_ParseTuple(params, "nnnddddIIi", &self->anchor_after, &self->box_before, &self->box_after,
                           &self->street_score, &self->numbered_score, &self->euro_score, &self->box_score,
-                          &self->street_anchor, &self->numbered_anchor))
+                          &self->street_anchor, &self->numbered_anchor, &self->head_tokens))
         return -1;
     /* the fold table first: the alternatives' representatives come from it */
     for (Py_UCS4 c = 0; c < FOLD_DIRECT; c++) self->fold_lo[c] = c;

@@ -67,27 +67,6 @@ static inline int hs_collect_all(const hs_database_t *db, hs_scratch_t *scratch,
     return 0;
 }
 
-/* for each byte offset of UTF-8 ``d`` (and ``n``), the character that starts there or
- * holds it; NULL when every character is one byte (``n == n_chars``: offsets are the same)
- * or, with an exception set, when memory ran out (``*failed``) */
-static inline Py_ssize_t *hs_char_map(const uint8_t *d, Py_ssize_t n, Py_ssize_t n_chars, int *failed) {
-    *failed = 0;
-    if (n == n_chars) return NULL;
-    Py_ssize_t *map = PyMem_Malloc(((size_t)n + 1) * sizeof *map);
-    if (!map) {
-        *failed = 1;
-        PyErr_NoMemory();
-        return NULL;
-    }
-    Py_ssize_t c = -1;
-    for (Py_ssize_t b = 0; b < n; b++) {
-        c += (d[b] & 0xC0) != 0x80;
-        map[b] = c;
-    }
-    map[n] = n_chars;
-    return map;
-}
-
 /* ``db`` from ``blob`` (a serialised database: the cache) when it is not None, else
  * compiled from the expressions (literals when ``lens`` is given); -1 with an exception */
 static inline int hs_build(hs_database_t **db, PyObject *blob, const char *const *exprs, const unsigned int *flags,
@@ -232,6 +211,21 @@ static inline Py_ssize_t count_leads(const uint8_t *d, Py_ssize_t from, Py_ssize
     }
     for (; i < to; i++) cont += (d[i] & 0xC0) == 0x80;
     return (to - from) - cont;
+}
+
+/* the character offsets of byte offsets at character boundaries, counted on from the last
+ * one asked: offsets in ascending order (as Hyperscan reports ends) cost one pass over the
+ * text in all, without a map of every byte; an earlier offset counts again from the start */
+typedef struct {
+    const uint8_t *d;
+    Py_ssize_t byte, chars;
+} CharCounter;
+
+static inline Py_ssize_t char_of(CharCounter *c, Py_ssize_t b) {
+    if (b < c->byte) c->byte = c->chars = 0;
+    c->chars += count_leads(c->d, c->byte, b);
+    c->byte = b;
+    return c->chars;
 }
 
 /* ``round(x, 3)`` exactly as Python computes it (the decimal correctly rounded, ties to

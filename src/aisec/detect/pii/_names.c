@@ -164,7 +164,7 @@ static PyObject *Scorer_names(Scorer *self, PyObject *args) {
     uint8_t *flags = NULL;
     float *sur = NULL, *giv = NULL;
     Name *found = NULL;
-    Py_ssize_t *cstart = NULL, *cend = NULL, *byte_char = NULL;
+    Py_ssize_t *cstart = NULL, *cend = NULL;
     PyObject *result = NULL;
     bonus_at = PyMem_Calloc((size_t)n + 1, sizeof *bonus_at);
     bonus_before = PyMem_Calloc((size_t)n + 1, sizeof *bonus_before);
@@ -182,13 +182,11 @@ static PyObject *Scorer_names(Scorer *self, PyObject *args) {
     /* context words (Hyperscan reports byte offsets: count characters up to each) */
     if (hs_collect_all(self->db, self->scratch, &buf, &hits) < 0) goto done;
     if (hits.n) {
-        int failed;
-        byte_char = hs_char_map(buf.buf, buf.len, n, &failed);
-        if (failed) goto done;
+        CharCounter chars = {buf.buf, 0, 0};
         for (size_t k = 0; k < hits.n; k++) {
             if (hits.items[k].id >= (unsigned int)self->n_contexts) continue;
             const Context *cx = &self->contexts[hits.items[k].id];
-            Py_ssize_t b = (Py_ssize_t)hits.items[k].end, end = byte_char ? byte_char[b] : b;
+            Py_ssize_t end = char_of(&chars, (Py_ssize_t)hits.items[k].end);
             if (cx->bonus == 0.0) { /* a compound surname */
                 Py_ssize_t at = end - cx->nchars;
                 if (at >= 0 && at <= n) flags[at] |= 2;
@@ -338,7 +336,6 @@ done:
     PyMem_Free(found);
     PyMem_Free(cstart);
     PyMem_Free(cend);
-    PyMem_Free(byte_char);
     PyBuffer_Release(&buf);
     return result;
 }

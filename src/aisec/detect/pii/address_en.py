@@ -119,19 +119,23 @@ def _expressions() -> tuple[list[bytes], list[int]]:
         rf"\b(?:{EURO_PREFIX})\s".encode(),
         rf"(?i)(?:{EURO_SUFFIX})\s+\d".encode(),
         # supersets of the heads of STREET and NUMBERED (house number … street suffix or
-        # second number), leftmost start reported: the exact patterns only search there.
-        # Their street words are the exact patterns' (`_W`), not any run of non-blanks: a
-        # looser anchor fired on most numbers in running text and cost twice the time
+        # second number): the exact patterns only search where a head ending there can
+        # start (`_head_start`). Their street words are the exact patterns' (`_W`), not any
+        # run of non-blanks: a looser anchor fired on most numbers in running text and cost
+        # twice the time. No start of match: it doubled the cost of the scan
         rf"\d+[A-Za-z]?(?:[ \t]+[^ \t\n]+)?(?:[ \t]+{_W}){{0,4}}[ \t]+(?:{SUFFIX_RE})"
         rf"(?:[^A-Za-z0-9_]|$)".encode(),
         rf"\d+[ \t]+[A-ZÀ-ÞĀ-ɏ][{_L}'’.-]*(?:[ \t]+{_W}){{0,4}}[ \t]+\d".encode(),
     ]
     # (with HS_FLAG_UCP, \d is any decimal digit, as in the exact patterns)
-    som = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP | hyperscan.HS_FLAG_SOM_LEFTMOST
-    return exprs, [hyperscan.HS_FLAG_UTF8] * 3 + [som] * 2
+    ucp = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+    return exprs, [hyperscan.HS_FLAG_UTF8] * 3 + [ucp] * 2
 
 
 _STREET_ANCHOR, _NUMBERED_ANCHOR = 3, 4  # pattern ids in `_db`
+#: runs of non-blanks a STREET or NUMBERED head may take, with the anchor's last character:
+#: house number, second number, four street words, the suffix or number (seven), plus one
+_HEAD_TOKENS = 8
 # how far after an anchor's end an exact match may run (unit, city, postal code)
 _ANCHOR_AFTER = 480
 
@@ -227,6 +231,7 @@ def _finder_args() -> tuple[Any, ...]:
         _BOX_SCORE,
         _STREET_ANCHOR,
         _NUMBERED_ANCHOR,
+        _HEAD_TOKENS,
     )
     return (
         exprs,
@@ -287,7 +292,8 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
     others: list[tuple[int, int]] = []  # (pattern id, end) of the other anchors, in order
     for k, (pid, _, _) in enumerate(unique):
         if pid in anchor_spans:
-            anchor_spans[pid].append((flat[2 * k], flat[2 * k + 1]))
+            end = flat[2 * k + 1]
+            anchor_spans[pid].append((_head_start(text, end), end))
         else:
             others.append((pid, flat[2 * k + 1]))
     for (pattern, score), anchor in zip(_WHOLE, (_STREET_ANCHOR, _NUMBERED_ANCHOR), strict=True):
@@ -317,6 +323,23 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
             if street is not None and street.end() >= end - 1:
                 yield from emit(street, _EURO_SCORE)
                 break
+
+
+def _head_start(text: str, end: int) -> int:
+    """The earliest a STREET or NUMBERED head whose anchor ends at ``end`` can start: a head
+    stays on one line (blanks are spaces and tabs) and spans at most `_HEAD_TOKENS` runs of
+    non-blanks, so this is the start of the blanks before the last of those runs, or the
+    start of the line."""
+    line = text.rfind("\n", 0, end - 1) + 1
+    p = end - 1
+    for _ in range(_HEAD_TOKENS):
+        blank = max(text.rfind(" ", line, p), text.rfind("\t", line, p))
+        if blank < line:
+            return line
+        p = blank
+        while p > line and text[p - 1] in " \t":
+            p -= 1
+    return p
 
 
 #: where a match of STREET or NUMBERED may start: a digit with no word character, dot or
