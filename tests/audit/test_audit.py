@@ -279,3 +279,20 @@ def test_cli_verify_export_purge_exit_codes(db_url: str, tmp_path: Path) -> None
     broken = run("audit", "verify", "--db", db_url)
     assert broken.returncode == 1
     assert "BROKEN" in broken.stdout
+
+
+def test_a_burst_is_stored_in_one_transaction(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    # the writer waits up to `linger` after the first event for the rest of the burst;
+    # flush cuts the wait short (with a 60-second linger, it would time out otherwise)
+    with AuditLog(url, spill_path=tmp_path / "spill.jsonl", linger=60) as log:
+        for i in range(20):
+            log.record(event(i))
+        assert log.flush(timeout=10)
+        assert (log.stats.stored, log.stats.batches) == (20, 1)
+        log.record(event(20))
+        assert log.flush(timeout=10)
+        assert (log.stats.stored, log.stats.batches) == (21, 2)
+    with open_store(url) as store:
+        assert [e.request_id for e in stored(store)] == [f"r{i}" for i in range(21)]
+        assert verify(store).ok

@@ -1,8 +1,12 @@
 """`AuditLog`: records audit events without making the caller wait for the database.
 
 ``record(event)`` puts the event on a bounded in-memory queue and returns. One background
-thread takes events off the queue in batches (up to ``batch_size``, or whatever arrived
-within ``flush_interval``) and appends each batch to the hash chain in one transaction.
+thread takes events off the queue in batches and appends each batch to the hash chain in
+one transaction. A batch is what arrived within ``linger`` (50 ms) of its first event, up
+to ``batch_size``: a burst of requests is stored in one transaction once the burst is
+over, instead of in many small ones that take the processor from the requests while they
+are being served (on a proxy's core, that was a third of its work per request).
+`flush` and `close` cut the wait short.
 
 Back-pressure: when the queue is full, ``record`` waits up to ``put_timeout`` (50 ms by
 default) for room; if there is still none, the caller appends the event to the spill file
@@ -64,6 +68,7 @@ class AuditStats:
     replayed: int = 0
     overflowed: int = 0
     db_failures: int = 0
+    batches: int = 0  # transactions that stored new events
 
 
 class AuditLog:
@@ -84,6 +89,7 @@ class AuditLog:
         queue_size: int = 10_000,
         batch_size: int = 256,
         flush_interval: float = 0.1,
+        linger: float = 0.05,
         put_timeout: float = 0.05,
         retry_interval: float = 1.0,
     ) -> None:
@@ -91,12 +97,14 @@ class AuditLog:
         self.spill = SpillFile(spill_path or default_spill_path(url))
         self.batch_size = batch_size
         self.flush_interval = flush_interval
+        self.linger = linger
         self.put_timeout = put_timeout
         self.retry_interval = retry_interval
         self.stats = AuditStats()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._store: Store | None = None
         self._next_try = 0.0
+        self._hurry = threading.Event()  # set by flush and close: stop lingering
         self._closed = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="aisec-audit", daemon=True)
@@ -133,6 +141,7 @@ class AuditLog:
             self._queue.put(done, timeout=timeout)
         except queue.Full:
             return False
+        self._hurry.set()
         done.wait(timeout)
         return done.is_set() and not self.spill.pending()
 
@@ -144,6 +153,7 @@ class AuditLog:
         atexit.unregister(self.close)
         self._next_try = 0.0
         self._queue.put(_STOP)
+        self._hurry.set()
         self._thread.join(timeout)
 
     def __enter__(self) -> AuditLog:
@@ -159,6 +169,11 @@ class AuditLog:
             items = [self._queue.get(timeout=self.flush_interval)]
         except queue.Empty:
             return []
+        if isinstance(items[0], (Event, PendingEvent)) and self._queue.qsize() < self.batch_size:
+            # wait for the rest of the burst, asleep (no wake-up per event); not when a
+            # whole batch is waiting already (the writer is behind)
+            self._hurry.wait(self.linger)
+        self._hurry.clear()
         while len(items) < self.batch_size:
             try:
                 items.append(self._queue.get_nowait())
@@ -252,6 +267,7 @@ class AuditLog:
                     self._write(events, fresh=True)
                     with self._lock:
                         self.stats.stored += len(events)
+                        self.stats.batches += 1
                 return
             except (SQLAlchemyError, AisecError) as exc:
                 self._failed(exc)
