@@ -71,17 +71,16 @@ typedef struct {
     Py_ssize_t n, cap;
 } Buf;
 
+/* room for more: twice the capacity (0, -1 when out of memory) */
 static int buf_grow(Buf *b) {
-    {
-        Py_ssize_t cap = b->cap * 2 + 16;
-        uint32_t *c = PyMem_Realloc(b->cp, (size_t)cap * sizeof *c);
-        if (!c) return -1;
-        b->cp = c;
-        int64_t *s = PyMem_Realloc(b->src, (size_t)cap * sizeof *s);
-        if (!s) return -1;
-        b->src = s;
-        b->cap = cap;
-    }
+    Py_ssize_t cap = b->cap * 2 + 16;
+    uint32_t *c = PyMem_Realloc(b->cp, (size_t)cap * sizeof *c);
+    if (!c) return -1;
+    b->cp = c;
+    int64_t *s = PyMem_Realloc(b->src, (size_t)cap * sizeof *s);
+    if (!s) return -1;
+    b->src = s;
+    b->cap = cap;
     return 0;
 }
 
