@@ -5,8 +5,9 @@ thread takes events off the queue in batches and appends each batch to the hash 
 one transaction. A batch is what arrived within ``linger`` (50 ms) of its first event, up
 to ``batch_size``: a burst of requests is stored in one transaction once the burst is
 over, instead of in many small ones that take the processor from the requests while they
-are being served (on a proxy's core, that was a third of its work per request).
-`flush` and `close` cut the wait short.
+are being served (on a proxy's one core, the writer's share of the processor time per
+request was a third, spent in the middle of each burst). `flush` and `close` cut the wait
+short; when a whole batch is queued already (the writer is behind) it does not wait.
 
 Back-pressure: when the queue is full, ``record`` waits up to ``put_timeout`` (50 ms by
 default) for room; if there is still none, the caller appends the event to the spill file

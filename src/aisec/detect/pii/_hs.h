@@ -256,7 +256,7 @@ static inline int round3(double x, double *out) {
  * A tuple of strings, numbers and None cannot take part in a reference cycle, so the
  * finding is taken off the garbage collector's list, as CPython does with such plain
  * tuples (but not with tuple subclasses). Findings are most of what detection allocates,
- * and walking them cost about a tenth of the time on text dense with personal data. */
+ * and walking them cost up to a tenth of the time on text dense with personal data. */
 static inline PyObject *make_finding(PyTypeObject *type, PyObject *reporter, Py_ssize_t start, Py_ssize_t end,
                                      double score) {
     PyObject *item = type->tp_alloc(type, 7);
