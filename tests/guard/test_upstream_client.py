@@ -119,6 +119,29 @@ def test_keep_alive_one_connection_and_what_is_sent() -> None:
     run(main())
 
 
+def test_cookies_from_the_upstream_are_never_sent_back() -> None:
+    # the proxy serves many clients and applications over one session: a cookie the
+    # upstream sets for one answer (a session, a load balancer's affinity) must not go out
+    # with everybody's later requests. (aiohttp's own cookie jar refuses IP hosts, hence
+    # the name "localhost".)
+    async def respond(_path: str, _n: int, w: asyncio.StreamWriter) -> bool:
+        w.write(ok(b"{}", "Set-Cookie: session=alice-secret; Path=/"))
+        return True
+
+    async def main() -> None:
+        async with Server(respond) as server:
+            client = AiohttpClient(connect=2, read=2)
+            url = f"http://localhost:{server.port}/v1/chat/completions"
+            for _ in range(3):
+                response = await client.send("POST", url, b"{}", {})
+                assert response.status == 200
+            await client.aclose()
+            assert len(server.requests) == 3
+            assert not any(b"cookie:" in r.lower() for r in server.requests)
+
+    run(main())
+
+
 def test_chunked_until_close_gzip_and_informational_answers() -> None:
     async def respond(path: str, _n: int, w: asyncio.StreamWriter) -> bool:
         if path == "/chunked":

@@ -157,6 +157,9 @@ class AiohttpClient:
             connector=connector,
             timeout=self.timeout,
             trust_env=False,  # (True reads ~/.netrc and the environment per request)
+            # one session serves every client and application: a cookie the upstream sets
+            # for one answer must never go out with the others' requests
+            cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=True,
             skip_auto_headers=("Accept", "Content-Type"),
         )
