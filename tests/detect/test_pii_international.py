@@ -103,6 +103,9 @@ def test_a_fragment_of_a_chinese_number_is_not_also_a_phone_number() -> None:
         # an address with a phone shape is an address, however close "phone" is
         ("contact: server 10.108.21.55 phone", "pii.ipv4", "10.108.21.55"),
         ("reach 192.168.100.200 by phone", "pii.ipv4", "192.168.100.200"),
+        # digits before the number (within the candidate's reach) are not the number's:
+        # "72.52" is still inside the address
+        ("32层 电话72.52.36.128", "pii.ipv4", "72.52.36.128"),
     ],
 )
 def test_numbers_other_recognisers_claim_are_not_phone_numbers(

@@ -1672,6 +1672,11 @@ static inline Py_ssize_t charmap_get(const CharMap *m, Py_ssize_t b) {
     return m->blocks[b / 64] + count_leads(m->d, b & ~(Py_ssize_t)63, b);
 }
 
+/* `base._NUMBER_CHARS`: digits and the punctuation inside phone numbers */
+static inline int number_char(int c) {
+    return is_digit(c) || c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '+';
+}
+
 /* a span (byte offsets) of an accepted finding, for `drop_yielding` */
 typedef struct {
     Py_ssize_t start, end;
@@ -1684,8 +1689,9 @@ static int span_cmp(const void *a, const void *b) {
 }
 
 /* `base.confirm_yielding`'s test, in C: drop each deferred candidate of a pattern with
- * ``yields`` whose ASCII digits all lie inside the accepted finding (of those kinds) that
- * starts last at or before its first digit. Python would skip it the same way, since the
+ * ``yields`` whose number (the digits and number punctuation before its end) has all its
+ * ASCII digits inside the accepted finding (of those kinds) that starts last at or before
+ * its first digit. Python would skip it the same way, since the
  * findings accepted here are all the findings of those kinds (NativePass passes ``yields``
  * only then). Compacts ``outs`` in place; -1 when out of memory. */
 static int drop_yielding(const Core *self, Outs *outs, const uint8_t *d) {
@@ -1722,7 +1728,11 @@ static int drop_yielding(const Core *self, Outs *outs, const uint8_t *d) {
         for (size_t i = 0; i < outs->n; i++) {
             Out o = outs->items[i];
             if (o.code >= 0 || self->yields[-1 - o.code] != m) continue;
-            Py_ssize_t first = o.start, last = o.end - 1;
+            /* the number the candidate ends in (`base.number_start`): ASCII only, so a
+             * byte is a character */
+            Py_ssize_t first = o.end, last = o.end - 1;
+            int reach = self->reach[-1 - o.code];
+            while (first > 0 && o.end - first < reach && number_char(d[first - 1])) first--;
             while (first < o.end && !is_digit(d[first])) first++;
             if (first == o.end) continue; /* no digit: confirmed */
             while (!is_digit(d[last])) last--;

@@ -213,7 +213,8 @@ def confirm_yielding(
     ctx: ScanContext, held: Sequence[Held], found: Sequence[Finding]
 ) -> list[Finding]:
     """Confirm the held-back candidates of recognisers with `PatternRecognizer.yields_to`,
-    skipping each one whose digits all lie inside one ``found`` finding of those kinds."""
+    skipping each one whose number (`number_start`) has all its digits inside one
+    ``found`` finding of those kinds."""
     out: list[Finding] = []
     claims: dict[frozenset[str], tuple[list[int], list[int]]] = {}
     for rec, local, start, end in held:
@@ -221,10 +222,25 @@ def confirm_yielding(
         if spans is None:
             ranked = sorted((f.start, f.end) for f in found if f.kind in rec.yields_to)
             spans = claims[rec.yields_to] = ([s for s, _ in ranked], [e for _, e in ranked])
-        if spans[0] and _digits_inside(ctx.text, start, end, spans):
+        number = number_start(ctx.text, end, rec.patterns[local].reach)
+        if spans[0] and _digits_inside(ctx.text, number, end, spans):
             continue
         out.extend(rec.confirm(ctx, local, start, end))
     return out
+
+
+#: what numbers are written with: digits and the punctuation inside phone numbers
+_NUMBER_CHARS = frozenset("0123456789 .-()+")
+
+
+def number_start(text: str, end: int, reach: int) -> int:
+    """Where the number a candidate ends in starts: the run of digits and number
+    punctuation (`_NUMBER_CHARS`) right before ``end``, at most ``reach`` characters. (A
+    candidate is reported by its end; the characters before the number are not its own.)"""
+    p = end
+    while p > 0 and end - p < reach and text[p - 1] in _NUMBER_CHARS:
+        p -= 1
+    return p
 
 
 def _digits_inside(text: str, start: int, end: int, spans: tuple[list[int], list[int]]) -> bool:
