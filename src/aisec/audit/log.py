@@ -3,11 +3,10 @@
 ``record(event)`` puts the event on a bounded in-memory queue and returns. One background
 thread takes events off the queue in batches and appends each batch to the hash chain in
 one transaction. A batch is what arrived within ``linger`` (50 ms) of its first event, up
-to ``batch_size``: a burst of requests is stored in one transaction once the burst is
-over, instead of in many small ones that take the processor from the requests while they
-are being served (on a proxy's one core, the writer's share of the processor time per
-request was a third, spent in the middle of each burst). `flush` and `close` cut the wait
-short; when a whole batch is queued already (the writer is behind) it does not wait.
+to ``batch_size``: a burst of requests is stored in one transaction rather than in many
+small ones (on a guard proxy at 32 concurrent requests the writer's processor time per
+request fell from about 0.22 to 0.16-0.18 ms). `flush` and `close` cut the wait short;
+when a whole batch is queued already (the writer is behind) it does not wait.
 
 Back-pressure: when the queue is full, ``record`` waits up to ``put_timeout`` (50 ms by
 default) for room; if there is still none, the caller appends the event to the spill file

@@ -807,26 +807,16 @@ static Py_ssize_t number_before(const M *m, Py_ssize_t lo, Py_ssize_t hi) {
     return -1;
 }
 
-typedef struct {
-    Py_ssize_t b;
-    Py_ssize_t *dst;
-} Conv;
-
-static int cmp_conv(const void *pa, const void *pb) {
-    const Conv *a = pa, *b = pb;
-    return (a->b > b->b) - (a->b < b->b);
-}
-
+/* an anchor: where a match of pattern ``id`` ends (no pattern asks for its start) */
 typedef struct {
     unsigned int id;
-    Py_ssize_t s, e; /* bytes, then characters */
+    Py_ssize_t e; /* bytes, then characters */
     size_t order;
 } Anchor;
 
 static int cmp_anchor_key(const void *pa, const void *pb) {
     const Anchor *a = pa, *b = pb;
     if (a->id != b->id) return a->id < b->id ? -1 : 1;
-    if (a->s != b->s) return a->s < b->s ? -1 : 1;
     if (a->e != b->e) return a->e < b->e ? -1 : 1;
     return (a->order > b->order) - (a->order < b->order);
 }
@@ -876,7 +866,6 @@ static PyObject *Finder_find(Finder *self, PyObject *args) {
     Py_ssize_t nb = buf.len, n = PyUnicode_GET_LENGTH(text);
     HsHits hits = {0};
     Anchor *anchors = NULL;
-    Conv *conv = NULL;
     Span *spans = NULL;
     Found found = {0};
     PyObject *result = NULL;
@@ -885,48 +874,24 @@ static PyObject *Finder_find(Finder *self, PyObject *args) {
     if (!digit) goto empty; /* _DIGIT.search(text) is None */
     if (hs_collect_all(self->db, self->scratch, &buf, &hits) < 0) goto done;
     if (!hits.n) goto empty;
-    /* dict.fromkeys(hits): the first of each (id, start, end), in report order */
+    /* dict.fromkeys(hits): the first of each (id, end), in report order */
     anchors = PyMem_Malloc(hits.n * sizeof *anchors);
-    conv = PyMem_Malloc(hits.n * 2 * sizeof *conv);
     spans = PyMem_Malloc(hits.n * sizeof *spans);
-    if (!anchors || !conv || !spans) {
+    if (!anchors || !spans) {
         PyErr_NoMemory();
         goto done;
     }
-    for (size_t k = 0; k < hits.n; k++)
-        anchors[k] = (Anchor){hits.items[k].id, (Py_ssize_t)hits.items[k].start, (Py_ssize_t)hits.items[k].end, k};
+    for (size_t k = 0; k < hits.n; k++) anchors[k] = (Anchor){hits.items[k].id, (Py_ssize_t)hits.items[k].end, k};
     qsort(anchors, hits.n, sizeof *anchors, cmp_anchor_key);
     size_t na = 0;
     for (size_t k = 0; k < hits.n; k++) {
-        if (na && anchors[na - 1].id == anchors[k].id && anchors[na - 1].s == anchors[k].s
-            && anchors[na - 1].e == anchors[k].e)
-            continue;
+        if (na && anchors[na - 1].id == anchors[k].id && anchors[na - 1].e == anchors[k].e) continue;
         anchors[na++] = anchors[k];
     }
     qsort(anchors, na, sizeof *anchors, cmp_anchor_order);
-    /* byte offsets -> character offsets (the character that starts at or holds each byte;
-     * the end of the data: the length of the text) */
-    if (nb != n) {
-        size_t nc = 0;
-        for (size_t k = 0; k < na; k++) {
-            conv[nc++] = (Conv){anchors[k].s, &anchors[k].s};
-            conv[nc++] = (Conv){anchors[k].e, &anchors[k].e};
-        }
-        qsort(conv, nc, sizeof *conv, cmp_conv);
-        Py_ssize_t p = 0, leads = 0;
-        for (size_t k = 0; k < nc; k++) {
-            Py_ssize_t b = conv[k].b;
-            if (b >= nb) {
-                *conv[k].dst = n;
-                continue;
-            }
-            if (b + 1 > p) {
-                leads += count_leads(d, p, b + 1);
-                p = b + 1;
-            }
-            *conv[k].dst = leads - 1;
-        }
-    }
+    /* byte offsets -> character offsets (Hyperscan reports ends in ascending order) */
+    CharCounter chars = {d, 0, 0};
+    for (size_t k = 0; k < na; k++) anchors[k].e = char_of(&chars, anchors[k].e);
     M m = {self, PyUnicode_KIND(text), PyUnicode_DATA(text), n, n};
     /* STREET, then NUMBERED, in their anchors' windows */
     for (int which = 0; which < 2; which++) {
@@ -992,7 +957,6 @@ empty:
 done:
     PyMem_Free(hits.items);
     PyMem_Free(anchors);
-    PyMem_Free(conv);
     PyMem_Free(spans);
     PyMem_Free(found.items);
     PyMem_Free(found.slots);

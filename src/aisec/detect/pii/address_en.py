@@ -278,24 +278,23 @@ def find_english_addresses(ctx: ScanContext) -> Iterator[tuple[int, int, float]]
             # a unit or a postal code after the street: more certain than a name inside it
             yield m.start(), m.end(), score + (0.09 if m.end() - m.start() > 24 else 0.0)
 
-    hits: list[tuple[int, int, int]] = []
+    hits: list[tuple[int, int]] = []  # (pattern id, end): no pattern asks for its start
 
-    def on_match(pid: int, s: int, e: int, _f: int, _c: object) -> None:
-        hits.append((pid, s, e))
+    def on_match(pid: int, _s: int, e: int, _f: int, _c: object) -> None:
+        hits.append((pid, e))
 
     _db().scan(ctx.data, on_match)
     if not hits:  # (most texts) nothing below would find anything
         return
     unique = list(dict.fromkeys(hits))
-    flat = ctx.char_offsets([b for _, s, e in unique for b in (s, e)])
+    ends = ctx.char_offsets([e for _, e in unique])
     anchor_spans: dict[int, list[tuple[int, int]]] = {_STREET_ANCHOR: [], _NUMBERED_ANCHOR: []}
     others: list[tuple[int, int]] = []  # (pattern id, end) of the other anchors, in order
-    for k, (pid, _, _) in enumerate(unique):
+    for (pid, _), end in zip(unique, ends, strict=True):
         if pid in anchor_spans:
-            end = flat[2 * k + 1]
             anchor_spans[pid].append((_head_start(text, end), end))
         else:
-            others.append((pid, flat[2 * k + 1]))
+            others.append((pid, end))
     for (pattern, score), anchor in zip(_WHOLE, (_STREET_ANCHOR, _NUMBERED_ANCHOR), strict=True):
         # an exact match starts within an anchor (the anchor is a superset of its head)
         for m in _matches_starting_in(pattern, text, _windows(anchor_spans[anchor])):
