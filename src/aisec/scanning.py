@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aisec.detect.base import Finding
 from aisec.io import Record, RecordWriter, detect_format, iter_files, read_records
+from aisec.io.unicode import utf8_size
 from aisec.policy import Policy
 from aisec.redact import Redactor
 
@@ -147,7 +148,7 @@ class ScanJob:
                             )
                             summary.written += 1
                         if on_bytes is not None:
-                            on_bytes(len(rec.text.encode("utf-8")) + 1)
+                            on_bytes(utf8_size(rec.text) + 1)
                         yield result
                 ok = True
             finally:
@@ -158,7 +159,7 @@ class ScanJob:
 
     def _count(self, result: RecordResult, summary: ScanSummary) -> RecordResult:
         summary.records += 1
-        summary.bytes += len(result.record.text.encode("utf-8"))
+        summary.bytes += utf8_size(result.record.text)
         if result.reported:
             summary.flagged_records += 1
         for f in result.reported:

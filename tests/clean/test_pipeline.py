@@ -102,6 +102,30 @@ def test_quarantine_of_bad_input(tmp_path: Path) -> None:
     assert any("{broken" in (r["raw"] or "") for r in q)
 
 
+def test_lone_surrogate_escapes_are_read_as_replacement_characters(tmp_path: Path) -> None:
+    # half an emoji, as crawlers and clients cut them: valid JSON, no valid UTF-8 text
+    src = tmp_path / "in"
+    src.mkdir()
+    lines = [
+        '{"id": "cut", "title": "t\\udcff", "text": "' + doc(1) + ' \\ud83d end"}',
+        '{"id": "pair", "text": "' + doc(2) + ' \\ud83d\\ude00 end"}',
+    ]
+    (src / "a.jsonl").write_text("\n".join(lines) + "\n", "ascii")
+    (src / "b.json").write_text('[{"id": "j", "text": "' + doc(3) + ' \\udfff"}]', "ascii")
+    m = run([src], tmp_path / "out")
+    assert m["kept"] == 3 and m["invariant"]["ok"]
+    kept = {}
+    for name in ("a.jsonl", "b.json"):
+        data = (tmp_path / "out/data/in" / name).read_bytes().decode("utf-8")
+        rows = (
+            [json.loads(x) for x in data.splitlines()] if name.endswith("l") else json.loads(data)
+        )
+        kept.update({r["id"]: r for r in rows})
+    assert kept["cut"]["text"].endswith(" \ufffd end") and kept["cut"]["title"] == "t\ufffd"
+    assert kept["pair"]["text"].endswith(" \U0001f600 end")  # a whole pair is one emoji
+    assert kept["j"]["text"].endswith(" \ufffd")
+
+
 def test_formats_compressed_parquet_csv_text(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -216,6 +216,28 @@ def test_json_array_and_csv_round_trip(tmp_path: Path) -> None:
     assert lines == ["id,text,note", "1,电话 138****8000,x", '2,"逗号, 引号""",y']
 
 
+def test_lone_surrogate_escapes_are_scanned_and_written_back(tmp_path: Path) -> None:
+    # JSON may carry half an emoji ("\\ud83d"); no UTF-8 file can hold it as a character
+    src = tmp_path / "rows.jsonl"
+    src.write_text('{"text": "\\ud83d 电话 13800138000 \\udcff", "note": "\\udfff"}\n', "utf-8")
+    arr = tmp_path / "rows.json"
+    arr.write_text('[{"text": "\\u90ae\\u7bb1\\ud800 a@b.cn"}]', "ascii")
+    out = tmp_path / "red"
+    out.mkdir()
+    r = run("scan", str(src), str(arr), "--redact", str(out), "-f", "jsonl")
+    assert r.returncode == 1, r.stderr
+    found = [json.loads(x)["findings"] for x in r.stdout.splitlines()]
+    assert [f["kind"] for f in found[0]] == ["pii.cn_mobile"]
+    assert (found[0][0]["start"], found[0][0]["end"]) == (5, 16)  # offsets of the original
+    assert [f["kind"] for f in found[1]] == ["pii.email"]
+    data = (out / "rows.jsonl").read_bytes().decode("utf-8")  # valid UTF-8
+    assert json.loads(data) == {"text": "\ud83d 电话 138****8000 \udcff", "note": "\udfff"}
+    assert "电话" in data  # non-ASCII stays as itself
+    assert json.loads((out / "rows.json").read_bytes().decode("utf-8")) == [
+        {"text": "邮箱\ud800 <邮箱>"}
+    ]
+
+
 def test_csv_without_the_text_column(tmp_path: Path) -> None:
     src = tmp_path / "rows.csv"
     src.write_text("a,b\n1,2\n", encoding="utf-8")

@@ -198,6 +198,23 @@ def test_upstream_failures_are_openai_errors(proxy: Proxy) -> None:
         runtime.proxy.upstream = saved
 
 
+def test_lone_surrogate_escapes_are_checked_and_passed_on(proxy: Proxy, upstream: Upstream) -> None:
+    # half an emoji ("\\ud83d") is valid JSON, and no UTF-8 text can hold it as a character
+    body = '{"model": "m", "messages": [{"role": "user", "content": "\\ud83d 手机' + PHONE + '"}]}'
+    r = httpx.post(
+        proxy.url + "/v1/chat/completions",
+        content=body.encode("utf-8"),
+        headers={"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["aisec"] == {"decision": "redact", "kinds": ["pii.cn_mobile"]}
+    assert upstream.seen[-1]["messages"][-1]["content"] == "\ud83d 手机<手机号_1>"
+    events = events_of(proxy, r.headers["x-request-id"])
+    assert [(e.stage, e.decision) for e in events] == [("input", "redact"), ("output", "allow")]
+    assert events[0].excerpt == "\ufffd 手机<pii.cn_mobile>"
+
+
 def test_bad_requests(proxy: Proxy) -> None:
     big = {"model": "m", "messages": user("长" * 40_000)}
     r = post(proxy, "/v1/chat/completions", big, proxy.key)

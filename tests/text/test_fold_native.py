@@ -48,6 +48,7 @@ def test_same_as_reference_on_generated_and_edge_cases() -> None:
         "ﬁ…①ﷺ \U000e0041\U000e0101 tags",
         "國語 臺灣 É é",
         "\uffff joined \uffff texts",
+        "a\ud83db \udcff 法\ud800轮 \ud83d\ude00",
     ]:
         _same(text)
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aisec.text import normalize
+from aisec.text.normalize import normalize_python
 
 
 def test_folds_width_traditional_and_invisibles() -> None:
@@ -51,6 +52,17 @@ def test_span_maps_back_over_deleted_characters() -> None:
     i = nt.text.index("微信")
     s, e = nt.to_original(i, i + 2)
     assert original[s:e] == "微\u200b信"
+
+
+def test_lone_surrogates_are_deleted_and_spans_map_back_over_them() -> None:
+    # a str can hold them (JSON's "\\ud83d" escapes); the matchers need valid UTF-8
+    original = "电话\ud83d138\udcff0013 8000"
+    for nt in (normalize(original), normalize_python(original)):
+        assert nt.text == "电话1380013 8000"
+        nt.text.encode("utf-8")
+        s, e = nt.to_original(2, len(nt.text))
+        assert original[s:e] == "138\udcff0013 8000"
+    assert normalize("\ud800\udfff").text == ""
 
 
 def test_identity_for_clean_text() -> None:

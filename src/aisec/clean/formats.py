@@ -3,7 +3,8 @@ plain-text folders (one file, one document), each optionally gzip- or zstd-compr
 
 Readers never raise on a bad record: a malformed JSON line, a line or file that is not
 UTF-8, a record without its text field comes out as a `Malformed` item with the reason, and
-the pipeline writes it to the quarantine. Writers write the kept records in the input's
+the pipeline writes it to the quarantine. A lone surrogate escape in JSON (``"\\ud83d"``, half
+an emoji: no UTF-8 text can hold it) is read as U+FFFD. Writers write the kept records in the input's
 format, each record's original fields kept and only its text field(s) replaced; every file
 appears whole or not at all (temporary file, fsync, rename).
 """
@@ -15,6 +16,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,10 @@ import zstandard
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
 from aisec.io.records import dotted_field
+from aisec.io.unicode import replace_lone_surrogates
 
+#: a JSON escape of a surrogate (a lone one, or half of a pair `json.loads` joins)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _EXT = {
     ".jsonl": "jsonl",
@@ -290,6 +295,8 @@ class SourceReader:
                     f"{exc.msg} at column {exc.colno}",
                 )
                 continue
+            if _SURROGATE_ESCAPE.search(line):
+                obj = replace_lone_surrogates(obj)
             yield self._doc(obj, lineno)
 
     def _whole(self, fh: IO[bytes], parse: Any) -> Iterator[Doc | Malformed]:
@@ -313,6 +320,8 @@ class SourceReader:
         except json.JSONDecodeError as exc:
             yield Malformed(self.rel, exc.lineno, "malformed_json", text[:2000], exc.msg)
             return
+        if _SURROGATE_ESCAPE.search(text):
+            data = replace_lone_surrogates(data)
         items = data if isinstance(data, list) else [data]
         for i, obj in enumerate(items, 1):
             yield self._doc(obj, i)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from enum import StrEnum
@@ -16,6 +15,7 @@ from rich.table import Table
 
 from aisec.errors import InputError, RedactionError
 from aisec.io import atomic_writer
+from aisec.io.unicode import json_text
 from aisec.policy import load_policy
 from aisec.redact import generate_key, load_key, mask_value, unredact
 from aisec.scanning import RecordResult, ScanJob, ScanSummary, plan_sources, timed
@@ -109,7 +109,7 @@ def scan(
             }
             if result.dropped or result.blocked:
                 line["action"] = "drop" if result.dropped else "block"
-            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_text(line) + "\n")
         elif shown:
             if len(rows) < max_rows:
                 rows.append((result, all_findings))

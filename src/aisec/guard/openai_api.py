@@ -8,11 +8,11 @@ refusal as the assistant's answer, ``finish_reason: content_filter``) for a bloc
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from aisec.guard.decision import Decision, strongest
+from aisec.io.unicode import json_text
 
 Body = dict[str, Any]
 
@@ -96,7 +96,7 @@ def blocked_error(decision: Decision) -> Body:
 
 def sse(data: Body | str) -> bytes:
     """One server-sent event."""
-    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    text = data if isinstance(data, str) else json_text(data)
     return f"data: {text}\n\n".encode()
 
 

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from aisec.errors import InputError
 from aisec.io.atomic import atomic_writer
+from aisec.io.unicode import json_text
 
 FORMATS = ("text", "jsonl", "json", "csv", "tsv")
 _EXT = {
@@ -243,7 +244,7 @@ class RecordWriter:
             obj = json.loads(json.dumps(record.raw))  # a deep copy of plain JSON data
             _set_field(obj, self.text_field, text)
             if self.fmt == "jsonl":
-                self._fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                self._fh.write(json_text(obj) + "\n")
             else:
                 self._json_items.append(obj)
             return
@@ -258,7 +259,7 @@ class RecordWriter:
     def close(self, *, ok: bool = True) -> None:
         """Finish the file (``ok``) or throw it away."""
         if ok and self.fmt == "json":
-            json.dump(self._json_items, self._fh, ensure_ascii=False, indent=2)
+            self._fh.write(json_text(self._json_items, indent=2))
             self._fh.write("\n")
         if ok:
             self._cm.__exit__(None, None, None)

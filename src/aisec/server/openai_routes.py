@@ -26,6 +26,7 @@ from typing import Any
 from aisec.audit.ids import new_id
 from aisec.guard.openai_api import Body, error_body
 from aisec.guard.proxy import HALTED_KIND, GuardProxy, ProxyError, Reply
+from aisec.io.unicode import json_text
 from aisec.server.access import (
     authenticate,
     check_rate,
@@ -82,8 +83,13 @@ _RENDER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",",
 
 def dump(body: Body) -> bytes:
     """A JSON body as Starlette's `JSONResponse` renders it (``json.dumps(body,
-    ensure_ascii=False, allow_nan=False, separators=(",", ":"))``)."""
-    return _RENDER.encode(body).encode("utf-8")
+    ensure_ascii=False, allow_nan=False, separators=(",", ":"))``), except that a lone
+    surrogate (an upstream's ``"\\ud83d"``) stays an escape (`json_text`) instead of failing."""
+    text = _RENDER.encode(body)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json_text(body, _RENDER).encode("utf-8")
 
 
 async def send_json(

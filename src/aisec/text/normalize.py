@@ -35,7 +35,7 @@ from aisec.runtime import native_enabled
 from aisec.text.hsdb import Matcher, byte_to_char, compile_database
 
 #: bumped whenever the folding rules or table change (it is part of every detector version)
-FOLD_VERSION = "1"
+FOLD_VERSION = "2"
 
 _LIMIT = 0x30000
 _DELETE = 0x110000
@@ -80,6 +80,10 @@ def _tables() -> _Tables:
         else:
             fold[cp] = _EXPAND
             expansions[cp] = np.array(codes, dtype=np.uint32)
+    # Lone surrogates (a str can hold them: JSON's "\ud83d" escapes, `surrogateescape`
+    # decoding) are not characters and cannot be encoded to UTF-8 for the matchers: they
+    # go, like the controls and format characters the table deletes.
+    fold[0xD800:0xE000] = _DELETE
     # Our own boundary marker for batch scanning must survive folding.
     size = _LIMIT
     noise_cjk = np.zeros(size, dtype=bool)
@@ -180,7 +184,7 @@ def normalize_python(text: str) -> NormalizedText:
     if not text:
         return NormalizedText(text, text, None)
     t = _tables()
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     n = cps.shape[0]
     if int(cps.max()) < _LIMIT:
         mapped = t.fold[cps]
