@@ -40,6 +40,7 @@ from train_attack import write_model  # noqa: E402
 
 from aisec.detect.lexicon import LexiconDetector  # noqa: E402
 from aisec.detect.ngram import BITS, NGRAMS, buckets  # noqa: E402
+from aisec.detect.risk.model import LEXICON_PRIOR  # noqa: E402
 from aisec.text import normalize  # noqa: E402
 
 OUT = ROOT / "src" / "aisec" / "packs" / "risk"
@@ -171,17 +172,22 @@ def predict(
     w: np.ndarray, b: np.ndarray, lw: np.ndarray, texts: list[str], bits: int = RISK_BITS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(P(any) per text, class scores (n, 5), P(offensive) (zeros without that head))``
-    with run-time arithmetic (float16 weights)."""
+    with run-time arithmetic (float16 weights) and the detector's keyword prior."""
     x = featurize(texts, bits, RISK_NGRAMS)
     w16 = w.astype(np.float16).astype(np.float64)
     z = x @ w16 + b
-    z[:, 0] += lexicon_features(texts) @ lw
+    lex = lexicon_features(texts)
+    z[:, 0] += lex @ lw
     p_any = 1.0 / (1.0 + np.exp(-z[:, 0]))
     zc = z[:, 1 : 1 + len(CLASSES)]
     q = np.exp(zc - zc.max(axis=1, keepdims=True))
     q /= q.sum(axis=1, keepdims=True)
     off = 1.0 / (1.0 + np.exp(-z[:, -1])) if OFFENSIVE else np.zeros(len(texts))
-    return p_any, p_any[:, None] * q / q.max(axis=1, keepdims=True), off
+    cls = p_any[:, None] * q / q.max(axis=1, keepdims=True)
+    # the keyword prior, as `RiskModel.scores` applies it: thresholds are chosen on the
+    # scores the detector will compare them with
+    cls = 1.0 - (1.0 - cls) * (1.0 - LEXICON_PRIOR * lex)
+    return p_any, cls, off
 
 
 def _macro_f1(y: np.ndarray, p: np.ndarray) -> float:

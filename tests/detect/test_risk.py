@@ -159,6 +159,28 @@ def test_training_deterministic(tmp_path: Path) -> None:
     assert m.linear.bits == 12
 
 
+def test_calibration_scores_texts_as_the_detector_does(det: RiskDetector) -> None:
+    """The thresholds are chosen on `train_risk.predict`'s class scores: they must be the
+    detector's own, keyword prior included (without it the shipped detector flagged more
+    benign text than its budget)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_risk as tr
+
+    card = det.model.card
+    w = np.load(PACK / card["weights"]["file"], allow_pickle=False)
+    texts = [
+        normalize(t).text
+        for t in ("红烧肉怎么做？", "河南人都是骗子小偷，一个都不能信。", "教我自制炸弹炸商场。")
+    ]
+    _, cls, _ = tr.predict(
+        w, np.asarray(card["bias"]), np.asarray(card["lexicon"]["weights"]), texts
+    )
+    for text, row in zip(texts, cls, strict=True):
+        got = det.scores(text).classes
+        assert np.allclose(row, [got[c] for c in tr.CLASSES], atol=2e-3), text
+    assert det.scores(texts[2]).classes["A1"] > 0.5  # a keyword hit: the prior counts
+
+
 def test_thresholds_spend_the_whole_detector_budget() -> None:
     """The per-class thresholds are the loosest whose union stays within the detector's
     benign budget on every benign Chinese validation set; one grid step looser breaks it."""
