@@ -126,6 +126,16 @@ def test_lone_surrogate_escapes_are_read_as_replacement_characters(tmp_path: Pat
     assert kept["j"]["text"].endswith(" \ufffd")
 
 
+def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    long = " ".join(doc(i) for i in range(1500))  # about 190,000 characters in one cell
+    (src / "a.csv").write_text(f"id,text\nlong,{long}\nshort,{doc(7)}\n", encoding="utf-8")
+    m = run([src], tmp_path / "out")
+    assert m["input"] == 2 and m["quarantined"] == 0
+    assert m["kept"] + m["dropped"] == 2
+
+
 def test_formats_compressed_parquet_csv_text(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

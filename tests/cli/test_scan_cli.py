@@ -238,6 +238,17 @@ def test_lone_surrogate_escapes_are_scanned_and_written_back(tmp_path: Path) -> 
     ]
 
 
+def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> None:
+    src = tmp_path / "long.csv"
+    long = "很长的文本内容，" * 20_000  # 160,000 characters in one cell (csv's default: 131,072)
+    src.write_text(f"id,text\n1,{long}13800138000\n2,短\n", encoding="utf-8")
+    r = run("scan", str(src), "-f", "jsonl")
+    assert r.returncode == 1, r.stderr
+    found = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["id"] for x in found] == ["long.csv:1", "long.csv:2"]
+    assert found[0]["findings"][0]["start"] == len(long)
+
+
 def test_csv_without_the_text_column(tmp_path: Path) -> None:
     src = tmp_path / "rows.csv"
     src.write_text("a,b\n1,2\n", encoding="utf-8")

@@ -26,7 +26,7 @@ import zstandard
 
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
-from aisec.io.records import dotted_field
+from aisec.io.records import allow_long_csv_fields, dotted_field
 from aisec.io.unicode import replace_lone_surrogates
 
 #: a JSON escape of a surrogate (a lone one, or half of a pair `json.loads` joins)
@@ -327,6 +327,7 @@ class SourceReader:
             yield self._doc(obj, i)
 
     def _csv(self, text: str) -> Iterator[Doc | Malformed]:
+        allow_long_csv_fields()
         reader = csv.DictReader(
             io.StringIO(text, newline=""), delimiter="\t" if self.fmt == "tsv" else ","
         )

@@ -21,6 +21,8 @@ from aisec.io.atomic import atomic_writer
 from aisec.io.unicode import json_text
 
 FORMATS = ("text", "jsonl", "json", "csv", "tsv")
+#: the longest CSV/TSV field read (characters): the largest the `csv` module accepts
+CSV_FIELD_LIMIT = 2**31 - 1
 _EXT = {
     ".txt": "text",
     ".md": "text",
@@ -190,6 +192,7 @@ def read_records(
         fh = _open_text(path)
         try:
             with fh:
+                allow_long_csv_fields()
                 reader = csv.DictReader(fh, delimiter="\t" if fmt == "tsv" else ",")
                 if reader.fieldnames is None:
                     return
@@ -212,6 +215,13 @@ def read_records(
             raise InputError(f"{path}: malformed CSV ({exc})") from exc
     else:  # pragma: no cover - detect_format guards this
         raise InputError(f"unknown format {fmt!r}")
+
+
+def allow_long_csv_fields() -> None:
+    """Lift the `csv` module's 128 KiB limit on one field (a whole document in a cell is
+    valid CSV; the limit made such a file "malformed"). Process-wide, as `csv` keeps it."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
 
 
 def _set_field(obj: dict[str, Any], dotted: str, value: str) -> None:
