@@ -136,6 +136,15 @@ def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> N
     assert m["kept"] + m["dropped"] == 2
 
 
+def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    rows = [json.dumps({"id": f"r{i}", "text": doc(i)}) for i in range(2)]
+    (src / "a.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(rows).encode() + b"\n")
+    m = run([src], tmp_path / "out")
+    assert m["input"] == 2 and m["kept"] == 2 and m["quarantined"] == 0
+
+
 def test_formats_compressed_parquet_csv_text(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

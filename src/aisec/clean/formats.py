@@ -274,7 +274,8 @@ class SourceReader:
             if not data.strip():
                 continue
             try:
-                line = data.decode("utf-8")
+                # a byte-order mark starts what Windows tools write (`aisec scan` reads it too)
+                line = data.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 yield Malformed(
                     self.rel,
