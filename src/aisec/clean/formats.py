@@ -3,10 +3,10 @@ plain-text folders (one file, one document), each optionally gzip- or zstd-compr
 
 Readers never raise on a bad record: a malformed JSON line, a line or file that is not
 UTF-8, a record without its text field comes out as a `Malformed` item with the reason, and
-the pipeline writes it to the quarantine. A lone surrogate escape in JSON (``"\\ud83d"``, half
-an emoji: no UTF-8 text can hold it) is read as U+FFFD. Writers write the kept records in the input's
-format, each record's original fields kept and only its text field(s) replaced; every file
-appears whole or not at all (temporary file, fsync, rename).
+the pipeline writes it to the quarantine. A lone surrogate escape in JSON (``"\\ud83d"``,
+half an emoji: no UTF-8 text can hold it) is read as U+FFFD. Writers write the kept records
+in the input's format, each record's original fields kept and only its text field(s)
+replaced; every file appears whole or not at all (temporary file, fsync, rename).
 """
 
 from __future__ import annotations
