@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from aisec.detect.pii import PiiDetector
+from aisec.detect.pii import PiiDetector, address_en
 from aisec.detect.pii.address import AddressRecognizer
 from aisec.detect.pii.gazetteer import load_places, load_regions, short_place_name
 
@@ -103,3 +105,33 @@ def test_place_names() -> None:
 )
 def test_dates_are_neither_addresses_nor_names(text: str) -> None:
     assert [f for f in PiiDetector().detect(text) if f.score >= 0.5] == []
+
+
+def _head_start_by_line(text: str, end: int) -> int:
+    """`address_en._head_start` by its definition: find the line first, then walk back
+    `_HEAD_TOKENS` runs of non-blanks on it (what it did before it stopped searching for
+    the start of the line, which cost the whole text before each anchor)."""
+    line = text.rfind("\n", 0, end - 1) + 1
+    p = end - 1
+    for _ in range(address_en._HEAD_TOKENS):
+        blank = max(text.rfind(" ", line, p), text.rfind("\t", line, p))
+        if blank < line:
+            return line
+        p = blank
+        while p > line and text[p - 1] in " \t":
+            p -= 1
+    return p
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(["a", "B1", "12", " ", "\t", "\n", "  ", "x" * 70, " \t"])))
+def test_head_start_is_its_definition(parts: list[str]) -> None:
+    text = "".join(parts)
+    for end in range(1, len(text) + 1):
+        assert address_en._head_start(text, end) == _head_start_by_line(text, end)
+
+
+def test_addresses_in_a_long_text_without_line_breaks() -> None:
+    found = PiiDetector().detect("12 Main 34 " * 3000)
+    assert len(found) == 3000 and {f.kind for f in found} == {"pii.address"}
+    assert (found[-1].start, found[-1].end) == (32989, 32999)

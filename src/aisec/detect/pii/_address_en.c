@@ -841,17 +841,18 @@ static PyObject *found_list(const Found *f) {
 }
 
 /* _head_start: the earliest a STREET or NUMBERED head whose anchor ends at ``end`` can
- * start (on its line, at most _HEAD_TOKENS runs of non-blanks back) */
+ * start (on its line, at most _HEAD_TOKENS runs of non-blanks back); looks back only as far
+ * as those runs reach, never to the start of a line it does not need */
 static Py_ssize_t head_start(const M *m, Py_ssize_t end) {
-    Py_ssize_t i = end - 2;
-    while (i >= 0 && before(m, i) != '\n') i--;
-    Py_ssize_t line = i + 1, p = end - 1;
+    Py_ssize_t p = end - 1;
     for (int t = 0; t < m->f->head_tokens; t++) {
         Py_ssize_t q = p - 1;
-        while (q >= line && before(m, q) != ' ' && before(m, q) != '\t') q--;
-        if (q < line) return line;
+        Py_UCS4 c = 0;
+        while (q >= 0 && (c = before(m, q)) != ' ' && c != '\t' && c != '\n') q--;
+        if (q < 0) return 0;
+        if (c == '\n') return q + 1;
         p = q;
-        while (p > line && (before(m, p - 1) == ' ' || before(m, p - 1) == '\t')) p--;
+        while (p > 0 && ((c = before(m, p - 1)) == ' ' || c == '\t')) p--;
     }
     return p;
 }

@@ -328,17 +328,37 @@ def _head_start(text: str, end: int) -> int:
     """The earliest a STREET or NUMBERED head whose anchor ends at ``end`` can start: a head
     stays on one line (blanks are spaces and tabs) and spans at most `_HEAD_TOKENS` runs of
     non-blanks, so this is the start of the blanks before the last of those runs, or the
-    start of the line."""
-    line = text.rfind("\n", 0, end - 1) + 1
+    start of the line. Looks back only as far as those runs reach (`_last_break`): a search
+    for the start of the line cost the whole text before each anchor of a text without line
+    breaks (quadratic)."""
     p = end - 1
     for _ in range(_HEAD_TOKENS):
-        blank = max(text.rfind(" ", line, p), text.rfind("\t", line, p))
-        if blank < line:
-            return line
-        p = blank
-        while p > line and text[p - 1] in " \t":
+        b = _last_break(text, p)
+        if b < 0:
+            return 0
+        if text[b] == "\n":
+            return b + 1
+        p = b
+        while p > 0 and text[p - 1] in " \t":
             p -= 1
     return p
+
+
+#: characters `_last_break` looks back at a time
+_BREAK_STEP = 64
+
+
+def _last_break(text: str, p: int) -> int:
+    """The last index before ``p`` of a space, tab or line break (-1: none), looking back
+    `_BREAK_STEP` characters at a time: the cost is the distance to it."""
+    hi = p
+    while hi > 0:
+        lo = max(0, hi - _BREAK_STEP)
+        b = max(text.rfind(" ", lo, hi), text.rfind("\t", lo, hi), text.rfind("\n", lo, hi))
+        if b >= 0:
+            return b
+        hi = lo
+    return -1
 
 
 #: where a match of STREET or NUMBERED may start: a digit with no word character, dot or
