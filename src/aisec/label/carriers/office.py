@@ -37,8 +37,9 @@ _EMPTY_CUSTOM = (
     '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
     'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"></Properties>'
 )
-_PROP = re.compile(r"""<property\b[^>]*\bname\s*=\s*(["'])AIGC\1[^>]*>(.*?)</property\s*>""", re.S)
-_PROP_VALUE = re.compile(r"<vt:lpwstr>(.*?)</vt:lpwstr>|<vt:lpwstr\s*/>", re.S)
+_PROP_OPEN = re.compile(r"""<property\b[^>]*\bname\s*=\s*(["'])AIGC\1[^>]*>""")
+_PROP_CLOSE = re.compile(r"</property\s*>")
+_LPWSTR = re.compile(r"<vt:lpwstr(\s*/)?>")
 _PID = re.compile(r"""\bpid\s*=\s*["'](\d+)["']""")
 _MAX_PART = 64 << 20  # metadata parts larger than this are not metadata
 
@@ -69,17 +70,51 @@ def _read_text(zf: zipfile.ZipFile, name: str, path: Path) -> str | None:
         raise fail(path, "office", f"cannot read {name} ({exc})") from None
 
 
+def _aigc_properties(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, inner XML)`` of each AIGC property, what ``finditer`` of
+    ``<property …name="AIGC"…>(.*?)</property>`` (DOTALL) finds, without that regex's search
+    to the end of the text from every opening that is never closed (quadratic: 12 s on a
+    320 KB part of unclosed openings)."""
+    pos = 0
+    while (m := _PROP_OPEN.search(text, pos)) is not None:
+        close = _PROP_CLOSE.search(text, m.end())
+        if close is None:  # then no later opening is closed either
+            return
+        yield m.start(), close.end(), text[m.end() : close.start()]
+        pos = close.end()
+
+
 def _labels(custom: str) -> list[str]:
     found = []
-    for m in _PROP.finditer(custom):
-        v = _PROP_VALUE.search(m.group(2))
-        found.append(unescape(v.group(1) or "", {"&quot;": '"', "&apos;": "'"}) if v else "")
+    for _start, _end, inner in _aigc_properties(custom):
+        v = _string_value(inner)
+        found.append(unescape(v, {"&quot;": '"', "&apos;": "'"}) if v else "")
     return found
+
+
+def _string_value(inner: str) -> str | None:
+    """The first ``<vt:lpwstr>…</vt:lpwstr>`` (or empty ``<vt:lpwstr/>``) of a property, as
+    ``re.search(r"<vt:lpwstr>(.*?)</vt:lpwstr>|<vt:lpwstr\\s*/>", inner, re.S)`` finds it,
+    looking for the closing tag once (that search looked from every opening to the end)."""
+    closed = True
+    for m in _LPWSTR.finditer(inner):
+        if m.group(1) is not None:
+            return ""
+        if closed:
+            end = inner.find("</vt:lpwstr>", m.end())
+            if end >= 0:
+                return inner[m.end() : end]
+            closed = False  # nor after any later opening
+    return None
 
 
 def _edit_custom(custom: str | None, payload: str | None, path: Path) -> str | None:
     text = custom if custom is not None else _EMPTY_CUSTOM
-    text = _PROP.sub("", text)
+    kept, pos = [], 0
+    for start, end, _inner in _aigc_properties(text):
+        kept.append(text[pos:start])
+        pos = end
+    text = "".join(kept) + text[pos:]
     if payload is not None:
         close = text.rfind("</Properties>")
         if close < 0:
