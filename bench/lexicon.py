@@ -34,9 +34,9 @@ import hyperscan
 from aisec.detect.lexicon import LexiconDetector, load_builtin
 from aisec.detect.lexicon.model import normalize_many
 from aisec.text import normalize
+from results import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- lexicon:start -->", "<!-- lexicon:end -->"
 
 
 def benign_docs(data: Path) -> list[str]:
@@ -179,7 +179,6 @@ def write_table(out: dict[str, object], peers: dict[str, float]) -> None:
     assert isinstance(results, dict)
     head = "| engine | MB/s | " + " | ".join(f"× {p.split(' ')[0]}" for p in peers) + " |"
     lines = [
-        START,
         "### Keyword library (`bench/lexicon.py`)",
         "",
         f"{out['terms']:,} terms (the built-in library) over {out['text_mb']} MB of benign Chinese "
@@ -192,17 +191,7 @@ def write_table(out: dict[str, object], peers: dict[str, float]) -> None:
     for name, r in results.items():
         ratios = " | ".join(f"{r['mb_s'] / v:.2f}" for v in peers.values())
         lines.append(f"| {name} | {r['mb_s']:.1f} | {ratios} |")
-    lines.append(END)
-    path = ROOT / "bench/RESULTS.md"
-    text = path.read_text("utf-8") if path.exists() else "# Benchmark results\n"
-    section = "\n".join(lines)
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, "utf-8")
+    write_section("lexicon", "\n".join(lines))
 
 
 if __name__ == "__main__":

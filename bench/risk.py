@@ -43,9 +43,9 @@ from aisec.detect.response import ResponseJudge  # noqa: E402
 from aisec.detect.response import judge as judge_mod  # noqa: E402
 from aisec.detect.risk import RiskDetector, RiskModel  # noqa: E402
 from aisec.detect.risk import detector as risk_mod  # noqa: E402
+from results import write_section  # noqa: E402
 
 HOLDOUT = ROOT.parent / "shared" / "holdout"
-START, END = "<!-- risk:start -->", "<!-- risk:end -->"
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -201,7 +201,7 @@ def main() -> None:
     )
     section = render(result)
     print(section)
-    write_section(ROOT / "bench" / "RESULTS.md", section)
+    write_section("risk", section)
 
 
 def render(r: dict[str, Any]) -> str:
@@ -245,18 +245,6 @@ def render(r: dict[str, Any]) -> str:
         f"three detectors {r['load_s']['all_three_detectors']:.3f} s (target <= 1 s).",
     ]
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the text between the risk markers (append them when absent)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{START}\n{section}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
