@@ -20,7 +20,13 @@ from aisec.clean.formats import Doc
 from aisec.clean.steps.base import KEEP, Decision, RecordStep, StepParams
 from aisec.clean.steps.charstats import char_stats
 
+#: HTML to strip: a script or style element with its content, a comment, any other tag
+#: (`strip_tags`)
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[a-zA-Z/!][^<>]{0,2000}>", re.S | re.I)
+_OPENINGS = re.compile(r"<(script|style)\b|<!--", re.I)
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b", re.I)
+_END_OF = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style")}
+_OTHER_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,2000}>")
 _BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.I)
 _CJK_PUNCT = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e])")
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
@@ -33,6 +39,60 @@ _BOILERPLATE = re.compile(
     r"上一篇[:：]|下一篇[:：]|责任编辑[:：]|cookie|privacy policy|订阅我们).{0,80}$",
     re.I | re.M,
 )
+
+
+def strip_tags(text: str, by: str = "") -> str:
+    """``text`` with every HTML script or style element (with its content), comment and other
+    tag replaced by ``by`` (``_TAG.sub(by, text)``). That expression searches to the end of
+    the text from every ``<script``, ``<style`` or ``<!--`` that is never closed (quadratic:
+    1.3 s on 64 KB of them); such text goes through `_strip_tags_scan`, which gives the same
+    result looking for each closing once, and all other text through the expression (five
+    times faster on ordinary HTML)."""
+    if "<" not in text:
+        return text
+    last: dict[str, int] = {}
+    for m in _OPENINGS.finditer(text):
+        last[(m.group(1) or "--").lower()] = m.end()
+    for name, at in last.items():
+        closed = text.find("-->", at) >= 0 if name == "--" else _END_OF[name].search(text, at)
+        if not closed:
+            return _strip_tags_scan(text, by)
+    return _TAG.sub(by, text)
+
+
+def _strip_tags_scan(text: str, by: str) -> str:
+    """`strip_tags` for text with an unclosed element or comment, in linear time."""
+    out: list[str] = []
+    pos = done = 0
+    unclosed: set[str] = set()  # closings not found after some point: none after any later
+    n = len(text)
+    while (i := text.find("<", pos)) >= 0:
+        end = -1
+        m = _SCRIPT_STYLE.match(text, i)
+        if m is not None and (name := m.group(1).lower()) not in unclosed:
+            close = _END_OF[name].search(text, m.end())
+            if close is None:
+                unclosed.add(name)
+            else:
+                end = close.end()
+        if end < 0 and text.startswith("<!--", i) and "--" not in unclosed:
+            close_at = text.find("-->", i + 4)
+            if close_at < 0:
+                unclosed.add("--")
+            else:
+                end = close_at + 3
+        if end < 0 and (m := _OTHER_TAG.match(text, i)) is not None:
+            end = m.end()
+        if end < 0:
+            pos = i + 1
+            continue
+        out.append(text[done:i])
+        out.append(by)
+        pos = done = end
+    if not out:
+        return text
+    out.append(text[done:n])
+    return "".join(out)
 
 
 def repair_mojibake(text: str) -> str:
@@ -81,7 +141,7 @@ class NormalizeStep(RecordStep):
         if p.repair_encoding:
             apply("encoding", repair_mojibake(text))
         if p.strip_html and "<" in text:
-            stripped = _TAG.sub("", _BLOCK.sub("\n", text))
+            stripped = strip_tags(_BLOCK.sub("\n", text))
             apply("html", html.unescape(stripped) if stripped != text else text)
         if p.nfkc and not unicodedata.is_normalized("NFKC", text):
             if p.keep_cjk_punctuation:
