@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
@@ -66,17 +67,20 @@ FP_BUDGET = 0.005  # offensive head only: per benign Chinese validation set
 RISK_BITS = int(os.environ.get("RISK_BITS", str(BITS)))
 RISK_NGRAMS = tuple(int(n) for n in os.environ.get("RISK_NGRAMS", "1,2,3").split(","))
 BENIGN_ZH = ("zh-kdconv", "zh-prompts-plexpt", "zh-xinhua-dict")
-#: harmful questions are few next to tens of thousands of benign ones: weigh them up
+#: harmful questions are few next to tens of thousands of benign ones: weigh them up. The
+#: real Chinese sets (JADE, Flames, CValues) weigh most: at 40/40/20/20 (from 6/6/2/3) the
+#: test side of real Chinese harmful questions went 258 -> 261 of 289 (valid 121 -> 125 of
+#: 133) at the same 1 % benign budget, CValues over-flag 18 -> 8 of 125
 SOURCE_WEIGHT = {
-    "jade-v1-zh": 6.0,
-    "jade-v3-q": 6.0,
-    "flames": 2.0,
+    "jade-v1-zh": 40.0,
+    "jade-v3-q": 40.0,
+    "flames": 20.0,
     "jade-v1-en": 3.0,
     "harmbench": 3.0,
     "donotanswer": 2.0,
     "xstest-unsafe": 2.0,
     "xstest-safe": 2.0,
-    "cvalues": 3.0,
+    "cvalues": 20.0,
     "zh-harmful-gen": 2.0,
     "zh-safe-gen": 2.0,
 }
@@ -291,6 +295,9 @@ def metrics(
     return out
 
 
+#: one BLAS thread: the solvers' sums then come out the same on any number of cores (with
+#: two threads and with one the weights differed in the last bits, and so the thresholds)
+@threadpool_limits.wrap(limits=1)
 def train(
     rows: list[rd.Row], out: Path, bits: int = RISK_BITS, max_iter: int = 300
 ) -> dict[str, Any]:

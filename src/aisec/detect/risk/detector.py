@@ -33,7 +33,7 @@ CODE_SHARE = 0.4
 OFFENSIVE_CLASS = "A2"
 #: texts (each text of a batch) with a smaller share of Chinese characters are not scored
 #: unless ``all_languages=True``: the model has almost no benign English training data and
-#: flags most sensitive-but-safe English prompts (95 % of XSTest's safe ones)
+#: flags most sensitive-but-safe English prompts (86 % of XSTest's safe ones)
 MIN_CHINESE_SHARE = 0.3
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _VISIBLE = re.compile(r"\S")
