@@ -179,6 +179,42 @@ def test_formats_compressed_parquet_csv_text(tmp_path: Path) -> None:
     assert m["kept"] == 5 + 4 + 2 + 1
 
 
+def test_csv_streams_compressed_with_bad_bytes_part_way(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    good = "".join(f"r{i},{doc(i)}\n" for i in range(300)).encode()
+    (src / "a.csv.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(b"\xef\xbb\xbfid,text\n" + good)
+    )
+    (src / "b.tsv.gz").write_bytes(gzip.compress(b"id\ttext\nt1\t" + doc(900).encode() + b"\n"))
+    bad = "".join(f"x{i},{doc(400 + i)}\n" for i in range(400)).encode()
+    (src / "c.csv").write_bytes(b"id,text\n" + bad + b"y1,\xff\xfe broken\n" + b"y2,after\n")
+    m = run([src], tmp_path / "out")
+    assert m["by_source"]["in"]["input"] == 300 + 1 + 400 + 2  # the rows after it are read
+    assert m["counts"]["read"] == {"quarantine:bad_encoding": 1}
+    (qfile,) = (tmp_path / "out/quarantine").iterdir()
+    q = [json.loads(x) for x in qfile.read_text().splitlines()]
+    assert (q[0]["record"], q[0]["reason"]) == ("c.csv:402", "bad_encoding")
+
+
+def test_json_arrays_and_text_files_over_the_whole_file_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.clean import formats
+
+    monkeypatch.setattr(formats, "WHOLE_FILE_LIMIT", 4096)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "big.json").write_text(json.dumps([{"text": doc(i)} for i in range(60)]), "utf-8")
+    (src / "small.json").write_text(json.dumps([{"text": doc(1)}]), "utf-8")
+    m = run(
+        [src],
+        tmp_path / "out",
+    )
+    assert m["counts"]["read"] == {"quarantine:too_large": 1}
+    assert m["input"] == 2 and m["kept"] == 1
+
+
 def test_sft_injection_triggers_and_source_gate(tmp_path: Path) -> None:
     sft = [
         {"uid": f"s{i}", "q": "Summarise: " + doc(i), "a": "It is about a town."} for i in range(10)

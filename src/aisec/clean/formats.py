@@ -1,5 +1,7 @@
 """Readers and writers of corpus shards: JSONL, JSON arrays, CSV/TSV, Parquet and
 plain-text folders (one file, one document), each optionally gzip- or zstd-compressed.
+JSONL, CSV/TSV and Parquet stream; a JSON array or a text file is read whole, up to
+`WHOLE_FILE_LIMIT` (a larger one goes to the quarantine, with the advice to write JSONL).
 
 Readers never raise on a bad record: a malformed JSON line, a line or file that is not
 UTF-8, a record without its text field comes out as a `Malformed` item with the reason, and
@@ -29,9 +31,14 @@ from aisec.io.atomic import atomic_binary
 from aisec.io.records import allow_long_csv_fields, dotted_field
 from aisec.io.unicode import replace_lone_surrogates
 
+#: a byte that is not UTF-8, as ``errors="surrogateescape"`` decodes it
+_UNDECODED = re.compile("[\udc80-\udcff]")
 #: a JSON escape of a surrogate (a lone one, or half of a pair `json.loads` joins)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+#: the largest JSON (array) or text file read whole, after decompression; JSONL, CSV and
+#: Parquet stream
+WHOLE_FILE_LIMIT = 1 << 30
 _EXT = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -245,7 +252,7 @@ class SourceReader:
                 elif self.fmt == "json":
                     yield from self._whole(fh, self._json)
                 elif self.fmt in ("csv", "tsv"):
-                    yield from self._whole(fh, self._csv)
+                    yield from self._csv(fh)
                 elif self.fmt == "parquet":
                     yield from self._parquet(fh)
                 else:
@@ -301,7 +308,18 @@ class SourceReader:
             yield self._doc(obj, lineno)
 
     def _whole(self, fh: IO[bytes], parse: Any) -> Iterator[Doc | Malformed]:
-        data = fh.read()
+        data = fh.read(WHOLE_FILE_LIMIT + 1)
+        if len(data) > WHOLE_FILE_LIMIT:
+            yield Malformed(
+                self.rel,
+                0,
+                "too_large",
+                "",
+                f"a JSON or text file is read whole, and this one is over "
+                f"{WHOLE_FILE_LIMIT >> 20} MiB: split it, or write JSON arrays as JSONL "
+                "(jq -c '.[]' file.json), which is streamed",
+            )
+            return
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -327,11 +345,13 @@ class SourceReader:
         for i, obj in enumerate(items, 1):
             yield self._doc(obj, i)
 
-    def _csv(self, text: str) -> Iterator[Doc | Malformed]:
+    def _csv(self, fh: IO[bytes]) -> Iterator[Doc | Malformed]:
+        """Rows as they are read (a CSV file of any size streams); a row with bytes that are
+        not UTF-8 goes to the quarantine, and the rows after it are read on."""
         allow_long_csv_fields()
-        reader = csv.DictReader(
-            io.StringIO(text, newline=""), delimiter="\t" if self.fmt == "tsv" else ","
-        )
+        # undecodable bytes come through as U+DC80..U+DCFF, which no UTF-8 text can hold
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.DictReader(text, delimiter="\t" if self.fmt == "tsv" else ",")
         try:
             for row in reader:
                 if None in row:
@@ -343,9 +363,22 @@ class SourceReader:
                         "more fields than the header",
                     )
                     continue
+                if any(
+                    _UNDECODED.search(k) or (v and _UNDECODED.search(v)) for k, v in row.items()
+                ):
+                    yield Malformed(
+                        self.rel,
+                        reader.line_num,
+                        "bad_encoding",
+                        json.dumps(row)[:2000],
+                        "not valid UTF-8",
+                    )
+                    continue
                 yield self._doc(row, reader.line_num)
         except csv.Error as exc:
             yield Malformed(self.rel, reader.line_num, "malformed_csv", "", str(exc))
+        finally:
+            text.detach()  # the caller closes the file
 
     def _text(self, text: str) -> Iterator[Doc | Malformed]:
         if "\x00" in text:
