@@ -249,6 +249,15 @@ def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> N
     assert found[0]["findings"][0]["start"] == len(long)
 
 
+def test_json_array_over_the_whole_file_limit(tmp_path: Path) -> None:
+    src = tmp_path / "big.json"
+    with src.open("wb") as fh:  # sparse: 1 GiB + 1 byte without writing them
+        fh.truncate((1 << 30) + 1)
+    r = run("scan", str(src))
+    assert r.returncode == 2
+    assert "write it as JSONL" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_csv_without_the_text_column(tmp_path: Path) -> None:
     src = tmp_path / "rows.csv"
     src.write_text("a,b\n1,2\n", encoding="utf-8")

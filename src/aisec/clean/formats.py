@@ -28,7 +28,7 @@ import zstandard
 
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
-from aisec.io.records import allow_long_csv_fields, dotted_field
+from aisec.io.records import WHOLE_FILE_LIMIT, allow_long_csv_fields, dotted_field
 from aisec.io.unicode import replace_lone_surrogates
 
 #: a byte that is not UTF-8, as ``errors="surrogateescape"`` decodes it
@@ -36,9 +36,6 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 #: a JSON escape of a surrogate (a lone one, or half of a pair `json.loads` joins)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
-#: the largest JSON (array) or text file read whole, after decompression; JSONL, CSV and
-#: Parquet stream
-WHOLE_FILE_LIMIT = 1 << 30
 _EXT = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",

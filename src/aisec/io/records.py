@@ -23,6 +23,8 @@ from aisec.io.unicode import json_text
 FORMATS = ("text", "jsonl", "json", "csv", "tsv")
 #: the longest CSV/TSV field read (characters): the largest the `csv` module accepts
 CSV_FIELD_LIMIT = 2**31 - 1
+#: the largest JSON (array) file read whole (bytes); the other formats stream
+WHOLE_FILE_LIMIT = 1 << 30
 _EXT = {
     ".txt": "text",
     ".md": "text",
@@ -173,6 +175,12 @@ def read_records(
                 ) from exc
             yield _record_from_obj(obj, path, lineno, text_field, id_field, lineno)
     elif fmt == "json":
+        if str(path) != "-" and _size(path) > WHOLE_FILE_LIMIT:
+            raise InputError(
+                f"{path}: a JSON array is read whole, and this file is over "
+                f"{WHOLE_FILE_LIMIT >> 20} MiB: write it as JSONL (jq -c '.[]' {path.name}), "
+                "which is streamed"
+            )
         fh = _open_text(path)
         try:
             with fh:
@@ -215,6 +223,14 @@ def read_records(
             raise InputError(f"{path}: malformed CSV ({exc})") from exc
     else:  # pragma: no cover - detect_format guards this
         raise InputError(f"unknown format {fmt!r}")
+
+
+def _size(path: Path) -> int:
+    """Bytes in ``path`` (0 when it cannot be read: opening it then says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def allow_long_csv_fields() -> None:
