@@ -34,8 +34,9 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANKS = re.compile(r"\n{3,}")
 #: mojibake of UTF-8 read as Latin-1/cp1252: 'ä¸­æ–‡' for '中文'
 _MOJIBAKE = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u2018-\u203a\u0152-\u0178\u02c6-\u02dc]")
+#: a boilerplate line (`strip_boilerplate`)
 _BOILERPLATE = re.compile(
-    r"^\s*(版权所有|copyright ©?|all rights reserved|点击(这里|此处)|扫码关注|分享到[:：]|"
+    r"^[^\S\n]*(版权所有|copyright ©?|all rights reserved|点击(这里|此处)|扫码关注|分享到[:：]|"
     r"上一篇[:：]|下一篇[:：]|责任编辑[:：]|cookie|privacy policy|订阅我们).{0,80}$",
     re.I | re.M,
 )
@@ -92,6 +93,29 @@ def _strip_tags_scan(text: str, by: str) -> str:
     if not out:
         return text
     out.append(text[done:n])
+    return "".join(out)
+
+
+def strip_boilerplate(text: str) -> str:
+    """``text`` without its boilerplate lines, each with the blank lines before it: what
+    ``re.sub(r"^\\s*(…).{0,80}$", "", text, flags=re.I | re.M)`` gives. There ``\\s*``
+    could run over line breaks, so it was tried from the start of every line of a run of
+    blank lines to the end of the run (quadratic: 20 s for 20,000 blank lines); here a line
+    is matched on its own and the match then takes the white space before it back to the
+    first line start in it."""
+    out: list[str] = []
+    done = 0
+    for m in _BOILERPLATE.finditer(text):
+        start = m.start()
+        while start > done and text[start - 1].isspace():
+            start -= 1
+        if start > 0 and text[start - 1] != "\n":  # back to the first line start in the run
+            start = text.find("\n", start, m.start()) + 1 or m.start()
+        out.append(text[done:start])
+        done = m.end()
+    if not out:
+        return text
+    out.append(text[done:])
     return "".join(out)
 
 
@@ -157,7 +181,7 @@ class NormalizeStep(RecordStep):
                 apply("nfkc", unicodedata.normalize("NFKC", text))
         apply("zero_width", _ZERO_WIDTH.sub("", text))
         if p.strip_boilerplate:
-            apply("boilerplate", _BOILERPLATE.sub("", text))
+            apply("boilerplate", strip_boilerplate(text))
         if p.whitespace:
             lines = [_SPACES.sub(" ", ln).strip() for ln in text.replace("\r\n", "\n").split("\n")]
             apply("whitespace", _BLANKS.sub("\n\n", "\n".join(lines)).strip())
