@@ -240,3 +240,20 @@ def test_duplicate_labels_are_all_reported(media: dict[str, Path], tmp_path: Pat
     dst = tmp_path / "one.flac"
     flac.CARRIER.write(src, dst, PAYLOAD)
     assert [h.payload for h in flac.CARRIER.read(dst)] == [PAYLOAD]
+
+
+def test_matroska_cues_remap_positions_and_stop_at_the_format_nesting() -> None:
+    from aisec.label.carriers import _ebml
+
+    def el(eid: int, *parts: bytes) -> bytes:
+        return _ebml.element(eid, b"".join(parts))
+
+    pos = (1000).to_bytes(8, "big")
+    point = el(0xBB, el(0xB3, b"\x01"), el(0xB7, el(0xF7, b"\x01"), el(0xF1, pos)))
+    rebuilt = matroska._rebuild_cues(point, lambda old: old + 5)
+    assert (1005).to_bytes(8, "big") in rebuilt and pos not in rebuilt
+    # cue points in cue points, 5,000 deep: copied as they are, not followed
+    deep = el(0xF1, pos)
+    for _ in range(5000):
+        deep = el(0xBB, deep)
+    assert pos in matroska._rebuild_cues(deep, lambda old: old + 5)

@@ -281,18 +281,23 @@ def _seek(seek_id: bytes, position: int) -> bytes:
     )
 
 
-def _rebuild_cues(data: bytes, remap: Callable[[int], int | None]) -> bytes:
-    """Cues with every cluster position remapped (8-byte values)."""
+#: the masters `_rebuild_cues` opens, by depth: CuePoint > CueTrackPositions > CueReference
+_CUE_NESTING = (_CUE_POINT, _CUE_TRACK_POSITIONS, _CUE_REFERENCE)
 
-    def rebuild(start: int, end: int) -> list[bytes]:
+
+def _rebuild_cues(data: bytes, remap: Callable[[int], int | None]) -> bytes:
+    """Cues with every cluster position remapped (8-byte values). Only the nesting the
+    format has is opened (`_CUE_NESTING`): a file that nests cue points in cue points a
+    thousand deep is copied as it is there, not followed until the stack runs out."""
+
+    def rebuild(start: int, end: int, depth: int = 0) -> list[bytes]:
         out = []
         for eid, offset, header, size in _ebml.children(data, start, end):
             if eid == _ebml.CRC32:
                 continue
-            if eid in (_CUE_POINT, _CUE_TRACK_POSITIONS, _CUE_REFERENCE):
-                out.append(
-                    _ebml.element(eid, b"".join(rebuild(offset + header, offset + header + size)))
-                )
+            if depth < len(_CUE_NESTING) and eid == _CUE_NESTING[depth]:
+                inner = rebuild(offset + header, offset + header + size, depth + 1)
+                out.append(_ebml.element(eid, b"".join(inner)))
             elif eid in _CUE_POSITIONS:
                 old = int.from_bytes(data[offset + header : offset + header + size], "big")
                 new = remap(old)
