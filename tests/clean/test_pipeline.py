@@ -136,6 +136,17 @@ def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> N
     assert m["kept"] + m["dropped"] == 2
 
 
+def test_json_nested_deeper_than_the_parser_goes_is_quarantined(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    deep = '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    (src / "a.jsonl").write_text(json.dumps({"text": doc(1)}) + "\n" + deep + "\n", "utf-8")
+    (src / "b.json").write_text(deep, "utf-8")
+    m = run([src], tmp_path / "out")
+    assert m["counts"]["read"] == {"quarantine:malformed_json": 2}
+    assert m["input"] == 3 and m["kept"] == 1
+
+
 def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()

@@ -249,6 +249,14 @@ def test_csv_cell_longer_than_the_csv_modules_default_limit(tmp_path: Path) -> N
     assert found[0]["findings"][0]["start"] == len(long)
 
 
+def test_json_nested_deeper_than_the_parser_goes(tmp_path: Path) -> None:
+    src = tmp_path / "deep.jsonl"
+    src.write_text('{"text": "ok"}\n{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "utf-8")
+    r = run("scan", str(src))
+    assert r.returncode == 2
+    assert "deep.jsonl:2: JSON nested too deeply" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_json_array_over_the_whole_file_limit(tmp_path: Path) -> None:
     src = tmp_path / "big.json"
     with src.open("wb") as fh:  # sparse: 1 GiB + 1 byte without writing them

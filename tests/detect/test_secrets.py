@@ -450,3 +450,13 @@ def test_the_one_trigger_search_is_the_family_tests(text: str) -> None:
     assert (_ANY_TRIGGER.search(text) is not None) == any(
         any(t in text for t in triggers) for triggers, _ in _FAMILIES
     )
+
+
+def test_jwt_with_json_nested_too_deeply_is_no_error() -> None:
+    import base64
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    deep = b64(b'{"a":' + b"[" * 5000) + "." + b64(b'{"sub":"1"}') + ".abcdefghijklmnop"
+    assert SecretsDetector().detect("token " + deep) == []  # (RecursionError before)

@@ -225,6 +225,12 @@ def test_bad_requests(proxy: Proxy) -> None:
         headers={"Authorization": f"Bearer {proxy.key}"},
     )
     assert r.status_code == 400 and "error" in r.json()
+    r = httpx.post(  # nested deeper than the parser goes: invalid JSON too, not a 500
+        proxy.v1 + "/chat/completions",
+        content=b"[" * 20_000,
+        headers={"Authorization": f"Bearer {proxy.key}"},
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     r = post(proxy, "/v1/chat/completions", {"model": "m", "messages": "hi"}, proxy.key)
     assert r.status_code == 400
 

@@ -85,6 +85,8 @@ def test_parse_tolerates_and_reports() -> None:
         ('{"Label":"1","ContentProducer":"A","ProduceID":"B","Extra":"x"}', "unknown field"),
         ('{"Label":"1","ContentProducer":"A","ProduceID":["B"]}', "must be a string"),
         ('{"Label":"5","ContentProducer":"A","ProduceID":"B"}', "Label must be one of"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"AIGC": "' + "[" * 100_000 + '"}', "not JSON"),
     ],
 )
 def test_parse_rejects(text: str, message: str) -> None:

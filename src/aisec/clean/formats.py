@@ -28,7 +28,7 @@ import zstandard
 
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
-from aisec.io.records import WHOLE_FILE_LIMIT, allow_long_csv_fields, dotted_field
+from aisec.io.records import TOO_DEEP, WHOLE_FILE_LIMIT, allow_long_csv_fields, dotted_field
 from aisec.io.unicode import replace_lone_surrogates
 
 #: a byte that is not UTF-8, as ``errors="surrogateescape"`` decodes it
@@ -300,6 +300,9 @@ class SourceReader:
                     f"{exc.msg} at column {exc.colno}",
                 )
                 continue
+            except RecursionError:
+                yield Malformed(self.rel, lineno, "malformed_json", line[:2000], TOO_DEEP)
+                continue
             if _SURROGATE_ESCAPE.search(line):
                 obj = replace_lone_surrogates(obj)
             yield self._doc(obj, lineno)
@@ -335,6 +338,9 @@ class SourceReader:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             yield Malformed(self.rel, exc.lineno, "malformed_json", text[:2000], exc.msg)
+            return
+        except RecursionError:
+            yield Malformed(self.rel, 0, "malformed_json", text[:2000], TOO_DEEP)
             return
         if _SURROGATE_ESCAPE.search(text):
             data = replace_lone_surrogates(data)

@@ -131,7 +131,7 @@ def _b64url_json(segment: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         return json.loads(raw)
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # (RecursionError: nested too deep)
         return None
 
 

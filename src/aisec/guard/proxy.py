@@ -273,7 +273,7 @@ class GuardProxy:
         self.metrics.upstream_errors.labels(f"http_{status}").inc()
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         upstream_error = isinstance(body, dict) and isinstance(body.get("error"), dict)
         if status in (400, 404, 409, 413, 422, 429) and upstream_error:
@@ -331,7 +331,7 @@ class GuardProxy:
             data = json.loads(await response.read())
         except UpstreamError as exc:
             raise self._failed(exc) from None
-        except ValueError:
+        except (ValueError, RecursionError):  # (nested deeper than the parser goes)
             data = None
         finally:
             await response.aclose()

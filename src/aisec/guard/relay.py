@@ -51,7 +51,7 @@ async def relay(
                 break
             try:
                 chunk = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if not isinstance(chunk, dict):
                 continue

@@ -23,6 +23,8 @@ from aisec.io.unicode import json_text
 FORMATS = ("text", "jsonl", "json", "csv", "tsv")
 #: the longest CSV/TSV field read (characters): the largest the `csv` module accepts
 CSV_FIELD_LIMIT = 2**31 - 1
+#: what is said of JSON nested deeper than the parser goes (`RecursionError`)
+TOO_DEEP = "JSON nested too deeply to read"
 #: the largest JSON (array) file read whole (bytes); the other formats stream
 WHOLE_FILE_LIMIT = 1 << 30
 _EXT = {
@@ -173,6 +175,8 @@ def read_records(
                 raise InputError(
                     f"{path}:{lineno}: malformed JSON line ({exc.msg} at column {exc.colno})"
                 ) from exc
+            except RecursionError:
+                raise InputError(f"{path}:{lineno}: {TOO_DEEP}") from None
             yield _record_from_obj(obj, path, lineno, text_field, id_field, lineno)
     elif fmt == "json":
         if str(path) != "-" and _size(path) > WHOLE_FILE_LIMIT:
@@ -193,6 +197,8 @@ def read_records(
             raise InputError(
                 f"{path}: not valid UTF-8 ({exc.reason}); convert the file to UTF-8"
             ) from exc
+        except RecursionError:
+            raise InputError(f"{path}: {TOO_DEEP}") from None
         items = data if isinstance(data, list) else [data]
         for i, obj in enumerate(items, 1):
             yield _record_from_obj(obj, path, i, text_field, id_field, i)

@@ -254,13 +254,15 @@ def parse_label(text: str) -> ParsedLabel:
         data: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise LabelError(f"AIGC value is not JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise LabelError("AIGC value is JSON nested too deeply to read") from None
     wrapped = False
     if isinstance(data, dict) and set(data) == {"AIGC"}:
         inner = data["AIGC"]
         if isinstance(inner, str):  # a JSON string holding the object
             try:
                 inner = json.loads(inner)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise LabelError("AIGC wrapper holds a string that is not JSON") from None
         data, wrapped = inner, True
     if not isinstance(data, dict):

@@ -101,7 +101,7 @@ def json_object(data: bytes | bytearray) -> Body:
     """A request body as a JSON object, or 400."""
     try:
         body = parse_json(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # (RecursionError: nested deeper than the parser goes)
         raise ProxyError(
             400, error_body("the body is not valid JSON", "invalid_request_error", "invalid_json")
         ) from None
