@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aisec.label.carriers._io import fail
-from aisec.label.carriers._xmp import escape, unescape
+from aisec.label.carriers._xmp import closed_elements, escape, unescape
 from aisec.label.carriers.base import KEY, CarrierHit
 
 CUSTOM = "docProps/custom.xml"
@@ -72,16 +72,10 @@ def _read_text(zf: zipfile.ZipFile, name: str, path: Path) -> str | None:
 
 def _aigc_properties(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, inner XML)`` of each AIGC property, what ``finditer`` of
-    ``<property …name="AIGC"…>(.*?)</property>`` (DOTALL) finds, without that regex's search
-    to the end of the text from every opening that is never closed (quadratic: 12 s on a
-    320 KB part of unclosed openings)."""
-    pos = 0
-    while (m := _PROP_OPEN.search(text, pos)) is not None:
-        close = _PROP_CLOSE.search(text, m.end())
-        if close is None:  # then no later opening is closed either
-            return
+    ``<property …name="AIGC"…>(.*?)</property>`` (DOTALL) finds, in linear time
+    (`closed_elements`: that expression took 12 s on a 320 KB part of unclosed openings)."""
+    for m, close in closed_elements(text, _PROP_OPEN, _PROP_CLOSE):
         yield m.start(), close.end(), text[m.end() : close.start()]
-        pos = close.end()
 
 
 def _labels(custom: str) -> list[str]:
