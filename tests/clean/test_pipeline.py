@@ -140,11 +140,17 @@ def test_json_nested_deeper_than_the_parser_goes_is_quarantined(tmp_path: Path) 
     src = tmp_path / "in"
     src.mkdir()
     deep = '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"
-    (src / "a.jsonl").write_text(json.dumps({"text": doc(1)}) + "\n" + deep + "\n", "utf-8")
+    # parsed, but deeper than MAX_JSON_DEPTH, with a lone surrogate escape to walk down to
+    # (that walk ran out of stack and stopped the run)
+    parsed = '{"text": "x", "n": ' + "[" * 900 + '"\\ud83d"' + "]" * 900 + "}"
+    (src / "a.jsonl").write_text(
+        json.dumps({"text": doc(1)}) + "\n" + deep + "\n" + parsed + "\n", "utf-8"
+    )
     (src / "b.json").write_text(deep, "utf-8")
+    (src / "c.json").write_text(parsed, "utf-8")
     m = run([src], tmp_path / "out")
-    assert m["counts"]["read"] == {"quarantine:malformed_json": 2}
-    assert m["input"] == 3 and m["kept"] == 1
+    assert m["counts"]["read"] == {"quarantine:malformed_json": 4}
+    assert m["input"] == 5 and m["kept"] == 1
 
 
 def test_jsonl_with_a_byte_order_mark(tmp_path: Path) -> None:

@@ -255,6 +255,9 @@ def test_json_nested_deeper_than_the_parser_goes(tmp_path: Path) -> None:
     r = run("scan", str(src))
     assert r.returncode == 2
     assert "deep.jsonl:2: JSON nested too deeply" in r.stderr and "Traceback" not in r.stderr
+    src.write_text('{"text": "ok", "n": ' + "[" * 900 + "]" * 900 + "}\n", "utf-8")  # parsed
+    r = run("scan", str(src), "--redact", str(tmp_path / "out.jsonl"))
+    assert r.returncode == 2 and "deep.jsonl:1: JSON nested too deeply" in r.stderr
 
 
 def test_json_array_over_the_whole_file_limit(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ scripted upstream (see conftest), SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -230,6 +231,9 @@ def test_bad_requests(proxy: Proxy) -> None:
         content=b"[" * 20_000,
         headers={"Authorization": f"Bearer {proxy.key}"},
     )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    deep = {"model": "m", "messages": user("hi"), "x": json.loads("[" * 900 + "]" * 900)}
+    r = post(proxy, "/v1/chat/completions", deep, proxy.key)  # parsed; sent on, it was a 500
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     r = post(proxy, "/v1/chat/completions", {"model": "m", "messages": "hi"}, proxy.key)
     assert r.status_code == 400

@@ -28,13 +28,20 @@ import zstandard
 
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
-from aisec.io.records import TOO_DEEP, WHOLE_FILE_LIMIT, allow_long_csv_fields, dotted_field
+from aisec.io.records import (
+    TOO_DEEP,
+    WHOLE_FILE_LIMIT,
+    allow_long_csv_fields,
+    dotted_field,
+    nested_too_deep,
+)
 from aisec.io.unicode import replace_lone_surrogates
 
 #: a byte that is not UTF-8, as ``errors="surrogateescape"`` decodes it
 _UNDECODED = re.compile("[\udc80-\udcff]")
 #: a JSON escape of a surrogate (a lone one, or half of a pair `json.loads` joins)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_DEEP = object()  # (what a parse that ran out of stack gave)
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _EXT = {
     ".jsonl": "jsonl",
@@ -301,6 +308,8 @@ class SourceReader:
                 )
                 continue
             except RecursionError:
+                obj = _DEEP
+            if obj is _DEEP or nested_too_deep(obj, line):
                 yield Malformed(self.rel, lineno, "malformed_json", line[:2000], TOO_DEEP)
                 continue
             if _SURROGATE_ESCAPE.search(line):
@@ -340,6 +349,8 @@ class SourceReader:
             yield Malformed(self.rel, exc.lineno, "malformed_json", text[:2000], exc.msg)
             return
         except RecursionError:
+            data = _DEEP
+        if data is _DEEP or nested_too_deep(data, text):
             yield Malformed(self.rel, 0, "malformed_json", text[:2000], TOO_DEEP)
             return
         if _SURROGATE_ESCAPE.search(text):

@@ -23,8 +23,13 @@ from aisec.io.unicode import json_text
 FORMATS = ("text", "jsonl", "json", "csv", "tsv")
 #: the longest CSV/TSV field read (characters): the largest the `csv` module accepts
 CSV_FIELD_LIMIT = 2**31 - 1
-#: what is said of JSON nested deeper than the parser goes (`RecursionError`)
+#: what is said of JSON nested deeper than the parser goes (`RecursionError`) or than
+#: `MAX_JSON_DEPTH`
 TOO_DEEP = "JSON nested too deeply to read"
+#: lists and objects nested deeper than this are refused: no record nests so deep, and
+#: what works on a record afterwards (copies, encoders, walks) recurses, with less stack
+#: left than the parser had
+MAX_JSON_DEPTH = 200
 #: the largest JSON (array) file read whole (bytes); the other formats stream
 WHOLE_FILE_LIMIT = 1 << 30
 _EXT = {
@@ -177,6 +182,8 @@ def read_records(
                 ) from exc
             except RecursionError:
                 raise InputError(f"{path}:{lineno}: {TOO_DEEP}") from None
+            if nested_too_deep(obj, line):
+                raise InputError(f"{path}:{lineno}: {TOO_DEEP}")
             yield _record_from_obj(obj, path, lineno, text_field, id_field, lineno)
     elif fmt == "json":
         if str(path) != "-" and _size(path) > WHOLE_FILE_LIMIT:
@@ -199,6 +206,8 @@ def read_records(
             ) from exc
         except RecursionError:
             raise InputError(f"{path}: {TOO_DEEP}") from None
+        if nested_too_deep(data):
+            raise InputError(f"{path}: {TOO_DEEP}")
         items = data if isinstance(data, list) else [data]
         for i, obj in enumerate(items, 1):
             yield _record_from_obj(obj, path, i, text_field, id_field, i)
@@ -229,6 +238,30 @@ def read_records(
             raise InputError(f"{path}: malformed CSV ({exc})") from exc
     else:  # pragma: no cover - detect_format guards this
         raise InputError(f"unknown format {fmt!r}")
+
+
+def nested_too_deep(obj: Any, raw: str | bytes | bytearray | None = None) -> bool:
+    """True when ``obj`` (parsed JSON) nests lists and objects more than `MAX_JSON_DEPTH`
+    deep; when the ``raw`` text it was parsed from is given, only if that has so many
+    brackets (most records have a handful: no walk)."""
+    if raw is not None:
+        brackets = (
+            raw.count("[") + raw.count("{")
+            if isinstance(raw, str)
+            else (raw.count(b"[") + raw.count(b"{"))
+        )
+        if brackets <= MAX_JSON_DEPTH:
+            return False
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 def _size(path: Path) -> int:

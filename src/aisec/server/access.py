@@ -10,6 +10,7 @@ import math
 from aisec.guard.keys import KeyInfo, hash_key
 from aisec.guard.openai_api import Body, error_body
 from aisec.guard.proxy import ProxyError, ProxySettings, parse_json
+from aisec.io.records import nested_too_deep
 from aisec.server.runtime import ProxyRuntime
 
 
@@ -98,13 +99,17 @@ def too_large(limit: int) -> ProxyError:
 
 
 def json_object(data: bytes | bytearray) -> Body:
-    """A request body as a JSON object, or 400."""
+    """A request body as a JSON object, or 400 (also for JSON nested deeper than the parser
+    goes, or than `MAX_JSON_DEPTH`)."""
     try:
         body = parse_json(data)
+        valid = not nested_too_deep(body, data)
     except (ValueError, RecursionError):  # (RecursionError: nested deeper than the parser goes)
+        valid = False
+    if not valid:
         raise ProxyError(
             400, error_body("the body is not valid JSON", "invalid_request_error", "invalid_json")
-        ) from None
+        )
     if not isinstance(body, dict):
         raise ProxyError(
             400,
