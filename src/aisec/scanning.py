@@ -140,6 +140,7 @@ class ScanJob:
                 records = read_records(src.path, src.fmt, text_field=text_field, id_field=id_field)
                 for batch in _batches(records):
                     for result in self.scan_records(batch, redact=writer is not None):
+                        counted = summary.bytes
                         self._count(result, summary)
                         rec = result.record
                         if writer is not None and not (result.dropped or result.blocked):
@@ -148,7 +149,7 @@ class ScanJob:
                             )
                             summary.written += 1
                         if on_bytes is not None:
-                            on_bytes(utf8_size(rec.text) + 1)
+                            on_bytes(summary.bytes - counted + 1)
                         yield result
                 ok = True
             finally:

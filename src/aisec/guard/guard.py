@@ -36,7 +36,7 @@ from aisec.detect.scanner import Scanner
 from aisec.guard.config import GuardConfig, load_guard_policy
 from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
 from aisec.guard.leak import PromptMatcher, canary_in, new_canary
-from aisec.io.unicode import LONE_SURROGATE
+from aisec.io.unicode import without_lone_surrogates
 from aisec.notice import NoticePosition, add_text_notice, notice_text
 from aisec.policy import Policy
 from aisec.redact import Redactor, load_key
@@ -137,8 +137,7 @@ def masked_excerpt(text: str, findings: Iterable[Finding], limit: int = EXCERPT_
         pos = f.end
     parts.append(text[pos:])
     out = "".join(parts)
-    if LONE_SURROGATE.search(out):  # (a client's "\ud83d"): no database can store one
-        out = LONE_SURROGATE.sub("\ufffd", out)
+    out = without_lone_surrogates(out)  # (a client's "\ud83d"): no database can store one
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 

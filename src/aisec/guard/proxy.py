@@ -45,7 +45,7 @@ from aisec.guard.upstream import (
     UpstreamResponse,
     UpstreamTimeout,
 )
-from aisec.io.unicode import json_text
+from aisec.io.unicode import json_utf8
 
 logger = logging.getLogger("aisec.guard.proxy")
 
@@ -120,12 +120,8 @@ def parse_json(data: bytes | bytearray) -> Any:
 def compact_json(payload: Body) -> bytes:
     """``payload`` as the upstream gets it: compact, non-ASCII as itself, in UTF-8 (what
     ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` makes); a lone
-    surrogate (a client's ``"\\ud83d"``) as the escape it came as (`json_text`)."""
-    text = _COMPACT.encode(payload)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json_text(payload, _COMPACT).encode("utf-8")
+    surrogate (a client's ``"\\ud83d"``) as the escape it came as (`json_utf8`)."""
+    return json_utf8(_COMPACT.encode(payload))
 
 
 class GuardProxy:

@@ -26,7 +26,7 @@ from typing import Any
 from aisec.audit.ids import new_id
 from aisec.guard.openai_api import Body, error_body
 from aisec.guard.proxy import HALTED_KIND, GuardProxy, ProxyError, Reply
-from aisec.io.unicode import json_text
+from aisec.io.unicode import json_utf8
 from aisec.server.access import (
     authenticate,
     check_rate,
@@ -84,12 +84,8 @@ _RENDER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",",
 def dump(body: Body) -> bytes:
     """A JSON body as Starlette's `JSONResponse` renders it (``json.dumps(body,
     ensure_ascii=False, allow_nan=False, separators=(",", ":"))``), except that a lone
-    surrogate (an upstream's ``"\\ud83d"``) stays an escape (`json_text`) instead of failing."""
-    text = _RENDER.encode(body)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json_text(body, _RENDER).encode("utf-8")
+    surrogate (an upstream's ``"\\ud83d"``) stays an escape (`json_utf8`) instead of failing."""
+    return json_utf8(_RENDER.encode(body))
 
 
 async def send_json(
