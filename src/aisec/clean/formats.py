@@ -31,9 +31,10 @@ from aisec.io.atomic import atomic_binary
 from aisec.io.records import (
     TOO_DEEP,
     WHOLE_FILE_LIMIT,
+    TooDeep,
     allow_long_csv_fields,
     dotted_field,
-    nested_too_deep,
+    load_json,
 )
 from aisec.io.unicode import replace_lone_surrogates
 
@@ -41,7 +42,6 @@ from aisec.io.unicode import replace_lone_surrogates
 _UNDECODED = re.compile("[\udc80-\udcff]")
 #: a JSON escape of a surrogate (a lone one, or half of a pair `json.loads` joins)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_DEEP = object()  # (what a parse that ran out of stack gave)
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _EXT = {
     ".jsonl": "jsonl",
@@ -297,7 +297,7 @@ class SourceReader:
                 )
                 continue
             try:
-                obj = json.loads(line)
+                obj = load_json(line)
             except json.JSONDecodeError as exc:
                 yield Malformed(
                     self.rel,
@@ -307,9 +307,7 @@ class SourceReader:
                     f"{exc.msg} at column {exc.colno}",
                 )
                 continue
-            except RecursionError:
-                obj = _DEEP
-            if obj is _DEEP or nested_too_deep(obj, line):
+            except TooDeep:
                 yield Malformed(self.rel, lineno, "malformed_json", line[:2000], TOO_DEEP)
                 continue
             if _SURROGATE_ESCAPE.search(line):
@@ -344,13 +342,11 @@ class SourceReader:
 
     def _json(self, text: str) -> Iterator[Doc | Malformed]:
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except json.JSONDecodeError as exc:
             yield Malformed(self.rel, exc.lineno, "malformed_json", text[:2000], exc.msg)
             return
-        except RecursionError:
-            data = _DEEP
-        if data is _DEEP or nested_too_deep(data, text):
+        except TooDeep:
             yield Malformed(self.rel, 0, "malformed_json", text[:2000], TOO_DEEP)
             return
         if _SURROGATE_ESCAPE.search(text):

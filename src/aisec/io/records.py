@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -175,15 +175,13 @@ def read_records(
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = load_json(line)
             except json.JSONDecodeError as exc:
                 raise InputError(
                     f"{path}:{lineno}: malformed JSON line ({exc.msg} at column {exc.colno})"
                 ) from exc
-            except RecursionError:
+            except TooDeep:
                 raise InputError(f"{path}:{lineno}: {TOO_DEEP}") from None
-            if nested_too_deep(obj, line):
-                raise InputError(f"{path}:{lineno}: {TOO_DEEP}")
             yield _record_from_obj(obj, path, lineno, text_field, id_field, lineno)
     elif fmt == "json":
         if str(path) != "-" and _size(path) > WHOLE_FILE_LIMIT:
@@ -195,7 +193,7 @@ def read_records(
         fh = _open_text(path)
         try:
             with fh:
-                data = json.load(fh)
+                data = load_json(fh.read())
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}:{exc.lineno}: malformed JSON ({exc.msg} at column {exc.colno})"
@@ -204,10 +202,8 @@ def read_records(
             raise InputError(
                 f"{path}: not valid UTF-8 ({exc.reason}); convert the file to UTF-8"
             ) from exc
-        except RecursionError:
+        except TooDeep:
             raise InputError(f"{path}: {TOO_DEEP}") from None
-        if nested_too_deep(data):
-            raise InputError(f"{path}: {TOO_DEEP}")
         items = data if isinstance(data, list) else [data]
         for i, obj in enumerate(items, 1):
             yield _record_from_obj(obj, path, i, text_field, id_field, i)
@@ -238,6 +234,22 @@ def read_records(
             raise InputError(f"{path}: malformed CSV ({exc})") from exc
     else:  # pragma: no cover - detect_format guards this
         raise InputError(f"unknown format {fmt!r}")
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than the parser goes, or than `MAX_JSON_DEPTH`."""
+
+
+def load_json(text: str | bytes | bytearray, decode: Callable[[Any], Any] = json.loads) -> Any:
+    """JSON from outside, parsed by ``decode``: `json.JSONDecodeError` when it is not JSON,
+    `TooDeep` (both `ValueError`) when it nests too deep to work on."""
+    try:
+        obj = decode(text)
+    except RecursionError:
+        raise TooDeep(TOO_DEEP) from None
+    if nested_too_deep(obj, text):
+        raise TooDeep(TOO_DEEP)
+    return obj
 
 
 def nested_too_deep(obj: Any, raw: str | bytes | bytearray | None = None) -> bool:

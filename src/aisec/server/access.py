@@ -10,7 +10,7 @@ import math
 from aisec.guard.keys import KeyInfo, hash_key
 from aisec.guard.openai_api import Body, error_body
 from aisec.guard.proxy import ProxyError, ProxySettings, parse_json
-from aisec.io.records import nested_too_deep
+from aisec.io.records import load_json
 from aisec.server.runtime import ProxyRuntime
 
 
@@ -99,17 +99,13 @@ def too_large(limit: int) -> ProxyError:
 
 
 def json_object(data: bytes | bytearray) -> Body:
-    """A request body as a JSON object, or 400 (also for JSON nested deeper than the parser
-    goes, or than `MAX_JSON_DEPTH`)."""
+    """A request body as a JSON object, or 400 (also for JSON nested too deep: `load_json`)."""
     try:
-        body = parse_json(data)
-        valid = not nested_too_deep(body, data)
-    except (ValueError, RecursionError):  # (RecursionError: nested deeper than the parser goes)
-        valid = False
-    if not valid:
+        body = load_json(data, parse_json)
+    except ValueError:
         raise ProxyError(
             400, error_body("the body is not valid JSON", "invalid_request_error", "invalid_json")
-        )
+        ) from None
     if not isinstance(body, dict):
         raise ProxyError(
             400,
