@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import re
 from bisect import bisect_right
@@ -35,6 +34,7 @@ from itertools import pairwise
 from typing import Any, ClassVar
 
 from aisec.detect.base import Detector, Finding, register
+from aisec.io.records import load_json
 from aisec.text import NormalizedText
 
 #: (kind, start, end, score, structured)
@@ -130,8 +130,8 @@ def _classes(value: str) -> int:
 def _b64url_json(segment: str) -> Any:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
-    except (ValueError, binascii.Error, RecursionError):  # (RecursionError: nested too deep)
+        return load_json(raw)
+    except (ValueError, binascii.Error):
         return None
 
 

@@ -45,6 +45,7 @@ from aisec.guard.upstream import (
     UpstreamResponse,
     UpstreamTimeout,
 )
+from aisec.io.records import load_json
 from aisec.io.unicode import json_utf8
 
 logger = logging.getLogger("aisec.guard.proxy")
@@ -268,8 +269,8 @@ class GuardProxy:
     def _status_error(self, status: int, raw: bytes) -> ProxyError:
         self.metrics.upstream_errors.labels(f"http_{status}").inc()
         try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
+            body = load_json(raw)
+        except ValueError:
             body = None
         upstream_error = isinstance(body, dict) and isinstance(body.get("error"), dict)
         if status in (400, 404, 409, 413, 422, 429) and upstream_error:
@@ -324,10 +325,10 @@ class GuardProxy:
     async def _json(self, method: str, path: str, payload: Body | None = None) -> Body:
         response = await self._send(method, path, payload, stream=False)
         try:
-            data = json.loads(await response.read())
+            data = load_json(await response.read())
         except UpstreamError as exc:
             raise self._failed(exc) from None
-        except (ValueError, RecursionError):  # (nested deeper than the parser goes)
+        except ValueError:
             data = None
         finally:
             await response.aclose()

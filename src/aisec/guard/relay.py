@@ -7,7 +7,6 @@ ends: finished, cut off by the guard, failed upstream, or abandoned by the clien
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import Body, ChunkMaker, aisec_field, merge, sse
 from aisec.guard.stream import StreamChecker
 from aisec.guard.upstream import UpstreamError, UpstreamResponse
+from aisec.io.records import load_json
 
 if TYPE_CHECKING:
     from aisec.guard.guard import Guard
@@ -50,8 +50,8 @@ async def relay(
             if data == "[DONE]":
                 break
             try:
-                chunk = json.loads(data)
-            except (ValueError, RecursionError):
+                chunk = load_json(data)
+            except ValueError:
                 continue
             if not isinstance(chunk, dict):
                 continue

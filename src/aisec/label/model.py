@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Any
 
 from aisec.errors import InputError
+from aisec.io.records import TOO_DEEP, TooDeep, load_json
 from aisec.uscc import USCC_ALPHABET, valid_uscc
 
 #: The seven JSON keys, in the order GB 45438 gives them.
@@ -251,18 +252,18 @@ def parse_label(text: str) -> ParsedLabel:
         raw = html.unescape(raw)
         escaped = True
     try:
-        data: Any = json.loads(raw)
+        data: Any = load_json(raw)
     except json.JSONDecodeError as exc:
         raise LabelError(f"AIGC value is not JSON ({exc.msg} at character {exc.pos})") from None
-    except RecursionError:
-        raise LabelError("AIGC value is JSON nested too deeply to read") from None
+    except TooDeep:
+        raise LabelError(f"AIGC value is {TOO_DEEP}") from None
     wrapped = False
     if isinstance(data, dict) and set(data) == {"AIGC"}:
         inner = data["AIGC"]
         if isinstance(inner, str):  # a JSON string holding the object
             try:
-                inner = json.loads(inner)
-            except (json.JSONDecodeError, RecursionError):
+                inner = load_json(inner)
+            except ValueError:
                 raise LabelError("AIGC wrapper holds a string that is not JSON") from None
         data, wrapped = inner, True
     if not isinstance(data, dict):
