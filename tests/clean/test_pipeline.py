@@ -232,6 +232,26 @@ def test_json_arrays_and_text_files_over_the_whole_file_limit(
     assert m["input"] == 2 and m["kept"] == 1
 
 
+def test_a_jsonl_line_over_the_line_limit_is_quarantined_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.clean import formats
+    from aisec.io import records
+
+    monkeypatch.setattr(records, "LINE_LIMIT", 4096)
+    monkeypatch.setattr(formats, "LINE_LIMIT", 4096)
+    rows = [{"id": f"d{i}", "text": doc(i)} for i in range(6)]
+    rows[2]["text"] = " ".join(doc(100 + k) for k in range(60))  # about 7 KB
+    write_jsonl(tmp_path / "in" / "a.jsonl", rows)
+    m = run([tmp_path / "in"], tmp_path / "out")
+    assert m["counts"]["read"] == {"quarantine:too_large": 1}
+    assert m["input"] == 6 and m["kept"] == 5  # the lines after it are read
+    (qfile,) = (tmp_path / "out/quarantine").iterdir()
+    (q,) = [json.loads(x) for x in qfile.read_text().splitlines()]
+    assert (q["record"], q["reason"]) == ("a.jsonl:3", "too_large")
+    assert "lines of 4,096 bytes or more" in q["evidence"]["detail"]
+
+
 def test_sft_injection_triggers_and_source_gate(tmp_path: Path) -> None:
     sft = [
         {"uid": f"s{i}", "q": "Summarise: " + doc(i), "a": "It is about a town."} for i in range(10)

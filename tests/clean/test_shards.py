@@ -48,6 +48,32 @@ def test_spans_cover_the_file_on_line_boundaries(
     _check_spans(data, target, tmp_path_factory.mktemp("spans") / "f.jsonl")
 
 
+def test_slices_read_a_line_over_the_limit_as_the_whole_file_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aisec.clean import shards
+    from aisec.clean.formats import SourceReader
+    from aisec.clean.recipe import FieldMap
+    from aisec.io import records
+
+    monkeypatch.setattr(records, "LINE_LIMIT", 100)
+    monkeypatch.setattr(shards, "_COUNT_BLOCK", 7)  # the rest of a line read in blocks
+    path = tmp_path / "a.jsonl"
+    lines = [
+        json.dumps({"text": f"line {i} " + "x" * (400 if i % 4 == 1 else 10)}) for i in range(12)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _check_spans(path.read_bytes(), 150, path)
+
+    def read(span: list[int] | None) -> list[tuple[int, str]]:
+        reader = SourceReader([(path, "a.jsonl")], "jsonl", FieldMap(), "s", 0, span)
+        return [(item.line, getattr(item, "reason", "doc")) for item in reader]
+
+    whole = read(None)
+    assert whole == [(i + 1, "too_large" if i % 4 == 1 else "doc") for i in range(12)]
+    assert [x for span in line_spans(path, 150) for x in read(span)] == whole
+
+
 def _rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {

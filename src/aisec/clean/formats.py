@@ -29,10 +29,12 @@ import zstandard
 from aisec.clean.recipe import FieldMap
 from aisec.io.atomic import atomic_binary
 from aisec.io.records import (
+    LINE_LIMIT,
     TOO_DEEP,
     WHOLE_FILE_LIMIT,
     TooDeep,
     allow_long_csv_fields,
+    bounded_lines,
     dotted_field,
     load_json,
 )
@@ -266,22 +268,34 @@ class SourceReader:
                     self.rel, 0, "unreadable", "", f"unreadable or truncated file: {exc}"
                 )
 
-    def _lines(self, fh: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-        """Numbered lines of the file, or of the slice ``span`` of it."""
+    def _lines(self, fh: IO[bytes]) -> Iterator[tuple[int, bytes, int]]:
+        """Numbered lines of the file, or of the slice ``span`` of it, with the bytes each
+        took (`bounded_lines`: a line of `LINE_LIMIT` bytes or more is cut)."""
         if self.span is None:
-            yield from enumerate(fh, 1)
+            for lineno, (data, size) in enumerate(bounded_lines(fh), 1):
+                yield lineno, data, size
             return
         start, end, first = self.span
         fh.seek(start)
         pos = start
-        for lineno, data in enumerate(fh, first):
+        for lineno, (data, size) in enumerate(bounded_lines(fh), first):
             if pos >= end:
                 return
-            pos += len(data)
-            yield lineno, data
+            pos += size
+            yield lineno, data, size
 
     def _jsonl(self, fh: IO[bytes]) -> Iterator[Doc | Malformed]:
-        for lineno, data in self._lines(fh):
+        for lineno, data, size in self._lines(fh):
+            if size > len(data):
+                yield Malformed(
+                    self.rel,
+                    lineno,
+                    "too_large",
+                    _bad_bytes(data[:2000]),
+                    f"a line of {size:,} bytes: lines of {LINE_LIMIT:,} bytes or more are "
+                    "not read; split the record",
+                )
+                continue
             if not data.strip():
                 continue
             try:

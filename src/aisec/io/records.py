@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, AnyStr
 
 from aisec.errors import InputError
 from aisec.io.atomic import atomic_writer
@@ -32,6 +32,12 @@ TOO_DEEP = "JSON nested too deeply to read"
 MAX_JSON_DEPTH = 200
 #: the largest JSON (array) file read whole (bytes); the other formats stream
 WHOLE_FILE_LIMIT = 1 << 30
+#: the longest line read (characters of a text file, bytes of a binary one): a longer one
+#: is never held whole (`bounded_lines`); `aisec scan` refuses it, `aisec clean`
+#: quarantines it
+LINE_LIMIT = WHOLE_FILE_LIMIT
+#: what is read at a time of the rest of a line over the limit, to skip it
+_SKIP_CHUNK = 1 << 20
 _EXT = {
     ".txt": "text",
     ".md": "text",
@@ -112,12 +118,53 @@ def _open_text(path: Path) -> IO[str]:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
+def bounded_lines(fh: IO[AnyStr], limit: int | None = None) -> Iterator[tuple[AnyStr, int]]:
+    """The lines of ``fh`` (text or binary), each with its ending, and how much of the file
+    each took. A line of ``limit`` (`LINE_LIMIT`) characters or bytes or more, ending
+    aside, is never held whole: it comes out as its first ``limit``, without its ending,
+    the rest read in pieces and dropped; its size then says how long it was (a line is
+    whole when its size is its length). In a text file read with ``newline=""`` a CRLF is
+    one ending even where the limit falls between its CR and LF (the LF is not a line)."""
+    limit = LINE_LIMIT if limit is None else limit
+    readline = fh.readline
+    after_cr = False  # the last line ended with a CR just where a read stopped
+    while True:
+        line = readline(limit)
+        if not line:
+            return
+        if after_cr:
+            after_cr = False
+            if line == "\n":  # the LF of a CRLF split between two reads
+                continue
+        size = len(line)
+        if size == limit and line[-1:] not in _ENDINGS:  # at least the limit: skip the rest
+            while True:
+                rest = readline(_SKIP_CHUNK)
+                size += len(rest)
+                if not rest or rest[-1:] in _ENDINGS:
+                    after_cr = rest[-1:] == "\r"
+                    break
+        else:
+            after_cr = size == limit and line[-1:] == "\r"
+        yield line, size
+
+
+#: the endings of a line as `readline` leaves them (with ``newline=""``, a text line may
+#: end with a lone CR)
+_ENDINGS = (b"\n", "\n", "\r")
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     fh = _open_text(path)
     lineno = 0
     try:
         with fh:
-            for lineno, line in enumerate(fh, 1):
+            for lineno, (line, size) in enumerate(bounded_lines(fh), 1):
+                if size > len(line):
+                    raise InputError(
+                        f"{path}:{lineno}: a line of {LINE_LIMIT:,} characters or more (a "
+                        "record is one line, read whole): split it into lines or records"
+                    )
                 yield lineno, line
     except UnicodeDecodeError as exc:
         raise InputError(
