@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -249,6 +250,9 @@ def source_weights(examples: list[Example]) -> np.ndarray:
     return np.asarray([extra.get(e.source, 1.0) for e in examples])
 
 
+#: one BLAS thread: lbfgs's sums then come out the same on any number of cores (with the
+#: machine's two threads the weights differed from one thread's in the last bits)
+@threadpool_limits.wrap(limits=1)
 def fit(
     texts: list[str],
     labels: list[str],

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "scripts")]
@@ -64,6 +65,8 @@ def load(data: Path = rd.DATA) -> list[rd.Row]:
     return rows
 
 
+#: one BLAS thread: the same weights on any number of cores (see `train_attack.fit`)
+@threadpool_limits.wrap(limits=1)
 def train(rows: list[rd.Row], out: Path, bits: int = BITS, max_iter: int = 300) -> dict[str, Any]:
     """Fit both heads on ``train``, calibrate on ``valid``, measure on ``test``; write."""
     t0 = time.perf_counter()

@@ -86,6 +86,29 @@ SOURCE_WEIGHT = {
 }
 
 
+#: the real Chinese question sets are small, and only the benign sets calibrate: their
+#: validation rows are trained on too (the test side still measures them). Test side of the
+#: real harmful questions 261 -> 264 of 289, CValues over-flag 8 -> 6 of 125, the benign
+#: sets' false positives within 0.06 points, COLD validation macro-F1 0.857 -> 0.853
+TRAIN_ON_VALID = ("jade-v1-zh", "jade-v3-q", "flames", "cvalues")
+
+
+def training_split(rows: list[rd.Row]) -> tuple[list[rd.Row], list[rd.Row], list[rd.Row]]:
+    """``(train, valid, test)``: the hash split, with the validation rows of the
+    `TRAIN_ON_VALID` sets moved to training."""
+    train: list[rd.Row] = []
+    valid: list[rd.Row] = []
+    test: list[rd.Row] = []
+    for r in rows:
+        if r.split == "train" or (r.split == "valid" and r.source in TRAIN_ON_VALID):
+            train.append(r)
+        elif r.split == "valid":
+            valid.append(r)
+        else:
+            test.append(r)
+    return train, valid, test
+
+
 def featurize(
     texts: list[str], bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS
 ) -> sp.csr_matrix:
@@ -303,17 +326,16 @@ def train(
 ) -> dict[str, Any]:
     """Fit on ``train``, calibrate on ``valid``, measure on ``test``; write the model."""
     t0 = time.perf_counter()
-    train_rows = [r for r in rows if r.split == "train"]
-    valid = [r for r in rows if r.split == "valid"]
-    test = [r for r in rows if r.split == "test"]
+    train_rows, valid, test = training_split(rows)
     w, b, lw, codes = fit_heads(train_rows, bits, max_iter)
     _, sv, ov = predict(w, b, lw, [r.text for r in valid], bits)
     thr = choose_thresholds(valid, sv) if valid else dict.fromkeys(CLASSES, 0.5)
     t_off = choose_offensive_threshold(valid, sv, ov, thr) if OFFENSIVE and valid else 1.0
     _, st, ot = predict(w, b, lw, [r.text for r in test], bits)
     sizes: dict[str, dict[str, int]] = {}
-    for r in rows:
-        sizes.setdefault(r.source, {"train": 0, "valid": 0, "test": 0})[r.split] += 1
+    for side, part in (("train", train_rows), ("valid", valid), ("test", test)):
+        for r in part:  # (as used: validation rows trained on count as training rows)
+            sizes.setdefault(r.source, {"train": 0, "valid": 0, "test": 0})[side] += 1
     code_rows = {c: sum(1 for r in train_rows if r.code == c) for c in codes}
     card: dict[str, Any] = {
         "name": "aisec-risk",
@@ -360,6 +382,7 @@ def train(
             "family": "logistic regression heads (scikit-learn lbfgs): any (sigmoid), class, code (softmax)",
             "C": {"any": C_ANY, "class": C_CLASS, "code": C_CLASS},
             "source_weights": SOURCE_WEIGHT,
+            "trained_on_validation_rows_of": list(TRAIN_ON_VALID),
             "class_weight": "balanced by sample weight",
         },
         "label_map": {

@@ -198,3 +198,25 @@ def test_thresholds_spend_the_whole_detector_budget() -> None:
     assert 0.0 < tr._union_rate(valid, scores, cuts) <= tr.UNION_BUDGET
     looser = tr._class_cuts(valid, scores, budget + tr.GRID)
     assert tr._union_rate(valid, scores, looser) > tr.UNION_BUDGET
+
+
+def test_training_split_trains_on_the_real_sets_validation_rows_only() -> None:
+    """The real question sets' validation rows are trained on; the benign sets' stay for
+    the calibration, and no test row is ever trained on."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import risk_data as rd
+    import train_risk as tr
+
+    rows = [
+        rd.Row(f"{src}-{split}", 1, None, src, split)
+        for src in ("jade-v1-zh", "flames", "zh-kdconv", "cold-offensive")
+        for split in ("train", "valid", "test")
+    ]
+    train, valid, test = tr.training_split(rows)
+    assert {r.text for r in valid} == {"zh-kdconv-valid", "cold-offensive-valid"}
+    assert {r.text for r in test} == {
+        f"{s}-test" for s in ("jade-v1-zh", "flames", "zh-kdconv", "cold-offensive")
+    }
+    assert {"jade-v1-zh-valid", "flames-valid"} <= {r.text for r in train}
+    assert len(train) + len(valid) + len(test) == len(rows)
+    assert set(tr.BENIGN_ZH).isdisjoint(tr.TRAIN_ON_VALID)
