@@ -2,7 +2,9 @@
 both served by uvicorn on free ports in background threads, over SQLite and PostgreSQL.
 
 The upstream answers by keyword in the last user message: ``ECHO`` repeats the message,
-``HARMFUL`` answers with bomb-making instructions, ``SLOW`` waits past the proxy's
+``HARMFUL`` answers with bomb-making instructions, ``TOOL`` answers with a call of the
+tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
+``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``FAIL`` answers HTTP 500, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. It records every request body it got (to prove what the model never saw).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
@@ -111,6 +114,45 @@ class Upstream:
             return "你说的是：" + text.replace("ECHO", "").strip()
         return "你好！今天天气晴朗，适合出门散步。"
 
+    def tool_call(self, body: dict[str, Any], cid: str) -> Response:
+        """An answer that calls ``send_sms``: whole, or streamed with its arguments in
+        pieces of five characters (a placeholder split over pieces)."""
+        arguments = self.tool_arguments(body)
+        head = {"id": "call_1", "type": "function", "function": {"name": "send_sms"}}
+        base = {"id": cid, "created": int(time.time()), "model": body.get("model", "m")}
+        if not body.get("stream"):
+            call = {**head, "function": {"name": "send_sms", "arguments": arguments}}
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
+            choice = {"index": 0, "message": message, "finish_reason": "tool_calls"}
+            return JSONResponse({**base, "object": "chat.completion", "choices": [choice]})
+        first = {"index": 0, **head, "function": {"name": "send_sms", "arguments": ""}}
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "tool_calls": [first]}]
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": arguments[i : i + 5]}}]}
+            for i in range(0, len(arguments), 5)
+        ]
+
+        async def events() -> AsyncIterator[bytes]:
+            for delta in deltas:
+                choice = {"index": 0, "delta": delta, "finish_reason": None}
+                chunk = {**base, "object": "chat.completion.chunk", "choices": [choice]}
+                yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+            last = {"index": 0, "delta": {}, "finish_reason": "tool_calls"}
+            yield f"data: {json.dumps({**base, 'choices': [last]})}\n\n".encode()
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    def tool_arguments(self, body: dict[str, Any]) -> str:
+        """The arguments of the ``send_sms`` call (``TOOL``)."""
+        user = next(m for m in reversed(body["messages"]) if m["role"] == "user")
+        text = str(user["content"])
+        found = re.search(r"<[^<>\s]{1,24}_\d{1,4}>", text)
+        note = HARMFUL if "HARMFUL" in text else "到了请回电"
+        return json.dumps(
+            {"phone": found.group(0) if found else "", "note": note}, ensure_ascii=False
+        )
+
     def app(self) -> FastAPI:
         app = FastAPI()
 
@@ -125,6 +167,9 @@ class Upstream:
                 return JSONResponse({"detail": "boom"}, 500)
             answer = self.answer(body)
             cid = f"up-{uuid.uuid4().hex[:8]}"
+            tool = chat and "TOOL" in text
+            if tool:
+                return self.tool_call(body, cid)
             if not body.get("stream"):
                 if chat:
                     choice: dict[str, Any] = {

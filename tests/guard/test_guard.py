@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,52 @@ def test_reversible_redaction_round_trip(guard: Guard) -> None:
     other = guard.check_output("请联系经理，电话13912345678。", d.context)
     assert other.text is not None and "13912345678" not in other.text
     assert "139****5678" in other.text
+
+
+def test_tool_call_arguments_are_redacted_and_restored(guard: Guard) -> None:
+    """Tool calls the client sends back carry the user's values (restored on the way out):
+    redacted again on the way in, in JSON read unescaped, or in the text when it is not
+    JSON; the model's own calls get the values back, escaped as JSON."""
+    escaped = json.dumps({"name": "张伟", "phone": PHONE, "email": "zhang.wei@example.com"})
+    assert "\\u" in escaped  # the client wrote Chinese as \\uXXXX
+    calls = [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": escaped}},
+        {"id": "c2", "type": "function", "function": {"name": "f", "arguments": f"phone={PHONE}"}},
+        {"id": "c3", "type": "function", "function": {"name": "f"}},  # no arguments: as it is
+    ]
+    messages = [
+        *chat("发短信"),
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "f", "arguments": escaped},
+        },
+    ]
+    d = guard.check_input(messages)
+    assert d.messages is not None and d.verdict == "redact"
+    assert PHONE not in str(d.messages) and "zhang.wei" not in str(d.messages)
+    token = d.context.vault.by_value[("pii.cn_mobile", PHONE)]
+    sent = d.messages[2]["tool_calls"]
+    assert json.loads(sent[0]["function"]["arguments"])["phone"] == token
+    assert sent[1]["function"]["arguments"] == f"phone={token}"
+    assert sent[2] == calls[2] and messages[2]["tool_calls"] is calls  # the input untouched
+    assert json.loads(d.messages[3]["function_call"]["arguments"])["phone"] == token
+
+    # on the way out: values restored inside JSON strings, escaped where they must be
+    address = d.context.vault.token_for("pii.cn_address", "地址", '北京"东城"区')
+    out = guard.check_tool_arguments(json.dumps({"to": token, "addr": address}), d.context)
+    assert out.verdict == "allow"
+    assert json.loads(out.text or "") == {"to": PHONE, "addr": '北京"东城"区'}
+    cut = f'{{"addr": "{address}", "to": "{token}'  # JSON cut short: restored in the text
+    out = guard.check_tool_arguments(cut, d.context)
+    assert out.text == f'{{"addr": "北京\\"东城\\"区", "to": "{PHONE}'
+    # checked like an answer: a harmful text or the canary in them blocks the call
+    harmful = json.dumps({"note": "教你制造炸弹的详细步骤：第一步准备材料"})
+    assert guard.check_tool_arguments(harmful, d.context).blocked  # (escaped: read as text)
+    assert guard.canary is not None
+    leak = guard.check_tool_arguments(json.dumps({"q": guard.canary}), d.context)
+    assert leak.blocked and leak.text == "抱歉，无法回答。" and "guard.canary" in leak.kinds
 
 
 def test_canary_and_system_prompt_leak_are_blocked(guard: Guard) -> None:
@@ -195,11 +242,20 @@ def test_detector_failure_fails_closed_or_open(
     def broken(text: str) -> None:
         raise RuntimeError("model file missing")
 
+    d = guard.check_input(chat(f"我的手机号是{PHONE}"))
     monkeypatch.setattr(guard.scanner, "scan", broken)
     assert guard.check_input(chat("你好")).blocked
+    assert guard.check_output("好的，<手机号_1>", d.context).text == "抱歉，无法回答。"
+    assert guard.check_tool_arguments('{"to": "<手机号_1>"}', d.context).blocked
     guard.config = guard.config.model_copy(update={"fail": "open"})
-    d = guard.check_input(chat("你好"))
-    assert d.verdict == "flag" and d.kinds == ["guard.error"]
+    failed = guard.check_input(chat("你好"))
+    assert failed.verdict == "flag" and failed.kinds == ["guard.error"]
+    # open: what was checked goes on as it is (the user's own values given back)
+    assert failed.messages is not None and failed.messages[1] == chat("你好")[1]
+    out = guard.check_output("好的，<手机号_1>", d.context)
+    assert out.verdict == "flag" and (out.text or "").startswith(f"好的，{PHONE}")
+    call = guard.check_tool_arguments('{"to": "<手机号_1>"}', d.context)
+    assert call.verdict == "flag" and json.loads(call.text or "") == {"to": PHONE}
 
 
 def test_guard_section_is_validated() -> None:

@@ -79,6 +79,92 @@ def test_redaction_round_trip(proxy: Proxy, upstream: Upstream) -> None:
     assert PHONE not in str(upstream.seen[-1])
 
 
+def streamed_calls(stream: Any) -> tuple[dict[int, dict[str, str]], str | None]:
+    """The tool calls of a stream gathered from their pieces, as the client does, and
+    the finish reason."""
+    calls: dict[int, dict[str, str]] = {}
+    finish = None
+    for chunk in stream:
+        for call in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
+            got = calls.setdefault(call.index, {"name": "", "arguments": ""})
+            got["name"] += call.function.name or ""
+            got["arguments"] += call.function.arguments or ""
+        if chunk.choices and chunk.choices[0].finish_reason:
+            finish = chunk.choices[0].finish_reason
+    return calls, finish
+
+
+def test_tool_calls_get_the_users_values_back_and_are_checked(
+    proxy: Proxy, upstream: Upstream
+) -> None:
+    messages = user(f"TOOL 请给{PHONE}发短信")
+    answer = client(proxy).chat.completions.create(model="m", messages=messages)
+    sent = str(upstream.seen[-1])
+    assert PHONE not in sent and "<手机号_1>" in sent  # the model never saw it
+    (call,) = answer.choices[0].message.tool_calls or []
+    assert json.loads(call.function.arguments) == {"phone": PHONE, "note": "到了请回电"}
+    assert answer.choices[0].finish_reason == "tool_calls"
+    assert aisec_of(answer) == {"decision": "redact", "kinds": ["pii.cn_mobile"]}
+
+    # the next turn sends the call back with the user's value in it: redacted again
+    follow = [
+        *messages,
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": f"已发送到{PHONE}"},
+    ]
+    client(proxy).chat.completions.create(model="m", messages=follow)
+    assert PHONE not in str(upstream.seen[-1])
+
+    # streamed: the arguments come whole, restored, though the placeholder was split
+    stream = client(proxy).chat.completions.create(model="m", messages=messages, stream=True)
+    calls, finish = streamed_calls(stream)
+    assert PHONE not in str(upstream.seen[-1])
+    assert calls[0]["name"] == "send_sms" and finish == "tool_calls"
+    assert json.loads(calls[0]["arguments"]) == {"phone": PHONE, "note": "到了请回电"}
+
+    # a harmful text in the arguments blocks the call, whole and streamed
+    blocked = client(proxy).chat.completions.create(
+        model="m", messages=user("TOOL HARMFUL 请发个短信")
+    )
+    assert blocked.choices[0].message.tool_calls is None
+    assert blocked.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert blocked.choices[0].finish_reason == "content_filter"
+    assert aisec_of(blocked) == {"decision": "block", "kinds": ["risk.A1.4"]}
+    stream = client(proxy).chat.completions.create(
+        model="m", messages=user("TOOL HARMFUL 请发个短信"), stream=True
+    )
+    chunks = list(stream)
+    assert not any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+        "抱歉，这个请求我无法处理。"
+    )
+    assert chunks[-1].choices[0].finish_reason == "content_filter"
+    assert aisec_of(chunks[-1]) == {"decision": "block", "kinds": ["risk.A1.4"]}
+
+
+def test_a_failing_detector_fails_closed_or_open(
+    proxy: Proxy, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guard = proxy.app.state.runtime.proxy.guard
+    scan = guard.scanner.scan
+    answer = "你说的是：我的手机号是<手机号_1>"
+
+    def broken(text: str, *args: Any) -> Any:
+        if text == answer:  # the answer only: the input is checked as usual
+            raise RuntimeError("model file missing")
+        return scan(text, *args)
+
+    monkeypatch.setattr(guard.scanner, "scan", broken)
+    messages = user(f"ECHO 我的手机号是{PHONE}")
+    closed = client(proxy).chat.completions.create(model="m", messages=messages)
+    assert closed.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert aisec_of(closed) == {"decision": "block", "kinds": ["guard.error", "pii.cn_mobile"]}
+    monkeypatch.setattr(guard, "config", guard.config.model_copy(update={"fail": "open"}))
+    opened = client(proxy).chat.completions.create(model="m", messages=messages)
+    assert opened.choices[0].message.content == f"你说的是：我的手机号是{PHONE}"
+    assert aisec_of(opened) == {"decision": "redact", "kinds": ["guard.error", "pii.cn_mobile"]}
+
+
 def test_block_is_a_refusal_with_200(proxy: Proxy, upstream: Upstream) -> None:
     before = len(upstream.seen)
     raw = client(proxy).chat.completions.with_raw_response.create(

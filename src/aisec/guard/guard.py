@@ -17,14 +17,20 @@ the way out; ``flag`` only records. Output: the model's answer is scanned, check
 canary and for copies of the system prompt, other people's personal data in it is
 redacted with the policy's (irreversible) operators, then the user's own placeholders
 are restored and the GB 45438 notice is added if the policy says so.
+
+Tool calls: the arguments of the calls in earlier assistant turns (``tool_calls``, the
+legacy ``function_call``) are redacted on the way in like any text, in their JSON read
+unescaped; `Guard.check_tool_arguments` checks the arguments of a call the model makes as
+an answer is checked and restores the user's values in them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -36,6 +42,8 @@ from aisec.detect.scanner import Scanner
 from aisec.guard.config import GuardConfig, load_guard_policy
 from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
 from aisec.guard.leak import PromptMatcher, canary_in, new_canary
+from aisec.guard.vault import TokenVault
+from aisec.io.records import load_json
 from aisec.io.unicode import without_lone_surrogates
 from aisec.notice import NoticePosition, add_text_notice, notice_text
 from aisec.policy import Policy
@@ -153,6 +161,76 @@ def message_texts(message: dict[str, Any]) -> list[str]:
             if isinstance(p, dict) and p.get("type") == "text"
         ]
     return []
+
+
+def call_arguments(call: Any) -> str | None:
+    """The arguments (JSON text) of one of ``tool_calls``, if it has any."""
+    function = call.get("function") if isinstance(call, dict) else None
+    arguments = function.get("arguments") if isinstance(function, dict) else None
+    return arguments if isinstance(arguments, str) else None
+
+
+def with_arguments(call: dict[str, Any], arguments: str) -> dict[str, Any]:
+    """A copy of a tool call (one of `call_arguments`'s) with other ``arguments``."""
+    return {**call, "function": {**call["function"], "arguments": arguments}}
+
+
+def map_strings(data: Any, edit: Callable[[str], str]) -> Any:
+    """``data`` (parsed JSON) with ``edit`` applied to every string value (keys kept)."""
+    if isinstance(data, str):
+        return edit(data)
+    if isinstance(data, list):
+        return [map_strings(x, edit) for x in data]
+    if isinstance(data, dict):
+        return {k: map_strings(v, edit) for k, v in data.items()}
+    return data
+
+
+def restore_arguments(arguments: str, vault: TokenVault) -> str:
+    """A tool call's arguments with the user's placeholders restored: in each string of
+    the JSON (a placeholder the model wrote as ``\\uXXXX`` escapes too), the JSON
+    written anew only when one was; in the text, each value escaped as JSON string text,
+    when it is not JSON."""
+    if not len(vault):
+        return arguments
+    try:
+        data = load_json(arguments)
+    except ValueError:
+        return vault.restore(arguments, json_string=True)[0]
+    restored = 0
+
+    def restore(value: str) -> str:
+        nonlocal restored
+        out, n = vault.restore(value)
+        restored += n
+        return out
+
+    data = map_strings(data, restore)
+    return json.dumps(data, ensure_ascii=False) if restored else arguments
+
+
+def json_strings_text(text: str) -> str:
+    """What is written in a JSON text: its strings, keys and values, unescaped, one per
+    line (``text`` itself when it is not JSON)."""
+    try:
+        data = load_json(text)
+    except ValueError:
+        return text
+    out: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, str):
+            out.append(x)
+        elif isinstance(x, list):
+            for y in x:
+                walk(y)
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                out.append(k)
+                walk(v)
+
+    walk(data)
+    return "\n".join(out)
 
 
 class Guard:
@@ -304,13 +382,15 @@ class Guard:
         """A detector raised: block (fail closed) or let through flagged (fail open)."""
         logger.error("guard: detector failure at %s: %s", stage, type(exc).__name__)
         closed = self.config.fail == "closed"
+        refusal = self.config.refusal_text(context.language) if closed else None
         decision = Decision(
             "block" if closed else "flag",
             stage,
             context,
             kinds=[ERROR_KIND],
             reasons=["detector_error"],
-            refusal=self.config.refusal_text(context.language) if closed else None,
+            text=refusal,
+            refusal=refusal,
             latency_ms=(time.perf_counter() - t0) * 1000,
         )
         self.record(decision, None, details={"error": type(exc).__name__})
@@ -345,11 +425,15 @@ class Guard:
                     copy["content"] = self._redact_content(message, context, found, seen)
                     if message is last_user:
                         excerpt_findings = seen
+                    self._redact_calls(copy, context, found)
                 forwarded.append(copy)
             if last_user is not None and not isinstance(last_user.get("content"), str):
                 excerpt_findings = self.scanner.scan(user_text).findings  # offsets of the join
         except Exception as exc:  # fail open or closed, as the policy says
-            return self._failure("input", context, exc, t0)
+            failed = self._failure("input", context, exc, t0)
+            if not failed.blocked:  # open: the messages go on as they are
+                failed.messages = self._add_canary([dict(m) for m in messages])
+            return failed
         verdict = self._verdict_of(found)
         kinds = sorted({f.kind for f in found})
         decision = Decision(verdict, "input", context, findings=found, kinds=kinds)
@@ -404,6 +488,47 @@ class Guard:
         parts.append(text[pos:])
         return "".join(parts)
 
+    def _redact_calls(
+        self, message: dict[str, Any], context: RequestContext, found: list[Finding]
+    ) -> None:
+        """Redact the arguments of the tool calls in ``message`` (an assistant's earlier
+        turn, sent back with the user's values that were restored in it), in place."""
+        calls = message.get("tool_calls")
+        if isinstance(calls, list):
+            message["tool_calls"] = [
+                with_arguments(c, self._redact_arguments(a, context, found))
+                if (a := call_arguments(c)) is not None
+                else c
+                for c in calls
+            ]
+        legacy = message.get("function_call")
+        if isinstance(legacy, dict) and isinstance(args := legacy.get("arguments"), str):
+            message["function_call"] = {
+                **legacy,
+                "arguments": self._redact_arguments(args, context, found),
+            }
+
+    def _redact_arguments(
+        self, arguments: str, context: RequestContext, found: list[Finding]
+    ) -> str:
+        """A tool call's arguments with the user's personal data replaced by placeholders:
+        in each string of the JSON (read unescaped, so that ``\\u5f20`` is 张), or in
+        the text itself when it is not JSON."""
+        try:
+            data = load_json(arguments)
+        except ValueError:
+            return self._redact_text(arguments, context, found, [])
+        changed = False
+
+        def redact(value: str) -> str:
+            nonlocal changed
+            out = self._redact_text(value, context, found, [])
+            changed = changed or out != value
+            return out
+
+        data = map_strings(data, redact)
+        return json.dumps(data, ensure_ascii=False) if changed else arguments
+
     def _add_canary(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not self.canary:
             return messages
@@ -420,12 +545,37 @@ class Guard:
         user's values and answering in their language)."""
         t0 = time.perf_counter()
         context = context or RequestContext(language=self._language(text))
+        decision, findings = self._judge_output(text, context, t0)
+        if not decision.blocked:  # (a failed detector, when open, lets the answer go on)
+            decision.text = self._shown(text, findings or [], context)
+        if findings is None:  # a detector failed: `_failure` recorded it
+            return decision
+        decision.latency_ms = (time.perf_counter() - t0) * 1000
+        self.record(decision, text, findings)
+        return decision
+
+    def _shown(self, text: str, findings: list[Finding], context: RequestContext) -> str:
+        """An answer as the user sees it: others' personal data redacted, the user's own
+        values restored, the notice added as the policy says."""
+        shown, _ = context.vault.restore(self.redact_others(text, findings))
+        position = self.config.notice.position
+        # (`add_text_notice` leaves the text as it is with no notice: none is worded)
+        if position == "none":
+            return shown
+        return add_text_notice(shown, position, self.notice(context.language))
+
+    def _judge_output(
+        self, text: str, context: RequestContext, t0: float
+    ) -> tuple[Decision, list[Finding] | None]:
+        """The decision on an answer (its findings, canary and system-prompt leaks; the
+        refusal as its text when blocked) and the findings that count under the policy;
+        when a detector fails, `_failure`'s decision and None."""
         try:
             normalized = normalize(text)  # once, for the scan and the leak checks
             findings = self._scan(text, normalized)
             leaks = self.leak_findings(text, normalized)
         except Exception as exc:
-            return self._failure("output", context, exc, t0)
+            return self._failure("output", context, exc, t0), None
         verdict = self._verdict_of(findings)
         reasons = ["policy"] if verdict != "allow" else []
         if leaks:
@@ -442,19 +592,29 @@ class Guard:
             kinds=sorted({f.kind for f in all_findings}),
             reasons=reasons,
         )
-        if verdict == "block":
+        if decision.blocked:
             decision.refusal = decision.text = self.config.refusal_text(context.language)
-        else:
-            shown, _ = context.vault.restore(self.redact_others(text, findings))
-            position = self.config.notice.position
-            # (`add_text_notice` leaves the text as it is with no notice: none is worded)
-            decision.text = (
-                shown
-                if position == "none"
-                else add_text_notice(shown, position, self.notice(context.language))
-            )
+        return decision, findings
+
+    def check_tool_arguments(
+        self, arguments: str, context: RequestContext | None = None
+    ) -> Decision:
+        """Check the arguments of a tool call the model made (JSON text, as in
+        ``tool_calls[].function.arguments``) as an answer is checked — detectors, canary,
+        system prompt — on the strings of the JSON; ``text`` is the arguments to pass on,
+        the user's placeholders restored (escaped as JSON), or the refusal when blocked.
+        Left as they are: other people's personal data (a tool needs its arguments
+        whole: a finding the policy blocks blocks the call) and any notice."""
+        t0 = time.perf_counter()
+        text = json_strings_text(arguments)
+        context = context or RequestContext(language=self._language(text))
+        decision, findings = self._judge_output(text, context, t0)
+        if not decision.blocked:  # (a failed detector, when open, lets the call go on)
+            decision.text = restore_arguments(arguments, context.vault)
+        if findings is None:  # a detector failed: `_failure` recorded it
+            return decision
         decision.latency_ms = (time.perf_counter() - t0) * 1000
-        self.record(decision, text, findings)
+        self.record(decision, text, findings, details={"part": "tool_arguments"})
         return decision
 
     def guard_stream(

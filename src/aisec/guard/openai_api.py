@@ -124,14 +124,21 @@ class ChunkMaker:
         *,
         role: bool = False,
         aisec: Body | None = None,
+        tool_calls: list[Body] | None = None,
+        function_call: Body | None = None,
     ) -> Body:
-        """A chunk carrying ``text`` (and/or a finish reason)."""
+        """A chunk carrying ``text`` (and/or a finish reason, tool calls whole, the
+        legacy function call)."""
         if self.chat:
             delta: Body = {}
             if role:
                 delta["role"] = "assistant"
             if text is not None:
                 delta["content"] = text
+            if tool_calls:
+                delta["tool_calls"] = tool_calls
+            if function_call is not None:
+                delta["function_call"] = function_call
             choice: Body = {"index": 0, "delta": delta, "finish_reason": finish_reason}
         else:
             choice = {"index": 0, "text": text or "", "finish_reason": finish_reason}

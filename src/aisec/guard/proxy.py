@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aisec.guard.decision import Decision, RequestContext
-from aisec.guard.guard import AuditSink, Guard
+from aisec.guard.guard import AuditSink, Guard, call_arguments
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
     Body,
@@ -203,7 +203,15 @@ class GuardProxy:
         return d
 
     def _output(self, guard: Guard, text: str, context: RequestContext) -> Decision:
-        d = guard.check_output(text, context)
+        return self._output_check(guard.check_output, text, context)
+
+    def _output_check(
+        self,
+        check: Callable[[str, RequestContext], Decision],
+        text: str,
+        context: RequestContext,
+    ) -> Decision:
+        d = check(text, context)
         self.metrics.decision("output", d.verdict, d.kinds, d.latency_ms / 1000)
         return d
 
@@ -376,13 +384,49 @@ class GuardProxy:
         decisions = [d]
         for choice in data.get("choices") or []:
             message = choice.get("message") if isinstance(choice, dict) else None
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
+            if not isinstance(message, dict):
+                continue
+            if isinstance(message.get("content"), str):
                 out = self._output(guard, message["content"], d.context)
                 decisions.append(out)
                 message["content"] = out.text
-                if out.blocked:
+                if out.blocked:  # the whole answer is withheld, its tool calls too
                     choice["finish_reason"] = "content_filter"
+                    message.pop("tool_calls", None)
+                    message.pop("function_call", None)
+                    continue
+            if self._tool_calls(guard, message, d.context, decisions):
+                choice["finish_reason"] = "content_filter"
         return self._answer(guard, data, decisions)
+
+    def _tool_calls(
+        self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
+    ) -> bool:
+        """Check the arguments of the tool calls in an answer's ``message`` (and of the
+        legacy ``function_call``) and restore the user's values in them, in place; when one
+        is blocked, the calls are dropped and the refusal is the message. Whether one was."""
+        calls = message.get("tool_calls")
+        calls = calls if isinstance(calls, list) else []
+        legacy = message.get("function_call")
+        legacy = legacy if isinstance(legacy, dict) else None
+        # the objects that hold the arguments: each call's "function", the legacy call
+        functions = [c["function"] for c in calls if call_arguments(c) is not None]
+        if legacy is not None and isinstance(legacy.get("arguments"), str):
+            functions.append(legacy)
+        checked: list[tuple[Body, Decision]] = []
+        for function in functions:
+            out = self._output_check(guard.check_tool_arguments, function["arguments"], context)
+            decisions.append(out)
+            checked.append((function, out))
+        blocked = next((out for _, out in checked if out.blocked), None)
+        if blocked is not None:
+            message.pop("tool_calls", None)
+            message.pop("function_call", None)
+            message["content"] = blocked.text
+            return True
+        for function, out in checked:
+            function["arguments"] = out.text
+        return False
 
     def _answer(self, guard: Guard, data: Body, decisions: list[Decision]) -> Reply:
         verdict, kinds = merge(decisions)

@@ -1,8 +1,10 @@
 """The streamed answer of the proxy: the upstream's server-sent events re-emitted through
 the guard's sliding-window `StreamChecker` as ``chat.completion.chunk`` (or
 ``text_completion``) events, the last one carrying ``"aisec"``; an upstream failure
-mid-stream becomes an error event. The stream decision is recorded however the stream
-ends: finished, cut off by the guard, failed upstream, or abandoned by the client.
+mid-stream becomes an error event. Tool calls are gathered from their pieces and passed
+on whole at the end, once their arguments are checked (`ToolCalls`). The stream decision
+is recorded however the stream ends: finished, cut off by the guard, failed upstream, or
+abandoned by the client.
 """
 
 from __future__ import annotations
@@ -19,6 +21,66 @@ from aisec.io.records import load_json
 
 if TYPE_CHECKING:
     from aisec.guard.guard import Guard
+
+
+class ToolCalls:
+    """The tool calls of a streamed answer, gathered from their pieces (``tool_calls`` by
+    index, the legacy ``function_call``) and passed on whole at the end, once their
+    arguments are checked: a placeholder to restore, or a text to block, may be split
+    over pieces. As the OpenAI client gathers them: the name and arguments of a call are
+    the concatenation of its pieces', its id and type the last given."""
+
+    def __init__(self) -> None:
+        self.calls: dict[int, Body] = {}
+        self.legacy: Body | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.calls) or self.legacy is not None
+
+    def take(self, delta: Body) -> None:
+        """Gather the tool-call pieces of ``delta``."""
+        pieces = delta.get("tool_calls")
+        for piece in pieces if isinstance(pieces, list) else []:
+            if not isinstance(piece, dict):
+                continue
+            index = piece.get("index")
+            index = index if isinstance(index, int) else 0
+            call = self.calls.setdefault(index, {"index": index, "function": {}})
+            for key in ("id", "type"):
+                if isinstance(piece.get(key), str):
+                    call[key] = piece[key]
+            _add_pieces(call["function"], piece.get("function"))
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict):
+            self.legacy = self.legacy if self.legacy is not None else {}
+            _add_pieces(self.legacy, legacy)
+
+    def check(
+        self, guard: Guard, d: Decision, metrics: ProxyMetrics
+    ) -> tuple[list[Decision], Decision | None]:
+        """Check every call's arguments and restore the user's values in them: the
+        decisions, and the first blocked one (then nothing is to be passed on)."""
+        functions = [self.calls[i]["function"] for i in sorted(self.calls)]
+        functions += [self.legacy] if self.legacy is not None else []
+        decisions = []
+        for function in functions:
+            out = guard.check_tool_arguments(function.setdefault("arguments", ""), d.context)
+            metrics.decision("output", out.verdict, out.kinds, out.latency_ms / 1000)
+            decisions.append(out)
+            if out.text is not None and not out.blocked:
+                function["arguments"] = out.text
+        return decisions, next((out for out in decisions if out.blocked), None)
+
+    def deltas(self) -> list[Body]:
+        """The calls as one ``tool_calls`` delta (in index order)."""
+        return [self.calls[i] for i in sorted(self.calls)]
+
+
+def _add_pieces(function: Body, piece: object) -> None:
+    if isinstance(piece, dict):
+        for key in ("name", "arguments"):
+            if isinstance(piece.get(key), str):
+                function[key] = function.get(key, "") + piece[key]
 
 
 def _stream_metrics(metrics: ProxyMetrics, decision: Decision) -> None:
@@ -41,6 +103,9 @@ async def relay(
     role_sent = False
     finish: str | None = None
     trailers: list[Body] = []
+    tools = ToolCalls()
+    tool_decisions: list[Decision] = []
+    tool_blocked = False
     ended = "client_disconnected"  # unless the loop says otherwise
     try:
         async for line in response.lines():
@@ -71,9 +136,9 @@ async def relay(
             delta = choice.get("delta") if chat else choice
             delta = delta if isinstance(delta, dict) else {}
             text = delta.get("content") if chat else delta.get("text")
+            if chat:
+                tools.take(delta)  # passed on whole at the end, checked
             if not isinstance(text, str) or not text:
-                if chat and ("tool_calls" in delta or "function_call" in delta):
-                    yield sse(chunk)  # tool calls are passed on unchecked
                 continue
             for piece in checker.push(text):
                 yield sse(maker.make(piece, role=chat and not role_sent))
@@ -82,6 +147,19 @@ async def relay(
                 break
         for piece in checker.end():
             yield sse(maker.make(piece, role=chat and not role_sent))
+            role_sent = True
+        if tools and not checker.stopped:
+            tool_decisions, blocked = tools.check(guard, d, metrics)
+            if blocked is not None:
+                tool_blocked = True
+                yield sse(maker.make(blocked.text or "", role=not role_sent))
+            else:
+                calls = tools.deltas()
+                yield sse(
+                    maker.make(
+                        None, role=not role_sent, tool_calls=calls, function_call=tools.legacy
+                    )
+                )
             role_sent = True
     except UpstreamError as exc:
         ended = "upstream_error"
@@ -99,8 +177,8 @@ async def relay(
     decision = checker.decision
     if decision is not None:
         _stream_metrics(metrics, decision)
-    verdict, kinds = merge([d, decision] if decision is not None else [d])
-    reason = "content_filter" if checker.stopped else (finish or "stop")
+    verdict, kinds = merge([d, *([decision] if decision is not None else []), *tool_decisions])
+    reason = "content_filter" if checker.stopped or tool_blocked else (finish or "stop")
     yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds)))
     for trailer in trailers:
         yield sse(trailer)

@@ -10,6 +10,7 @@ placeholder the model repeated is swapped back. Short placeholders (rather than
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -41,8 +42,10 @@ class TokenVault:
     def __len__(self) -> int:
         return len(self.by_token)
 
-    def restore(self, text: str) -> tuple[str, int]:
-        """``text`` with every known placeholder replaced by its value, and the count."""
+    def restore(self, text: str, *, json_string: bool = False) -> tuple[str, int]:
+        """``text`` with every known placeholder replaced by its value, and the count.
+        ``json_string``: ``text`` is JSON (a tool call's arguments), where a placeholder
+        stands inside a string: each value goes in escaped as JSON string text."""
         if not self.by_token:
             return text, 0
         count = 0
@@ -53,7 +56,7 @@ class TokenVault:
             if value is None:
                 return m.group(0)
             count += 1
-            return value
+            return json.dumps(value, ensure_ascii=False)[1:-1] if json_string else value
 
         return _PLACEHOLDER.sub(swap, text), count
 
