@@ -167,6 +167,25 @@ def test_explicit_notice_appended_and_prepended(guard: Guard) -> None:
     assert "人工智能" in text and "生成" in text
 
 
+def test_a_json_answer_stays_json(guard: Guard) -> None:
+    """Asked for JSON (``response_format``), the answer gets no notice written into it,
+    and the user's values go back into its strings escaped as JSON, whole or streamed."""
+    d = guard.check_input(chat(f"我的电话{PHONE}，地址另告"))
+    address = d.context.vault.token_for("pii.cn_address", "地址", '北京"东城"区\\3号')
+    answer = json.dumps({"phone": "<手机号_1>", "address": address}, ensure_ascii=False)
+    want = {"phone": PHONE, "address": '北京"东城"区\\3号'}
+    as_text = guard.check_output(answer, d.context).text or ""
+    assert as_text.endswith("【本内容由人工智能生成】")  # a text answer: the notice
+    assert guard.withheld_notice(d.context) is None
+    d.context.json_answer = True
+    out = guard.check_output(answer, d.context)
+    assert json.loads(out.text or "") == want
+    assert guard.withheld_notice(d.context) == "【本内容由人工智能生成】"
+    for size in (1, 4, 9):
+        streamed = "".join(guard.guard_stream(chunks_of(answer, size), d.context))
+        assert json.loads(streamed) == want, size
+
+
 def chunks_of(text: str, size: int) -> Iterator[str]:
     for i in range(0, len(text), size):
         yield text[i : i + size]

@@ -21,12 +21,16 @@ def strongest(verdicts: list[Verdict]) -> Verdict:
 
 @dataclass
 class RequestContext:
-    """What ties an answer to its request: the id, the language, and the vault of the
-    user's redacted values (kept in memory only)."""
+    """What ties an answer to its request: the id, the language, the vault of the user's
+    redacted values (kept in memory only), and whether the answer is to be JSON
+    (``json_answer``: the request asked for ``response_format`` ``json_object`` or
+    ``json_schema``; no notice is then written into the answer, and the user's values go
+    back into its strings escaped as JSON)."""
 
     request_id: str = field(default_factory=new_id)
     language: str = "zh"
     vault: TokenVault = field(default_factory=TokenVault)
+    json_answer: bool = False
 
 
 @dataclass

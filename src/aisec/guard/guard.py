@@ -556,13 +556,28 @@ class Guard:
 
     def _shown(self, text: str, findings: list[Finding], context: RequestContext) -> str:
         """An answer as the user sees it: others' personal data redacted, the user's own
-        values restored, the notice added as the policy says."""
-        shown, _ = context.vault.restore(self.redact_others(text, findings))
+        values restored (in the strings of a JSON answer, escaped), the notice added as
+        the policy says (not into a JSON answer: `withheld_notice`)."""
+        redacted = self.redact_others(text, findings)
+        if context.json_answer:
+            return restore_arguments(redacted, context.vault)
+        shown, _ = context.vault.restore(redacted)
         position = self.config.notice.position
         # (`add_text_notice` leaves the text as it is with no notice: none is worded)
         if position == "none":
             return shown
         return add_text_notice(shown, position, self.notice(context.language))
+
+    def notice_position(self, context: RequestContext) -> NoticePosition:
+        """Where the notice goes in an answer: as the policy says, none in a JSON answer."""
+        return "none" if context.json_answer else self.config.notice.position
+
+    def withheld_notice(self, context: RequestContext) -> str | None:
+        """The notice the policy asks for that a JSON answer cannot carry (the proxy puts
+        it beside ``choices``, in ``"aisec"``), else None."""
+        if context.json_answer and self.config.notice.position != "none":
+            return self.notice(context.language)
+        return None
 
     def _judge_output(
         self, text: str, context: RequestContext, t0: float

@@ -22,9 +22,20 @@ def error_body(message: str, type_: str, code: str | None = None, **extra: Any) 
     return {"error": {"message": message, "type": type_, "code": code, "param": None}, **extra}
 
 
-def aisec_field(verdict: str, kinds: list[str]) -> Body:
-    """The ``aisec`` object beside ``choices``."""
-    return {"decision": verdict, "kinds": kinds}
+def aisec_field(verdict: str, kinds: list[str], notice: str | None = None) -> Body:
+    """The ``aisec`` object beside ``choices`` (with the GB 45438 ``notice`` that a JSON
+    answer cannot carry itself, when there is one)."""
+    field: Body = {"decision": verdict, "kinds": kinds}
+    if notice is not None:
+        field["notice"] = notice
+    return field
+
+
+def wants_json(body: Body) -> bool:
+    """Whether a chat request asks for a JSON answer (``response_format`` ``json_object``
+    or ``json_schema``)."""
+    form = body.get("response_format")
+    return isinstance(form, dict) and form.get("type") in ("json_object", "json_schema")
 
 
 def merge(decisions: list[Decision]) -> tuple[str, list[str]]:

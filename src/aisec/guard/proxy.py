@@ -36,6 +36,7 @@ from aisec.guard.openai_api import (
     merge,
     refusal_body,
     sse,
+    wants_json,
 )
 from aisec.guard.relay import relay
 from aisec.guard.upstream import (
@@ -371,6 +372,7 @@ class GuardProxy:
         d = self._input(guard, messages, rid)
         if d.blocked:
             return self._blocked(guard, True, d, model, stream)
+        d.context.json_answer = wants_json(body)
         payload = {**body, "messages": d.messages}
         if stream:
             response = await self._send("POST", "/chat/completions", payload, stream=True)
@@ -430,7 +432,7 @@ class GuardProxy:
 
     def _answer(self, guard: Guard, data: Body, decisions: list[Decision]) -> Reply:
         verdict, kinds = merge(decisions)
-        data["aisec"] = aisec_field(verdict, kinds)
+        data["aisec"] = aisec_field(verdict, kinds, guard.withheld_notice(decisions[0].context))
         blocked = next((o for o in decisions[1:] if o.blocked), None)
         if blocked is not None and guard.config.block_status == 403:
             return Reply(403, blocked_error(blocked), decision="block", kinds=kinds)

@@ -179,7 +179,8 @@ async def relay(
         _stream_metrics(metrics, decision)
     verdict, kinds = merge([d, *([decision] if decision is not None else []), *tool_decisions])
     reason = "content_filter" if checker.stopped or tool_blocked else (finish or "stop")
-    yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds)))
+    notice = guard.withheld_notice(d.context)
+    yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds, notice)))
     for trailer in trailers:
         yield sse(trailer)
     yield sse("[DONE]")

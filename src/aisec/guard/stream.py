@@ -118,7 +118,8 @@ class StreamChecker:
                 pos = e
         parts.append(self.received[pos:cut])
         self.emitted = cut
-        text, _ = self._context().vault.restore("".join(parts))
+        context = self._context()
+        text, _ = context.vault.restore("".join(parts), json_string=context.json_answer)
         return text
 
     def _finish(self, verdict: Verdict, excerpt_end: int) -> None:
@@ -152,7 +153,7 @@ class StreamChecker:
         self.received += chunk
         if not self.started:
             self.started = True
-            if self.guard.config.notice.position == "prepend":
+            if self.guard.notice_position(self._context()) == "prepend":
                 out.append(self.guard.notice(self._context().language) + "\n")
         if len(self.received) - self.checked < self.step:
             return out
@@ -172,7 +173,7 @@ class StreamChecker:
         if self.checked < len(self.received) and self._check():
             return list(self._stop())
         tail = self._emit(len(self.received))
-        if self.guard.config.notice.position == "append":
+        if self.guard.notice_position(self._context()) == "append":
             tail = add_text_notice(tail, "append", self.guard.notice(self._context().language))
         self.done = True
         self._finish(strongest(self.verdicts), len(self.received))
