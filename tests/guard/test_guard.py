@@ -312,3 +312,33 @@ def test_language_of_examples() -> None:
     assert language_of("请帮我写一封邮件 to my boss about the meeting") == "zh"
     assert language_of("Please summarise this article about 人工智能 safety rules") == "en"
     assert language_of("12345 !!!") == "zh"  # no letters: the default
+
+
+def test_streamed_tool_calls_are_gathered_as_the_client_does(guard: Guard) -> None:
+    """Pieces of two calls, interleaved, and of the legacy call come out whole, in index
+    order, the user's value restored in the arguments split over pieces."""
+    from aisec.guard.metrics import ProxyMetrics
+    from aisec.guard.relay import ToolCalls
+
+    d = guard.check_input(chat(f"给{PHONE}和经理各发一条短信"))
+    args0 = json.dumps({"to": "<手机号_1>", "text": "到了"}, ensure_ascii=False)
+    args1 = json.dumps({"to": "经理"}, ensure_ascii=False)
+    tools = ToolCalls()
+    head = {"type": "function", "function": {"name": "send", "arguments": ""}}
+    tools.take({"tool_calls": [{"index": 1, "id": "b", **head}]})
+    tools.take({"tool_calls": [{"index": 0, "id": "a", **head}]})
+    for i in range(0, max(len(args0), len(args1)), 3):
+        tools.take({"tool_calls": [{"index": 0, "function": {"arguments": args0[i : i + 3]}}]})
+        tools.take({"tool_calls": [{"index": 1, "function": {"arguments": args1[i : i + 3]}}]})
+    tools.take({"function_call": {"name": "old", "arguments": "{}"}})
+    tools.take({"function_call": {"name": "_call"}})
+    decisions, blocked = tools.check(guard, d, ProxyMetrics())
+    assert blocked is None and [x.verdict for x in decisions] == ["allow"] * 3
+    calls = tools.deltas()
+    assert [(c["index"], c["id"], c["function"]["name"]) for c in calls] == [
+        (0, "a", "send"),
+        (1, "b", "send"),
+    ]
+    assert json.loads(calls[0]["function"]["arguments"]) == {"to": PHONE, "text": "到了"}
+    assert json.loads(calls[1]["function"]["arguments"]) == {"to": "经理"}
+    assert tools.legacy == {"name": "old_call", "arguments": "{}"}

@@ -33,6 +33,9 @@ class ToolCalls:
     def __init__(self) -> None:
         self.calls: dict[int, Body] = {}
         self.legacy: Body | None = None
+        #: the pieces of each call's name and arguments (joined at the end: a long
+        #: argument in many pieces is not copied again with each)
+        self._pieces: dict[tuple[int, str], list[str]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.calls) or self.legacy is not None
@@ -49,21 +52,39 @@ class ToolCalls:
             for key in ("id", "type"):
                 if isinstance(piece.get(key), str):
                     call[key] = piece[key]
-            _add_pieces(call["function"], piece.get("function"))
+            self._add(index, piece.get("function"))
         legacy = delta.get("function_call")
         if isinstance(legacy, dict):
             self.legacy = self.legacy if self.legacy is not None else {}
-            _add_pieces(self.legacy, legacy)
+            self._add(-1, legacy)
+
+    def _add(self, index: int, function: object) -> None:
+        """Keep the name and argument pieces of call ``index`` (-1: the legacy call)."""
+        if isinstance(function, dict):
+            for key in ("name", "arguments"):
+                if isinstance(function.get(key), str):
+                    self._pieces.setdefault((index, key), []).append(function[key])
+
+    def _functions(self) -> list[Body]:
+        """The calls' functions (the legacy call last), their pieces joined."""
+        out = []
+        for index in [*sorted(self.calls), -1]:
+            function = self.legacy if index == -1 else self.calls[index]["function"]
+            if function is None:
+                continue
+            for key in ("name", "arguments"):
+                if (index, key) in self._pieces:
+                    function[key] = "".join(self._pieces[index, key])
+            out.append(function)
+        return out
 
     def check(
         self, guard: Guard, d: Decision, metrics: ProxyMetrics
     ) -> tuple[list[Decision], Decision | None]:
         """Check every call's arguments and restore the user's values in them: the
         decisions, and the first blocked one (then nothing is to be passed on)."""
-        functions = [self.calls[i]["function"] for i in sorted(self.calls)]
-        functions += [self.legacy] if self.legacy is not None else []
         decisions = []
-        for function in functions:
+        for function in self._functions():
             out = guard.check_tool_arguments(function.setdefault("arguments", ""), d.context)
             metrics.decision("output", out.verdict, out.kinds, out.latency_ms / 1000)
             decisions.append(out)
@@ -74,13 +95,6 @@ class ToolCalls:
     def deltas(self) -> list[Body]:
         """The calls as one ``tool_calls`` delta (in index order)."""
         return [self.calls[i] for i in sorted(self.calls)]
-
-
-def _add_pieces(function: Body, piece: object) -> None:
-    if isinstance(piece, dict):
-        for key in ("name", "arguments"):
-            if isinstance(piece.get(key), str):
-                function[key] = function.get(key, "") + piece[key]
 
 
 def _stream_metrics(metrics: ProxyMetrics, decision: Decision) -> None:
