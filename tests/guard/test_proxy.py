@@ -44,7 +44,8 @@ def post(proxy: Proxy, path: str, body: Any, key: str | None = None, **kw: Any) 
 def events_of(proxy: Proxy, request_id: str) -> list[AuditEvent]:
     proxy.app.state.runtime.audit.flush()
     with open_store(proxy.db_url) as store, store.transaction() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.request_id == request_id)))
+        rows = select(AuditEvent).where(AuditEvent.request_id == request_id)
+        return list(s.scalars(rows.order_by(AuditEvent.seq)))
 
 
 def test_allow_with_the_openai_client(proxy: Proxy, upstream: Upstream) -> None:
