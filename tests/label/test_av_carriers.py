@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import shutil
+import struct
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
-from aisec.label.carriers import avi, flac, matroska, mp3, mp4, ogg, wav
+from aisec.label.carriers import _ebml, avi, flac, matroska, mp3, mp4, ogg, wav
 from aisec.label.carriers.base import Carrier, CarrierError
 from aisec.label.carriers.registry import carrier_for
 
@@ -364,3 +365,125 @@ def test_damaged_files_raise_carrier_error_and_stay_untouched(sample: tuple[Form
 @pytest.mark.parametrize("name", NAMES)
 def test_registry_picks_the_carrier_by_content(name: str, media: dict[str, Path]) -> None:
     assert carrier_for(media[name]).name == BY_NAME[name].carrier.name
+
+
+# -- hostile files (found by fuzzing): a clear CarrierError, in bounded time and memory ----
+
+
+def _avi_nested_lists(data: bytes) -> bytes:
+    """``hdrl`` holding ``LIST strl`` nested 3,000 deep (Python's stack overflowed)."""
+    at = data.index(b"LIST")
+    (size,) = struct.unpack_from("<I", data, at + 4)
+    blob = b"LIST\x04\0\0\0strl"
+    for _ in range(3000):
+        blob = b"LIST" + struct.pack("<I", 4 + len(blob)) + b"strl" + blob
+    body = b"hdrl" + blob + data[at + 12 : at + 8 + size]
+    out = data[:at] + b"LIST" + struct.pack("<I", len(body)) + body
+    out += data[at + 8 + size + (size & 1) :]
+    return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
+
+
+def _mp3_empty_ape_tag(data: bytes) -> bytes:
+    """An APEv2 footer whose tag size is 0 (the tag search looped for ever)."""
+    return data + b"APETAGEX" + struct.pack("<IIII", 2000, 0, 0, 0) + bytes(8)
+
+
+def _mkv_wide_seek_position(data: bytes) -> bytes:
+    """The first SeekHead entry's SeekPosition is 9 bytes of 0xFF (no 8-byte position)."""
+    seek_head = data.index(b"\x11\x4d\x9b\x74")
+    _, size, header = _ebml.parse_header(data, seek_head) or (0, 0, 0)
+    body = data[seek_head + header : seek_head + header + size]
+    parts, done = [], False
+    for eid, offset, h, s in _ebml.children(body):
+        if eid != 0x4DBB or done:
+            parts.append(body[offset : offset + h + s])
+            continue
+        fields = [
+            (c, b"\xff" * 9 if c == 0x53AC else body[co + ch : co + ch + cs])
+            for c, co, ch, cs in _ebml.children(body, offset + h, offset + h + s)
+        ]
+        parts.append(_ebml.element(0x4DBB, b"".join(_ebml.element(c, v) for c, v in fields)))
+        done = True
+    joined = b"".join(parts)
+    new = _ebml.encode_id(0x114D9B74) + _ebml.encode_size(len(joined), header - 4) + joined
+    void = seek_head + header + size  # the Void after the SeekHead takes up the growth
+    _, void_size, void_header = _ebml.parse_header(data, void) or (0, 0, 0)
+    grown = len(new) - header - size
+    rest = data[void + void_header + void_size :]
+    return data[:seek_head] + new + _ebml.void(void_header + void_size - grown) + rest
+
+
+def _mkv_tag_of_voids(data: bytes) -> bytes:
+    """A 2 MB Tag made of a million empty Voids (each child copied the rest: 25 s)."""
+    tags = data.rindex(b"\x12\x54\xc3\x67")
+    _, size, header = _ebml.parse_header(data, tags) or (0, 0, 0)
+    body = (
+        _ebml.element(0x7373, b"\xec\x80" * 1_000_000) + data[tags + header : tags + header + size]
+    )
+    new = _ebml.encode_id(0x1254C367) + _ebml.encode_size(len(body), 8) + body
+    out = bytearray(data[:tags] + new + data[tags + header + size :])
+    segment = out.index(b"\x18\x53\x80\x67")
+    _, seg_size, seg_header = _ebml.parse_header(bytes(out), segment) or (0, 0, 0)
+    grown = len(new) - header - size
+    out[segment + 4 : segment + seg_header] = _ebml.encode_size(seg_size + grown, seg_header - 4)
+    return bytes(out)
+
+
+def _many_empty_boxes(data: bytes) -> bytes:
+    """Half a million 8-byte ``free`` boxes (seconds and hundreds of MB to walk)."""
+    return data + b"\0\0\0\x08free" * (4 << 20 >> 3)
+
+
+def _many_empty_chunks(data: bytes) -> bytes:
+    """Half a million empty ``JUNK`` chunks in the RIFF form."""
+    body = data[12:] + b"JUNK\0\0\0\0" * (4 << 20 >> 3)
+    return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WAVE" + body
+
+
+HOSTILE = {
+    "avi nested lists": ("avi", _avi_nested_lists, "content"),
+    "mp3 empty APE tag": ("mp3", _mp3_empty_ape_tag, "read"),
+    "mkv wide seek position": ("mkv", _mkv_wide_seek_position, "write"),
+    "mkv tag of voids": ("mkv", _mkv_tag_of_voids, "read"),
+    "mp4 many boxes": ("mp4", _many_empty_boxes, "write"),
+    "wav many chunks": ("wav", _many_empty_chunks, "write"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_files_raise_carrier_error(
+    case: str, media: dict[str, Path], tmp_path: Path
+) -> None:
+    name, build, action = HOSTILE[case]
+    fmt = BY_NAME[name]
+    bad = tmp_path / f"bad{media[name].suffix}"
+    bad.write_bytes(build(media[name].read_bytes()))
+    assert carrier_for(bad).name == fmt.carrier.name
+    with pytest.raises(CarrierError, match="bad"):
+        if action == "read":
+            fmt.carrier.read(bad)
+        elif action == "write":
+            fmt.carrier.write(bad, tmp_path / f"out{bad.suffix}", PAYLOAD)
+        else:
+            list(fmt.carrier.content(bad))
+
+
+def test_a_fragment_header_without_base_offset_is_written(
+    media: dict[str, Path], tmp_path: Path
+) -> None:
+    """A ``tfhd`` of 8 bytes ending its ``moof`` carries no base offset (it was an
+    IndexError): the label is written and read back."""
+    data = bytearray(media["mp4-fragmented"].read_bytes())
+    tfhd = data.index(b"tfhd") - 4
+    traf = data.rindex(b"traf", 0, tfhd) - 4
+    moof = data.rindex(b"moof", 0, traf) - 4
+    (old,) = struct.unpack_from(">I", data, moof)
+    new = traf + 16 - moof  # moof ends after an 8-byte traf holding an 8-byte tfhd
+    struct.pack_into(">I", data, moof, new)
+    struct.pack_into(">I4s", data, traf, 16, b"traf")
+    struct.pack_into(">I4s", data, tfhd, 8, b"tfhd")
+    struct.pack_into(">I4s", data, moof + new, old - new, b"free")
+    src, dst = tmp_path / "frag.mp4", tmp_path / "out.mp4"
+    src.write_bytes(bytes(data))
+    mp4.CARRIER.write(src, dst, PAYLOAD)
+    assert [h.payload for h in mp4.CARRIER.read(dst)] == [PAYLOAD]

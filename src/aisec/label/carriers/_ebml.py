@@ -10,6 +10,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from aisec.label.carriers._io import max_items
+
 #: The size of an element whose size is unknown (all 1 bits: live streams).
 UNKNOWN = -1
 #: EBML global elements: padding, and a checksum over the rest of the parent's data.
@@ -25,17 +27,19 @@ def vint_length(first: int) -> int:
     return 0
 
 
-def parse_header(buf: bytes, pos: int) -> tuple[int, int, int] | None:
-    """(id, data size or UNKNOWN, header length) at ``buf[pos]``; None if invalid."""
-    if pos >= len(buf):
+def parse_header(buf: bytes, pos: int, end: int | None = None) -> tuple[int, int, int] | None:
+    """(id, data size or UNKNOWN, header length) at ``buf[pos]``, reading no further than
+    ``end`` (default: the end of ``buf``); None if invalid."""
+    end = len(buf) if end is None else end
+    if pos >= end:
         return None
     id_len = vint_length(buf[pos])
-    if not 1 <= id_len <= 4 or pos + id_len >= len(buf):
+    if not 1 <= id_len <= 4 or pos + id_len >= end:
         return None
     eid = int.from_bytes(buf[pos : pos + id_len], "big")
     size_pos = pos + id_len
     size_len = vint_length(buf[size_pos])
-    if size_len == 0 or size_pos + size_len > len(buf):
+    if size_len == 0 or size_pos + size_len > end:
         return None
     raw = int.from_bytes(buf[size_pos : size_pos + size_len], "big")
     value = raw & ((1 << (7 * size_len)) - 1)
@@ -74,9 +78,12 @@ def children(
     ValueError on a malformed child."""
     end = len(data) if end is None else end
     found = []
-    pos = start
+    pos, left = start, max_items(end - start)
     while pos < end:
-        parsed = parse_header(data[:end], pos)
+        left -= 1
+        if left < 0:
+            raise ValueError(f"too many elements in the {end - start} bytes at offset {start}")
+        parsed = parse_header(data, pos, end)  # not data[:end]: a copy per child
         if parsed is None or parsed[1] == UNKNOWN or pos + parsed[2] + parsed[1] > end:
             raise ValueError(f"malformed element at offset {pos}")
         eid, size, header = parsed

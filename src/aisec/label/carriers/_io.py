@@ -262,6 +262,13 @@ def read_range(fh: BinaryIO, path: Path, fmt: str, start: int, end: int) -> Iter
         yield piece
 
 
+def max_items(span: int) -> int:
+    """Most elements (boxes, chunks) a container walk accepts in ``span`` bytes: far more
+    than real files hold (their elements are large), far fewer than a file made of
+    8-byte empty boxes, whose walk would take seconds and hundreds of MB per few MB."""
+    return 100_000 + span // 1024
+
+
 def fail(path: FileName, fmt: str, problem: str) -> CarrierError:
     """A :class:`CarrierError` naming the file, the format and the problem."""
     return CarrierError(f"{path}: {fmt}: {problem}")

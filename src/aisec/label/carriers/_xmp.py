@@ -166,7 +166,9 @@ def _drop_elements(packet: bytes, opening: re.Pattern[bytes], name: bytes) -> by
 def _strip_labels(packet: bytes) -> bytes:
     for prefix in {m.group(1) for m in _NS_DECL.finditer(packet)}:
         p = re.escape(prefix) + rb":" + XMP_ELEMENT.encode()
-        packet = re.sub(rb"(?<!\s)\s*<" + p + rb"\b[^>]*?/>", b"", packet)
+        # [^<>]: a tag holds no "<", so an opening that is not a tag (in a comment or CDATA)
+        # is not scanned on to the next ">" (quadratic: 16 s on 160 KB of them)
+        packet = re.sub(rb"(?<!\s)\s*<" + p + rb"\b[^<>]*?/>", b"", packet)
         packet = _drop_elements(packet, re.compile(rb"(?<!\s)\s*<" + p + rb"\b[^>]*>"), p)
         packet = re.sub(rb"""(?<!\s)\s+""" + p + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""", b"", packet)
 

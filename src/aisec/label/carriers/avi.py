@@ -38,6 +38,8 @@ from aisec.label.carriers.riff import (
 _FORM = b"AVI "
 _RESERVE = 1024
 _HEADERS = (b"avih", b"strh", b"strf", b"strd", b"vprp")
+#: ``hdrl`` holds ``strl`` lists; deeper ``hdrl``/``strl`` nesting is not AVI
+_MAX_DEPTH = 8
 
 
 def _find(chunks: tuple[Chunk, ...], cid: bytes, form: bytes) -> int | None:
@@ -87,6 +89,8 @@ def _shifted_idx1(reader: RiffReader, idx1: Chunk, delta: int) -> bytes:
     data = bytearray(reader.data(idx1))
     for pos in range(0, len(data) - 15, 16):
         (offset,) = struct.unpack_from("<I", data, pos + 8)
+        if offset + delta > 0xFFFFFFFF:
+            raise reader.fail(f"idx1 entry offset {offset} would exceed 4 GiB once 'movi' moves")
         struct.pack_into("<I", data, pos + 8, offset + delta)
     return make_chunk(b"idx1", bytes(data))
 
@@ -169,11 +173,13 @@ class AviCarrier(RiffCarrier):
                         yield from reader.stream(chunk.offset, chunk.data_start + chunk.size)
 
     def _headers(
-        self, reader: RiffReader, chunks: tuple[Chunk, ...] | list[Chunk]
+        self, reader: RiffReader, chunks: tuple[Chunk, ...] | list[Chunk], depth: int = 0
     ) -> Iterator[bytes]:
         for chunk in chunks:
             if chunk.id == b"LIST" and chunk.form in (b"hdrl", b"strl"):
-                yield from self._headers(reader, reader.children(chunk))
+                if depth >= _MAX_DEPTH:
+                    raise reader.fail(f"header lists nested too deeply at offset {chunk.offset}")
+                yield from self._headers(reader, reader.children(chunk), depth + 1)
             elif chunk.id in _HEADERS:
                 yield from reader.stream(chunk.offset, chunk.data_start + chunk.size)
 

@@ -29,6 +29,11 @@ _VORBIS_COMMENT = 4
 #: How far back from the end to look for the start of the last audio frame when
 #: STREAMINFO does not give the maximum frame size.
 _TAIL_WINDOW = 1 << 20
+#: Most bytes the search for the last frame runs its (pure Python) CRC-16 over, and most
+#: candidate frame headers it looks at: a STREAMINFO claiming 16 MiB frames and a tail
+#: of header look-alikes would otherwise cost seconds per megabyte.
+_CRC_BUDGET = 4 << 20
+_MAX_CANDIDATES = 1 << 16
 
 
 # -- Vorbis comments (shared with ogg.py) -------------------------------------------
@@ -244,14 +249,18 @@ def _check_last_frame(fh: BinaryIO, path: Path, layout: _Layout) -> None:
     max_frame = int.from_bytes(streaminfo[7:10], "big")
     window = min(audio, max_frame + 16 if max_frame else _TAIL_WINDOW)
     tail = _read_at(fh, layout.audio_end - window, window, path, "the audio frames")
-    pos, tried = len(tail), 0
-    while tried < 16:
-        pos = tail.rfind(b"\xff", 0, pos)
-        if pos < 0:
+    pos, tried, budget = len(tail), 0, _CRC_BUDGET
+    for _ in range(_MAX_CANDIDATES):
+        # a frame header starts 0xFF 0xF8 or 0xFF 0xF9 (the sync code)
+        pos = max(tail.rfind(b"\xff\xf8", 0, pos + 1), tail.rfind(b"\xff\xf9", 0, pos + 1))
+        if pos < 0 or tried >= 16:
             break
         if _frame_header_length(tail, pos):
             tried += 1
             frame = tail[pos:]
+            budget -= len(frame)
+            if budget < 0:
+                break
             if len(frame) > 2 and _crc16(frame[:-2]) == int.from_bytes(frame[-2:], "big"):
                 return
     raise _fail(path, "the last audio frame is incomplete or damaged (file truncated?)")

@@ -178,9 +178,10 @@ class JpegCarrier:
             new = _xmp.merge(old, payload)
         except _xmp.XmpError as exc:
             raise fail(src, "jpeg", str(exc)) from None
-        new_seg = b"" if new is None else _segment(0xE1, _XMP_SIG + new)
-        if len(new_seg) - 2 > _MAX_SEGMENT:
+        # checked before the segment is built: its 2-byte length cannot hold more
+        if new is not None and len(_XMP_SIG) + len(new) + 2 > _MAX_SEGMENT:
             raise fail(src, "jpeg", "the XMP packet would exceed one APP1 segment (64 KiB)")
+        new_seg = b"" if new is None else _segment(0xE1, _XMP_SIG + new)
         if xmp_segs:
             cut, resume = xmp_segs[0].start, xmp_segs[0].end
         else:

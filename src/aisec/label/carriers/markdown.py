@@ -32,6 +32,9 @@ _OPEN = re.compile(r"\A(\ufeff?)---[ \t]*(\r?\n)")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.M)
 _TOP_KEY = re.compile(r"^[^\s#-]")
 _MAX_SIZE = 64 << 20
+#: Most nodes (mappings, sequences, scalars) an AIGC value may have: YAML aliases let a few
+#: hundred bytes describe a structure with billions of nodes once written out as text.
+_MAX_NODES = 10_000
 
 
 def _load(path: Path) -> str:
@@ -64,9 +67,29 @@ def _entries(front: str, path: Path) -> dict[str, object]:
         data = yaml.safe_load(front) if front.strip() else {}
     except yaml.YAMLError as exc:
         raise fail(path, "markdown", f"front matter is not valid YAML ({exc})") from None
+    except ValueError as exc:  # a well-formed but impossible value, e.g. date 2020-02-30
+        raise fail(path, "markdown", f"front matter has an invalid value ({exc})") from None
+    except RecursionError:
+        raise fail(path, "markdown", "front matter is nested too deeply") from None
     if not isinstance(data, dict):
         raise fail(path, "markdown", "front matter is not a YAML mapping")
     return data
+
+
+def _check_size(value: object, path: Path) -> None:
+    """Refuse an AIGC value with more than :data:`_MAX_NODES` nodes (counted without
+    recursion, each alias counted again: that is how it would be written out)."""
+    pending, nodes = [value], 0
+    while pending:
+        node = pending.pop()
+        nodes += 1
+        if nodes > _MAX_NODES:
+            raise fail(path, "markdown", "the AIGC value in the front matter is too large")
+        if isinstance(node, dict):
+            pending.extend(node.keys())
+            pending.extend(node.values())
+        elif isinstance(node, list | tuple | set):
+            pending.extend(node)
 
 
 def _without_key(front: str) -> str:
@@ -101,6 +124,7 @@ class MarkdownCarrier:
         value = _entries(front, path).get(KEY)
         if value is None:
             return []
+        _check_size(value, path)
         if isinstance(value, dict):
             value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return [CarrierHit("markdown:front-matter", str(value))]

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from aisec.label.carriers import _ebml
-from aisec.label.carriers._io import fail, read_range
+from aisec.label.carriers._io import fail, max_items, read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 _EBML = 0x1A45DFA3
@@ -153,8 +153,13 @@ class _Walker:
         return _Layout(segment, width, elements, self.size)
 
     def walk(self, start: int, end: int) -> Iterator[_Element]:
-        pos = start
+        pos, left = start, max_items(end - start)
         while pos < end:
+            left -= 1
+            if left < 0:
+                raise _fail(
+                    self.path, f"too many elements in the {end - start} bytes of the Segment"
+                )
             eid, size, header = self.header(pos, end)
             if size == _ebml.UNKNOWN:
                 if eid != _CLUSTER:
@@ -273,11 +278,17 @@ def _rebuild_seekhead(
     return _ebml.master(_SEEKHEAD, seeks, had_crc)
 
 
+def _position(value: int) -> bytes:
+    """A segment position on 8 bytes; ValueError (a malformed element) if it cannot be."""
+    if value >= 1 << 64:
+        raise ValueError(f"position {value} does not fit in 8 bytes")
+    return value.to_bytes(8, "big")
+
+
 def _seek(seek_id: bytes, position: int) -> bytes:
     return _ebml.element(
         _SEEK,
-        _ebml.element(_SEEK_ID, seek_id)
-        + _ebml.element(_SEEK_POSITION, position.to_bytes(8, "big")),
+        _ebml.element(_SEEK_ID, seek_id) + _ebml.element(_SEEK_POSITION, _position(position)),
     )
 
 
@@ -301,7 +312,7 @@ def _rebuild_cues(data: bytes, remap: Callable[[int], int | None]) -> bytes:
             elif eid in _CUE_POSITIONS:
                 old = int.from_bytes(data[offset + header : offset + header + size], "big")
                 new = remap(old)
-                out.append(_ebml.element(eid, (old if new is None else new).to_bytes(8, "big")))
+                out.append(_ebml.element(eid, _position(old if new is None else new)))
             else:
                 out.append(data[offset : offset + header + size])
         return out

@@ -111,6 +111,8 @@ def _trailing_tags_start(fh: BinaryIO, start: int, end: int) -> int:
             footer = fh.read(32)
             if footer[:8] == b"APETAGEX":
                 size, _, flags = struct.unpack_from("<III", footer, 12)
+                if size < 32:  # the size counts the footer itself
+                    raise CarrierError(f"{fh.name}: MP3: the APEv2 tag size {size} is invalid")
                 size += 32 if flags & 0x80000000 else 0
                 if size > end - start:
                     raise CarrierError(f"{fh.name}: MP3: the APEv2 tag size is invalid")

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from aisec.label.carriers._io import read_range
+from aisec.label.carriers._io import max_items, read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 _ITEM = f"----:com.apple.iTunes:{KEY}"
@@ -69,8 +69,11 @@ def _fail(path: Path, problem: str) -> CarrierError:
 def _boxes(path: Path, data: bytes | None, fh: BinaryIO | None, start: int, end: int) -> list[_Box]:
     """The boxes between ``start`` and ``end`` of ``data`` (or of the file ``fh``)."""
     boxes = []
-    pos = start
+    pos, left = start, max_items(end - start)
     while pos < end:
+        left -= 1
+        if left < 0:
+            raise _fail(path, f"too many boxes in the {end - start} bytes at offset {start}")
         if end - pos < 8:
             raise _fail(path, f"{end - pos} stray bytes at offset {pos} (truncated box?)")
         if data is not None:
@@ -301,7 +304,7 @@ def _fragment_offsets(path: Path, fh: BinaryIO, layout: _Layout) -> list[tuple[i
         for child in _children(path, data, outer):
             if child.kind == b"traf":
                 for tfhd in (b for b in _children(path, data, child) if b.kind == b"tfhd"):
-                    if data[tfhd.offset + 11] & 1 and tfhd.size >= 24:
+                    if tfhd.size >= 24 and data[tfhd.offset + 11] & 1:
                         at = tfhd.offset + 16
                         found.append((box.offset + at, 8, int.from_bytes(data[at : at + 8], "big")))
             elif child.kind == b"tfra" and child.size >= 24:

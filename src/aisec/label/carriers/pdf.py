@@ -38,7 +38,7 @@ def _open(path: Path, *, strict: bool) -> pikepdf.Pdf:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
         raise fail(path, "pdf", "the PDF is encrypted; decrypt it first") from None
-    except (pikepdf.PdfError, OSError, ValueError) as exc:
+    except (pikepdf.PikepdfError, OSError, ValueError) as exc:  # PdfError, QpdfRuntimeError
         raise fail(path, "pdf", f"cannot open ({exc})") from None
     warnings = pdf.get_warnings()
     if strict and warnings:
@@ -47,11 +47,14 @@ def _open(path: Path, *, strict: bool) -> pikepdf.Pdf:
     return pdf
 
 
-def _xmp_bytes(pdf: pikepdf.Pdf) -> bytes | None:
+def _xmp_bytes(pdf: pikepdf.Pdf, path: Path) -> bytes | None:
     meta = pdf.Root.get("/Metadata")
     if not isinstance(meta, pikepdf.Stream):
         return None
-    data: bytes = meta.read_bytes()
+    try:
+        data: bytes = meta.read_bytes()
+    except pikepdf.PdfError as exc:
+        raise fail(path, "pdf", f"the XMP metadata stream cannot be decoded ({exc})") from None
     return data
 
 
@@ -72,7 +75,7 @@ class PdfCarrier:
             info = pdf.trailer.get("/Info")
             if isinstance(info, pikepdf.Dictionary) and _INFO_KEY in info:
                 hits.append(CarrierHit("pdf:info", str(info[_INFO_KEY])))
-            packet = _xmp_bytes(pdf)
+            packet = _xmp_bytes(pdf, path)
             if packet is not None:
                 try:
                     hits.extend(CarrierHit("pdf:xmp", v) for v in _xmp.labels_in(packet))
@@ -88,7 +91,7 @@ class PdfCarrier:
                 pdf.docinfo[_INFO_KEY] = pikepdf.String(payload)
             elif isinstance(info, pikepdf.Dictionary) and _INFO_KEY in info:
                 del info[_INFO_KEY]
-            old = _xmp_bytes(pdf)
+            old = _xmp_bytes(pdf, src)
             try:
                 new = _xmp.merge(old, payload)
             except _xmp.XmpError as exc:
@@ -121,13 +124,45 @@ class PdfCarrier:
         """Canonical bytes of every page and what it references, page by page."""
         with _open(path, strict=True) as pdf:
             seen: dict[tuple[int, int], int] = {}
-            for number, page in enumerate(pdf.pages):
-                yield f"page {number}\n".encode()
-                yield from _canonical(page.obj, seen)
+            try:
+                for number, page in enumerate(pdf.pages):
+                    yield f"page {number}\n".encode()
+                    yield from _canonical(page.obj, seen)
+            except pikepdf.PikepdfError as exc:
+                raise fail(path, "pdf", f"damaged page tree or page object ({exc})") from None
+
+
+class _Child:
+    """What :func:`_node` yields for an object to serialise in its place."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
 
 
 def _canonical(obj: Any, seen: dict[tuple[int, int], int]) -> Iterator[bytes]:
-    """A stable serialisation of a PDF object graph (cycles become back-references)."""
+    """A stable serialisation of a PDF object graph (cycles become back-references),
+    walked with a stack of its own: a chain of objects thousands deep (which a few KB of
+    PDF can make) would otherwise exhaust Python's stack."""
+    stack = [_node(obj, seen)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif isinstance(item, _Child):
+            stack.append(_node(item.obj, seen))
+        else:
+            yield item
+
+
+def _name(name: str) -> bytes:
+    """A dictionary key as bytes (pikepdf gives undecodable bytes as surrogates)."""
+    return name.encode("utf-8", "surrogateescape")
+
+
+def _node(obj: Any, seen: dict[tuple[int, int], int]) -> Iterator[bytes | _Child]:
+    """One object's serialisation, with a :class:`_Child` where each child goes."""
     if isinstance(obj, pikepdf.Object) and obj.is_indirect:
         key = obj.objgen
         if key in seen:
@@ -147,24 +182,27 @@ def _canonical(obj: Any, seen: dict[tuple[int, int], int]) -> Iterator[bytes]:
         yield b"stream<<"
         for k in sorted(obj.keys()):
             if k not in skip:
-                yield k.encode() + b" "
-                yield from _canonical(obj[k], seen)
+                yield _name(k) + b" "
+                yield _Child(obj[k])
         yield f">>{len(data)}:".encode()
         yield data
     elif isinstance(obj, pikepdf.Dictionary):
         yield b"<<"
         for k in sorted(obj.keys()):
             if k not in _SKIP_KEYS:
-                yield k.encode() + b" "
-                yield from _canonical(obj[k], seen)
+                yield _name(k) + b" "
+                yield _Child(obj[k])
         yield b">>"
     elif isinstance(obj, pikepdf.Array):
         yield b"["
         for item in obj:
-            yield from _canonical(item, seen)
+            yield _Child(item)
         yield b"]"
     elif isinstance(obj, pikepdf.Name):
-        yield str(obj).encode() + b" "
+        try:
+            yield str(obj).encode() + b" "
+        except UnicodeDecodeError:  # not UTF-8: its PDF syntax (#xx escapes) instead
+            yield obj.unparse() + b" "
     elif isinstance(obj, pikepdf.String):
         data = bytes(obj)
         yield f"({len(data)}:".encode() + data + b")"

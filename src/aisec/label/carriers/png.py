@@ -21,6 +21,9 @@ from aisec.label.carriers.base import KEY, CarrierHit, FileName, Plan
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _XMP_KEY = b"XML:com.adobe.xmp"
+#: Largest text a compressed text chunk may inflate to (a label or an XMP packet is far
+#: smaller; a few KB of deflate data could otherwise inflate to gigabytes).
+_MAX_TEXT = 16 << 20
 _TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 # Chunks that define what the image looks like (critical chunks, transparency, colour,
 # APNG animation). Everything else (text, time, physical size, EXIF) is metadata.
@@ -73,6 +76,19 @@ def _checked(buf: Buf, chunk: _Chunk, path: FileName) -> bytes:
     return body[4:]
 
 
+def _inflate(data: bytes, ctype: bytes, path: FileName) -> bytes:
+    """``zlib.decompress(data)``, refusing more than :data:`_MAX_TEXT` bytes of output."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, _MAX_TEXT)
+    if not inflater.eof:
+        if len(out) >= _MAX_TEXT:
+            raise fail(
+                path, "png", f"{ctype.decode()} chunk inflates to more than {_MAX_TEXT} bytes"
+            )
+        raise zlib.error("incomplete or truncated stream")
+    return out
+
+
 def _text_value(ctype: bytes, data: bytes, path: FileName) -> tuple[bytes, str]:
     """(keyword, text) of a tEXt/zTXt/iTXt chunk."""
     keyword, sep, rest = data.partition(b"\0")
@@ -82,12 +98,12 @@ def _text_value(ctype: bytes, data: bytes, path: FileName) -> tuple[bytes, str]:
         if ctype == b"tEXt":
             return keyword, rest.decode("latin-1")
         if ctype == b"zTXt":
-            return keyword, zlib.decompress(rest[1:]).decode("latin-1")
+            return keyword, _inflate(rest[1:], ctype, path).decode("latin-1")
         flag, _method = rest[0], rest[1]
         _lang, _, rest = rest[2:].partition(b"\0")
         _translated, _, text = rest.partition(b"\0")
         if flag:
-            text = zlib.decompress(text)
+            text = _inflate(text, ctype, path)
         return keyword, text.decode("utf-8")
     except (zlib.error, IndexError, UnicodeDecodeError) as exc:
         raise fail(path, "png", f"unreadable {ctype.decode()} chunk ({exc})") from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from aisec.label.carriers._io import fail, read_range
+from aisec.label.carriers._io import fail, max_items, read_range
 from aisec.label.carriers.base import KEY, CarrierError, CarrierHit
 
 LABEL_ID = KEY.encode("ascii")
@@ -93,11 +93,14 @@ class RiffReader:
 
     def walk(self, start: int, end: int) -> Iterator[Chunk]:
         """The chunks between ``start`` and ``end`` (not recursing)."""
-        pos = start
+        pos, left = start, max_items(end - start)
         while pos < end:
             if end - pos < 8:
                 # A short tail inside a RIFF form: some writers leave junk there.
                 return
+            left -= 1
+            if left < 0:
+                raise self.fail(f"too many chunks in the {end - start} bytes at offset {start}")
             cid, size = struct.unpack("<4sI", self.read_at(pos, 8, "a chunk header"))
             if not all(0x20 <= b < 0x7F for b in cid):
                 raise self.fail(f"invalid chunk id {cid!r} at offset {pos}")

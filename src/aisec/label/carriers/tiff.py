@@ -82,6 +82,18 @@ class _Tiff:
         if magic != 42:
             raise fail(path, "tiff", f"not a TIFF file (magic {magic})")
         (self.first,) = struct.unpack(self.e + "I", buf[4:8])
+        # IFDs may overlap and tags may share values, so a small file can make a walk
+        # parse the same bytes again and again; a walk may parse at most twice the file.
+        self.budget = 2 * len(buf) + 64
+
+    def _spend(self, n: int) -> None:
+        self.budget -= n
+        if self.budget < 0:
+            raise fail(
+                self.path,
+                "tiff",
+                "IFDs or tag values overlap (more directory data than the file holds)",
+            )
 
     def ifd(self, offset: int) -> _Ifd:
         buf, size = self.buf, len(self.buf)
@@ -91,6 +103,7 @@ class _Tiff:
         end = offset + 2 + 12 * count
         if end + 4 > size:
             raise fail(self.path, "tiff", f"truncated IFD at byte {offset}")
+        self._spend(end + 4 - offset)
         entries = []
         for i in range(count):
             at = offset + 2 + 12 * i
@@ -123,6 +136,7 @@ class _Tiff:
         code = {3: "H", 4: "I", 13: "I", 1: "B", 7: "B"}.get(e.type)
         if code is None:
             raise fail(self.path, "tiff", f"tag {e.tag} has unexpected type {e.type}")
+        self._spend(e.length)
         return list(struct.unpack(f"{self.e}{e.count}{code}", self.value(e)))
 
     def data_ranges(self, ifd: _Ifd) -> Iterator[tuple[int, int]]:

@@ -76,6 +76,8 @@ def _vp8x_for_simple(buf: Buf, image: _Chunk, path: FileName) -> bytearray:
             raise fail(path, "webp", "corrupt VP8 key frame header")
         w, h = struct.unpack("<HH", head[6:10])
         width, height, flags = w & 0x3FFF, h & 0x3FFF, 0
+        if not width or not height:
+            raise fail(path, "webp", f"VP8 key frame header gives a {width}x{height} image")
     payload = bytearray(10)
     payload[0] = flags
     payload[4:7] = (width - 1).to_bytes(3, "little")
