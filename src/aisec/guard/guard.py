@@ -186,27 +186,34 @@ def map_strings(data: Any, edit: Callable[[str], str]) -> Any:
     return data
 
 
-def restore_arguments(arguments: str, vault: TokenVault) -> str:
-    """A tool call's arguments with the user's placeholders restored: in each string of
-    the JSON (a placeholder the model wrote as ``\\uXXXX`` escapes too), the JSON
-    written anew only when one was; in the text, each value escaped as JSON string text,
-    when it is not JSON."""
-    if not len(vault):
-        return arguments
+def edit_json_strings(text: str, edit: Callable[[str], str]) -> str | None:
+    """``text`` (JSON) with ``edit`` applied to every string value, read unescaped (keys
+    kept): written anew only when a value changed, else ``text`` itself; None when
+    ``text`` is not JSON."""
     try:
-        data = load_json(arguments)
+        data = load_json(text)
     except ValueError:
-        return vault.restore(arguments, json_string=True)[0]
-    restored = 0
+        return None
+    changed = False
 
-    def restore(value: str) -> str:
-        nonlocal restored
-        out, n = vault.restore(value)
-        restored += n
+    def apply(value: str) -> str:
+        nonlocal changed
+        out = edit(value)
+        changed = changed or out != value
         return out
 
-    data = map_strings(data, restore)
-    return json.dumps(data, ensure_ascii=False) if restored else arguments
+    data = map_strings(data, apply)
+    return json.dumps(data, ensure_ascii=False) if changed else text
+
+
+def restore_arguments(arguments: str, vault: TokenVault) -> str:
+    """A tool call's arguments with the user's placeholders restored: in each string of
+    the JSON (a placeholder the model wrote as ``\\uXXXX`` escapes too); in the text, each
+    value escaped as JSON string text, when it is not JSON."""
+    if not len(vault):
+        return arguments
+    restored = edit_json_strings(arguments, lambda value: vault.restore(value)[0])
+    return vault.restore(arguments, json_string=True)[0] if restored is None else restored
 
 
 def json_strings_text(text: str) -> str:
@@ -514,20 +521,12 @@ class Guard:
         """A tool call's arguments with the user's personal data replaced by placeholders:
         in each string of the JSON (read unescaped, so that ``\\u5f20`` is 张), or in
         the text itself when it is not JSON."""
-        try:
-            data = load_json(arguments)
-        except ValueError:
+        redacted = edit_json_strings(
+            arguments, lambda value: self._redact_text(value, context, found, [])
+        )
+        if redacted is None:
             return self._redact_text(arguments, context, found, [])
-        changed = False
-
-        def redact(value: str) -> str:
-            nonlocal changed
-            out = self._redact_text(value, context, found, [])
-            changed = changed or out != value
-            return out
-
-        data = map_strings(data, redact)
-        return json.dumps(data, ensure_ascii=False) if changed else arguments
+        return redacted
 
     def _add_canary(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not self.canary:
