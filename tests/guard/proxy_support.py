@@ -2,7 +2,8 @@
 both served by uvicorn on free ports in background threads, over SQLite and PostgreSQL.
 
 The upstream answers by keyword in the last user message: ``ECHO`` repeats the message,
-``HARMFUL`` answers with bomb-making instructions, ``TOOL`` answers with a call of the
+``HARMFUL`` answers with bomb-making instructions, ``HUGE`` with 100,000 characters (also
+without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``FAIL`` answers HTTP 500, ``DRIP`` streams slowly (50 ms a piece, for
@@ -52,6 +53,7 @@ guard:
   block_status: %(status)s
   proxy:
     max_request_bytes: 65536
+    max_answer_bytes: 65536
     rate: {per_minute: 60000, burst: 1000}
     timeout: {connect: 2, read: 0.5}
 """
@@ -110,6 +112,8 @@ class Upstream:
             text = prompt if isinstance(prompt, str) else " ".join(prompt or [])
         if "HARMFUL" in text:
             return HARMFUL
+        if "HUGE" in text:
+            return "长" * 100_000
         if "ECHO" in text:
             return "你说的是：" + text.replace("ECHO", "").strip()
         return "你好！今天天气晴朗，适合出门散步。"
@@ -179,22 +183,31 @@ class Upstream:
                     }
                 else:
                     choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
-                return JSONResponse(
-                    {
-                        "id": cid,
-                        "object": "chat.completion" if chat else "text_completion",
-                        "created": int(time.time()),
-                        "model": body.get("model", "m"),
-                        "choices": [choice],
-                        "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14},
-                    }
-                )
+                whole = {
+                    "id": cid,
+                    "object": "chat.completion" if chat else "text_completion",
+                    "created": int(time.time()),
+                    "model": body.get("model", "m"),
+                    "choices": [choice],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14},
+                }
+                if "CHUNKED" in text:  # no Content-Length: sent in pieces
+                    data = json.dumps(whole).encode()
+                    pieces = [data[i : i + 8192] for i in range(0, len(data), 8192)]
+
+                    async def chunked() -> AsyncIterator[bytes]:
+                        for piece in pieces:
+                            yield piece
+
+                    return StreamingResponse(chunked(), media_type="application/json")
+                return JSONResponse(whole)
 
             drip = 0.05 if "DRIP" in text else 0.001
+            size = 5000 if "HUGE" in text else 5
 
             async def events() -> AsyncIterator[bytes]:
-                for i in range(0, len(answer), 5):
-                    piece = answer[i : i + 5]
+                for i in range(0, len(answer), size):
+                    piece = answer[i : i + size]
                     if chat:
                         delta: dict[str, Any] = {"content": piece}
                         if i == 0:

@@ -166,6 +166,37 @@ def test_a_failing_detector_fails_closed_or_open(
     assert aisec_of(opened) == {"decision": "redact", "kinds": ["guard.error", "pii.cn_mobile"]}
 
 
+def test_an_answer_over_the_limit_is_an_upstream_error(proxy: Proxy) -> None:
+    """Past ``max_answer_bytes`` (64 KiB here), said by Content-Length, found counting a
+    chunked body, or in a stream: 502 ``upstream_answer_too_large``, or an error event."""
+    for text in ("HUGE", "HUGE CHUNKED"):
+        with pytest.raises(openai.APIStatusError) as info:
+            client(proxy).chat.completions.create(model="m", messages=user(text))
+        assert info.value.status_code == 502, text
+        assert info.value.response.json()["error"]["code"] == "upstream_answer_too_large"
+    r = post(proxy, "/v1/completions", {"model": "m", "prompt": "HUGE"}, proxy.key)
+    assert r.status_code == 502 and "max_answer_bytes" in r.json()["error"]["message"]
+    with httpx.stream(
+        "POST",
+        proxy.url + "/v1/chat/completions",
+        json={"model": "m", "messages": user("HUGE"), "stream": True},
+        headers={"Authorization": f"Bearer {proxy.key}"},
+        timeout=10,
+    ) as r:
+        events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    assert json.loads(events[-2])["error"]["code"] == "upstream_answer_too_large"
+    shown = "".join(
+        json.loads(e)["choices"][0]["delta"].get("content") or ""
+        for e in events[:-2]
+        if "choices" in json.loads(e)
+    )
+    assert len(shown) < 65536  # what came before the limit, no more
+    # an answer within the limit is untouched
+    fine = client(proxy).chat.completions.create(model="m", messages=user("你好"))
+    assert fine.choices[0].message.content == "你好！今天天气晴朗，适合出门散步。"
+
+
 def test_block_is_a_refusal_with_200(proxy: Proxy, upstream: Upstream) -> None:
     before = len(upstream.seen)
     raw = client(proxy).chat.completions.with_raw_response.create(

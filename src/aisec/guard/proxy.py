@@ -45,6 +45,7 @@ from aisec.guard.upstream import (
     UpstreamError,
     UpstreamResponse,
     UpstreamTimeout,
+    UpstreamTooLarge,
 )
 from aisec.io.records import load_json
 from aisec.io.unicode import json_utf8
@@ -256,6 +257,17 @@ class GuardProxy:
     # -- the upstream ------------------------------------------------------------------
 
     def _failed(self, exc: UpstreamError) -> ProxyError:
+        if isinstance(exc, UpstreamTooLarge):
+            self.metrics.upstream_errors.labels("too_large").inc()
+            return ProxyError(
+                502,
+                error_body(
+                    f"the upstream model's answer is too long for the proxy ({exc}; "
+                    "guard.proxy.max_answer_bytes)",
+                    "upstream_error",
+                    "upstream_answer_too_large",
+                ),
+            )
         if isinstance(exc, UpstreamTimeout):
             self.metrics.upstream_errors.labels("timeout").inc()
             return ProxyError(
@@ -296,7 +308,12 @@ class GuardProxy:
         )
 
     async def _send(
-        self, method: str, path: str, payload: Body | None, stream: bool
+        self,
+        method: str,
+        path: str,
+        payload: Body | None,
+        stream: bool,
+        limit: int | None = None,
     ) -> UpstreamResponse:
         assert self.client is not None, "GuardProxy.start() was not called"
         if payload is None:
@@ -308,7 +325,7 @@ class GuardProxy:
         for attempt in (1, 2):
             try:
                 response = await self.client.send(
-                    method, url, body, headers, stream=stream, fresh=attempt == 2
+                    method, url, body, headers, stream=stream, fresh=attempt == 2, limit=limit
                 )
                 break
             except UpstreamBroken as exc:
@@ -323,7 +340,7 @@ class GuardProxy:
         self.metrics.upstream_seconds.observe(time.perf_counter() - t0)
         if response.status >= 400:
             try:
-                raw = await response.read()
+                raw = await response.read(1 << 20)  # (an error body is short)
             except UpstreamError:
                 raw = b""
             finally:
@@ -331,8 +348,10 @@ class GuardProxy:
             raise self._status_error(response.status, raw)
         return response
 
-    async def _json(self, method: str, path: str, payload: Body | None = None) -> Body:
-        response = await self._send(method, path, payload, stream=False)
+    async def _json(
+        self, method: str, path: str, payload: Body | None = None, limit: int | None = None
+    ) -> Body:
+        response = await self._send(method, path, payload, stream=False, limit=limit)
         try:
             data = load_json(await response.read())
         except UpstreamError as exc:
@@ -382,7 +401,9 @@ class GuardProxy:
                 decision=d.verdict,
                 kinds=d.kinds,
             )
-        data = await self._json("POST", "/chat/completions", payload)
+        data = await self._json(
+            "POST", "/chat/completions", payload, guard.config.proxy.max_answer_bytes
+        )
         decisions = [d]
         for choice in data.get("choices") or []:
             message = choice.get("message") if isinstance(choice, dict) else None
@@ -470,7 +491,9 @@ class GuardProxy:
                 decision=first.verdict,
                 kinds=first.kinds,
             )
-        data = await self._json("POST", "/completions", payload)
+        data = await self._json(
+            "POST", "/completions", payload, guard.config.proxy.max_answer_bytes
+        )
         n = max(1, int(body.get("n") or 1))
         decisions = list(inputs)
         for pos, choice in enumerate(data.get("choices") or []):

@@ -16,7 +16,7 @@ from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import Body, ChunkMaker, aisec_field, merge, sse
 from aisec.guard.stream import StreamChecker
-from aisec.guard.upstream import UpstreamError, UpstreamResponse
+from aisec.guard.upstream import UpstreamError, UpstreamResponse, UpstreamTooLarge
 from aisec.io.records import load_json
 
 if TYPE_CHECKING:
@@ -121,8 +121,13 @@ async def relay(
     tool_decisions: list[Decision] = []
     tool_blocked = False
     ended = "client_disconnected"  # unless the loop says otherwise
+    left = guard.config.proxy.max_answer_bytes  # (characters of the event lines)
     try:
         async for line in response.lines():
+            left -= len(line)
+            if left < 0:
+                limit = guard.config.proxy.max_answer_bytes
+                raise UpstreamTooLarge("ResponseTooLarge", f"a stream over {limit} characters")
             if not line.startswith("data:"):
                 continue
             data = line[5:].strip()

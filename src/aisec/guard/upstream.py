@@ -49,6 +49,10 @@ class UpstreamBroken(UpstreamError):
     """The connection broke before any byte of an answer."""
 
 
+class UpstreamTooLarge(UpstreamError):
+    """The answer is longer than the proxy takes (``guard.proxy.max_answer_bytes``)."""
+
+
 async def split_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
     """UTF-8 lines of a byte stream (ended by LF or CRLF, without the ending). Unlike
     `str.splitlines`, a U+2028 inside a JSON string is no line break."""
@@ -96,13 +100,32 @@ class UpstreamResponse:
         self.status = response.status
         self.body: bytes | None = None
 
-    async def read(self) -> bytes:
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole body; `UpstreamTooLarge` past ``limit`` bytes (decompressed), found
+        before reading it when the upstream says its length."""
         if self.body is None:
+            length = self.response.content_length
+            if limit is not None and length is not None and length > limit:
+                raise UpstreamTooLarge("ResponseTooLarge", f"an answer of {length} bytes")
             try:
-                self.body = await self.response.read()
+                plain = self.response.headers.get("Content-Encoding", "identity") == "identity"
+                if limit is None or (length is not None and plain):
+                    self.body = await self.response.read()
+                else:  # no length said (chunked or compressed): count as it comes
+                    self.body = await self._bounded(limit)
             except _ERRORS as exc:
                 raise _translate(exc, answered=True) from None
         return self.body
+
+    async def _bounded(self, limit: int) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in self.response.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise UpstreamTooLarge("ResponseTooLarge", f"an answer over {limit} bytes")
+            parts.append(chunk)
+        return b"".join(parts)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         try:
@@ -202,6 +225,7 @@ class AiohttpClient:
         *,
         stream: bool = False,
         fresh: bool = False,
+        limit: int | None = None,
     ) -> UpstreamResponse:
         session = self._pick(fresh)
         try:
@@ -220,7 +244,7 @@ class AiohttpClient:
         out = UpstreamResponse(response)
         if not stream:
             try:
-                await out.read()
+                await out.read(limit)
             finally:
                 response.release()
         return out
