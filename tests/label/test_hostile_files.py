@@ -17,6 +17,8 @@ from label_samples import noise
 from test_documents import make_office, make_pdf
 
 from aisec.label.carriers.base import CarrierError
+from aisec.label.carriers.jpeg import _segment
+from aisec.label.carriers.png import _chunk_bytes
 from aisec.label.carriers.registry import carrier_for
 
 PAYLOAD = '{"AIGC":{"Label":"1","ContentProducer":"001191110108MA01KP2T5U00000"}}'
@@ -43,10 +45,6 @@ def _office(tmp_path: Path) -> bytes:
     return src.read_bytes()
 
 
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
 def _image(tmp_path: Path, name: str, **save: object) -> bytes:
     path = tmp_path / name
     noise((40, 30)).save(path, **save)  # type: ignore[arg-type]
@@ -55,7 +53,7 @@ def _image(tmp_path: Path, name: str, **save: object) -> bytes:
 
 def _with_app1(jpeg: bytes, body: bytes) -> bytes:
     """``jpeg`` with an APP1 segment holding ``body`` right after its SOI."""
-    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+    return jpeg[:2] + _segment(0xE1, body) + jpeg[2:]
 
 
 def test_zip_errors_of_an_office_package_are_carrier_errors(tmp_path: Path) -> None:
@@ -147,7 +145,7 @@ def test_hostile_markdown_front_matter_is_a_carrier_error(tmp_path: Path, front:
 
 def test_a_png_text_chunk_that_inflates_too_far_is_a_carrier_error(tmp_path: Path) -> None:
     data = _image(tmp_path, "a.png")
-    bomb = _png_chunk(b"zTXt", b"AIGC\0\0" + zlib.compress(b"A" * (32 << 20), 9))
+    bomb = _chunk_bytes(b"zTXt", b"AIGC\0\0" + zlib.compress(b"A" * (32 << 20), 9))
     bad = _write(tmp_path / "bad.png", data[:33] + bomb + data[33:])
     with pytest.raises(CarrierError, match="inflates to more than"):
         carrier_for(bad).read(bad)

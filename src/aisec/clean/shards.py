@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from aisec.clean.formats import file_format, list_files, split_suffix
 from aisec.clean.recipe import FieldMap, Recipe, RecipeError
+from aisec.io.records import bounded_lines
 
 TEXT_FILES_PER_SHARD = 1000
 _EXT = {"jsonl": ".jsonl", "json": ".json", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
@@ -60,16 +61,6 @@ class Shard:
         return cls(**{**data, "files": [(str(a), str(r)) for a, r in data["files"]]})
 
 
-def _rest_of_line(fh: IO[bytes]) -> int:
-    """Read to the end of the line (in blocks: a line may be gigabytes long); its bytes."""
-    n = 0
-    while True:
-        block = fh.readline(_COUNT_BLOCK)
-        n += len(block)
-        if not block or block.endswith(b"\n"):
-            return n
-
-
 def line_spans(path: Path, target: int) -> list[list[int]]:
     """Cut a file into slices of about ``target`` bytes that end after a newline:
     ``[start, end, first line number]`` each (lines numbered from 1, as the reader does)."""
@@ -81,7 +72,9 @@ def line_spans(path: Path, target: int) -> list[list[int]]:
             end = size
             if start + target < size:
                 fh.seek(start + target)
-                end = min(size, start + target + _rest_of_line(fh))
+                # the rest of the line it falls in, never held whole (it may be gigabytes)
+                _, rest = next(bounded_lines(fh, _COUNT_BLOCK), (b"", 0))
+                end = min(size, start + target + rest)
             spans.append([start, end, line])
             fh.seek(start)
             left = end - start

@@ -163,16 +163,28 @@ def message_texts(message: dict[str, Any]) -> list[str]:
     return []
 
 
-def call_arguments(call: Any) -> str | None:
-    """The arguments (JSON text) of one of ``tool_calls``, if it has any."""
-    function = call.get("function") if isinstance(call, dict) else None
-    arguments = function.get("arguments") if isinstance(function, dict) else None
-    return arguments if isinstance(arguments, str) else None
-
-
-def with_arguments(call: dict[str, Any], arguments: str) -> dict[str, Any]:
-    """A copy of a tool call (one of `call_arguments`'s) with other ``arguments``."""
-    return {**call, "function": {**call["function"], "arguments": arguments}}
+def call_functions(message: dict[str, Any], *, copy: bool = False) -> list[dict[str, Any]]:
+    """The objects that hold the arguments (JSON text) of a chat message's tool calls:
+    each ``tool_calls[].function``, then the legacy ``function_call``, those whose
+    ``arguments`` is a string. ``copy``: first give ``message`` copies of its calls, so
+    that editing them leaves the caller's objects alone."""
+    calls = message.get("tool_calls")
+    legacy = message.get("function_call")
+    if calls is None and legacy is None:  # (most messages)
+        return []
+    if copy:
+        if isinstance(calls, list):
+            calls = message["tool_calls"] = [
+                {**c, "function": dict(c["function"])}
+                if isinstance(c, dict) and isinstance(c.get("function"), dict)
+                else c
+                for c in calls
+            ]
+        if isinstance(legacy, dict):
+            legacy = message["function_call"] = dict(legacy)
+    found = [c["function"] for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+    found.append(legacy)
+    return [f for f in found if isinstance(f, dict) and isinstance(f.get("arguments"), str)]
 
 
 def map_strings(data: Any, edit: Callable[[str], str]) -> Any:
@@ -499,21 +511,10 @@ class Guard:
         self, message: dict[str, Any], context: RequestContext, found: list[Finding]
     ) -> None:
         """Redact the arguments of the tool calls in ``message`` (an assistant's earlier
-        turn, sent back with the user's values that were restored in it), in place."""
-        calls = message.get("tool_calls")
-        if isinstance(calls, list):
-            message["tool_calls"] = [
-                with_arguments(c, self._redact_arguments(a, context, found))
-                if (a := call_arguments(c)) is not None
-                else c
-                for c in calls
-            ]
-        legacy = message.get("function_call")
-        if isinstance(legacy, dict) and isinstance(args := legacy.get("arguments"), str):
-            message["function_call"] = {
-                **legacy,
-                "arguments": self._redact_arguments(args, context, found),
-            }
+        turn, sent back with the user's values that were restored in it): in copies of
+        its calls, put in its place."""
+        for function in call_functions(message, copy=True):
+            function["arguments"] = self._redact_arguments(function["arguments"], context, found)
 
     def _redact_arguments(
         self, arguments: str, context: RequestContext, found: list[Finding]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aisec.guard.decision import Decision, RequestContext
-from aisec.guard.guard import AuditSink, Guard, call_arguments
+from aisec.guard.guard import AuditSink, Guard, call_functions
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
     Body,
@@ -428,16 +428,8 @@ class GuardProxy:
         """Check the arguments of the tool calls in an answer's ``message`` (and of the
         legacy ``function_call``) and restore the user's values in them, in place; when one
         is blocked, the calls are dropped and the refusal is the message. Whether one was."""
-        calls = message.get("tool_calls")
-        calls = calls if isinstance(calls, list) else []
-        legacy = message.get("function_call")
-        legacy = legacy if isinstance(legacy, dict) else None
-        # the objects that hold the arguments: each call's "function", the legacy call
-        functions = [c["function"] for c in calls if call_arguments(c) is not None]
-        if legacy is not None and isinstance(legacy.get("arguments"), str):
-            functions.append(legacy)
         checked: list[tuple[Body, Decision]] = []
-        for function in functions:
+        for function in call_functions(message):
             out = self._output_check(guard.check_tool_arguments, function["arguments"], context)
             decisions.append(out)
             checked.append((function, out))

@@ -121,12 +121,11 @@ async def relay(
     tool_decisions: list[Decision] = []
     tool_blocked = False
     ended = "client_disconnected"  # unless the loop says otherwise
-    left = guard.config.proxy.max_answer_bytes  # (characters of the event lines)
+    limit = left = guard.config.proxy.max_answer_bytes  # (characters of the event lines)
     try:
         async for line in response.lines():
             left -= len(line)
             if left < 0:
-                limit = guard.config.proxy.max_answer_bytes
                 raise UpstreamTooLarge("ResponseTooLarge", f"a stream over {limit} characters")
             if not line.startswith("data:"):
                 continue
