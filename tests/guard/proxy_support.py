@@ -54,6 +54,7 @@ guard:
   proxy:
     max_request_bytes: 65536
     max_answer_bytes: 65536
+    max_embeddings_bytes: 65536
     rate: {per_minute: 60000, burst: 1000}
     timeout: {connect: 2, read: 0.5}
 """
@@ -245,9 +246,9 @@ class Upstream:
             body = await request.json()
             self.seen.append(body)
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            vector = [0.1, 0.2, 0.3] if "dimensions" not in body else [0.1] * body["dimensions"]
             data = [
-                {"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]}
-                for i in range(len(inputs))
+                {"object": "embedding", "index": i, "embedding": vector} for i in range(len(inputs))
             ]
             return JSONResponse(
                 {

@@ -168,7 +168,8 @@ def test_a_failing_detector_fails_closed_or_open(
 
 def test_an_answer_over_the_limit_is_an_upstream_error(proxy: Proxy) -> None:
     """Past ``max_answer_bytes`` (64 KiB here), said by Content-Length, found counting a
-    chunked body, or in a stream: 502 ``upstream_answer_too_large``, or an error event."""
+    chunked body, or in a stream: 502 ``upstream_answer_too_large``, or an error event;
+    an embeddings answer past ``max_embeddings_bytes`` (also 64 KiB here) likewise."""
     for text in ("HUGE", "HUGE CHUNKED"):
         with pytest.raises(openai.APIStatusError) as info:
             client(proxy).chat.completions.create(model="m", messages=user(text))
@@ -192,7 +193,13 @@ def test_an_answer_over_the_limit_is_an_upstream_error(proxy: Proxy) -> None:
         if "choices" in json.loads(e)
     )
     assert len(shown) < 65536  # what came before the limit, no more
+    # embeddings have a bound of their own
+    with pytest.raises(openai.APIStatusError) as info:
+        client(proxy).embeddings.create(model="e", input="你好", dimensions=20000)
+    assert info.value.status_code == 502
+    assert "max_embeddings_bytes" in info.value.response.json()["error"]["message"]
     # an answer within the limit is untouched
+    assert len(client(proxy).embeddings.create(model="e", input="你好").data[0].embedding) == 3
     fine = client(proxy).chat.completions.create(model="m", messages=user("你好"))
     assert fine.choices[0].message.content == "你好！今天天气晴朗，适合出门散步。"
 

@@ -15,7 +15,8 @@ out of the YAML before the rest is validated as a policy::
       block_status: 200         # the proxy answers a block with 200 (a refusal) or 403
       proxy:                    # `aisec guard serve` only
         max_request_bytes: 1048576
-        max_answer_bytes: 16777216           # a chat or text completion's answer
+        max_answer_bytes: 16777216           # a chat or text completion's answer, a model list
+        max_embeddings_bytes: 268435456      # an embeddings answer
         rate: {per_minute: 600, burst: 60}   # per client key and worker
         timeout: {connect: 5, read: 120}     # seconds, towards the upstream
       incidents:                # `aisec guard serve` only; see aisec.guard.incidents
@@ -106,10 +107,13 @@ class ProxyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
-    #: the longest answer of a chat or text completion taken from the upstream (bytes,
-    #: decompressed; a stream's text counted as it comes): a runaway upstream must not
-    #: fill the proxy's memory. Embeddings and model lists are not bounded.
+    #: the longest answer of a chat or text completion (or a model list) taken from the
+    #: upstream (bytes, decompressed; a stream's text counted as it comes): a runaway
+    #: upstream must not fill the proxy's memory
     max_answer_bytes: int = Field(default=16 << 20, ge=1024)
+    #: the longest embeddings answer: 2,048 inputs of 3,072 floats written as JSON text
+    #: come to about 130 MB, so its own bound, above that
+    max_embeddings_bytes: int = Field(default=256 << 20, ge=1024)
     rate: RateConfig = Field(default_factory=RateConfig)
     timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
 

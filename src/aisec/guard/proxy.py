@@ -256,14 +256,16 @@ class GuardProxy:
 
     # -- the upstream ------------------------------------------------------------------
 
-    def _failed(self, exc: UpstreamError) -> ProxyError:
+    def _failed(self, exc: UpstreamError, setting: str = "max_answer_bytes") -> ProxyError:
+        """The error answer for ``exc``; ``setting`` names the bound an answer that is too
+        long went past."""
         if isinstance(exc, UpstreamTooLarge):
             self.metrics.upstream_errors.labels("too_large").inc()
             return ProxyError(
                 502,
                 error_body(
                     f"the upstream model's answer is too long for the proxy ({exc}; "
-                    "guard.proxy.max_answer_bytes)",
+                    f"guard.proxy.{setting})",
                     "upstream_error",
                     "upstream_answer_too_large",
                 ),
@@ -314,6 +316,7 @@ class GuardProxy:
         payload: Body | None,
         stream: bool,
         limit: int | None = None,
+        setting: str = "max_answer_bytes",
     ) -> UpstreamResponse:
         assert self.client is not None, "GuardProxy.start() was not called"
         if payload is None:
@@ -336,7 +339,7 @@ class GuardProxy:
                     raise self._failed(exc) from None
                 self.metrics.upstream_errors.labels("retried").inc()
             except UpstreamError as exc:
-                raise self._failed(exc) from None
+                raise self._failed(exc, setting) from None
         self.metrics.upstream_seconds.observe(time.perf_counter() - t0)
         if response.status >= 400:
             try:
@@ -349,13 +352,20 @@ class GuardProxy:
         return response
 
     async def _json(
-        self, method: str, path: str, payload: Body | None = None, limit: int | None = None
+        self,
+        method: str,
+        path: str,
+        payload: Body | None,
+        guard: Guard,
+        setting: str = "max_answer_bytes",
     ) -> Body:
-        response = await self._send(method, path, payload, stream=False, limit=limit)
+        """The upstream's JSON answer, at most as long as ``guard.proxy.<setting>`` says."""
+        limit = getattr(guard.config.proxy, setting)
+        response = await self._send(method, path, payload, False, limit, setting)
         try:
             data = load_json(await response.read())
         except UpstreamError as exc:
-            raise self._failed(exc) from None
+            raise self._failed(exc, setting) from None
         except ValueError:
             data = None
         finally:
@@ -401,9 +411,7 @@ class GuardProxy:
                 decision=d.verdict,
                 kinds=d.kinds,
             )
-        data = await self._json(
-            "POST", "/chat/completions", payload, guard.config.proxy.max_answer_bytes
-        )
+        data = await self._json("POST", "/chat/completions", payload, guard)
         decisions = [d]
         for choice in data.get("choices") or []:
             message = choice.get("message") if isinstance(choice, dict) else None
@@ -483,9 +491,7 @@ class GuardProxy:
                 decision=first.verdict,
                 kinds=first.kinds,
             )
-        data = await self._json(
-            "POST", "/completions", payload, guard.config.proxy.max_answer_bytes
-        )
+        data = await self._json("POST", "/completions", payload, guard)
         n = max(1, int(body.get("n") or 1))
         decisions = list(inputs)
         for pos, choice in enumerate(data.get("choices") or []):
@@ -523,10 +529,10 @@ class GuardProxy:
             return Reply(403, blocked_error(blocked), decision="block", kinds=kinds)
         forwarded = [str((d.messages or [{}])[0].get("content", "")) for d in inputs]
         payload = {**body, "input": forwarded[0] if isinstance(raw, str) else forwarded}
-        data = await self._json("POST", "/embeddings", payload)
+        data = await self._json("POST", "/embeddings", payload, guard, "max_embeddings_bytes")
         data["aisec"] = aisec_field(verdict, kinds)
         return Reply(200, data, decision=verdict, kinds=kinds)
 
     async def models(self) -> Reply:
         """``GET /v1/models``: the upstream's list."""
-        return Reply(200, await self._json("GET", "/models"))
+        return Reply(200, await self._json("GET", "/models", None, self.guard))

@@ -50,7 +50,8 @@ class UpstreamBroken(UpstreamError):
 
 
 class UpstreamTooLarge(UpstreamError):
-    """The answer is longer than the proxy takes (``guard.proxy.max_answer_bytes``)."""
+    """The answer is longer than the proxy takes (``guard.proxy.max_answer_bytes``, or
+    ``max_embeddings_bytes`` for embeddings)."""
 
 
 async def split_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
