@@ -8,7 +8,8 @@ tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and w
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``FAIL`` answers HTTP 500, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
-pieces. It records every request body it got (to prove what the model never saw).
+pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
+(`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ class Upstream:
         else:
             prompt = body.get("prompt")
             text = prompt if isinstance(prompt, str) else " ".join(prompt or [])
+        return self.answer_to(text)
+
+    def answer_to(self, text: str) -> str:
         if "HARMFUL" in text:
             return HARMFUL
         if "HUGE" in text:
@@ -158,8 +162,114 @@ class Upstream:
             {"phone": found.group(0) if found else "", "note": note}, ensure_ascii=False
         )
 
+    def responses(self, body: dict[str, Any]) -> Response:
+        """``POST /v1/responses``: the answer as one message (after a reasoning item with
+        ``REASON``, whose summary repeats the question), or with ``TOOL`` a function call
+        as in `tool_call`; ``stream: true`` sends it as the API's events, the texts and
+        arguments in pieces of five characters."""
+        raw = body.get("input")
+        text = raw if isinstance(raw, str) else ""
+        for item in reversed(raw if isinstance(raw, list) else []):
+            if item.get("role") == "user":
+                content = item.get("content")
+                text = (
+                    content
+                    if isinstance(content, str)
+                    else " ".join(str(p.get("text", "")) for p in content)
+                )
+                break
+        base = {
+            "id": f"resp_{uuid.uuid4().hex[:8]}", "object": "response",
+            "created_at": int(time.time()), "model": body.get("model", "m"), "error": None,
+            "incomplete_details": None, "parallel_tool_calls": True, "tool_choice": "auto",
+            "tools": [], "instructions": body.get("instructions"),
+        }  # fmt: skip
+        items: list[dict[str, Any]] = []
+        if "REASON" in text:
+            summary = [{"type": "summary_text", "text": "用户问的是：" + text}]
+            items.append({"type": "reasoning", "id": "rs_1", "summary": summary})
+        if "TOOL" in text:
+            found = re.search(r"<[^<>\s]{1,24}_\d{1,4}>", text)
+            note = HARMFUL if "HARMFUL" in text else "到了请回电"
+            arguments = json.dumps(
+                {"phone": found.group(0) if found else "", "note": note}, ensure_ascii=False
+            )
+            items.append({"type": "function_call", "id": "fc_1", "call_id": "call_1",
+                          "name": "send_sms", "arguments": arguments, "status": "completed"})  # fmt: skip
+        else:
+            part = {"type": "output_text", "text": self.answer_to(text), "annotations": []}
+            items.append({"type": "message", "id": "msg_1", "status": "completed",
+                          "role": "assistant", "content": [part]})  # fmt: skip
+        usage = {"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}
+        whole = {**base, "status": "completed", "output": items, "usage": usage}
+        if not body.get("stream"):
+            return JSONResponse(whole)
+        events: list[dict[str, Any]] = [
+            {
+                "type": "response.created",
+                "response": {**base, "status": "in_progress", "output": []},
+            },
+        ]
+        for index, item in enumerate(items):
+            at = {"item_id": item["id"], "output_index": index}
+            if item["type"] == "message":
+                full = item["content"][0]["text"]
+                events += [
+                    {"type": "response.output_item.added", "output_index": index,
+                     "item": {**item, "content": [], "status": "in_progress"}},
+                    {"type": "response.content_part.added", **at, "content_index": 0,
+                     "part": {"type": "output_text", "text": "", "annotations": []}},
+                    *({"type": "response.output_text.delta", **at, "content_index": 0,
+                       "delta": full[i : i + 5], "logprobs": []} for i in range(0, len(full), 5)),
+                    {"type": "response.output_text.done", **at, "content_index": 0,
+                     "text": full, "logprobs": []},
+                    {"type": "response.content_part.done", **at, "content_index": 0,
+                     "part": item["content"][0]},
+                ]  # fmt: skip
+            elif item["type"] == "function_call":
+                args = item["arguments"]
+                events += [
+                    {"type": "response.output_item.added", "output_index": index,
+                     "item": {**item, "arguments": "", "status": "in_progress"}},
+                    *({"type": "response.function_call_arguments.delta", **at,
+                       "delta": args[i : i + 5]} for i in range(0, len(args), 5)),
+                    {"type": "response.function_call_arguments.done", **at, "arguments": args},
+                ]  # fmt: skip
+            else:
+                full = item["summary"][0]["text"]
+                events += [
+                    {"type": "response.output_item.added", "output_index": index,
+                     "item": {**item, "summary": []}},
+                    *({"type": "response.reasoning_summary_text.delta", **at,
+                       "summary_index": 0, "delta": full[i : i + 5]}
+                      for i in range(0, len(full), 5)),
+                    {"type": "response.reasoning_summary_text.done", **at, "summary_index": 0,
+                     "text": full},
+                    {"type": "response.reasoning_summary_part.done", **at, "summary_index": 0,
+                     "part": item["summary"][0]},
+                ]  # fmt: skip
+            events.append(
+                {"type": "response.output_item.done", "output_index": index, "item": item}
+            )
+        events.append({"type": "response.completed", "response": whole})
+
+        async def send() -> AsyncIterator[bytes]:
+            for seq, event in enumerate(events):
+                data = json.dumps({**event, "sequence_number": seq}, ensure_ascii=False)
+                yield f"event: {event['type']}\ndata: {data}\n\n".encode()
+                await asyncio.sleep(0.05 if "DRIP" in text else 0.001)
+
+        return StreamingResponse(send(), media_type="text/event-stream")
+
     def app(self) -> FastAPI:
         app = FastAPI()
+
+        @app.post("/v1/responses")
+        async def responses(request: Request) -> Response:
+            body = await request.json()
+            self.seen.append(body)
+            self.auth.append(request.headers.get("authorization", ""))
+            return self.responses(body)
 
         async def complete(request: Request, chat: bool) -> Response:
             body = await request.json()

@@ -540,31 +540,37 @@ class Guard:
 
     # -- output ------------------------------------------------------------------------
 
-    def check_output(self, text: str, context: RequestContext | None = None) -> Decision:
+    def check_output(
+        self, text: str, context: RequestContext | None = None, *, notice: bool = True
+    ) -> Decision:
         """Check a complete answer; ``context`` is ``check_input``'s (for restoring the
-        user's values and answering in their language)."""
+        user's values and answering in their language). ``notice=False``: no notice
+        written into this text (one part of an answer whose notice goes elsewhere)."""
         t0 = time.perf_counter()
         context = context or RequestContext(language=self._language(text))
         decision, findings = self._judge_output(text, context, t0)
         if not decision.blocked:  # (a failed detector, when open, lets the answer go on)
-            decision.text = self._shown(text, findings or [], context)
+            decision.text = self._shown(text, findings or [], context, notice)
         if findings is None:  # a detector failed: `_failure` recorded it
             return decision
         decision.latency_ms = (time.perf_counter() - t0) * 1000
         self.record(decision, text, findings)
         return decision
 
-    def _shown(self, text: str, findings: list[Finding], context: RequestContext) -> str:
+    def _shown(
+        self, text: str, findings: list[Finding], context: RequestContext, notice: bool = True
+    ) -> str:
         """An answer as the user sees it: others' personal data redacted, the user's own
         values restored (in the strings of a JSON answer, escaped), the notice added as
-        the policy says (not into a JSON answer: `withheld_notice`)."""
+        the policy says (not into a JSON answer: `withheld_notice`; not with
+        ``notice=False``)."""
         redacted = self.redact_others(text, findings)
         if context.json_answer:
             return restore_arguments(redacted, context.vault)
         shown, _ = context.vault.restore(redacted)
         position = self.config.notice.position
         # (`add_text_notice` leaves the text as it is with no notice: none is worded)
-        if position == "none":
+        if position == "none" or not notice:
             return shown
         return add_text_notice(shown, position, self.notice(context.language))
 

@@ -5,7 +5,8 @@ check → reply. A blocked request never reaches the upstream; its answer is the
 the assistant's message with ``"aisec": {"decision": "block", "kinds": [...]}`` beside
 ``choices`` (HTTP 200), or an error body with HTTP 403 when the policy's
 ``guard.block_status`` is 403. Streamed answers go through the guard's sliding-window
-`StreamChecker` and are re-emitted as ``chat.completion.chunk`` events. Upstream failures
+`StreamChecker` and are re-emitted as ``chat.completion.chunk`` events (the Responses
+API's in `aisec.guard.responses`). Upstream failures
 become OpenAI-style error bodies: 504 for a time-out, 502 for anything else the upstream
 did wrong, the upstream's own status for a client error (400, 404, 429 …).
 
@@ -39,6 +40,16 @@ from aisec.guard.openai_api import (
     wants_json,
 )
 from aisec.guard.relay import relay
+from aisec.guard.responses import (
+    InvalidRequest,
+    ResponsesInput,
+    ResponsesRelay,
+    as_asked,
+    check_output,
+    refusal_events,
+    refusal_response,
+)
+from aisec.guard.responses import wants_json as wants_json_text
 from aisec.guard.upstream import (
     AiohttpClient,
     UpstreamBroken,
@@ -232,10 +243,27 @@ class GuardProxy:
 
         return Reply(200, stream=events(), decision="block", kinds=d.kinds)
 
+    def _blocked_response(self, guard: Guard, d: Decision, model: str, stream: bool) -> Reply:
+        """`_blocked` for the Responses API."""
+        if guard.config.block_status == 403:
+            return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
+        data = refusal_response(d, model)
+        if not stream:
+            return Reply(200, data, decision="block", kinds=d.kinds)
+        events = refusal_events(data)
+
+        async def send() -> AsyncIterator[bytes]:
+            for event in events:
+                yield event
+
+        return Reply(200, stream=send(), decision="block", kinds=d.kinds)
+
     def halted(
-        self, chat: bool | None, body: Body, rid: str, reason: str | None, app: str | None = None
+        self, form: str | None, body: Body, rid: str, reason: str | None, app: str | None = None
     ) -> Reply:
-        """The immediate refusal every request gets while the kill switch is on."""
+        """The immediate refusal every request gets while the kill switch is on; ``form``
+        is the answer's: ``chat``, ``text`` (legacy completions), ``responses``, or None
+        (not a completion: an error body)."""
         guard = self.guard_for(app)
         d = Decision("block", "input", RequestContext(request_id=rid), kinds=[HALTED_KIND])
         d.reasons = ["halted"]
@@ -244,7 +272,7 @@ class GuardProxy:
         )
         guard.record(d, None, details={"halt_reason": reason})
         self.metrics.decision("input", "block", d.kinds, 0.0)
-        if chat is None:  # not a completion: an error body
+        if form is None:
             return Reply(
                 403,
                 error_body("the service is halted by its operator", "service_halted", "halted"),
@@ -252,7 +280,10 @@ class GuardProxy:
                 kinds=d.kinds,
             )
         model = str(body.get("model") or "")
-        return self._blocked(guard, chat, d, model, bool(body.get("stream")))
+        stream = bool(body.get("stream"))
+        if form == "responses":
+            return self._blocked_response(guard, d, model, stream)
+        return self._blocked(guard, form == "chat", d, model, stream)
 
     # -- the upstream ------------------------------------------------------------------
 
@@ -532,6 +563,36 @@ class GuardProxy:
         data = await self._json("POST", "/embeddings", payload, guard, "max_embeddings_bytes")
         data["aisec"] = aisec_field(verdict, kinds)
         return Reply(200, data, decision=verdict, kinds=kinds)
+
+    async def responses(self, body: Body, rid: str, app: str | None = None) -> Reply:
+        """``POST /v1/responses`` (see `aisec.guard.responses`)."""
+        try:
+            request = ResponsesInput(body)
+        except InvalidRequest as exc:
+            raise bad_request(str(exc)) from None
+        stream = bool(body.get("stream"))
+        guard = self.guard_for(app)
+        model = str(body.get("model") or "")
+        d = self._input(guard, request.messages, rid)
+        if d.blocked:
+            return self._blocked_response(guard, d, model, stream)
+        d.context.json_answer = wants_json_text(body)
+        payload = request.payload(d.messages or [])
+
+        def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
+            return self._output_check(method, text, d.context)
+
+        if stream:
+            response = await self._send("POST", "/responses", payload, stream=True)
+            relay = ResponsesRelay(
+                self.metrics, guard, d, check, self._failed_body, body.get("instructions")
+            )
+            return Reply(200, stream=relay.run(response), decision=d.verdict, kinds=d.kinds)
+        data = as_asked(
+            await self._json("POST", "/responses", payload, guard), body.get("instructions")
+        )
+        decisions, _ = check_output(data, guard, check)
+        return self._answer(guard, data, [d, *decisions])
 
     async def models(self) -> Reply:
         """``GET /v1/models``: the upstream's list."""

@@ -16,8 +16,7 @@ from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import Body, ChunkMaker, aisec_field, merge, sse
 from aisec.guard.stream import StreamChecker
-from aisec.guard.upstream import UpstreamError, UpstreamResponse, UpstreamTooLarge
-from aisec.io.records import load_json
+from aisec.guard.upstream import UpstreamError, UpstreamResponse
 
 if TYPE_CHECKING:
     from aisec.guard.guard import Guard
@@ -121,23 +120,9 @@ async def relay(
     tool_decisions: list[Decision] = []
     tool_blocked = False
     ended = "client_disconnected"  # unless the loop says otherwise
-    limit = left = guard.config.proxy.max_answer_bytes  # (characters of the event lines)
     try:
-        async for line in response.lines():
-            left -= len(line)
-            if left < 0:
-                raise UpstreamTooLarge("ResponseTooLarge", f"a stream over {limit} characters")
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            try:
-                chunk = load_json(data)
-            except ValueError:
-                continue
-            if not isinstance(chunk, dict):
-                continue
+        # (the bound counts the characters of the event lines)
+        async for chunk in response.events(guard.config.proxy.max_answer_bytes):
             if "error" in chunk:  # the upstream failed mid-stream: pass its error on
                 ended = "upstream_error"
                 metrics.upstream_errors.labels("stream_error").inc()

@@ -34,9 +34,14 @@ if TYPE_CHECKING:
 class StreamChecker:
     """One streamed answer; use `Guard.guard_stream`."""
 
-    def __init__(self, guard: Guard, context: RequestContext | None) -> None:
+    def __init__(
+        self, guard: Guard, context: RequestContext | None, *, notice: bool = True
+    ) -> None:
         self.guard = guard
         self.context = context
+        #: False: no notice in this stream (one part of an answer whose notice goes
+        #: elsewhere)
+        self.notice = notice
         cfg = guard.config.stream
         self.hold_back, self.window, self.step = cfg.hold_back, cfg.window, cfg.step
         self.received = ""
@@ -153,7 +158,7 @@ class StreamChecker:
         self.received += chunk
         if not self.started:
             self.started = True
-            if self.guard.notice_position(self._context()) == "prepend":
+            if self.notice and self.guard.notice_position(self._context()) == "prepend":
                 out.append(self.guard.notice(self._context().language) + "\n")
         if len(self.received) - self.checked < self.step:
             return out
@@ -173,7 +178,7 @@ class StreamChecker:
         if self.checked < len(self.received) and self._check():
             return list(self._stop())
         tail = self._emit(len(self.received))
-        if self.guard.notice_position(self._context()) == "append":
+        if self.notice and self.guard.notice_position(self._context()) == "append":
             tail = add_text_notice(tail, "append", self.guard.notice(self._context().language))
         self.done = True
         self._finish(strongest(self.verdicts), len(self.received))

@@ -22,10 +22,13 @@ import asyncio
 import codecs
 import ssl
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
+
+from aisec.io.records import load_json
 
 #: connections per upstream origin
 MAX_CONNECTIONS = 512
@@ -137,6 +140,27 @@ class UpstreamResponse:
 
     def lines(self) -> AsyncIterator[str]:
         return split_lines(self._chunks())
+
+    async def events(self, limit: int) -> AsyncIterator[dict[str, Any]]:
+        """The JSON objects of a server-sent event stream's ``data:`` lines, up to
+        ``data: [DONE]`` (a line that is not a JSON object is skipped);
+        `UpstreamTooLarge` once the lines come to more than ``limit`` characters."""
+        left = limit
+        async for line in self.lines():
+            left -= len(line)
+            if left < 0:
+                raise UpstreamTooLarge("ResponseTooLarge", f"a stream over {limit} characters")
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                return
+            try:
+                event = load_json(data)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                yield event
 
     async def aclose(self) -> None:
         """Give the connection back, or close it when the answer was left unread."""

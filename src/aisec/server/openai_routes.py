@@ -1,7 +1,7 @@
 """The OpenAI endpoints as a bare ASGI handler, in front of FastAPI (`OpenAIRoutes`).
 
-``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/embeddings`` and
-``GET /v1/models``, and each under ``/app/<name>/v1/`` (application ``<name>``). Every
+``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses``,
+``POST /v1/embeddings`` and ``GET /v1/models``, and each under ``/app/<name>/v1/`` (application ``<name>``). Every
 request: request id → key → application → rate limit → size-limited JSON body → kill
 switch → `GuardProxy` → response; then the metrics, the incident counts and one JSON log
 line (no prompt, no answer).
@@ -44,11 +44,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Call = Callable[[GuardProxy, Body, str, str], Awaitable[Reply]]
 
-#: path after ``v1/`` → (endpoint name, method, chat: True / legacy: False / neither: None,
-#: the `GuardProxy` call)
-ENDPOINTS: dict[str, tuple[str, str, bool | None, Call]] = {
-    "chat/completions": ("chat", "POST", True, lambda p, b, r, a: p.chat(b, r, a)),
-    "completions": ("completions", "POST", False, lambda p, b, r, a: p.completions(b, r, a)),
+#: path after ``v1/`` → (endpoint name, method, the form of its answer for a refusal —
+#: ``chat``, ``text``, ``responses`` or None: not a completion —, the `GuardProxy` call)
+ENDPOINTS: dict[str, tuple[str, str, str | None, Call]] = {
+    "chat/completions": ("chat", "POST", "chat", lambda p, b, r, a: p.chat(b, r, a)),
+    "completions": ("completions", "POST", "text", lambda p, b, r, a: p.completions(b, r, a)),
+    "responses": ("responses", "POST", "responses", lambda p, b, r, a: p.responses(b, r, a)),
     "embeddings": ("embeddings", "POST", None, lambda p, b, r, a: p.embeddings(b, r, a)),
     "models": ("models", "GET", None, lambda p, _b, _r, _a: p.models()),
 }
@@ -185,7 +186,7 @@ class OpenAIRoutes:
         self, scope: Scope, receive: Receive, send: Send, tail: str, route_app: str | None
     ) -> None:
         rt = self.rt
-        name, method, chat, call = ENDPOINTS[tail]
+        name, method, form, call = ENDPOINTS[tail]
         rid = new_id()
         t0 = time.perf_counter()
         fields: dict[str, Any] = {"request_id": rid, "endpoint": name}
@@ -222,7 +223,7 @@ class OpenAIRoutes:
                 body = await read_body(receive, limit, length)
             state = rt.cache.state
             if state.halted:
-                reply = proxy.halted(chat, body, rid, state.reason, app_name)
+                reply = proxy.halted(form, body, rid, state.reason, app_name)
             else:
                 reply = await call(proxy, body, rid, app_name)
             fields.update(decision=reply.decision, kinds=reply.kinds)

@@ -1,0 +1,677 @@
+"""OpenAI's Responses API (``POST /v1/responses``) in the guard's terms.
+
+A Responses request carries its texts in ``instructions``, ``input`` (a string, or a list
+of items: messages whose content is a string or parts, the model's earlier function calls
+and their outputs, …) and ``prompt.variables``. `ResponsesInput` lays them out as chat
+messages for `Guard.check_input` (``instructions`` as the system message, which gets the
+canary; a function call as an assistant's tool call; a function call's output as a tool
+message) and puts the checked texts back where they came from. Items that carry no text
+the guard reads (images, files, reasoning, item references …) go on as they are.
+
+An answer's texts are checked as a chat answer's are: each ``output_text`` part with
+`Guard.check_output` (the notice in the first one only), each function call's arguments
+with `Guard.check_tool_arguments`, a reasoning item's summary and text without a notice.
+A block withholds the whole output; the answer is then the refusal as the only message,
+with ``status: incomplete`` and ``incomplete_details: {"reason": "content_filter"}``,
+the API's own word for it. ``"aisec": {"decision", "kinds"}`` is beside ``output``.
+
+Streamed (`relay_responses`), the ``response.output_text.delta`` events go through the
+guard's sliding window (`StreamChecker`, one per text part) and are re-emitted as they are
+cleared; a reasoning text is checked whole at its ``.done`` and sent as one delta; the
+function calls are gathered and passed on whole at the end, once checked, as in a chat
+stream. Every other event passes through. The proxy numbers the events it sends
+(``sequence_number``) anew, and the closing ``response.completed`` (or
+``response.incomplete``) carries the output as the client was shown it.
+
+Not covered: ``previous_response_id`` and ``conversation`` keep earlier turns on the
+upstream, where the proxy cannot see them; a placeholder from an earlier turn that the
+model repeats is not restored (each request has its own vault).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from aisec.guard.decision import Decision
+from aisec.guard.guard import Guard
+from aisec.guard.metrics import ProxyMetrics
+from aisec.guard.openai_api import Body, aisec_field, merge
+from aisec.guard.stream import StreamChecker
+from aisec.guard.upstream import UpstreamError, UpstreamResponse
+from aisec.io.unicode import json_text
+
+#: content parts whose ``text`` the guard reads
+TEXT_PARTS = frozenset({"input_text", "output_text", "text"})
+#: the role of an item the guard does not read (no text: passed on as it is)
+UNREAD = "aisec.unread"
+#: items that carry a function call's output
+OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+#: output items whose text the guard checks
+TEXT_ITEMS = frozenset({"message", "function_call", "reasoning"})
+
+
+class InvalidRequest(ValueError):
+    """A Responses request the proxy cannot read; the message says why."""
+
+
+def wants_json(body: Body) -> bool:
+    """Whether a Responses request asks for a JSON answer (``text.format.type``
+    ``json_object`` or ``json_schema``)."""
+    text = body.get("text")
+    form = text.get("format") if isinstance(text, dict) else None
+    return isinstance(form, dict) and form.get("type") in ("json_object", "json_schema")
+
+
+def _is_text(part: object) -> bool:
+    return (
+        isinstance(part, dict)
+        and part.get("type") in TEXT_PARTS
+        and isinstance(part.get("text"), str)
+    )
+
+
+def _as_chat(content: object) -> object:
+    """Responses content (a string, or parts) as chat content: text parts as ``text``."""
+    if isinstance(content, list):
+        return [{"type": "text", "text": p["text"]} if _is_text(p) else p for p in content]
+    return content
+
+
+def _back(original: object, checked: object) -> object:
+    """``original`` content with the checked texts of ``checked`` (its `_as_chat`) in it."""
+    if isinstance(original, str):
+        return checked
+    if isinstance(original, list) and isinstance(checked, list):
+        return [
+            {**p, "text": c["text"]} if _is_text(p) and isinstance(c, dict) else p
+            for p, c in zip(original, checked, strict=True)
+        ]
+    return original
+
+
+def _is_message(item: Body) -> bool:
+    return item.get("type") in (None, "message") and isinstance(item.get("role"), str)
+
+
+def _as_message(item: object) -> Body:
+    """One input item as a chat message."""
+    if not isinstance(item, dict):
+        raise InvalidRequest("each item of 'input' must be an object")
+    if _is_message(item):
+        return {"role": item["role"], "content": _as_chat(item.get("content"))}
+    kind = item.get("type")
+    if kind == "function_call":
+        function = {"name": item.get("name"), "arguments": item.get("arguments")}
+        return {"role": "assistant", "content": None, "tool_calls": [{"function": function}]}
+    if kind in OUTPUTS:
+        return {"role": "tool", "content": _as_chat(item.get("output"))}
+    return {"role": UNREAD, "content": None}
+
+
+def _item_back(item: Body, message: Body) -> Body:
+    if _is_message(item):
+        return {**item, "content": _back(item.get("content"), message.get("content"))}
+    kind = item.get("type")
+    if kind == "function_call":
+        return {**item, "arguments": message["tool_calls"][0]["function"]["arguments"]}
+    if kind in OUTPUTS:
+        return {**item, "output": _back(item.get("output"), message.get("content"))}
+    return item
+
+
+@dataclass
+class ResponsesInput:
+    """The texts of a Responses request as chat messages (`messages`), and the request
+    rebuilt with the checked ones (`payload`)."""
+
+    body: Body
+    messages: list[Body] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        body = self.body
+        instructions = body.get("instructions")
+        if instructions is not None and not isinstance(instructions, str):
+            raise InvalidRequest("'instructions' must be a string")
+        if isinstance(instructions, str):
+            self.messages.append({"role": "system", "content": instructions})
+        for value in self._variables().values():  # before the input: its last user
+            content = value if isinstance(value, str) else [value]  # message is the question
+            self.messages.append({"role": "user", "content": _as_chat(content)})
+        raw = body.get("input")
+        if isinstance(raw, str):
+            self.messages.append({"role": "user", "content": raw})
+        elif isinstance(raw, list):
+            self.messages.extend(_as_message(item) for item in raw)
+        elif raw is not None:
+            raise InvalidRequest("'input' must be a string or a list of input items")
+
+    def _variables(self) -> dict[str, Any]:
+        prompt = self.body.get("prompt")
+        variables = prompt.get("variables") if isinstance(prompt, dict) else None
+        return variables if isinstance(variables, dict) else {}
+
+    def payload(self, checked: list[Body]) -> Body:
+        """The request with the texts of ``checked`` (`Guard.check_input`'s messages)."""
+        out = dict(self.body)
+        messages = iter(checked)
+        if isinstance(self.body.get("instructions"), str):
+            out["instructions"] = next(messages)["content"]
+        variables = self._variables()
+        if variables:
+            put: Body = {}
+            for name, value in variables.items():
+                content = next(messages)["content"]
+                if isinstance(value, str):
+                    put[name] = content
+                else:  # one part (text, or an image, a file …)
+                    back = _back([value], content)
+                    put[name] = back[0] if isinstance(back, list) else value
+            out["prompt"] = {**self.body["prompt"], "variables": put}
+        raw = self.body.get("input")
+        if isinstance(raw, str):
+            out["input"] = next(messages)["content"]
+        elif isinstance(raw, list):
+            out["input"] = [_item_back(item, next(messages)) for item in raw]
+        return out
+
+
+# -- answers ----------------------------------------------------------------------------
+
+
+def as_asked(data: Body, instructions: object) -> Body:
+    """A response object (as the upstream echoes the request in it) with the client's own
+    ``instructions``: the upstream got them with the canary, which stays with the proxy."""
+    return {**data, "instructions": instructions} if "instructions" in data else data
+
+
+def message_item(item_id: str, text: str, status: str = "completed") -> Body:
+    """An assistant message item holding ``text``."""
+    part = {"type": "output_text", "text": text, "annotations": []}
+    return {
+        "type": "message",
+        "id": item_id,
+        "status": status,
+        "role": "assistant",
+        "content": [part],
+    }
+
+
+def withhold(data: Body, refusal: str, item_id: str) -> None:
+    """Replace the output of the response ``data`` with the refusal (a block)."""
+    data["output"] = [message_item(item_id, refusal)]
+    data["status"] = "incomplete"
+    data["incomplete_details"] = {"reason": "content_filter"}
+
+
+def refusal_response(decision: Decision, model: str) -> Body:
+    """The answer to a blocked request (HTTP 200 form): a response made by the proxy."""
+    rid = decision.request_id
+    data: Body = {
+        "id": f"resp-aisec-{rid}",
+        "object": "response",
+        "created_at": int(time.time()),
+        "model": model,
+        "error": None,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": 0,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 0,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 0,
+        },
+    }
+    withhold(data, decision.text or decision.refusal or "", f"msg-aisec-{rid}")
+    data["aisec"] = decision.summary()
+    return data
+
+
+Check = Callable[[Callable[..., Decision], str], Decision]
+
+
+class _Stop(Exception):
+    """A check said block: ``sent`` is what still goes out before the refusal; ``at``
+    the text part that was cut off (its closing notice shown), or ``decision`` the check
+    that blocked otherwise."""
+
+    def __init__(
+        self,
+        sent: list[bytes],
+        decision: Decision | None = None,
+        at: Body | None = None,
+    ) -> None:
+        self.sent = sent
+        self.decision = decision
+        self.at = at
+
+
+def _texts(parts: object, kind: str | None = None) -> list[Body]:
+    """The parts (of ``kind``, or any) of a content or summary list that hold a text."""
+    if not isinstance(parts, list):
+        return []
+    return [
+        p
+        for p in parts
+        if isinstance(p, dict)
+        and isinstance(p.get("text"), str)
+        and (kind is None or p.get("type") == kind)
+    ]
+
+
+def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision], bool]:
+    """Check the texts of a whole response's ``output`` in place (see the module
+    docstring); ``check(method, text)`` runs one of the guard's checks and counts it.
+    The decisions, and whether the output was withheld."""
+    decisions: list[Decision] = []
+
+    def run(method: Callable[..., Decision], text: str) -> str:
+        out = check(method, text)
+        decisions.append(out)
+        if out.blocked:
+            raise _Stop([], out)
+        return out.text or ""
+
+    notice = True  # in the first text of the answer only
+    try:
+        for item in data.get("output") or []:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind == "function_call" and isinstance(item.get("arguments"), str):
+                item["arguments"] = run(guard.check_tool_arguments, item["arguments"])
+            elif kind == "message":
+                for part in _texts(item.get("content"), "output_text"):
+                    part["text"] = run(partial(guard.check_output, notice=notice), part["text"])
+                    notice = False
+            elif kind == "reasoning":
+                for part in _texts(item.get("summary")) + _texts(item.get("content")):
+                    part["text"] = run(partial(guard.check_output, notice=False), part["text"])
+    except _Stop as stop:
+        assert stop.decision is not None
+        withhold(data, stop.decision.text or "", f"msg-aisec-{stop.decision.request_id}")
+        return decisions, True
+    return decisions, False
+
+
+# -- streams ----------------------------------------------------------------------------
+
+
+class Events:
+    """Server-sent events of a Responses stream, numbered by the proxy."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+    def __call__(self, event: Body) -> bytes:
+        event = {**event, "sequence_number": self.seq}
+        self.seq += 1
+        return f"event: {event['type']}\ndata: {json_text(event)}\n\n".encode()
+
+
+def refusal_events(data: Body) -> list[bytes]:
+    """A refusal response (`refusal_response`) as the events of a stream."""
+    emit = Events()
+    item = data["output"][0]
+    text = item["content"][0]["text"]
+    at = {"item_id": item["id"], "output_index": 0, "content_index": 0}
+    started = {**data, "status": "in_progress", "output": [], "incomplete_details": None}
+    started.pop("aisec", None)
+    part = {"type": "output_text", "text": "", "annotations": []}
+    return [
+        emit({"type": "response.created", "response": started}),
+        emit({"type": "response.output_item.added", "output_index": 0,
+              "item": {**item, "status": "in_progress", "content": []}}),
+        emit({"type": "response.content_part.added", **at, "part": part}),
+        emit({"type": "response.output_text.delta", **at, "delta": text, "logprobs": []}),
+        emit({"type": "response.output_text.done", **at, "text": text, "logprobs": []}),
+        emit({"type": "response.content_part.done", **at, "part": {**part, "text": text}}),
+        emit({"type": "response.output_item.done", "output_index": 0, "item": item}),
+        emit({"type": "response.incomplete", "response": data}),
+    ]  # fmt: skip
+
+
+#: events whose text is checked whole at ``.done`` (sent as one delta): reasoning
+REASONING = {
+    "response.reasoning_summary_text.delta": "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta": "response.reasoning_text.done",
+}
+
+
+class ResponsesRelay:
+    """One streamed response through the guard; see the module docstring."""
+
+    def __init__(
+        self,
+        metrics: ProxyMetrics,
+        guard: Guard,
+        d: Decision,
+        check: Check,
+        failed: Callable[[UpstreamError], Body],
+        instructions: object = None,
+    ) -> None:
+        self.metrics = metrics
+        self.guard = guard
+        #: the input decision (its context: the vault, the language)
+        self.d = d
+        #: runs one of the guard's checks and counts it (`check_output`)
+        self.check = check
+        #: an upstream error as the error body to send
+        self.failed = failed
+        #: the client's own instructions (`as_asked`)
+        self.instructions = instructions
+        self.emit = Events()
+        #: the response as the upstream announced it (``response.created``)
+        self.response: Body = {}
+        #: (item id, content index) → the checker of that text part, what it showed, and
+        #: where it is (item id, output index, content index)
+        self.parts: dict[tuple[str, int], tuple[StreamChecker, list[str], Body]] = {}
+        #: output index → each finished item, as shown
+        self.items: dict[int, Body] = {}
+        #: reasoning (item id, kind, index) → its checked text
+        self.reasoning: dict[tuple[str, str, int], str] = {}
+        #: the function calls, gathered: output index → item
+        self.calls: dict[int, Body] = {}
+        self.decisions: list[Decision] = []
+        self.noticed = False
+
+    # -- text parts ----------------------------------------------------------------------
+
+    def _part(self, event: Body) -> tuple[StreamChecker, list[str], Body]:
+        key = (str(event.get("item_id")), int(event.get("content_index") or 0))
+        if key not in self.parts:
+            checker = StreamChecker(self.guard, self.d.context, notice=not self.noticed)
+            self.noticed = True
+            at = {k: event.get(k) for k in ("item_id", "output_index", "content_index")}
+            self.parts[key] = (checker, [], at)
+        return self.parts[key]
+
+    def _deltas(self, at: Body, pieces: list[str], shown: list[str]) -> list[bytes]:
+        shown.extend(pieces)
+        return [
+            self.emit({"type": "response.output_text.delta", **at, "delta": p, "logprobs": []})
+            for p in pieces
+            if p
+        ]
+
+    def _text_done(self, at: Body, checker: StreamChecker, shown: list[str]) -> list[bytes]:
+        """The rest of a text part and its ``.done`` event (also after a cut-off)."""
+        out = self._deltas(at, checker.end(), shown)
+        self._count(checker)
+        text = "".join(shown)
+        done = {"type": "response.output_text.done", **at, "text": text, "logprobs": []}
+        return [*out, self.emit(done)]
+
+    def _shown_item(self, item: Body) -> Body:
+        """A finished message or reasoning item with the texts the client was shown."""
+        item = dict(item)
+        item_id = str(item.get("id"))
+        if item.get("type") == "message" and isinstance(item.get("content"), list):
+            content = []
+            for i, part in enumerate(item["content"]):
+                if isinstance(part, dict) and part.get("type") == "output_text":
+                    state = self.parts.get((item_id, i))
+                    part = {**part, "text": "".join(state[1]) if state else ""}
+                content.append(part)
+            item["content"] = content
+        if item.get("type") == "reasoning":
+            for kind in ("summary", "content"):
+                if isinstance(item.get(kind), list):
+                    item[kind] = [
+                        {**p, "text": self.reasoning.get((item_id, kind, i), "")}
+                        if isinstance(p, dict) and "text" in p
+                        else p
+                        for i, p in enumerate(item[kind])
+                    ]
+        return item
+
+    # -- the stream ----------------------------------------------------------------------
+
+    def _event(self, event: Body) -> list[bytes]:
+        """What to send for one upstream event (raises `_Stop` on a block)."""
+        kind = str(event.get("type"))
+        if kind in ("response.created", "response.in_progress", "response.queued"):
+            if isinstance(event.get("response"), dict):
+                self.response = as_asked(event["response"], self.instructions)
+                event = {**event, "response": self.response}
+            return [self.emit(event)]
+        if kind in ("response.output_item.added", "response.output_item.done"):
+            item = event.get("item")
+            if isinstance(item, dict) and item.get("type") == "function_call":
+                if kind.endswith(".done"):
+                    self.calls[int(event.get("output_index") or 0)] = item
+                return []
+            if kind.endswith(".done") and isinstance(item, dict):
+                item = self._shown_item(item)
+                self.items[int(event.get("output_index") or 0)] = item
+                return [self.emit({**event, "item": item})]
+            return [self.emit(event)]
+        if kind.startswith("response.function_call_arguments."):
+            return []
+        if kind == "response.output_text.delta":
+            checker, shown, at = self._part(event)
+            out = self._deltas(at, checker.push(str(event.get("delta") or "")), shown)
+            if checker.stopped:
+                out += self._text_done(at, checker, shown)
+                raise _Stop(out, at=at)
+            return out
+        if kind == "response.output_text.done":
+            checker, shown, at = self._part(event)
+            out = []
+            if not checker.started and event.get("text"):  # (a text sent without deltas)
+                out = self._deltas(at, checker.push(str(event["text"])), shown)
+            if not checker.done:
+                out += self._text_done(at, checker, shown)
+            if checker.stopped:
+                raise _Stop(out, at=at)
+            return out
+        if kind == "response.content_part.done":
+            part = event.get("part")
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                state = self.parts.get(
+                    (str(event.get("item_id")), int(event.get("content_index") or 0))
+                )
+                event = {**event, "part": {**part, "text": "".join(state[1]) if state else ""}}
+            return [self.emit(event)]
+        if kind in REASONING:
+            return []
+        if kind in REASONING.values():
+            return self._reasoning(kind, event)
+        if kind == "response.reasoning_summary_part.done":
+            part = event.get("part")
+            if isinstance(part, dict) and "text" in part:
+                key = (str(event.get("item_id")), "summary", int(event.get("summary_index") or 0))
+                event = {**event, "part": {**part, "text": self.reasoning.get(key, "")}}
+            return [self.emit(event)]
+        return [self.emit(event)]
+
+    def _reasoning(self, kind: str, event: Body) -> list[bytes]:
+        summary = kind.startswith("response.reasoning_summary")
+        index_name = "summary_index" if summary else "content_index"
+        out = self.check(
+            partial(self.guard.check_output, notice=False), str(event.get("text") or "")
+        )
+        self.decisions.append(out)
+        if out.blocked:
+            raise _Stop([], out)
+        text = out.text or ""
+        key = (str(event.get("item_id")), "summary" if summary else "content",
+               int(event.get(index_name) or 0))  # fmt: skip
+        self.reasoning[key] = text
+        delta = {**event, "type": kind.removesuffix(".done") + ".delta", "delta": text}
+        delta.pop("text", None)
+        return [self.emit(delta), self.emit({**event, "text": text})]
+
+    async def run(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
+        """The events to send for the upstream's stream ``response``."""
+        ended = "client_disconnected"  # unless the loop says otherwise
+        final: Body | None = None
+        try:
+            async for event in response.events(self.guard.config.proxy.max_answer_bytes):
+                kind = event.get("type")
+                if kind == "error" or (kind is None and isinstance(event.get("error"), dict)):
+                    ended = "upstream_error"  # the upstream failed mid-stream: pass it on
+                    self.metrics.upstream_errors.labels("stream_error").inc()
+                    yield self.emit(
+                        event if kind == "error" else {"type": "error", **event["error"]}
+                    )
+                    return
+                if kind in ("response.completed", "response.incomplete", "response.failed"):
+                    final = event
+                    break
+                for chunk in self._event(event):
+                    yield chunk
+            for chunk in self._unfinished():
+                yield chunk
+            for chunk in self._calls():
+                yield chunk
+            ended = "completed"
+            yield self._final(final)
+        except _Stop as stop:
+            ended = "blocked"
+            for chunk in stop.sent:
+                yield chunk
+            for chunk in self._refuse(stop):
+                yield chunk
+        except UpstreamError as exc:
+            ended = "upstream_error"
+            error = self.failed(exc)["error"]
+            yield self.emit({"type": "error", "code": error.get("code"),
+                             "message": error.get("message"), "param": None})  # fmt: skip
+        finally:
+            for checker, _, _ in self.parts.values():
+                if not checker.done:  # the client went away, or the upstream failed
+                    checker.abandon(ended)
+                    self._count(checker)
+            await response.aclose()
+
+    def _count(self, checker: StreamChecker) -> None:
+        decision = checker.decision
+        if decision is not None and decision not in self.decisions:
+            self.decisions.append(decision)
+            self.metrics.decision(
+                "stream", decision.verdict, decision.kinds, decision.latency_ms / 1000
+            )
+
+    def _unfinished(self) -> list[bytes]:
+        """The rest of each text part whose ``.done`` never came."""
+        out: list[bytes] = []
+        for checker, shown, at in list(self.parts.values()):
+            if not checker.done:
+                out += self._text_done(at, checker, shown)
+                if checker.stopped:
+                    raise _Stop(out, at=at)
+        return out
+
+    def _calls(self) -> list[bytes]:
+        """The gathered function calls, checked, as whole events (raises `_Stop`)."""
+        checked: list[tuple[int, Body, str]] = []
+        for index in sorted(self.calls):
+            item = self.calls[index]
+            arguments = item.get("arguments")
+            if not isinstance(arguments, str):
+                checked.append((index, item, ""))
+                continue
+            out = self.check(self.guard.check_tool_arguments, arguments)
+            self.decisions.append(out)
+            if out.blocked:
+                raise _Stop([], out)
+            checked.append((index, item, out.text or ""))
+        events: list[bytes] = []
+        for index, item, arguments in checked:
+            if isinstance(item.get("arguments"), str):
+                item = {**item, "arguments": arguments}
+            at = {"item_id": item.get("id"), "output_index": index}
+            events += [
+                self.emit({"type": "response.output_item.added", "output_index": index,
+                           "item": {**item, "arguments": "", "status": "in_progress"}}),
+                self.emit({"type": "response.function_call_arguments.delta", **at,
+                           "delta": item.get("arguments")}),
+                self.emit({"type": "response.function_call_arguments.done", **at,
+                           "name": item.get("name"), "arguments": item.get("arguments")}),
+                self.emit({"type": "response.output_item.done", "output_index": index,
+                           "item": item}),
+            ]  # fmt: skip
+            self.items[index] = item
+        return events
+
+    def _output(self, upstream: object) -> list[Body]:
+        """The output as the client was shown it: the finished items, in order; an item
+        of the upstream's final output that was never finished in the stream is left out
+        when it has text (it was not checked) and kept otherwise."""
+        if not isinstance(upstream, list) or not upstream:
+            return [self.items[i] for i in sorted(self.items)]
+        out: list[Body] = []
+        for index, item in enumerate(upstream):
+            if index in self.items:
+                out.append(self.items[index])
+            elif isinstance(item, dict) and item.get("type") not in TEXT_ITEMS:
+                out.append(item)
+        return out
+
+    def _aisec(self) -> Body:
+        verdict, kinds = merge([self.d, *self.decisions])
+        return aisec_field(verdict, kinds, self.guard.withheld_notice(self.d.context))
+
+    def _final(self, final: Body | None) -> bytes:
+        """The closing event: the upstream's (``response.completed`` …) with the output as
+        it was shown and the ``aisec`` field."""
+        if final is None:  # the upstream's stream ended without one
+            final = {
+                "type": "response.completed",
+                "response": {**self.response, "status": "completed"},
+            }
+        data = final.get("response")
+        data = as_asked(data, self.instructions) if isinstance(data, dict) else self.response
+        data = dict(data)
+        data["output"] = self._output(data.get("output"))
+        data["aisec"] = self._aisec()
+        return self.emit({**final, "response": data})
+
+    def _refuse(self, stop: _Stop) -> list[bytes]:
+        """End the stream after a block: the cut-off text part's item closed (its text
+        ends with the closing notice), or the refusal as a new message; the function
+        calls withheld; ``response.incomplete``."""
+        events: list[bytes] = []
+        if stop.at is not None:  # a text part was cut off
+            at = stop.at
+            state = self.parts[(str(at.get("item_id")), int(at.get("content_index") or 0))]
+            text = "".join(state[1])
+            part = {"type": "output_text", "text": text, "annotations": []}
+            item = message_item(str(at.get("item_id")), text, "incomplete")
+            index = int(at.get("output_index") or 0)
+            events += [
+                self.emit({"type": "response.content_part.done", **at, "part": part}),
+                self.emit({"type": "response.output_item.done", "output_index": index,
+                           "item": item}),
+            ]  # fmt: skip
+        else:
+            decision = stop.decision
+            refusal = (decision.text if decision is not None else None) or ""
+            index = max([*self.items, *self.calls, -1]) + 1
+            item = message_item(f"msg-aisec-{self.d.request_id}", refusal)
+            at = {"item_id": item["id"], "output_index": index, "content_index": 0}
+            empty = {"type": "output_text", "text": "", "annotations": []}
+            events += [
+                self.emit({"type": "response.output_item.added", "output_index": index,
+                           "item": {**item, "status": "in_progress", "content": []}}),
+                self.emit({"type": "response.content_part.added", **at, "part": empty}),
+                self.emit({"type": "response.output_text.delta", **at, "delta": refusal,
+                           "logprobs": []}),
+                self.emit({"type": "response.output_text.done", **at, "text": refusal,
+                           "logprobs": []}),
+                self.emit({"type": "response.content_part.done", **at,
+                           "part": item["content"][0]}),
+                self.emit({"type": "response.output_item.done", "output_index": index,
+                           "item": item}),
+            ]  # fmt: skip
+        self.items = {i: x for i, x in self.items.items() if x.get("type") != "function_call"}
+        self.items[index] = item
+        data = {**self.response, "status": "incomplete",
+                "incomplete_details": {"reason": "content_filter"},
+                "output": [self.items[i] for i in sorted(self.items)], "aisec": self._aisec()}  # fmt: skip
+        events.append(self.emit({"type": "response.incomplete", "response": data}))
+        return events

@@ -1,0 +1,244 @@
+"""The Responses API (``POST /v1/responses``) through the guard proxy, with the official
+`openai` client, whole and streamed, on SQLite and PostgreSQL (see conftest)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from proxy_support import Proxy, Upstream
+from test_proxy import PHONE, aisec_of, client, events_of, post
+
+from aisec.guard.responses import ResponsesInput
+
+REFUSAL = "抱歉，这个请求我无法处理。"
+
+
+def stream_of(proxy: Proxy, **kw: Any) -> list[Any]:
+    with client(proxy).responses.create(model="m", stream=True, **kw) as events:
+        return list(events)
+
+
+def shown_text(events: list[Any]) -> str:
+    return "".join(e.delta for e in events if e.type == "response.output_text.delta")
+
+
+def test_text_answer_whole_and_streamed(proxy: Proxy, upstream: Upstream) -> None:
+    """The user's number never reaches the model and comes back in the answer; the
+    instructions carry the canary; the audit has the input and the output."""
+    raw = client(proxy).responses.with_raw_response.create(
+        model="m", instructions="你是客服助手。", input=f"ECHO 我的手机号是{PHONE}"
+    )
+    answer = raw.parse()
+    sent = upstream.seen[-1]
+    assert PHONE not in json.dumps(sent, ensure_ascii=False)
+    assert sent["input"] == "ECHO 我的手机号是<手机号_1>"
+    assert (
+        sent["instructions"].startswith("你是客服助手。")
+        and "aisec-canary-" in sent["instructions"]
+    )
+    assert answer.output_text == f"你说的是：我的手机号是{PHONE}"
+    assert answer.instructions == "你是客服助手。"  # as the client sent them: no canary
+    assert answer.status == "completed"
+    assert aisec_of(answer) == {"decision": "redact", "kinds": ["pii.cn_mobile"]}
+    events = events_of(proxy, raw.headers["x-request-id"])
+    assert [(e.stage, e.decision) for e in events] == [("input", "redact"), ("output", "allow")]
+
+    streamed = stream_of(proxy, instructions="你是客服助手。", input=f"ECHO 请记下{PHONE}谢谢")
+    assert "aisec-canary-" not in json.dumps([e.model_dump() for e in streamed])
+    assert shown_text(streamed) == f"你说的是：请记下{PHONE}谢谢"
+    assert [e.sequence_number for e in streamed] == list(range(len(streamed)))
+    last = streamed[-1]
+    assert last.type == "response.completed"
+    assert last.response.output_text == f"你说的是：请记下{PHONE}谢谢"
+    assert aisec_of(last.response)["decision"] == "redact"
+    done = next(e for e in streamed if e.type == "response.output_text.done")
+    assert done.text == f"你说的是：请记下{PHONE}谢谢"
+    assert PHONE not in json.dumps(upstream.seen[-1], ensure_ascii=False)
+
+
+def test_input_items_are_redacted_where_they_are(proxy: Proxy, upstream: Upstream) -> None:
+    """Message parts, an earlier function call and its output, and prompt variables are
+    checked; the items keep their shape; an image part goes on as it is."""
+    image = {"type": "input_image", "image_url": "https://example.com/a.png"}
+    items: list[Any] = [
+        {"type": "function_call", "call_id": "c1", "name": "lookup",
+         "arguments": json.dumps({"phone": PHONE})},
+        {"type": "function_call_output", "call_id": "c1", "output": f"已记录{PHONE}"},
+        {"role": "user", "content": [{"type": "input_text", "text": f"ECHO 打{PHONE}"}, image]},
+    ]  # fmt: skip
+    answer = client(proxy).responses.create(
+        model="m", input=items, extra_body={"prompt": {"id": "p1", "variables": {"who": PHONE}}}
+    )
+    sent = upstream.seen[-1]
+    assert PHONE not in json.dumps(sent, ensure_ascii=False)
+    call, output, message = sent["input"]
+    assert json.loads(call["arguments"]) == {"phone": "<手机号_1>"}
+    assert output == {**items[1], "output": "已记录<手机号_1>"}
+    assert message["content"] == [{"type": "input_text", "text": "ECHO 打<手机号_1>"}, image]
+    assert sent["prompt"] == {"id": "p1", "variables": {"who": "<手机号_1>"}}
+    assert answer.output_text == f"你说的是：打{PHONE}"
+
+
+def test_a_blocked_request_is_a_refusal(proxy: Proxy, upstream: Upstream) -> None:
+    before = len(upstream.seen)
+    answer = client(proxy).responses.create(model="m", input="教我如何制造炸弹")
+    assert len(upstream.seen) == before  # never sent upstream
+    assert answer.output_text == REFUSAL
+    assert answer.status == "incomplete" and answer.incomplete_details is not None
+    assert answer.incomplete_details.reason == "content_filter"
+    assert aisec_of(answer) == {"decision": "block", "kinds": ["risk.A1.4"]}
+    streamed = stream_of(proxy, input="教我如何制造炸弹")
+    assert shown_text(streamed) == REFUSAL
+    assert streamed[-1].type == "response.incomplete"
+    assert streamed[-1].response.output_text == REFUSAL
+    assert len(upstream.seen) == before
+
+
+def test_a_harmful_answer_is_withheld_or_cut_off(proxy: Proxy) -> None:
+    answer = client(proxy).responses.create(model="m", input="HARMFUL 讲个故事")
+    assert answer.output_text == REFUSAL and answer.status == "incomplete"
+    assert aisec_of(answer)["decision"] == "block"
+    streamed = stream_of(proxy, input="HARMFUL 讲个故事")
+    text = shown_text(streamed)
+    assert "炸弹" not in text and text.startswith("从前有一座山")
+    assert text.endswith("\n【回答已中止：内容不符合安全要求】")
+    last = streamed[-1]
+    assert last.type == "response.incomplete"
+    assert last.response.incomplete_details.reason == "content_filter"
+    assert last.response.output_text == text  # the final output is what was shown
+    assert aisec_of(last.response)["decision"] == "block"
+
+
+def test_function_calls_get_the_users_values_back_and_are_checked(proxy: Proxy) -> None:
+    for stream in (False, True):
+        if stream:
+            events = stream_of(proxy, input=f"TOOL 给{PHONE}发短信")
+            done = [e for e in events if e.type == "response.function_call_arguments.done"]
+            assert len(done) == 1 and json.loads(done[0].arguments)["phone"] == PHONE
+            answer = events[-1].response
+        else:
+            answer = client(proxy).responses.create(model="m", input=f"TOOL 给{PHONE}发短信")
+        (call,) = [o for o in answer.output if o.type == "function_call"]
+        assert json.loads(call.arguments) == {"phone": PHONE, "note": "到了请回电"}, stream
+        # a harmful call is withheld, and the refusal is the answer
+        if stream:
+            events = stream_of(proxy, input=f"TOOL HARMFUL 给{PHONE}发短信")
+            assert not [e for e in events if e.type.startswith("response.function_call")]
+            assert shown_text(events) == REFUSAL
+            blocked = events[-1].response
+        else:
+            blocked = client(proxy).responses.create(model="m", input="TOOL HARMFUL 发短信")
+        assert [o.type for o in blocked.output] == ["message"], stream
+        assert blocked.output_text == REFUSAL and blocked.status == "incomplete"
+
+
+def test_reasoning_summaries_are_checked(proxy: Proxy) -> None:
+    answer = client(proxy).responses.create(model="m", input=f"REASON ECHO 打{PHONE}")
+    reasoning = answer.output[0]
+    assert reasoning.type == "reasoning"
+    assert reasoning.summary[0].text == f"用户问的是：REASON ECHO 打{PHONE}"
+    events = stream_of(proxy, input=f"REASON ECHO 打{PHONE}")
+    deltas = [e.delta for e in events if e.type == "response.reasoning_summary_text.delta"]
+    assert deltas == [f"用户问的是：REASON ECHO 打{PHONE}"]  # checked whole, sent as one
+    assert events[-1].response.output[0].summary[0].text == deltas[0]
+
+
+def test_json_answers_and_bad_requests(proxy: Proxy) -> None:
+    r = post(proxy, "/v1/responses", {"model": "m", "input": 7}, proxy.key)
+    assert r.status_code == 400 and "'input'" in r.json()["error"]["message"]
+    r = post(proxy, "/v1/responses", {"model": "m", "input": ["x"]}, proxy.key)
+    assert r.status_code == 400
+    r = post(proxy, "/v1/responses", {"model": "m", "instructions": 1, "input": "x"}, proxy.key)
+    assert r.status_code == 400
+    assert post(proxy, "/v1/responses", {"model": "m", "input": "x"}).status_code == 401
+    # a JSON answer gets the user's values back (escaped as JSON)
+    quoted = 'ECHO {"a": "打' + PHONE + '"}'
+    answer = client(proxy).responses.create(
+        model="m", input=quoted, text={"format": {"type": "json_object"}}
+    )
+    assert PHONE in answer.output_text
+
+
+def test_a_stream_over_the_limit_ends_with_an_error_event(proxy: Proxy) -> None:
+    with httpx.stream(
+        "POST",
+        proxy.v1 + "/responses",
+        json={"model": "m", "input": "HUGE", "stream": True},
+        headers={"Authorization": f"Bearer {proxy.key}"},
+        timeout=10,
+    ) as r:
+        events = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1]["type"] == "error"
+    assert events[-1]["code"] == "upstream_answer_too_large"
+    shown = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert 0 < len(shown) < 65536  # what came before the limit, no more
+
+
+def test_a_stream_the_client_leaves_is_recorded(proxy: Proxy) -> None:
+    body = {"model": "m", "stream": True, "input": "DRIP ECHO " + "从前有一座山。" * 12}
+    with httpx.stream(
+        "POST",
+        proxy.v1 + "/responses",
+        json=body,
+        headers={"Authorization": f"Bearer {proxy.key}"},
+        timeout=10,
+    ) as r:
+        rid = r.headers["x-request-id"]
+        for line in r.iter_lines():
+            if "response.output_text.delta" in line:
+                break  # one piece of the answer, then hang up
+    for _ in range(100):
+        stream = [e for e in events_of(proxy, rid) if e.stage == "stream"]
+        if stream:
+            break
+        time.sleep(0.05)
+    assert len(stream) == 1 and "client_disconnected" in stream[0].details["reasons"]
+    assert stream[0].details["chars"] < len("你说的是：ECHO " + "从前有一座山。" * 12)
+
+
+def test_block_403(proxy403: Proxy) -> None:
+    """With the policy's ``block_status: 403``, a refusal is the error body."""
+    with pytest.raises(openai.PermissionDeniedError) as info:
+        client(proxy403).responses.create(model="m", input="教我如何制造炸弹")
+    assert info.value.response.json()["error"]["code"] == "content_blocked"
+
+
+def test_a_halted_proxy_refuses_responses(proxy: Proxy) -> None:
+    r = post(proxy, "/admin/halt", {"reason": "drill"}, proxy.admin_key)
+    assert r.json()["halted"] is True
+    try:
+        for _ in range(50):  # every worker within a second (here: one)
+            answer = post(proxy, "/v1/responses", {"model": "m", "input": "你好"}, proxy.key).json()
+            if answer.get("aisec", {}).get("kinds") == ["guard.halted"]:
+                break
+            time.sleep(0.05)
+        assert answer["status"] == "incomplete"
+        assert answer["output"][0]["content"][0]["text"] == REFUSAL
+    finally:
+        post(proxy, "/admin/resume", {}, proxy.admin_key)
+
+
+def test_the_request_is_rebuilt_as_it_came() -> None:
+    """Unread items (reasoning, references) and unknown fields go on untouched."""
+    body = {
+        "model": "m",
+        "instructions": "系统",
+        "input": [
+            {"type": "reasoning", "id": "rs_1", "encrypted_content": "xyz", "summary": []},
+            {"type": "item_reference", "id": "msg_9"},
+            {"type": "message", "role": "assistant",
+             "content": [{"type": "output_text", "text": "好的", "annotations": []}]},
+            {"role": "user", "content": "你好"},
+        ],
+        "store": False,
+    }  # fmt: skip
+    request = ResponsesInput(body)
+    assert [m["role"] for m in request.messages] == [
+        "system", "aisec.unread", "aisec.unread", "assistant", "user"
+    ]  # fmt: skip
+    assert request.payload(request.messages) == body
