@@ -133,6 +133,8 @@ async def relay(
             if not choices:
                 trailers.append(chunk)  # e.g. the usage chunk of stream_options
                 continue
+            if not isinstance(choices, list):  # not a completion's shape: nothing to show
+                continue
             maker.adopt(chunk)
             choice = choices[0] if isinstance(choices[0], dict) else {}
             finish = choice.get("finish_reason") or finish

@@ -30,6 +30,7 @@ model repeats is not restored (each request has its own vault).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -235,6 +236,13 @@ def refusal_response(decision: Decision, model: str) -> Body:
 Check = Callable[[Callable[..., Decision], str], Decision]
 
 
+def _index(event: Body, name: str) -> int:
+    """An event's ``output_index``, ``content_index`` … (0 when it has none that is a
+    number: an upstream's event is not trusted to be well formed)."""
+    value = event.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 class _Stop(Exception):
     """A check said block: ``sent`` is what still goes out before the refusal; ``at``
     the text part that was cut off (its closing notice shown), or ``decision`` the check
@@ -277,9 +285,11 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
             raise _Stop([], out)
         return out.text or ""
 
+    if not isinstance(data.get("output"), list):  # (not what the API sends: nothing to show)
+        data["output"] = []
     notice = True  # in the first text of the answer only
     try:
-        for item in data.get("output") or []:
+        for item in data["output"]:
             kind = item.get("type") if isinstance(item, dict) else None
             if kind == "function_call" and isinstance(item.get("arguments"), str):
                 item["arguments"] = run(guard.check_tool_arguments, item["arguments"])
@@ -334,6 +344,9 @@ def refusal_events(data: Body) -> list[bytes]:
     ]  # fmt: skip
 
 
+#: the name of an event of the API (what may follow ``event:`` on its line)
+EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
+
 #: events whose text is checked whole at ``.done`` (sent as one delta): reasoning
 REASONING = {
     "response.reasoning_summary_text.delta": "response.reasoning_summary_text.done",
@@ -381,7 +394,7 @@ class ResponsesRelay:
     # -- text parts ----------------------------------------------------------------------
 
     def _part(self, event: Body) -> tuple[StreamChecker, list[str], Body]:
-        key = (str(event.get("item_id")), int(event.get("content_index") or 0))
+        key = (str(event.get("item_id")), _index(event, "content_index"))
         if key not in self.parts:
             checker = StreamChecker(self.guard, self.d.context, notice=not self.noticed)
             self.noticed = True
@@ -432,7 +445,9 @@ class ResponsesRelay:
 
     def _event(self, event: Body) -> list[bytes]:
         """What to send for one upstream event (raises `_Stop` on a block)."""
-        kind = str(event.get("type"))
+        kind = event.get("type")
+        if not isinstance(kind, str) or not EVENT_TYPE.fullmatch(kind):
+            return []  # not an event of the API (and its name must not break the framing)
         if kind in ("response.created", "response.in_progress", "response.queued"):
             if isinstance(event.get("response"), dict):
                 self.response = as_asked(event["response"], self.instructions)
@@ -442,11 +457,11 @@ class ResponsesRelay:
             item = event.get("item")
             if isinstance(item, dict) and item.get("type") == "function_call":
                 if kind.endswith(".done"):
-                    self.calls[int(event.get("output_index") or 0)] = item
+                    self.calls[_index(event, "output_index")] = item
                 return []
             if kind.endswith(".done") and isinstance(item, dict):
                 item = self._shown_item(item)
-                self.items[int(event.get("output_index") or 0)] = item
+                self.items[_index(event, "output_index")] = item
                 return [self.emit({**event, "item": item})]
             return [self.emit(event)]
         if kind.startswith("response.function_call_arguments."):
@@ -471,9 +486,7 @@ class ResponsesRelay:
         if kind == "response.content_part.done":
             part = event.get("part")
             if isinstance(part, dict) and part.get("type") == "output_text":
-                state = self.parts.get(
-                    (str(event.get("item_id")), int(event.get("content_index") or 0))
-                )
+                state = self.parts.get((str(event.get("item_id")), _index(event, "content_index")))
                 event = {**event, "part": {**part, "text": "".join(state[1]) if state else ""}}
             return [self.emit(event)]
         if kind in REASONING:
@@ -483,7 +496,7 @@ class ResponsesRelay:
         if kind == "response.reasoning_summary_part.done":
             part = event.get("part")
             if isinstance(part, dict) and "text" in part:
-                key = (str(event.get("item_id")), "summary", int(event.get("summary_index") or 0))
+                key = (str(event.get("item_id")), "summary", _index(event, "summary_index"))
                 event = {**event, "part": {**part, "text": self.reasoning.get(key, "")}}
             return [self.emit(event)]
         return [self.emit(event)]
@@ -499,7 +512,7 @@ class ResponsesRelay:
             raise _Stop([], out)
         text = out.text or ""
         key = (str(event.get("item_id")), "summary" if summary else "content",
-               int(event.get(index_name) or 0))  # fmt: skip
+               _index(event, index_name))  # fmt: skip
         self.reasoning[key] = text
         delta = {**event, "type": kind.removesuffix(".done") + ".delta", "delta": text}
         delta.pop("text", None)
@@ -516,7 +529,7 @@ class ResponsesRelay:
                     ended = "upstream_error"  # the upstream failed mid-stream: pass it on
                     self.metrics.upstream_errors.labels("stream_error").inc()
                     yield self.emit(
-                        event if kind == "error" else {"type": "error", **event["error"]}
+                        event if kind == "error" else {**event["error"], "type": "error"}
                     )
                     return
                 if kind in ("response.completed", "response.incomplete", "response.failed"):
@@ -638,11 +651,11 @@ class ResponsesRelay:
         events: list[bytes] = []
         if stop.at is not None:  # a text part was cut off
             at = stop.at
-            state = self.parts[(str(at.get("item_id")), int(at.get("content_index") or 0))]
+            state = self.parts[(str(at.get("item_id")), _index(at, "content_index"))]
             text = "".join(state[1])
             part = {"type": "output_text", "text": text, "annotations": []}
             item = message_item(str(at.get("item_id")), text, "incomplete")
-            index = int(at.get("output_index") or 0)
+            index = _index(at, "output_index")
             events += [
                 self.emit({"type": "response.content_part.done", **at, "part": part}),
                 self.emit({"type": "response.output_item.done", "output_index": index,
