@@ -6,7 +6,7 @@ The upstream answers by keyword in the last user message: ``ECHO`` repeats the m
 without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
-read time-out, ``FAIL`` answers HTTP 500, ``DRIP`` streams slowly (50 ms a piece, for
+read time-out, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
 (`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
@@ -202,6 +202,8 @@ class Upstream:
                           "role": "assistant", "content": [part]})  # fmt: skip
         usage = {"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}
         whole = {**base, "status": "completed", "output": items, "usage": usage}
+        if "BADSHAPE" in text:  # an output that is not a list
+            whole["output"] = {"text": HARMFUL}
         if not body.get("stream"):
             return JSONResponse(whole)
         events: list[dict[str, Any]] = [
@@ -280,6 +282,8 @@ class Upstream:
                 await asyncio.sleep(1.5)
             if "FAIL" in text:
                 return JSONResponse({"detail": "boom"}, 500)
+            if "BADSHAPE" in text:  # choices that are not a list
+                return JSONResponse({"id": "x", "object": "chat.completion", "choices": 5})
             answer = self.answer(body)
             cid = f"up-{uuid.uuid4().hex[:8]}"
             tool = chat and "TOOL" in text

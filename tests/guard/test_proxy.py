@@ -314,6 +314,15 @@ def test_upstream_failures_are_openai_errors(proxy: Proxy) -> None:
     with pytest.raises(openai.APIStatusError) as info:
         c.chat.completions.create(model="m", messages=user("SLOW"), stream=True)
     assert info.value.status_code == 504
+    # an answer of the wrong shape (choices, or a Responses output, that is no list)
+    for path, body in (
+        ("/v1/chat/completions", {"model": "m", "messages": user("BADSHAPE")}),
+        ("/v1/completions", {"model": "m", "prompt": "BADSHAPE"}),
+        ("/v1/responses", {"model": "m", "input": "BADSHAPE"}),
+    ):
+        r = post(proxy, path, body, proxy.key)
+        assert r.status_code == 502 and r.json()["error"]["code"] == "bad_upstream_body", path
+        assert "炸弹" not in r.text
     runtime = proxy.app.state.runtime
     saved = runtime.proxy.upstream
     runtime.proxy.upstream = f"http://127.0.0.1:{free_port()}/v1"  # nobody listens there

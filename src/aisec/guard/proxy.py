@@ -389,8 +389,11 @@ class GuardProxy:
         payload: Body | None,
         guard: Guard,
         setting: str = "max_answer_bytes",
+        listed: str | None = None,
     ) -> Body:
-        """The upstream's JSON answer, at most as long as ``guard.proxy.<setting>`` says."""
+        """The upstream's JSON answer, at most as long as ``guard.proxy.<setting>`` says;
+        a JSON object, whose ``listed`` member (the choices, the output), when it has one,
+        is a list: 502 ``bad_upstream_body`` otherwise."""
         limit = getattr(guard.config.proxy, setting)
         response = await self._send(method, path, payload, False, limit, setting)
         try:
@@ -401,7 +404,9 @@ class GuardProxy:
             data = None
         finally:
             await response.aclose()
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or (
+            listed is not None and not isinstance(data.get(listed, []), list)
+        ):
             self.metrics.upstream_errors.labels("bad_body").inc()
             raise ProxyError(
                 502,
@@ -442,7 +447,7 @@ class GuardProxy:
                 decision=d.verdict,
                 kinds=d.kinds,
             )
-        data = await self._json("POST", "/chat/completions", payload, guard)
+        data = await self._json("POST", "/chat/completions", payload, guard, listed="choices")
         decisions = [d]
         for choice in data.get("choices") or []:
             message = choice.get("message") if isinstance(choice, dict) else None
@@ -522,7 +527,7 @@ class GuardProxy:
                 decision=first.verdict,
                 kinds=first.kinds,
             )
-        data = await self._json("POST", "/completions", payload, guard)
+        data = await self._json("POST", "/completions", payload, guard, listed="choices")
         n = max(1, int(body.get("n") or 1))
         decisions = list(inputs)
         for pos, choice in enumerate(data.get("choices") or []):
@@ -589,7 +594,8 @@ class GuardProxy:
             )
             return Reply(200, stream=relay.run(response), decision=d.verdict, kinds=d.kinds)
         data = as_asked(
-            await self._json("POST", "/responses", payload, guard), body.get("instructions")
+            await self._json("POST", "/responses", payload, guard, listed="output"),
+            body.get("instructions"),
         )
         decisions, _ = check_output(data, guard, check)
         return self._answer(guard, data, [d, *decisions])
