@@ -165,7 +165,7 @@ class Upstream:
     def responses(self, body: dict[str, Any]) -> Response:
         """``POST /v1/responses``: the answer as one message (after a reasoning item with
         ``REASON``, whose summary repeats the question), or with ``TOOL`` a function call
-        as in `tool_call`; ``stream: true`` sends it as the API's events, the texts and
+        as in `tool_call` (with ``CUSTOM`` a custom tool's call, its input plain text); ``stream: true`` sends it as the API's events, the texts and
         arguments in pieces of five characters."""
         raw = body.get("input")
         text = raw if isinstance(raw, str) else ""
@@ -194,8 +194,14 @@ class Upstream:
             arguments = json.dumps(
                 {"phone": found.group(0) if found else "", "note": note}, ensure_ascii=False
             )
-            items.append({"type": "function_call", "id": "fc_1", "call_id": "call_1",
-                          "name": "send_sms", "arguments": arguments, "status": "completed"})  # fmt: skip
+            if "CUSTOM" in text:  # a custom tool: plain-text input
+                phone = found.group(0) if found else ""
+                items.append({"type": "custom_tool_call", "id": "ctc_1", "call_id": "call_2",
+                              "name": "sms", "input": f"send {phone} {note}"})  # fmt: skip
+            else:
+                items.append({"type": "function_call", "id": "fc_1", "call_id": "call_1",
+                              "name": "send_sms", "arguments": arguments,
+                              "status": "completed"})  # fmt: skip
         else:
             part = {"type": "output_text", "text": self.answer_to(text), "annotations": []}
             items.append({"type": "message", "id": "msg_1", "status": "completed",
@@ -228,14 +234,19 @@ class Upstream:
                     {"type": "response.content_part.done", **at, "content_index": 0,
                      "part": item["content"][0]},
                 ]  # fmt: skip
-            elif item["type"] == "function_call":
-                args = item["arguments"]
+            elif item["type"] in ("function_call", "custom_tool_call"):
+                name, prefix = (
+                    ("arguments", "response.function_call_arguments")
+                    if item["type"] == "function_call"
+                    else ("input", "response.custom_tool_call_input")
+                )
+                args = item[name]
                 events += [
                     {"type": "response.output_item.added", "output_index": index,
-                     "item": {**item, "arguments": "", "status": "in_progress"}},
-                    *({"type": "response.function_call_arguments.delta", **at,
-                       "delta": args[i : i + 5]} for i in range(0, len(args), 5)),
-                    {"type": "response.function_call_arguments.done", **at, "arguments": args},
+                     "item": {**item, name: "", "status": "in_progress"}},
+                    *({"type": prefix + ".delta", **at, "delta": args[i : i + 5]}
+                      for i in range(0, len(args), 5)),
+                    {"type": prefix + ".done", **at, name: args},
                 ]  # fmt: skip
             else:
                 full = item["summary"][0]["text"]

@@ -62,8 +62,13 @@ parts = st.lists(
     max_size=3,
 )
 items = st.fixed_dictionaries(
-    {"type": st.sampled_from(["message", "function_call", "reasoning", "web_search_call"])},
+    {
+        "type": st.sampled_from(
+            ["message", "function_call", "custom_tool_call", "reasoning", "web_search_call"]
+        )
+    },
     optional={
+        "input": st.one_of(texts, junk),
         "id": st.sampled_from(["m1", "m2", "fc1", None]),
         "content": st.one_of(junk, parts),
         "summary": st.one_of(junk, parts),
@@ -81,6 +86,8 @@ KINDS = [
     "response.output_text.done",
     "response.function_call_arguments.delta",
     "response.function_call_arguments.done",
+    "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done",
     "response.reasoning_summary_text.delta",
     "response.reasoning_summary_text.done",
     "response.reasoning_summary_part.done",

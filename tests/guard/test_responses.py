@@ -137,6 +137,24 @@ def test_function_calls_get_the_users_values_back_and_are_checked(proxy: Proxy) 
         assert blocked.output_text == REFUSAL and blocked.status == "incomplete"
 
 
+def test_custom_tool_calls_are_checked_as_plain_text(proxy: Proxy, upstream: Upstream) -> None:
+    """A custom tool's input is plain text: the user's value goes back as it is (not
+    escaped as JSON); a harmful input withholds the call; a call sent back is redacted."""
+    answer = client(proxy).responses.create(model="m", input=f"TOOL CUSTOM 给{PHONE}发短信")
+    (call,) = answer.output
+    assert call.type == "custom_tool_call" and call.input == f"send {PHONE} 到了请回电"
+    events = stream_of(proxy, input=f"TOOL CUSTOM 给{PHONE}发短信")
+    done = [e for e in events if e.type == "response.custom_tool_call_input.done"]
+    assert [e.input for e in done] == [f"send {PHONE} 到了请回电"]
+    assert events[-1].response.output[0].input == done[0].input
+    blocked = stream_of(proxy, input="TOOL CUSTOM HARMFUL 发短信")
+    assert not [e for e in blocked if e.type.startswith("response.custom_tool_call")]
+    assert shown_text(blocked) == REFUSAL
+    back = {"type": "custom_tool_call", "call_id": "c", "name": "sms", "input": f"send {PHONE}"}
+    client(proxy).responses.create(model="m", input=[back, {"role": "user", "content": "好"}])
+    assert upstream.seen[-1]["input"][0] == {**back, "input": "send <手机号_1>"}
+
+
 def test_reasoning_summaries_are_checked(proxy: Proxy) -> None:
     answer = client(proxy).responses.create(model="m", input=f"REASON ECHO 打{PHONE}")
     reasoning = answer.output[0]

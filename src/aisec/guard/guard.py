@@ -618,20 +618,26 @@ class Guard:
         return decision, findings
 
     def check_tool_arguments(
-        self, arguments: str, context: RequestContext | None = None
+        self, arguments: str, context: RequestContext | None = None, *, free_text: bool = False
     ) -> Decision:
         """Check the arguments of a tool call the model made (JSON text, as in
         ``tool_calls[].function.arguments``) as an answer is checked — detectors, canary,
         system prompt — on the strings of the JSON; ``text`` is the arguments to pass on,
         the user's placeholders restored (escaped as JSON), or the refusal when blocked.
         Left as they are: other people's personal data (a tool needs its arguments
-        whole: a finding the policy blocks blocks the call) and any notice."""
+        whole: a finding the policy blocks blocks the call) and any notice.
+        ``free_text``: the call's input is plain text (a custom tool's), checked and
+        restored as it is."""
         t0 = time.perf_counter()
-        text = json_strings_text(arguments)
+        text = arguments if free_text else json_strings_text(arguments)
         context = context or RequestContext(language=self._language(text))
         decision, findings = self._judge_output(text, context, t0)
         if not decision.blocked:  # (a failed detector, when open, lets the call go on)
-            decision.text = restore_arguments(arguments, context.vault)
+            decision.text = (
+                context.vault.restore(arguments)[0]
+                if free_text
+                else restore_arguments(arguments, context.vault)
+            )
         if findings is None:  # a detector failed: `_failure` recorded it
             return decision
         decision.latency_ms = (time.perf_counter() - t0) * 1000

@@ -1,8 +1,8 @@
 """OpenAI's Responses API (``POST /v1/responses``) in the guard's terms.
 
 A Responses request carries its texts in ``instructions``, ``input`` (a string, or a list
-of items: messages whose content is a string or parts, the model's earlier function calls
-and their outputs, …) and ``prompt.variables``. `ResponsesInput` lays them out as chat
+of items: messages whose content is a string or parts, the model's earlier function and
+custom tool calls and their outputs, …) and ``prompt.variables``. `ResponsesInput` lays them out as chat
 messages for `Guard.check_input` (``instructions`` as the system message, which gets the
 canary; a function call as an assistant's tool call; a function call's output as a tool
 message) and puts the checked texts back where they came from. Items that carry no text
@@ -10,16 +10,19 @@ the guard reads (images, files, reasoning, item references …) go on as they ar
 
 An answer's texts are checked as a chat answer's are: each ``output_text`` part with
 `Guard.check_output` (the notice in the first one only), each function call's arguments
-with `Guard.check_tool_arguments`, a reasoning item's summary and text without a notice.
+(and a custom tool call's plain-text input) with `Guard.check_tool_arguments`, a reasoning
+item's summary and text without a notice. Other items (a web search's, a file search's
+results …) are the upstream's tools' own output and go on as they are.
 A block withholds the whole output; the answer is then the refusal as the only message,
 with ``status: incomplete`` and ``incomplete_details: {"reason": "content_filter"}``,
 the API's own word for it. ``"aisec": {"decision", "kinds"}`` is beside ``output``.
 
-Streamed (`relay_responses`), the ``response.output_text.delta`` events go through the
+Streamed (`ResponsesRelay`), the ``response.output_text.delta`` events go through the
 guard's sliding window (`StreamChecker`, one per text part) and are re-emitted as they are
 cleared; a reasoning text is checked whole at its ``.done`` and sent as one delta; the
-function calls are gathered and passed on whole at the end, once checked, as in a chat
-stream. Every other event passes through. The proxy numbers the events it sends
+tool calls are gathered and passed on whole at the end, once checked, as in a chat
+stream. Every other event of the API passes through (one whose name is not an API name is
+dropped). The proxy numbers the events it sends
 (``sequence_number``) anew, and the closing ``response.completed`` (or
 ``response.incomplete``) carries the output as the client was shown it.
 
@@ -51,8 +54,14 @@ TEXT_PARTS = frozenset({"input_text", "output_text", "text"})
 UNREAD = "aisec.unread"
 #: items that carry a function call's output
 OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+#: the model's tool calls: item type → (the member that holds what the tool is given,
+#: the prefix of the events that stream it, whether it is plain text rather than JSON)
+CALLS = {
+    "function_call": ("arguments", "response.function_call_arguments", False),
+    "custom_tool_call": ("input", "response.custom_tool_call_input", True),
+}
 #: output items whose text the guard checks
-TEXT_ITEMS = frozenset({"message", "function_call", "reasoning"})
+TEXT_ITEMS = frozenset({"message", "reasoning", *CALLS})
 
 
 class InvalidRequest(ValueError):
@@ -110,6 +119,8 @@ def _as_message(item: object) -> Body:
         return {"role": "assistant", "content": None, "tool_calls": [{"function": function}]}
     if kind in OUTPUTS:
         return {"role": "tool", "content": _as_chat(item.get("output"))}
+    if kind == "custom_tool_call":  # (its input is plain text)
+        return {"role": "assistant", "content": item.get("input")}
     return {"role": UNREAD, "content": None}
 
 
@@ -121,6 +132,8 @@ def _item_back(item: Body, message: Body) -> Body:
         return {**item, "arguments": message["tool_calls"][0]["function"]["arguments"]}
     if kind in OUTPUTS:
         return {**item, "output": _back(item.get("output"), message.get("content"))}
+    if kind == "custom_tool_call":
+        return {**item, "input": message.get("content")}
     return item
 
 
@@ -291,8 +304,11 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
     try:
         for item in data["output"]:
             kind = item.get("type") if isinstance(item, dict) else None
-            if kind == "function_call" and isinstance(item.get("arguments"), str):
-                item["arguments"] = run(guard.check_tool_arguments, item["arguments"])
+            if kind in CALLS:
+                name, _, free_text = CALLS[kind]
+                if isinstance(item.get(name), str):
+                    check_call = partial(guard.check_tool_arguments, free_text=free_text)
+                    item[name] = run(check_call, item[name])
             elif kind == "message":
                 for part in _texts(item.get("content"), "output_text"):
                     part["text"] = run(partial(guard.check_output, notice=notice), part["text"])
@@ -455,7 +471,7 @@ class ResponsesRelay:
             return [self.emit(event)]
         if kind in ("response.output_item.added", "response.output_item.done"):
             item = event.get("item")
-            if isinstance(item, dict) and item.get("type") == "function_call":
+            if isinstance(item, dict) and item.get("type") in CALLS:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
                 return []
@@ -464,8 +480,8 @@ class ResponsesRelay:
                 self.items[_index(event, "output_index")] = item
                 return [self.emit({**event, "item": item})]
             return [self.emit(event)]
-        if kind.startswith("response.function_call_arguments."):
-            return []
+        if kind.startswith(tuple(prefix + "." for _, prefix, _ in CALLS.values())):
+            return []  # (the calls go out whole at the end)
         if kind == "response.output_text.delta":
             checker, shown, at = self._part(event)
             out = self._deltas(at, checker.push(str(event.get("delta") or "")), shown)
@@ -580,31 +596,33 @@ class ResponsesRelay:
         return out
 
     def _calls(self) -> list[bytes]:
-        """The gathered function calls, checked, as whole events (raises `_Stop`)."""
-        checked: list[tuple[int, Body, str]] = []
+        """The gathered tool calls, checked, as whole events (raises `_Stop`)."""
+        checked: list[tuple[int, Body]] = []
         for index in sorted(self.calls):
             item = self.calls[index]
-            arguments = item.get("arguments")
-            if not isinstance(arguments, str):
-                checked.append((index, item, ""))
-                continue
-            out = self.check(self.guard.check_tool_arguments, arguments)
-            self.decisions.append(out)
-            if out.blocked:
-                raise _Stop([], out)
-            checked.append((index, item, out.text or ""))
+            name, _, free_text = CALLS[str(item.get("type"))]
+            given = item.get(name)
+            if isinstance(given, str):
+                check = partial(self.guard.check_tool_arguments, free_text=free_text)
+                out = self.check(check, given)
+                self.decisions.append(out)
+                if out.blocked:
+                    raise _Stop([], out)
+                item = {**item, name: out.text or ""}
+            checked.append((index, item))
         events: list[bytes] = []
-        for index, item, arguments in checked:
-            if isinstance(item.get("arguments"), str):
-                item = {**item, "arguments": arguments}
+        for index, item in checked:
+            name, prefix, _ = CALLS[str(item.get("type"))]
             at = {"item_id": item.get("id"), "output_index": index}
+            given = item.get(name)
+            done: Body = {"type": prefix + ".done", **at, name: given}
+            if name == "arguments":
+                done["name"] = item.get("name")
             events += [
                 self.emit({"type": "response.output_item.added", "output_index": index,
-                           "item": {**item, "arguments": "", "status": "in_progress"}}),
-                self.emit({"type": "response.function_call_arguments.delta", **at,
-                           "delta": item.get("arguments")}),
-                self.emit({"type": "response.function_call_arguments.done", **at,
-                           "name": item.get("name"), "arguments": item.get("arguments")}),
+                           "item": {**item, name: "", "status": "in_progress"}}),
+                self.emit({"type": prefix + ".delta", **at, "delta": given}),
+                self.emit(done),
                 self.emit({"type": "response.output_item.done", "output_index": index,
                            "item": item}),
             ]  # fmt: skip
@@ -681,7 +699,7 @@ class ResponsesRelay:
                 self.emit({"type": "response.output_item.done", "output_index": index,
                            "item": item}),
             ]  # fmt: skip
-        self.items = {i: x for i, x in self.items.items() if x.get("type") != "function_call"}
+        self.items = {i: x for i, x in self.items.items() if x.get("type") not in CALLS}
         self.items[index] = item
         data = {**self.response, "status": "incomplete",
                 "incomplete_details": {"reason": "content_filter"},
