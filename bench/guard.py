@@ -421,8 +421,12 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
         direct = f"http://127.0.0.1:{up_port}/v1/chat/completions"
         through = f"http://127.0.0.1:{proxy_port}/v1/chat/completions"
         bare_url = f"http://127.0.0.1:{bare_port}/v1/chat/completions"
-        rounds = 2 if quick else 4
-        for concurrency, total in ((1, 40 if quick else 200), (32, 128 if quick else 1280)):
+        # (concurrency, requests, rounds): at 32, rounds of 320 requests (ten per client,
+        # the first of each a burst of 32 new connections), ten of them, so that the p99
+        # rests on 32 requests rather than 13 (with four rounds it moved by ±0.01 between
+        # runs on a quiet machine)
+        plan = ((1, 40, 2), (32, 128, 2)) if quick else ((1, 200, 4), (32, 3200, 10))
+        for concurrency, total, rounds in plan:
             # the proxy against direct calls, then the proxy without detectors against direct
             # calls; the proxy not measured is stopped (SIGSTOP), so that its background work
             # (the state refresher) never runs on the measured one's core
@@ -435,6 +439,7 @@ def bench_proxy(quick: bool) -> dict[str, Any]:
             d50, d99 = pct(d_times, 0.5), pct(d_times, 0.99)
             results[f"c{concurrency}"] = {
                 "requests": total,
+                "rounds": rounds,
                 "direct_p50_ms": round(d50, 1),
                 "direct_p99_ms": round(d99, 1),
                 "proxy_p50_ms": round(pct(p_times, 0.5), 1),
@@ -573,6 +578,11 @@ def bench_load(seconds: float, concurrency: int = 256, delay: float = 0.05) -> d
 def section(
     checks: dict[str, Any], proxy: dict[str, Any], load_run: dict[str, Any] | None = None
 ) -> str:
+    rounds = ", ".join(
+        f"{r['rounds']} of {r['requests'] // r['rounds']} requests at concurrency {name[1:]}"
+        for name, r in proxy.items()
+        if name.startswith("c") and "rounds" in r
+    )
     lines = [
         "## Guard (`bench/guard.py`)",
         "",
@@ -580,8 +590,9 @@ def section(
         "",
         "Proxy overhead, one worker, upstream answering in 200 ms (local, a bare ASGI app on "
         "uvloop), SQLite audit, load generator a bare HTTP/1.1 client (keep-alive, one "
-        "connection per client), direct and proxied in alternating rounds, each round "
-        f"starting with all clients at once; {proxy.get('placement', '')}. The last column is "
+        "connection per client), direct and proxied in alternating rounds "
+        f"({rounds or 'see bench/out/guard.json'}), each round starting with all clients at "
+        f"once; {proxy.get('placement', '')}. The last column is "
         "a second proxy in the same rounds with no detector at all (`detectors: {}`): what the "
         "server stack alone (HTTP server, handler, upstream client, audit) costs:",
         "",
