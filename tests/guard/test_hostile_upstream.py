@@ -1,5 +1,6 @@
 """The relays on streams no well-behaved upstream sends: whatever the events hold, a
-relay ends, sends well-formed events, and closes the upstream's answer."""
+relay ends, sends well-formed events, and closes the upstream's answer; and Responses
+requests of any shape from a client."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aisec.guard import Guard, parse_guard_policy
@@ -16,7 +17,7 @@ from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import error_body
 from aisec.guard.relay import relay
-from aisec.guard.responses import ResponsesRelay, check_output
+from aisec.guard.responses import InvalidRequest, ResponsesInput, ResponsesRelay, check_output
 
 POLICY = """
 version: 1
@@ -55,7 +56,7 @@ parts = st.lists(
     st.one_of(
         junk,
         st.fixed_dictionaries(
-            {"type": st.sampled_from(["output_text", "summary_text", "refusal"])},
+            {"type": st.one_of(st.sampled_from(["output_text", "summary_text", "refusal"]), junk)},
             optional={"text": st.one_of(texts, junk)},
         ),
     ),
@@ -63,8 +64,11 @@ parts = st.lists(
 )
 items = st.fixed_dictionaries(
     {
-        "type": st.sampled_from(
-            ["message", "function_call", "custom_tool_call", "reasoning", "web_search_call"]
+        "type": st.one_of(
+            st.sampled_from(
+                ["message", "function_call", "custom_tool_call", "reasoning", "web_search_call"]
+            ),
+            junk,
         )
     },
     optional={
@@ -249,3 +253,74 @@ def test_any_chat_stream_is_relayed(stream: list[dict[str, Any]], chat: bool) ->
         text = chunk.decode()
         assert text.startswith("data: ") and text.endswith("\n\n")
         json.loads(text[6:])
+
+
+#: the keys a Responses request's parts are made of
+KEYS = ["type", "role", "content", "text", "arguments", "output", "input", "variables", "id"]
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2, 3), texts),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+in_parts = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.one_of(st.sampled_from(["input_text", "output_text", "input_image"]), junk),
+        "text": st.one_of(texts, junk),
+    },
+)
+in_items = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.one_of(
+            st.sampled_from(
+                ["message", "function_call", "function_call_output", "custom_tool_call",
+                 "custom_tool_call_output", "reasoning"]
+            ),
+            junk,
+        ),
+        "role": st.one_of(st.sampled_from(["user", "system", "assistant", "developer"]), junk),
+        "content": st.one_of(texts, junk, st.lists(st.one_of(in_parts, junk), max_size=3)),
+        "arguments": st.one_of(texts, json_values),
+        "output": st.one_of(texts, junk, st.lists(st.one_of(in_parts, junk), max_size=2)),
+        "input": st.one_of(texts, junk),
+    },
+)  # fmt: skip
+requests = st.fixed_dictionaries(
+    {},
+    optional={
+        "instructions": st.one_of(texts, junk),
+        "input": st.one_of(texts, json_values, st.lists(st.one_of(in_items, junk), max_size=4)),
+        "prompt": st.one_of(
+            junk,
+            st.fixed_dictionaries(
+                {"id": st.just("p")},
+                optional={
+                    "variables": st.one_of(
+                        junk, st.dictionaries(st.text(max_size=2), st.one_of(texts, in_parts, junk))
+                    )
+                },
+            ),
+        ),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(requests)
+@example({"input": [{"role": "user", "content": [{"type": [1], "text": "x"}]}]})
+@example({"input": [{"type": {}, "role": "user"}, {"type": []}]})
+def test_any_responses_request_is_refused_or_rebuilt(body: dict[str, Any]) -> None:
+    """A client's request of any shape: a clear refusal (`InvalidRequest`), or the same
+    request back when nothing is redacted, and a checked one otherwise."""
+    try:
+        request = ResponsesInput(body)
+    except InvalidRequest:
+        return
+    assert request.payload(request.messages) == body
+    d = guard().check_input(request.messages)
+    if not d.blocked:
+        assert d.messages is not None
+        request.payload(d.messages)  # (no error)

@@ -76,11 +76,16 @@ def wants_json(body: Body) -> bool:
     return isinstance(form, dict) and form.get("type") in ("json_object", "json_schema")
 
 
+def _type(obj: object) -> str | None:
+    """The ``type`` of an item, part or event when it is a string (the upstream's and the
+    client's JSON are not trusted to be well formed)."""
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def _is_text(part: object) -> bool:
     return (
-        isinstance(part, dict)
-        and part.get("type") in TEXT_PARTS
-        and isinstance(part.get("text"), str)
+        isinstance(part, dict) and _type(part) in TEXT_PARTS and isinstance(part.get("text"), str)
     )
 
 
@@ -113,7 +118,7 @@ def _as_message(item: object) -> Body:
         raise InvalidRequest("each item of 'input' must be an object")
     if _is_message(item):
         return {"role": item["role"], "content": _as_chat(item.get("content"))}
-    kind = item.get("type")
+    kind = _type(item)
     if kind == "function_call":
         function = {"name": item.get("name"), "arguments": item.get("arguments")}
         return {"role": "assistant", "content": None, "tool_calls": [{"function": function}]}
@@ -125,16 +130,19 @@ def _as_message(item: object) -> Body:
 
 
 def _item_back(item: Body, message: Body) -> Body:
+    """``item`` with the checked text of its chat ``message`` (`_as_message`) in it."""
+    kind = _type(item)
     if _is_message(item):
-        return {**item, "content": _back(item.get("content"), message.get("content"))}
-    kind = item.get("type")
-    if kind == "function_call":
-        return {**item, "arguments": message["tool_calls"][0]["function"]["arguments"]}
-    if kind in OUTPUTS:
-        return {**item, "output": _back(item.get("output"), message.get("content"))}
-    if kind == "custom_tool_call":
-        return {**item, "input": message.get("content")}
-    return item
+        name, value = "content", _back(item.get("content"), message.get("content"))
+    elif kind == "function_call":
+        name, value = "arguments", message["tool_calls"][0]["function"]["arguments"]
+    elif kind in OUTPUTS:
+        name, value = "output", _back(item.get("output"), message.get("content"))
+    elif kind == "custom_tool_call":
+        name, value = "input", message.get("content")
+    else:
+        return item
+    return {**item, name: value} if name in item else item
 
 
 @dataclass
@@ -303,7 +311,7 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
     notice = True  # in the first text of the answer only
     try:
         for item in data["output"]:
-            kind = item.get("type") if isinstance(item, dict) else None
+            kind = _type(item)
             if kind in CALLS:
                 name, _, free_text = CALLS[kind]
                 if isinstance(item.get(name), str):
@@ -471,7 +479,7 @@ class ResponsesRelay:
             return [self.emit(event)]
         if kind in ("response.output_item.added", "response.output_item.done"):
             item = event.get("item")
-            if isinstance(item, dict) and item.get("type") in CALLS:
+            if isinstance(item, dict) and _type(item) in CALLS:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
                 return []
@@ -639,7 +647,7 @@ class ResponsesRelay:
         for index, item in enumerate(upstream):
             if index in self.items:
                 out.append(self.items[index])
-            elif isinstance(item, dict) and item.get("type") not in TEXT_ITEMS:
+            elif isinstance(item, dict) and _type(item) not in TEXT_ITEMS:
                 out.append(item)
         return out
 
@@ -699,7 +707,7 @@ class ResponsesRelay:
                 self.emit({"type": "response.output_item.done", "output_index": index,
                            "item": item}),
             ]  # fmt: skip
-        self.items = {i: x for i, x in self.items.items() if x.get("type") not in CALLS}
+        self.items = {i: x for i, x in self.items.items() if _type(x) not in CALLS}
         self.items[index] = item
         data = {**self.response, "status": "incomplete",
                 "incomplete_details": {"reason": "content_filter"},
