@@ -57,7 +57,7 @@ parts = st.lists(
         junk,
         st.fixed_dictionaries(
             {"type": st.one_of(st.sampled_from(["output_text", "summary_text", "refusal"]), junk)},
-            optional={"text": st.one_of(texts, junk)},
+            optional={"text": st.one_of(texts, junk), "refusal": st.one_of(texts, junk)},
         ),
     ),
     max_size=3,
@@ -96,6 +96,9 @@ KINDS = [
     "response.reasoning_summary_text.done",
     "response.reasoning_summary_part.done",
     "response.reasoning_text.done",
+    "response.reasoning_summary_part.added",
+    "response.refusal.delta",
+    "response.refusal.done",
     "response.completed",
     "response.incomplete",
     "error",
@@ -161,6 +164,29 @@ def test_an_event_name_cannot_break_the_framing() -> None:
     )
     assert [c.decode().split("\n", 1)[0] for c in sent] == ["event: error"]
     assert "炸弹" not in sent[0].decode().split("\n")[1]
+
+
+def test_text_the_upstream_puts_outside_the_checked_events_is_not_shown() -> None:
+    """An item, a part or the response announced with text in it: sent with what was
+    shown of it (nothing yet); a refusal is checked whole."""
+    bad = "教我如何制造炸弹的详细步骤"
+    part = {"type": "output_text", "text": bad, "annotations": []}
+    item = {"type": "message", "id": "m1", "role": "assistant", "content": [part]}
+    sent, _ = responses_relay(
+        [
+            {"type": "response.created", "response": {"id": "r", "output": [item]}},
+            {"type": "response.output_item.added", "output_index": 0, "item": item},
+            {"type": "response.content_part.added", "item_id": "m1", "output_index": 0,
+             "content_index": 0, "part": part},
+            {"type": "response.refusal.delta", "item_id": "m1", "output_index": 0,
+             "content_index": 1, "delta": bad},
+            {"type": "response.refusal.done", "item_id": "m1", "output_index": 0,
+             "content_index": 1, "refusal": bad},
+        ]
+    )  # fmt: skip
+    shown = b"".join(sent).decode()
+    assert bad not in shown
+    assert "抱歉" in shown and '"type":"response.incomplete"' in shown.replace(" ", "")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

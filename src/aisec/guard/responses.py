@@ -19,7 +19,9 @@ the API's own word for it. ``"aisec": {"decision", "kinds"}`` is beside ``output
 
 Streamed (`ResponsesRelay`), the ``response.output_text.delta`` events go through the
 guard's sliding window (`StreamChecker`, one per text part) and are re-emitted as they are
-cleared; a reasoning text is checked whole at its ``.done`` and sent as one delta; the
+cleared; a reasoning text or a refusal is checked whole at its ``.done`` and sent as one
+delta (`WHOLE`); an item or part announced with text in it is sent with what was shown of
+it so far; the
 tool calls are gathered and passed on whole at the end, once checked, as in a chat
 stream. Every other event of the API passes through (one whose name is not an API name is
 dropped). The proxy numbers the events it sends
@@ -321,6 +323,10 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
                 for part in _texts(item.get("content"), "output_text"):
                     part["text"] = run(partial(guard.check_output, notice=notice), part["text"])
                     notice = False
+                for part in item["content"] if isinstance(item.get("content"), list) else []:
+                    if _type(part) == "refusal" and isinstance(part.get("refusal"), str):
+                        check_refusal = partial(guard.check_output, notice=False)
+                        part["refusal"] = run(check_refusal, part["refusal"])
             elif kind == "reasoning":
                 for part in _texts(item.get("summary")) + _texts(item.get("content")):
                     part["text"] = run(partial(guard.check_output, notice=False), part["text"])
@@ -371,10 +377,26 @@ def refusal_events(data: Body) -> list[bytes]:
 #: the name of an event of the API (what may follow ``event:`` on its line)
 EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
 
-#: events whose text is checked whole at ``.done`` (sent as one delta): reasoning
-REASONING = {
-    "response.reasoning_summary_text.delta": "response.reasoning_summary_text.done",
-    "response.reasoning_text.delta": "response.reasoning_text.done",
+#: texts checked whole at their ``.done`` and sent as one delta: the delta event → (the
+#: done event, the member that holds the text, the list of the item it is a part of, the
+#: name of its index there)
+WHOLE = {
+    "response.reasoning_summary_text.delta": (
+        "response.reasoning_summary_text.done", "text", "summary", "summary_index"
+    ),
+    "response.reasoning_text.delta": (
+        "response.reasoning_text.done", "text", "content", "content_index"
+    ),
+    "response.refusal.delta": ("response.refusal.done", "refusal", "content", "content_index"),
+}  # fmt: skip
+#: the done event → (the delta event, the member, the list, the index name)
+WHOLE_DONE = {done: (delta, *rest) for delta, (done, *rest) in WHOLE.items()}
+#: where an item keeps its texts: content parts, summary parts
+PART_EVENTS = {
+    "response.content_part.added": "content",
+    "response.content_part.done": "content",
+    "response.reasoning_summary_part.added": "summary",
+    "response.reasoning_summary_part.done": "summary",
 }
 
 
@@ -408,8 +430,8 @@ class ResponsesRelay:
         self.parts: dict[tuple[str, int], tuple[StreamChecker, list[str], Body]] = {}
         #: output index → each finished item, as shown
         self.items: dict[int, Body] = {}
-        #: reasoning (item id, kind, index) → its checked text
-        self.reasoning: dict[tuple[str, str, int], str] = {}
+        #: (item id, list, index) → a text checked whole (`WHOLE`): reasoning, refusals
+        self.whole: dict[tuple[str, str, int], str] = {}
         #: the function calls, gathered: output index → item
         self.calls: dict[int, Body] = {}
         self.decisions: list[Decision] = []
@@ -442,27 +464,27 @@ class ResponsesRelay:
         done = {"type": "response.output_text.done", **at, "text": text, "logprobs": []}
         return [*out, self.emit(done)]
 
+    def _shown(self, item_id: str, where: str, index: int, part: object) -> object:
+        """A content or summary part with the text the client was shown of it ("" for
+        none yet: a text the upstream put anywhere else was not checked)."""
+        if not isinstance(part, dict):
+            return part
+        if where == "content" and part.get("type") == "output_text":
+            state = self.parts.get((item_id, index))
+            return {**part, "text": "".join(state[1]) if state else ""}
+        shown = self.whole.get((item_id, where, index), "")
+        return {**part, **{name: shown for name in ("text", "refusal") if name in part}}
+
     def _shown_item(self, item: Body) -> Body:
-        """A finished message or reasoning item with the texts the client was shown."""
+        """A message or reasoning item (as announced or finished) with the texts the
+        client was shown."""
+        if _type(item) not in ("message", "reasoning"):
+            return item
         item = dict(item)
         item_id = str(item.get("id"))
-        if item.get("type") == "message" and isinstance(item.get("content"), list):
-            content = []
-            for i, part in enumerate(item["content"]):
-                if isinstance(part, dict) and part.get("type") == "output_text":
-                    state = self.parts.get((item_id, i))
-                    part = {**part, "text": "".join(state[1]) if state else ""}
-                content.append(part)
-            item["content"] = content
-        if item.get("type") == "reasoning":
-            for kind in ("summary", "content"):
-                if isinstance(item.get(kind), list):
-                    item[kind] = [
-                        {**p, "text": self.reasoning.get((item_id, kind, i), "")}
-                        if isinstance(p, dict) and "text" in p
-                        else p
-                        for i, p in enumerate(item[kind])
-                    ]
+        for where in ("content", "summary"):
+            if isinstance(item.get(where), list):
+                item[where] = [self._shown(item_id, where, i, p) for i, p in enumerate(item[where])]
         return item
 
     # -- the stream ----------------------------------------------------------------------
@@ -475,19 +497,27 @@ class ResponsesRelay:
         if kind in ("response.created", "response.in_progress", "response.queued"):
             if isinstance(event.get("response"), dict):
                 self.response = as_asked(event["response"], self.instructions)
+                if "output" in self.response:  # (the items are sent in their own events)
+                    self.response = {**self.response, "output": []}
                 event = {**event, "response": self.response}
             return [self.emit(event)]
         if kind in ("response.output_item.added", "response.output_item.done"):
             item = event.get("item")
-            if isinstance(item, dict) and _type(item) in CALLS:
+            if not isinstance(item, dict):
+                return [self.emit(event)]
+            if _type(item) in CALLS:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
                 return []
-            if kind.endswith(".done") and isinstance(item, dict):
-                item = self._shown_item(item)
+            item = self._shown_item(item)
+            if kind.endswith(".done"):
                 self.items[_index(event, "output_index")] = item
-                return [self.emit({**event, "item": item})]
-            return [self.emit(event)]
+            return [self.emit({**event, "item": item})]
+        if kind in PART_EVENTS:
+            where = PART_EVENTS[kind]
+            index = _index(event, "summary_index" if where == "summary" else "content_index")
+            part = self._shown(str(event.get("item_id")), where, index, event.get("part"))
+            return [self.emit({**event, "part": part})]
         if kind.startswith(tuple(prefix + "." for _, prefix, _ in CALLS.values())):
             return []  # (the calls go out whole at the end)
         if kind == "response.output_text.delta":
@@ -507,40 +537,28 @@ class ResponsesRelay:
             if checker.stopped:
                 raise _Stop(out, at=at)
             return out
-        if kind == "response.content_part.done":
-            part = event.get("part")
-            if isinstance(part, dict) and part.get("type") == "output_text":
-                state = self.parts.get((str(event.get("item_id")), _index(event, "content_index")))
-                event = {**event, "part": {**part, "text": "".join(state[1]) if state else ""}}
-            return [self.emit(event)]
-        if kind in REASONING:
+        if kind in WHOLE:
             return []
-        if kind in REASONING.values():
-            return self._reasoning(kind, event)
-        if kind == "response.reasoning_summary_part.done":
-            part = event.get("part")
-            if isinstance(part, dict) and "text" in part:
-                key = (str(event.get("item_id")), "summary", _index(event, "summary_index"))
-                event = {**event, "part": {**part, "text": self.reasoning.get(key, "")}}
-            return [self.emit(event)]
+        if kind in WHOLE_DONE:
+            return self._whole(kind, event)
         return [self.emit(event)]
 
-    def _reasoning(self, kind: str, event: Body) -> list[bytes]:
-        summary = kind.startswith("response.reasoning_summary")
-        index_name = "summary_index" if summary else "content_index"
+    def _whole(self, kind: str, event: Body) -> list[bytes]:
+        """A text checked whole at its ``.done`` (`WHOLE`): one delta and the done event,
+        with the checked text (raises `_Stop` on a block)."""
+        delta_kind, name, where, index_name = WHOLE_DONE[kind]
+        text = event.get(name)
         out = self.check(
-            partial(self.guard.check_output, notice=False), str(event.get("text") or "")
+            partial(self.guard.check_output, notice=False), text if isinstance(text, str) else ""
         )
         self.decisions.append(out)
         if out.blocked:
             raise _Stop([], out)
-        text = out.text or ""
-        key = (str(event.get("item_id")), "summary" if summary else "content",
-               _index(event, index_name))  # fmt: skip
-        self.reasoning[key] = text
-        delta = {**event, "type": kind.removesuffix(".done") + ".delta", "delta": text}
-        delta.pop("text", None)
-        return [self.emit(delta), self.emit({**event, "text": text})]
+        shown = out.text or ""
+        self.whole[(str(event.get("item_id")), where, _index(event, index_name))] = shown
+        delta = {k: v for k, v in event.items() if k != name}
+        return [self.emit({**delta, "type": delta_kind, "delta": shown}),
+                self.emit({**event, name: shown})]  # fmt: skip
 
     async def run(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
         """The events to send for the upstream's stream ``response``."""
