@@ -6,7 +6,8 @@ The upstream answers by keyword in the last user message: ``ECHO`` repeats the m
 without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
-read time-out, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
+read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repeating the question; the
+bomb-making text with ``BADTHOUGHT``), ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
 (`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
@@ -300,6 +301,10 @@ class Upstream:
             tool = chat and "TOOL" in text
             if tool:
                 return self.tool_call(body, cid)
+            thought = None  # the model's reasoning_content (DeepSeek, Qwen)
+            if chat and "THINK" in text:
+                user = next(m for m in reversed(body["messages"]) if m["role"] == "user")
+                thought = HARMFUL if "BADTHOUGHT" in text else "让我想想：" + str(user["content"])
             if not body.get("stream"):
                 if chat:
                     choice: dict[str, Any] = {
@@ -307,6 +312,8 @@ class Upstream:
                         "message": {"role": "assistant", "content": answer},
                         "finish_reason": "stop",
                     }
+                    if thought is not None:
+                        choice["message"]["reasoning_content"] = thought
                 else:
                     choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
                 whole = {
@@ -332,6 +339,11 @@ class Upstream:
             size = 5000 if "HUGE" in text else 5
 
             async def events() -> AsyncIterator[bytes]:
+                base = {"id": cid, "object": "chat.completion.chunk", "model": "m"}
+                for i in range(0, len(thought or ""), 5):
+                    delta = {"reasoning_content": (thought or "")[i : i + 5]}
+                    chunk = {**base, "choices": [{"index": 0, "delta": delta}]}
+                    yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
                 for i in range(0, len(answer), size):
                     piece = answer[i : i + size]
                     if chat:

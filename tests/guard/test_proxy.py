@@ -143,6 +143,51 @@ def test_tool_calls_get_the_users_values_back_and_are_checked(
     assert aisec_of(chunks[-1]) == {"decision": "block", "kinds": ["risk.A1.4"]}
 
 
+def test_the_models_reasoning_is_checked_and_restored(proxy: Proxy, upstream: Upstream) -> None:
+    """``reasoning_content`` (DeepSeek, Qwen): the user's value restored, whole and
+    streamed (where it comes before the answer, on its own window); a harmful reasoning
+    withholds the answer."""
+    answer = client(proxy).chat.completions.create(
+        model="m", messages=user(f"ECHO THINK 我的手机号是{PHONE}")
+    )
+    message = answer.choices[0].message
+    assert (message.model_extra or {})[
+        "reasoning_content"
+    ] == f"让我想想：ECHO THINK 我的手机号是{PHONE}"
+    assert message.content == f"你说的是：THINK 我的手机号是{PHONE}"
+    stream = client(proxy).chat.completions.create(
+        model="m", messages=user(f"ECHO THINK 请记下{PHONE}"), stream=True
+    )
+    thought, text = [], []
+    for chunk in stream:
+        if chunk.choices:
+            delta = chunk.choices[0].delta
+            thought.append((delta.model_extra or {}).get("reasoning_content") or "")
+            text.append(delta.content or "")
+            assert not (thought[-1] and "".join(text))  # the reasoning ends before the answer
+    assert "".join(thought) == f"让我想想：ECHO THINK 请记下{PHONE}"
+    assert "".join(text) == f"你说的是：THINK 请记下{PHONE}"
+    assert PHONE not in str(upstream.seen[-1])
+    blocked = client(proxy).chat.completions.create(
+        model="m", messages=user("THINK BADTHOUGHT 讲个故事")
+    )
+    assert blocked.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert "reasoning_content" not in (blocked.choices[0].message.model_extra or {})
+    assert blocked.choices[0].finish_reason == "content_filter"
+    stream = client(proxy).chat.completions.create(
+        model="m", messages=user("THINK BADTHOUGHT 讲个故事"), stream=True
+    )
+    chunks = [c for c in stream if c.choices]
+    thought = [
+        (c.choices[0].delta.model_extra or {}).get("reasoning_content") or "" for c in chunks
+    ]
+    assert "炸弹" not in "".join(thought) and "".join(thought).endswith(
+        "【回答已中止：内容不符合安全要求】"
+    )
+    assert not any(c.choices[0].delta.content for c in chunks)  # no answer after it
+    assert chunks[-1].choices[0].finish_reason == "content_filter"
+
+
 def test_a_failing_detector_fails_closed_or_open(
     proxy: Proxy, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -137,13 +137,16 @@ class ChunkMaker:
         aisec: Body | None = None,
         tool_calls: list[Body] | None = None,
         function_call: Body | None = None,
+        reasoning: str | None = None,
     ) -> Body:
         """A chunk carrying ``text`` (and/or a finish reason, tool calls whole, the
-        legacy function call)."""
+        legacy function call, a piece of the model's ``reasoning_content``)."""
         if self.chat:
             delta: Body = {}
             if role:
                 delta["role"] = "assistant"
+            if reasoning is not None:
+                delta["reasoning_content"] = reasoning
             if text is not None:
                 delta["content"] = text
             if tool_calls:

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -453,6 +454,9 @@ class GuardProxy:
             message = choice.get("message") if isinstance(choice, dict) else None
             if not isinstance(message, dict):
                 continue
+            if self._beside_content(guard, message, d.context, decisions):
+                choice["finish_reason"] = "content_filter"
+                continue
             if isinstance(message.get("content"), str):
                 out = self._output(guard, message["content"], d.context)
                 decisions.append(out)
@@ -465,6 +469,27 @@ class GuardProxy:
             if self._tool_calls(guard, message, d.context, decisions):
                 choice["finish_reason"] = "content_filter"
         return self._answer(guard, data, decisions)
+
+    def _beside_content(
+        self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
+    ) -> bool:
+        """Check the texts an answer's ``message`` may carry beside its content — the
+        model's reasoning (``reasoning_content``, as DeepSeek and Qwen send it) and its
+        ``refusal`` — in place, without a notice; when one is blocked, the whole message
+        is withheld and the refusal is its content. Whether one was."""
+        for name in ("reasoning_content", "refusal"):
+            if not isinstance(message.get(name), str):
+                continue
+            check = partial(guard.check_output, notice=False)
+            out = self._output_check(check, message[name], context)
+            decisions.append(out)
+            if out.blocked:
+                for withheld in ("reasoning_content", "refusal", "tool_calls", "function_call"):
+                    message.pop(withheld, None)
+                message["content"] = out.text
+                return True
+            message[name] = out.text
+        return False
 
     def _tool_calls(
         self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]

@@ -119,6 +119,9 @@ async def relay(
     tools = ToolCalls()
     tool_decisions: list[Decision] = []
     tool_blocked = False
+    #: the model's reasoning (``delta.reasoning_content``, as DeepSeek and Qwen send it),
+    #: checked on its own window before the answer, without a notice
+    thinking: StreamChecker | None = None
     ended = "client_disconnected"  # unless the loop says otherwise
     try:
         # (the bound counts the characters of the event lines)
@@ -143,17 +146,38 @@ async def relay(
             text = delta.get("content") if chat else delta.get("text")
             if chat:
                 tools.take(delta)  # passed on whole at the end, checked
+                reasoning = delta.get("reasoning_content")
+                if isinstance(reasoning, str) and reasoning:
+                    if thinking is None:
+                        thinking = StreamChecker(guard, d.context, notice=False)
+                    for piece in thinking.push(reasoning):
+                        yield sse(maker.make(None, role=not role_sent, reasoning=piece))
+                        role_sent = True
+                    if thinking.stopped:
+                        break
             if not isinstance(text, str) or not text:
                 continue
+            if thinking is not None and not thinking.done:  # the answer begins
+                for piece in thinking.end():
+                    yield sse(maker.make(None, role=not role_sent, reasoning=piece))
+                    role_sent = True
+                if thinking.stopped:
+                    break
             for piece in checker.push(text):
                 yield sse(maker.make(piece, role=chat and not role_sent))
                 role_sent = True
             if checker.stopped:
                 break
+        if thinking is not None and not thinking.done:  # a reasoning with no answer after it
+            for piece in thinking.end():
+                yield sse(maker.make(None, role=not role_sent, reasoning=piece))
+                role_sent = True
+        if thinking is not None and thinking.stopped:  # no answer follows a stopped reasoning
+            checker.abandon("reasoning_stopped")
         for piece in checker.end():
             yield sse(maker.make(piece, role=chat and not role_sent))
             role_sent = True
-        if tools and not checker.stopped:
+        if tools and not checker.stopped and not (thinking is not None and thinking.stopped):
             tool_decisions, blocked = tools.check(guard, d, metrics)
             if blocked is not None:
                 tool_blocked = True
@@ -172,18 +196,20 @@ async def relay(
         yield sse("[DONE]")
         return
     finally:
-        if not checker.done:
-            # the client went away mid-stream (the server cancels or closes this
-            # generator) or the upstream failed: record the decision all the same
-            checker.abandon(ended)
-            if checker.decision is not None:
-                _stream_metrics(metrics, checker.decision)
+        for stream in (checker, thinking):
+            if stream is not None and not stream.done:
+                # the client went away mid-stream (the server cancels or closes this
+                # generator) or the upstream failed: record the decision all the same
+                stream.abandon(ended)
+                if stream.decision is not None:
+                    _stream_metrics(metrics, stream.decision)
         await response.aclose()
-    decision = checker.decision
-    if decision is not None:
+    decisions = [s.decision for s in (thinking, checker) if s is not None and s.decision]
+    for decision in decisions:
         _stream_metrics(metrics, decision)
-    verdict, kinds = merge([d, *([decision] if decision is not None else []), *tool_decisions])
-    reason = "content_filter" if checker.stopped or tool_blocked else (finish or "stop")
+    verdict, kinds = merge([d, *decisions, *tool_decisions])
+    stopped = checker.stopped or (thinking is not None and thinking.stopped)
+    reason = "content_filter" if stopped or tool_blocked else (finish or "stop")
     notice = guard.withheld_notice(d.context)
     yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds, notice)))
     for trailer in trailers:
