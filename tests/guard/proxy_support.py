@@ -7,7 +7,7 @@ without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repeating the question; the
-bomb-making text with ``BADTHOUGHT``), ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
+bomb-making text with ``BADTHOUGHT``), ``PARTS`` gives the content as a list of parts, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
 (`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
@@ -314,6 +314,8 @@ class Upstream:
                     }
                     if thought is not None:
                         choice["message"]["reasoning_content"] = thought
+                    if "PARTS" in text:  # the content in parts
+                        choice["message"]["content"] = [{"type": "text", "text": answer}]
                 else:
                     choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
                 whole = {

@@ -188,6 +188,20 @@ def test_the_models_reasoning_is_checked_and_restored(proxy: Proxy, upstream: Up
     assert chunks[-1].choices[0].finish_reason == "content_filter"
 
 
+def test_an_answer_in_parts_is_checked(proxy: Proxy) -> None:
+    for text, shown in (
+        (f"ECHO PARTS {PHONE}", f"你说的是：PARTS {PHONE}"),
+        ("HARMFUL PARTS 讲个故事", None),
+    ):
+        r = post(proxy, "/v1/chat/completions", {"model": "m", "messages": user(text)}, proxy.key)
+        choice = r.json()["choices"][0]
+        if shown is not None:
+            assert choice["message"]["content"] == [{"type": "text", "text": shown}]
+        else:
+            assert choice["message"]["content"] == "抱歉，这个请求我无法处理。"
+            assert choice["finish_reason"] == "content_filter"
+
+
 def test_a_failing_detector_fails_closed_or_open(
     proxy: Proxy, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -457,18 +457,40 @@ class GuardProxy:
             if self._beside_content(guard, message, d.context, decisions):
                 choice["finish_reason"] = "content_filter"
                 continue
-            if isinstance(message.get("content"), str):
-                out = self._output(guard, message["content"], d.context)
-                decisions.append(out)
-                message["content"] = out.text
-                if out.blocked:  # the whole answer is withheld, its tool calls too
-                    choice["finish_reason"] = "content_filter"
-                    message.pop("tool_calls", None)
-                    message.pop("function_call", None)
-                    continue
+            blocked = self._content(guard, message, d.context, decisions)
+            if blocked is not None:  # the whole answer is withheld, its tool calls too
+                message["content"] = blocked.text
+                choice["finish_reason"] = "content_filter"
+                message.pop("tool_calls", None)
+                message.pop("function_call", None)
+                continue
             if self._tool_calls(guard, message, d.context, decisions):
                 choice["finish_reason"] = "content_filter"
         return self._answer(guard, data, decisions)
+
+    def _content(
+        self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
+    ) -> Decision | None:
+        """Check an answer's ``message`` content in place: a string, or parts (as some
+        upstreams answer), each text part checked and the notice in the first. The
+        decision that blocked it, if one did."""
+        content = message.get("content")
+        if isinstance(content, str):
+            out = self._output(guard, content, context)
+            decisions.append(out)
+            message["content"] = out.text
+            return out if out.blocked else None
+        notice = True
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                check = partial(guard.check_output, notice=notice)
+                out = self._output_check(check, part["text"], context)
+                decisions.append(out)
+                if out.blocked:
+                    return out
+                part["text"] = out.text
+                notice = False
+        return None
 
     def _beside_content(
         self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
