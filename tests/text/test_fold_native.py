@@ -44,6 +44,7 @@ def test_same_as_reference_on_generated_and_edge_cases() -> None:
         "１３８ ００１３ ８０００",
         "法.轮 功, 微 信, 法 . . 轮, 法....轮",
         "f u c k, f-u, a  b, I am a b",
+        "I a@b.cn, j o h n@b.cn, x y@z, a b c@d, a@b",
         "a \n\n b\n\n\nc  \t d",
         "ﬁ…①ﷺ \U000e0041\U000e0101 tags",
         "國語 臺灣 É é",

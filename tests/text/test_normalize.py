@@ -30,6 +30,12 @@ def test_folds_symbol_insertion_but_keeps_ordinary_spacing() -> None:
     assert normalize("f u c k you").text == "fuck you"
     assert normalize("f-u-c-k").text == "fuck"
     assert normalize("I am a boy").text == "I am a boy"
+    # a spaced-out e-mail local part is joined, a one-letter word before an address is not
+    for fold in (normalize, normalize_python):
+        assert fold("j o h n@b.cn").text == "john@b.cn"
+        assert fold("I a@b.cn").text == "I a@b.cn"
+        assert fold("x, I a@b.cn").text == "x, I a@b.cn"
+        assert fold("f u c k@b.cn").text == "fuck@b.cn"
     # sentence punctuation between Chinese characters is not filler
     assert normalize("我叫张三，李四是我朋友").text == "我叫张三,李四是我朋友"
 

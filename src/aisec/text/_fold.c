@@ -174,6 +174,7 @@ static PyObject *Folder_fold(Folder *self, PyObject *arg) {
         uint8_t *cut = PyMem_Calloc((size_t)b.n, 1);
         if (!cut) goto nomem;
         int any = 0;
+        Py_ssize_t prev_second = -1; /* the second letter of the last Latin pair */
         for (Py_ssize_t i = 0; i + 2 < b.n; i++) {
             uint32_t c = b.cp[i];
             if (is_han(c)) {
@@ -190,8 +191,15 @@ static PyObject *Folder_fold(Folder *self, PyObject *arg) {
                 Py_ssize_t gap = j - (i + 1);
                 if (gap >= 1 && gap <= MAX_LATIN_GAP && j < b.n && is_letter(b.cp[j])
                     && (j + 1 == b.n || !is_letter(b.cp[j + 1]))) {
-                    memset(cut + i + 1, 1, (size_t)gap);
-                    any = 1;
+                    /* a lone pair whose second letter begins an e-mail address ("I a@b.cn")
+                       is a word before the address, not a spaced-out local part
+                       ("j o h n@b.cn" is one) */
+                    int word = j + 1 < b.n && b.cp[j + 1] == '@' && i != prev_second;
+                    prev_second = j;
+                    if (!word) {
+                        memset(cut + i + 1, 1, (size_t)gap);
+                        any = 1;
+                    }
                 }
             }
         }

@@ -264,6 +264,7 @@ def _scan_folds(s: str) -> list[tuple[int, int]]:
         return []
     char_at = None if len(data) == len(s) else byte_to_char(data)
     cut: list[tuple[int, int]] = []
+    pairs: list[tuple[int, int]] = []  # Latin: (first letter, last letter)
     for pid, b0, b1 in spans:
         lo = b0 if char_at is None else int(char_at[b0])
         hi = b1 if char_at is None else int(char_at[b1])
@@ -272,7 +273,16 @@ def _scan_folds(s: str) -> list[tuple[int, int]]:
         else:  # [boundary] letter, filler, letter [boundary]
             first = lo if s[lo].isascii() and s[lo].isalpha() else lo + 1
             last = hi - 1 if s[hi - 1].isascii() and s[hi - 1].isalpha() else hi - 2
-            cut.append((first + 1, last))
+            pairs.append((first, last))
+    if pairs:
+        # a lone pair whose second letter begins an e-mail address ("I a@b.cn") is a word
+        # before the address, not a spaced-out local part ("j o h n@b.cn" is one)
+        seconds = {last for _, last in pairs}
+        cut += [
+            (first + 1, last)
+            for first, last in pairs
+            if not (last + 1 < len(s) and s[last + 1] == "@" and first not in seconds)
+        ]
     return cut
 
 
