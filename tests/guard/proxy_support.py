@@ -7,7 +7,7 @@ without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repeating the question; the
-bomb-making text with ``BADTHOUGHT``), ``PARTS`` gives the content as a list of parts, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
+bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
 (`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
@@ -305,6 +305,7 @@ class Upstream:
             if chat and "THINK" in text:
                 user = next(m for m in reversed(body["messages"]) if m["role"] == "user")
                 thought = HARMFUL if "BADTHOUGHT" in text else "让我想想：" + str(user["content"])
+            said = "reasoning" if "ALIAS" in text else "reasoning_content"  # (OpenRouter's name)
             if not body.get("stream"):
                 if chat:
                     choice: dict[str, Any] = {
@@ -313,7 +314,7 @@ class Upstream:
                         "finish_reason": "stop",
                     }
                     if thought is not None:
-                        choice["message"]["reasoning_content"] = thought
+                        choice["message"][said] = thought
                     if "PARTS" in text:  # the content in parts
                         choice["message"]["content"] = [{"type": "text", "text": answer}]
                 else:
@@ -343,7 +344,7 @@ class Upstream:
             async def events() -> AsyncIterator[bytes]:
                 base = {"id": cid, "object": "chat.completion.chunk", "model": "m"}
                 for i in range(0, len(thought or ""), 5):
-                    delta = {"reasoning_content": (thought or "")[i : i + 5]}
+                    delta = {said: (thought or "")[i : i + 5]}
                     chunk = {**base, "choices": [{"index": 0, "delta": delta}]}
                     yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
                 for i in range(0, len(answer), size):

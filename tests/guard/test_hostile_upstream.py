@@ -238,6 +238,7 @@ chunks = st.fixed_dictionaries(
                                     optional={
                                         "content": st.one_of(texts, junk),
                                         "reasoning_content": st.one_of(texts, junk),
+                                        "reasoning": st.one_of(texts, junk),
                                         "tool_calls": st.one_of(
                                             junk, st.lists(st.one_of(junk, items), max_size=2)
                                         ),

@@ -186,6 +186,14 @@ def test_the_models_reasoning_is_checked_and_restored(proxy: Proxy, upstream: Up
     )
     assert not any(c.choices[0].delta.content for c in chunks)  # no answer after it
     assert chunks[-1].choices[0].finish_reason == "content_filter"
+    # under the name ``reasoning`` (OpenRouter, newer vLLM): the same, and the same name back
+    ask = user(f"ECHO THINK ALIAS {PHONE}")
+    whole = client(proxy).chat.completions.create(model="m", messages=ask)
+    assert (whole.choices[0].message.model_extra or {})["reasoning"].endswith(PHONE)
+    stream = client(proxy).chat.completions.create(model="m", messages=ask, stream=True)
+    pieces = [(c.choices[0].delta.model_extra or {}) for c in stream if c.choices]
+    assert "".join(p.get("reasoning") or "" for p in pieces).endswith(PHONE)
+    assert not any("reasoning_content" in p for p in pieces)
 
 
 def test_an_answer_in_parts_is_checked(proxy: Proxy) -> None:

@@ -38,6 +38,11 @@ def wants_json(body: Body) -> bool:
     return isinstance(form, dict) and form.get("type") in ("json_object", "json_schema")
 
 
+#: where a chat answer carries the model's reasoning: ``reasoning_content`` (DeepSeek, Qwen,
+#: GLM, Kimi, vLLM), ``reasoning`` (OpenRouter, newer vLLM)
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
 def merge(decisions: list[Decision]) -> tuple[str, list[str]]:
     """The overall verdict and the kinds of several decisions (for `aisec_field`)."""
     return (
@@ -138,15 +143,16 @@ class ChunkMaker:
         tool_calls: list[Body] | None = None,
         function_call: Body | None = None,
         reasoning: str | None = None,
+        reasoning_field: str = "reasoning_content",
     ) -> Body:
         """A chunk carrying ``text`` (and/or a finish reason, tool calls whole, the
-        legacy function call, a piece of the model's ``reasoning_content``)."""
+        legacy function call, a piece of the model's reasoning under ``reasoning_field``)."""
         if self.chat:
             delta: Body = {}
             if role:
                 delta["role"] = "assistant"
             if reasoning is not None:
-                delta["reasoning_content"] = reasoning
+                delta[reasoning_field] = reasoning
             if text is not None:
                 delta["content"] = text
             if tool_calls:

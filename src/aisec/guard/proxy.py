@@ -30,6 +30,7 @@ from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.guard import AuditSink, Guard, call_functions
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
+    REASONING_FIELDS,
     Body,
     ChunkMaker,
     aisec_field,
@@ -496,17 +497,18 @@ class GuardProxy:
         self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
     ) -> bool:
         """Check the texts an answer's ``message`` may carry beside its content — the
-        model's reasoning (``reasoning_content``, as DeepSeek and Qwen send it) and its
+        model's reasoning (`REASONING_FIELDS`: ``reasoning_content`` as DeepSeek and Qwen
+        send it, ``reasoning``) and its
         ``refusal`` — in place, without a notice; when one is blocked, the whole message
         is withheld and the refusal is its content. Whether one was."""
-        for name in ("reasoning_content", "refusal"):
+        for name in (*REASONING_FIELDS, "refusal"):
             if not isinstance(message.get(name), str):
                 continue
             check = partial(guard.check_output, notice=False)
             out = self._output_check(check, message[name], context)
             decisions.append(out)
             if out.blocked:
-                for withheld in ("reasoning_content", "refusal", "tool_calls", "function_call"):
+                for withheld in (*REASONING_FIELDS, "refusal", "tool_calls", "function_call"):
                     message.pop(withheld, None)
                 message["content"] = out.text
                 return True

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
-from aisec.guard.openai_api import Body, ChunkMaker, aisec_field, merge, sse
+from aisec.guard.openai_api import REASONING_FIELDS, Body, ChunkMaker, aisec_field, merge, sse
 from aisec.guard.stream import StreamChecker
 from aisec.guard.upstream import UpstreamError, UpstreamResponse
 
@@ -122,6 +122,11 @@ async def relay(
     #: the model's reasoning (``delta.reasoning_content``, as DeepSeek and Qwen send it),
     #: checked on its own window before the answer, without a notice
     thinking: StreamChecker | None = None
+    said = REASONING_FIELDS[0]  # the name it came (and goes) under
+
+    def thought(piece: str, role: bool) -> bytes:
+        return sse(maker.make(None, role=role, reasoning=piece, reasoning_field=said))
+
     ended = "client_disconnected"  # unless the loop says otherwise
     try:
         # (the bound counts the characters of the event lines)
@@ -146,20 +151,24 @@ async def relay(
             text = delta.get("content") if chat else delta.get("text")
             if chat:
                 tools.take(delta)  # passed on whole at the end, checked
-                reasoning = delta.get("reasoning_content")
-                if isinstance(reasoning, str) and reasoning:
+                for field in REASONING_FIELDS:
+                    reasoning = delta.get(field)
+                    if not isinstance(reasoning, str) or not reasoning:
+                        continue
                     if thinking is None:
                         thinking = StreamChecker(guard, d.context, notice=False)
+                        said = field
                     for piece in thinking.push(reasoning):
-                        yield sse(maker.make(None, role=not role_sent, reasoning=piece))
+                        yield thought(piece, not role_sent)
                         role_sent = True
-                    if thinking.stopped:
-                        break
+                    break
+                if thinking is not None and thinking.stopped:
+                    break
             if not isinstance(text, str) or not text:
                 continue
             if thinking is not None and not thinking.done:  # the answer begins
                 for piece in thinking.end():
-                    yield sse(maker.make(None, role=not role_sent, reasoning=piece))
+                    yield thought(piece, not role_sent)
                     role_sent = True
                 if thinking.stopped:
                     break
@@ -170,7 +179,7 @@ async def relay(
                 break
         if thinking is not None and not thinking.done:  # a reasoning with no answer after it
             for piece in thinking.end():
-                yield sse(maker.make(None, role=not role_sent, reasoning=piece))
+                yield thought(piece, not role_sent)
                 role_sent = True
         if thinking is not None and thinking.stopped:  # no answer follows a stopped reasoning
             checker.abandon("reasoning_stopped")
