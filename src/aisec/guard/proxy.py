@@ -66,6 +66,8 @@ from aisec.io.unicode import json_utf8
 logger = logging.getLogger("aisec.guard.proxy")
 
 HALTED_KIND = "guard.halted"
+#: the texts a chat answer's message may carry beside its content (`GuardProxy._beside_content`)
+_BESIDE_CONTENT = (*REASONING_FIELDS, "refusal")
 
 
 @dataclass
@@ -230,29 +232,27 @@ class GuardProxy:
         self.metrics.decision("output", d.verdict, d.kinds, d.latency_ms / 1000)
         return d
 
-    def _blocked(self, guard: Guard, chat: bool, d: Decision, model: str, stream: bool) -> Reply:
-        summary = d.summary()
+    def _blocked(self, guard: Guard, form: str, d: Decision, model: str, stream: bool) -> Reply:
+        """The answer to a blocked request in ``form`` (``chat``, ``text``, ``responses``):
+        the refusal as the answer (whole or as a stream), or 403 when the policy says so."""
         if guard.config.block_status == 403:
             return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
-        if not stream:
-            return Reply(200, refusal_body(chat, d, model), decision="block", kinds=d.kinds)
-        maker = ChunkMaker(chat, f"{'chatcmpl' if chat else 'cmpl'}-aisec-{d.request_id}", model)
-
-        async def events() -> AsyncIterator[bytes]:
-            yield sse(maker.make(d.text or "", role=True))
-            yield sse(maker.make(None, "content_filter", aisec=summary))
-            yield sse("[DONE]")
-
-        return Reply(200, stream=events(), decision="block", kinds=d.kinds)
-
-    def _blocked_response(self, guard: Guard, d: Decision, model: str, stream: bool) -> Reply:
-        """`_blocked` for the Responses API."""
-        if guard.config.block_status == 403:
-            return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
-        data = refusal_response(d, model)
+        if form == "responses":
+            data = refusal_response(d, model)
+            events = refusal_events(data) if stream else []
+        else:
+            chat = form == "chat"
+            data = refusal_body(chat, d, model)
+            maker = ChunkMaker(
+                chat, f"{'chatcmpl' if chat else 'cmpl'}-aisec-{d.request_id}", model
+            )
+            events = [
+                sse(maker.make(d.text or "", role=True)),
+                sse(maker.make(None, "content_filter", aisec=d.summary())),
+                sse("[DONE]"),
+            ]
         if not stream:
             return Reply(200, data, decision="block", kinds=d.kinds)
-        events = refusal_events(data)
 
         async def send() -> AsyncIterator[bytes]:
             for event in events:
@@ -281,11 +281,7 @@ class GuardProxy:
                 decision="block",
                 kinds=d.kinds,
             )
-        model = str(body.get("model") or "")
-        stream = bool(body.get("stream"))
-        if form == "responses":
-            return self._blocked_response(guard, d, model, stream)
-        return self._blocked(guard, form == "chat", d, model, stream)
+        return self._blocked(guard, form, d, str(body.get("model") or ""), bool(body.get("stream")))
 
     # -- the upstream ------------------------------------------------------------------
 
@@ -438,7 +434,7 @@ class GuardProxy:
         model = str(body.get("model") or "")
         d = self._input(guard, messages, rid)
         if d.blocked:
-            return self._blocked(guard, True, d, model, stream)
+            return self._blocked(guard, "chat", d, model, stream)
         d.context.json_answer = wants_json(body)
         payload = {**body, "messages": d.messages}
         if stream:
@@ -501,14 +497,14 @@ class GuardProxy:
         send it, ``reasoning``) and its
         ``refusal`` — in place, without a notice; when one is blocked, the whole message
         is withheld and the refusal is its content. Whether one was."""
-        for name in (*REASONING_FIELDS, "refusal"):
+        for name in _BESIDE_CONTENT:
             if not isinstance(message.get(name), str):
                 continue
             check = partial(guard.check_output, notice=False)
             out = self._output_check(check, message[name], context)
             decisions.append(out)
             if out.blocked:
-                for withheld in (*REASONING_FIELDS, "refusal", "tool_calls", "function_call"):
+                for withheld in (*_BESIDE_CONTENT, "tool_calls", "function_call"):
                     message.pop(withheld, None)
                 message["content"] = out.text
                 return True
@@ -564,7 +560,7 @@ class GuardProxy:
         inputs = [self._input(guard, [{"role": "user", "content": p}], rid) for p in prompts]
         blocked = next((d for d in inputs if d.blocked), None)
         if blocked is not None:
-            return self._blocked(guard, False, blocked, model, stream)
+            return self._blocked(guard, "text", blocked, model, stream)
         forwarded = [str((d.messages or [{}])[0].get("content", "")) for d in inputs]
         payload = {**body, "prompt": forwarded[0] if isinstance(prompt, str) else forwarded}
         if stream:
@@ -629,7 +625,7 @@ class GuardProxy:
         model = str(body.get("model") or "")
         d = self._input(guard, request.messages, rid)
         if d.blocked:
-            return self._blocked_response(guard, d, model, stream)
+            return self._blocked(guard, "responses", d, model, stream)
         d.context.json_answer = wants_json_text(body)
         payload = request.payload(d.messages or [])
 

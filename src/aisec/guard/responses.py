@@ -224,11 +224,19 @@ def message_item(item_id: str, text: str, status: str = "completed") -> Body:
     }
 
 
+def blocked(output: list[Body]) -> Body:
+    """What a response ended by a block says: its ``output`` (as shown, the refusal last),
+    ``status: incomplete`` and the reason, ``content_filter``."""
+    return {
+        "output": output,
+        "status": "incomplete",
+        "incomplete_details": {"reason": "content_filter"},
+    }
+
+
 def withhold(data: Body, refusal: str, item_id: str) -> None:
     """Replace the output of the response ``data`` with the refusal (a block)."""
-    data["output"] = [message_item(item_id, refusal)]
-    data["status"] = "incomplete"
-    data["incomplete_details"] = {"reason": "content_filter"}
+    data.update(blocked([message_item(item_id, refusal)]))
 
 
 def refusal_response(decision: Decision, model: str) -> Body:
@@ -352,26 +360,33 @@ class Events:
         return f"event: {event['type']}\ndata: {json_text(event)}\n\n".encode()
 
 
-def refusal_events(data: Body) -> list[bytes]:
-    """A refusal response (`refusal_response`) as the events of a stream."""
-    emit = Events()
-    item = data["output"][0]
+def message_events(emit: Events, item: Body, index: int) -> list[bytes]:
+    """A whole message item of one text part (`message_item`) at ``index`` of the output,
+    as the events that stream it: announced, its text in one delta, finished."""
     text = item["content"][0]["text"]
-    at = {"item_id": item["id"], "output_index": 0, "content_index": 0}
-    started = {**data, "status": "in_progress", "output": [], "incomplete_details": None}
-    started.pop("aisec", None)
+    at = {"item_id": item["id"], "output_index": index, "content_index": 0}
     part = {"type": "output_text", "text": "", "annotations": []}
     return [
-        emit({"type": "response.created", "response": started}),
-        emit({"type": "response.output_item.added", "output_index": 0,
+        emit({"type": "response.output_item.added", "output_index": index,
               "item": {**item, "status": "in_progress", "content": []}}),
         emit({"type": "response.content_part.added", **at, "part": part}),
         emit({"type": "response.output_text.delta", **at, "delta": text, "logprobs": []}),
         emit({"type": "response.output_text.done", **at, "text": text, "logprobs": []}),
         emit({"type": "response.content_part.done", **at, "part": {**part, "text": text}}),
-        emit({"type": "response.output_item.done", "output_index": 0, "item": item}),
-        emit({"type": "response.incomplete", "response": data}),
+        emit({"type": "response.output_item.done", "output_index": index, "item": item}),
     ]  # fmt: skip
+
+
+def refusal_events(data: Body) -> list[bytes]:
+    """A refusal response (`refusal_response`) as the events of a stream."""
+    emit = Events()
+    started = {**data, "status": "in_progress", "output": [], "incomplete_details": None}
+    started.pop("aisec", None)
+    return [
+        emit({"type": "response.created", "response": started}),
+        *message_events(emit, data["output"][0], 0),
+        emit({"type": "response.incomplete", "response": data}),
+    ]
 
 
 #: the name of an event of the API (what may follow ``event:`` on its line)
@@ -710,25 +725,10 @@ class ResponsesRelay:
             refusal = (decision.text if decision is not None else None) or ""
             index = max([*self.items, *self.calls, -1]) + 1
             item = message_item(f"msg-aisec-{self.d.request_id}", refusal)
-            at = {"item_id": item["id"], "output_index": index, "content_index": 0}
-            empty = {"type": "output_text", "text": "", "annotations": []}
-            events += [
-                self.emit({"type": "response.output_item.added", "output_index": index,
-                           "item": {**item, "status": "in_progress", "content": []}}),
-                self.emit({"type": "response.content_part.added", **at, "part": empty}),
-                self.emit({"type": "response.output_text.delta", **at, "delta": refusal,
-                           "logprobs": []}),
-                self.emit({"type": "response.output_text.done", **at, "text": refusal,
-                           "logprobs": []}),
-                self.emit({"type": "response.content_part.done", **at,
-                           "part": item["content"][0]}),
-                self.emit({"type": "response.output_item.done", "output_index": index,
-                           "item": item}),
-            ]  # fmt: skip
+            events += message_events(self.emit, item, index)
         self.items = {i: x for i, x in self.items.items() if _type(x) not in CALLS}
         self.items[index] = item
-        data = {**self.response, "status": "incomplete",
-                "incomplete_details": {"reason": "content_filter"},
-                "output": [self.items[i] for i in sorted(self.items)], "aisec": self._aisec()}  # fmt: skip
+        output = [self.items[i] for i in sorted(self.items)]
+        data = {**self.response, **blocked(output), "aisec": self._aisec()}
         events.append(self.emit({"type": "response.incomplete", "response": data}))
         return events
