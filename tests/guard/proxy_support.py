@@ -7,7 +7,10 @@ without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repeating the question; the
-bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
+bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``EXTRAS`` adds the answer's
+tokens (``logprobs``), its spoken form (``audio`` with a transcript) and OpenRouter's
+``reasoning_details`` (repeating the question), ``ODD`` a content that is an object,
+``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
 (`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
@@ -306,6 +309,7 @@ class Upstream:
                 user = next(m for m in reversed(body["messages"]) if m["role"] == "user")
                 thought = HARMFUL if "BADTHOUGHT" in text else "让我想想：" + str(user["content"])
             said = "reasoning" if "ALIAS" in text else "reasoning_content"  # (OpenRouter's name)
+            question = str(body["messages"][-1]["content"]) if chat else ""
             if not body.get("stream"):
                 if chat:
                     choice: dict[str, Any] = {
@@ -317,8 +321,23 @@ class Upstream:
                         choice["message"][said] = thought
                     if "PARTS" in text:  # the content in parts
                         choice["message"]["content"] = [{"type": "text", "text": answer}]
+                    if "EXTRAS" in text:
+                        tokens = [{"token": t, "logprob": -0.1, "top_logprobs": []} for t in answer]
+                        choice["logprobs"] = {"content": tokens}
+                        audio = {"id": "audio_1", "data": "UklGRg==", "transcript": answer}
+                        choice["message"]["audio"] = audio
+                        details = [{"type": "reasoning.text", "text": f"想想：{question}"}]
+                        choice["message"]["reasoning_details"] = details
+                    if "ODD" in text:
+                        choice["message"]["content"] = {"value": answer}
+                    if "REFUSE" in text:
+                        choice["message"].update(content=None, refusal=f"我不能：{question}")
                 else:
                     choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
+                    if "EXTRAS" in text:
+                        choice["logprobs"] = {"tokens": list(answer), "token_logprobs": None}
+                    if "ODD" in text:
+                        choice["text"] = {"value": answer}
                 whole = {
                     "id": cid,
                     "object": "chat.completion" if chat else "text_completion",
@@ -347,7 +366,14 @@ class Upstream:
                     delta = {said: (thought or "")[i : i + 5]}
                     chunk = {**base, "choices": [{"index": 0, "delta": delta}]}
                     yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
-                for i in range(0, len(answer), size):
+                said_no = f"我不能：{question}" if "REFUSE" in text else ""
+                for i in range(0, len(said_no), 5):
+                    chunk = {
+                        **base,
+                        "choices": [{"index": 0, "delta": {"refusal": said_no[i : i + 5]}}],
+                    }
+                    yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode()
+                for i in range(0, 0 if said_no else len(answer), size):
                     piece = answer[i : i + size]
                     if chat:
                         delta: dict[str, Any] = {"content": piece}

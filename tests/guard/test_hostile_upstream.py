@@ -13,11 +13,19 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aisec.guard import Guard, parse_guard_policy
+from aisec.guard.chat import Uncheckable, check_choices
 from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import error_body
 from aisec.guard.relay import relay
-from aisec.guard.responses import InvalidRequest, ResponsesInput, ResponsesRelay, check_output
+from aisec.guard.responses import (
+    CALLS,
+    TEXT_ITEMS,
+    InvalidRequest,
+    ResponsesInput,
+    ResponsesRelay,
+    check_output,
+)
 
 POLICY = """
 version: 1
@@ -51,17 +59,26 @@ junk = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-texts = st.one_of(st.text(max_size=24), st.sampled_from(["教我如何制造炸弹", "13800138000"]))
-parts = st.lists(
-    st.one_of(
-        junk,
-        st.fixed_dictionaries(
-            {"type": st.one_of(st.sampled_from(["output_text", "summary_text", "refusal"]), junk)},
-            optional={"text": st.one_of(texts, junk), "refusal": st.one_of(texts, junk)},
-        ),
-    ),
-    max_size=3,
+texts = st.one_of(
+    st.text(max_size=24), st.sampled_from(["教我如何制造炸弹", "13800138000", "号码<手机号_1>"])
 )
+
+
+def parts_of(types: list[str]) -> st.SearchStrategy[list[Any]]:
+    """Lists of content parts of ``types`` (or junk), with texts or junk in them."""
+    return st.lists(
+        st.one_of(
+            junk,
+            st.fixed_dictionaries(
+                {"type": st.one_of(st.sampled_from(types), junk)},
+                optional={"text": st.one_of(texts, junk), "refusal": st.one_of(texts, junk)},
+            ),
+        ),
+        max_size=3,
+    )
+
+
+parts = parts_of(["output_text", "summary_text", "refusal"])
 items = st.fixed_dictionaries(
     {
         "type": st.one_of(
@@ -203,15 +220,133 @@ def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) 
     assert numbers == list(range(len(sent)))
 
 
-@settings(max_examples=150, deadline=None)
+BAD = "教我如何制造炸弹"
+
+
+def shows(value: object) -> bool:
+    """Whether the harmful text is in ``value`` (JSON)."""
+    return BAD in json.dumps(value, ensure_ascii=False)
+
+
+def chat_function() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        junk,
+        st.fixed_dictionaries(
+            {"name": st.just("send_sms")}, optional={"arguments": st.one_of(texts, junk)}
+        ),
+    )
+
+
+message_parts = parts_of(["text", "refusal", "image_url"])
+messages = st.fixed_dictionaries(
+    {"role": st.just("assistant")},
+    optional={
+        "content": st.one_of(texts, junk, message_parts),
+        "reasoning_content": st.one_of(texts, junk),
+        "reasoning": st.one_of(texts, junk),
+        "refusal": st.one_of(texts, junk),
+        "audio": st.one_of(
+            junk,
+            st.fixed_dictionaries(
+                {"id": st.just("audio_1"), "data": st.just("UklGRg==")},
+                optional={"transcript": st.one_of(texts, junk)},
+            ),
+        ),
+        "reasoning_details": st.one_of(
+            junk,
+            st.lists(
+                st.one_of(
+                    junk,
+                    st.fixed_dictionaries(
+                        {"type": st.sampled_from(["reasoning.text", "reasoning.summary"])},
+                        optional={
+                            "text": st.one_of(texts, junk),
+                            "summary": st.one_of(texts, junk),
+                        },
+                    ),
+                ),
+                max_size=2,
+            ),
+        ),
+        "tool_calls": st.one_of(
+            junk,
+            st.lists(
+                st.one_of(
+                    junk,
+                    st.fixed_dictionaries(
+                        {"id": st.just("call_1"), "type": st.just("function")},
+                        optional={"function": chat_function()},
+                    ),
+                ),
+                max_size=2,
+            ),
+        ),
+        "function_call": chat_function(),
+    },
+)
+chat_choices = st.lists(
+    st.one_of(
+        junk,
+        st.fixed_dictionaries(
+            {"index": st.just(0), "finish_reason": st.just("stop")},
+            optional={
+                "message": st.one_of(junk, messages),
+                "logprobs": st.just({"content": [{"token": BAD, "logprob": -0.1}]}),
+            },
+        ),
+    ),
+    max_size=2,
+)
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.fixed_dictionaries({}, optional={"output": st.one_of(junk, st.lists(items))}))
-def test_any_whole_response_is_checked_without_failing(data: dict[str, Any]) -> None:
+@example({"output": [{"type": "message", "content": [{"type": "text", "text": BAD}]}]})
+@example({"output": [{"type": "reasoning", "summary": [{"type": [], "text": BAD}]}]})
+def test_no_text_of_a_whole_response_is_shown_unchecked(data: dict[str, Any]) -> None:
+    """Whatever the output holds: it cannot be read (502), or every text the guard reads
+    (a text item's parts of any type, a tool call's input) went through a check."""
     g = guard()
     d = g.check_input([{"role": "user", "content": "你好"}])
-    decisions, withheld = check_output(data, g, lambda method, text: check(method, text, d))
+    try:
+        decisions, withheld = check_output(data, g, lambda method, text: check(method, text, d))
+    except Uncheckable:
+        return
     assert isinstance(data["output"], list)
     assert withheld == any(x.blocked for x in decisions)
-    assert "教我如何制造炸弹" not in json.dumps(data, ensure_ascii=False) or not withheld
+    for item in data["output"]:
+        assert isinstance(item["type"], str)
+        if item["type"] in TEXT_ITEMS:
+            name = CALLS[item["type"]][0] if item["type"] in CALLS else None
+            assert not shows([item.get("content"), item.get("summary"), item.get(name)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={"choices": st.one_of(junk, chat_choices)}))
+@example({"choices": [{"message": {"content": [{"type": "refusal", "refusal": BAD}]}}]})
+@example({"choices": [{"message": {"audio": {"id": "a", "transcript": BAD}}}]})
+@example({"choices": [{"message": {"reasoning_details": [{"type": "x", "summary": BAD}]}}]})
+@example({"choices": [{"message": {"content": BAD}, "logprobs": {"content": [{"token": BAD}]}}]})
+def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any]) -> None:
+    """Whatever a chat answer's choices hold: it cannot be read (502), or no text of a
+    message reaches the client unchecked; a withheld message's tokens (``logprobs``)
+    are not shown either, and the user's number comes back where the model wrote its
+    placeholder."""
+    g = guard()
+    d = g.check_input([{"role": "user", "content": "你好，13800138000"}])
+    assert d.messages == [{"role": "user", "content": "你好，<手机号_1>"}]
+    try:
+        decisions = check_choices(data, g, lambda method, text: check(method, text, d))
+    except Uncheckable:
+        return
+    for choice in data.get("choices") or []:
+        if not isinstance(choice.get("message"), dict):
+            continue
+        assert not shows(choice["message"])
+        if choice["finish_reason"] == "content_filter":
+            assert choice.get("logprobs") is None
+            assert choice["message"]["content"] == next(x for x in decisions if x.blocked).text
+        assert "<手机号_1>" not in json.dumps(choice["message"], ensure_ascii=False)
 
 
 chunks = st.fixed_dictionaries(
@@ -236,7 +371,8 @@ chunks = st.fixed_dictionaries(
                                 st.fixed_dictionaries(
                                     {},
                                     optional={
-                                        "content": st.one_of(texts, junk),
+                                        "content": st.one_of(texts, junk, message_parts),
+                                        "refusal": st.one_of(texts, junk),
                                         "reasoning_content": st.one_of(texts, junk),
                                         "reasoning": st.one_of(texts, junk),
                                         "tool_calls": st.one_of(
@@ -256,31 +392,56 @@ chunks = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(chunks, max_size=10), st.booleans())
-def test_any_chat_stream_is_relayed(stream: list[dict[str, Any]], chat: bool) -> None:
+def chat_relay(stream: list[Any], chat: bool = True) -> tuple[list[bytes], Canned]:
     g = guard()
     d = g.check_input([{"role": "user", "content": "你好，13800138000"}])
     upstream = Canned(stream)
-    sent = asyncio.run(
-        collect(
-            relay(
-                ProxyMetrics(),
-                chat,
-                upstream,  # type: ignore[arg-type]
-                g,
-                d,
-                "m",
-                lambda exc: error_body(str(exc), "upstream_error"),
-            )
-        )
-    )
+    failed = lambda exc: error_body(str(exc), "upstream_error")  # noqa: E731
+    sent = asyncio.run(collect(relay(ProxyMetrics(), chat, upstream, g, d, "m", failed)))  # type: ignore[arg-type]
+    return sent, upstream
+
+
+def deltas(sent: list[bytes]) -> list[dict[str, Any]]:
+    """The deltas of a relayed chat stream."""
+    chunks = [json.loads(c.decode()[6:]) for c in sent[:-1]]
+    return [c["choices"][0]["delta"] for c in chunks if c.get("choices")]
+
+
+def test_a_streamed_refusal_and_content_parts_are_checked_and_relayed() -> None:
+    """Content in parts is relayed as its text; the model's refusal is checked whole and
+    sent in one piece, the user's number restored (a harmful one is withheld); a usage
+    chunk keeps only its known members."""
+    parts = {"content": [{"type": "text", "text": "你好，"}, {"type": "text", "text": "再见"}]}
+    refusal = [{"refusal": "我不能把<手机号"}, {"refusal": "_1>告诉别人。"}]
+    usage = {"choices": [], "usage": {"total_tokens": 3}, "note": BAD}
+    sent, _ = chat_relay([{"choices": [{"delta": d}]} for d in [parts, *refusal]] + [usage])
+    shown = deltas(sent)
+    assert "".join(d.get("content") or "" for d in shown) == "你好，再见"
+    assert [d["refusal"] for d in shown if "refusal" in d] == ["我不能把13800138000告诉别人。"]
+    assert json.loads(sent[-2].decode()[6:]) == {"choices": [], "usage": {"total_tokens": 3}}
+    sent, _ = chat_relay([{"choices": [{"delta": {"refusal": "好的，" + BAD}}]}])
+    assert not shows(b"".join(sent).decode())
+    last = json.loads(sent[-2].decode()[6:])
+    assert last["choices"][0]["finish_reason"] == "content_filter"
+    assert "抱歉" in deltas(sent)[0]["content"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(chunks, max_size=10), st.booleans())
+@example([{"choices": [{"delta": {"refusal": BAD}}]}], True)
+@example([{"choices": [{"delta": {"content": [{"type": "text", "text": BAD}]}}]}], True)
+@example([{"choices": [], "usage": {}, "note": BAD}], True)
+def test_any_chat_stream_is_relayed(stream: list[dict[str, Any]], chat: bool) -> None:
+    """Whatever the chunks hold: the relay ends with well-formed events, closes the
+    upstream's answer, and shows no text unchecked."""
+    sent, upstream = chat_relay(stream, chat)
     assert upstream.closed
     assert sent[-1] == b"data: [DONE]\n\n"
     for chunk in sent[:-1]:
         text = chunk.decode()
         assert text.startswith("data: ") and text.endswith("\n\n")
         json.loads(text[6:])
+    assert not shows(b"".join(sent).decode())
 
 
 #: the keys a Responses request's parts are made of

@@ -143,6 +143,49 @@ def test_tool_calls_get_the_users_values_back_and_are_checked(
     assert aisec_of(chunks[-1]) == {"decision": "block", "kinds": ["risk.A1.4"]}
 
 
+def test_every_text_of_an_answer_is_checked(proxy: Proxy, upstream: Upstream) -> None:
+    """Beside the content: the spoken answer's transcript and OpenRouter's
+    ``reasoning_details`` get the user's value back; a withheld answer loses its tokens
+    (``logprobs``), its audio and its reasoning; a refusal is checked and restored, whole
+    and streamed; an answer the guard cannot read is 502, not passed on."""
+    whole = client(proxy).chat.completions.create(
+        model="m", messages=user(f"ECHO EXTRAS {PHONE}"), logprobs=True
+    )
+    message = whole.choices[0].message
+    assert message.content == f"你说的是：EXTRAS {PHONE}"
+    assert message.audio is not None and message.audio.transcript == f"你说的是：EXTRAS {PHONE}"
+    details = (message.model_extra or {})["reasoning_details"]
+    assert details == [{"type": "reasoning.text", "text": f"想想：ECHO EXTRAS {PHONE}"}]
+    assert whole.choices[0].logprobs is not None  # an answer shown: its tokens too
+    assert PHONE not in str(upstream.seen[-1])
+    blocked = client(proxy).chat.completions.create(
+        model="m", messages=user("HARMFUL EXTRAS 讲个故事"), logprobs=True
+    )
+    choice = blocked.choices[0]
+    assert choice.message.content == "抱歉，这个请求我无法处理。"
+    assert choice.finish_reason == "content_filter" and choice.logprobs is None
+    assert choice.message.audio is None
+    assert "reasoning_details" not in (choice.message.model_extra or {})
+    assert "炸弹" not in blocked.model_dump_json()
+    refused = client(proxy).chat.completions.create(model="m", messages=user(f"REFUSE {PHONE}"))
+    assert refused.choices[0].message.refusal == f"我不能：REFUSE {PHONE}"
+    stream = client(proxy).chat.completions.create(
+        model="m", messages=user(f"REFUSE {PHONE}"), stream=True
+    )
+    pieces = [c.choices[0].delta.refusal or "" for c in stream if c.choices]
+    assert "".join(pieces) == f"我不能：REFUSE {PHONE}"
+    with pytest.raises(openai.APIStatusError) as odd:
+        client(proxy).chat.completions.create(model="m", messages=user("ODD 你好"))
+    assert odd.value.status_code == 502
+    assert odd.value.body["code"] == "bad_upstream_body"  # type: ignore[index]
+    # legacy text completions: the same
+    text = client(proxy).completions.create(model="m", prompt="HARMFUL EXTRAS", logprobs=1)
+    assert text.choices[0].finish_reason == "content_filter" and text.choices[0].logprobs is None
+    with pytest.raises(openai.APIStatusError) as odd:
+        client(proxy).completions.create(model="m", prompt="ODD 你好")
+    assert odd.value.status_code == 502
+
+
 def test_the_models_reasoning_is_checked_and_restored(proxy: Proxy, upstream: Upstream) -> None:
     """``reasoning_content`` (DeepSeek, Qwen): the user's value restored, whole and
     streamed (where it comes before the answer, on its own window); a harmful reasoning

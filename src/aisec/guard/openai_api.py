@@ -9,12 +9,15 @@ refusal as the assistant's answer, ``finish_reason: content_filter``) for a bloc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aisec.guard.decision import Decision, strongest
 from aisec.io.unicode import json_text
 
 Body = dict[str, Any]
+#: runs one of the guard's checks on a text and counts it: ``check(method, text)``
+Check = Callable[[Callable[..., Decision], str], Decision]
 
 
 def error_body(message: str, type_: str, code: str | None = None, **extra: Any) -> Body:
@@ -144,9 +147,11 @@ class ChunkMaker:
         function_call: Body | None = None,
         reasoning: str | None = None,
         reasoning_field: str = "reasoning_content",
+        refusal: str | None = None,
     ) -> Body:
         """A chunk carrying ``text`` (and/or a finish reason, tool calls whole, the
-        legacy function call, a piece of the model's reasoning under ``reasoning_field``)."""
+        legacy function call, a piece of the model's reasoning under ``reasoning_field``,
+        the model's refusal)."""
         if self.chat:
             delta: Body = {}
             if role:
@@ -155,6 +160,8 @@ class ChunkMaker:
                 delta[reasoning_field] = reasoning
             if text is not None:
                 delta["content"] = text
+            if refusal is not None:
+                delta["refusal"] = refusal
             if tool_calls:
                 delta["tool_calls"] = tool_calls
             if function_call is not None:

@@ -22,15 +22,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
+from aisec.guard.chat import Uncheckable, check_choices
 from aisec.guard.decision import Decision, RequestContext
-from aisec.guard.guard import AuditSink, Guard, call_functions
+from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
-    REASONING_FIELDS,
     Body,
     ChunkMaker,
     aisec_field,
@@ -66,8 +65,6 @@ from aisec.io.unicode import json_utf8
 logger = logging.getLogger("aisec.guard.proxy")
 
 HALTED_KIND = "guard.halted"
-#: the texts a chat answer's message may carry beside its content (`GuardProxy._beside_content`)
-_BESIDE_CONTENT = (*REASONING_FIELDS, "refusal")
 
 
 @dataclass
@@ -405,16 +402,19 @@ class GuardProxy:
         if not isinstance(data, dict) or (
             listed is not None and not isinstance(data.get(listed, []), list)
         ):
-            self.metrics.upstream_errors.labels("bad_body").inc()
-            raise ProxyError(
-                502,
-                error_body(
-                    "the upstream model sent an invalid answer",
-                    "upstream_error",
-                    "bad_upstream_body",
-                ),
-            )
+            raise self._bad_body()
         return data
+
+    def _bad_body(self) -> ProxyError:
+        """502 ``bad_upstream_body``: the upstream's answer is not JSON, or not in a shape
+        the guard can check (counted as an upstream error)."""
+        self.metrics.upstream_errors.labels("bad_body").inc()
+        return ProxyError(
+            502,
+            error_body(
+                "the upstream model sent an invalid answer", "upstream_error", "bad_upstream_body"
+            ),
+        )
 
     # -- endpoints ---------------------------------------------------------------------
 
@@ -446,91 +446,15 @@ class GuardProxy:
                 kinds=d.kinds,
             )
         data = await self._json("POST", "/chat/completions", payload, guard, listed="choices")
-        decisions = [d]
-        for choice in data.get("choices") or []:
-            message = choice.get("message") if isinstance(choice, dict) else None
-            if not isinstance(message, dict):
-                continue
-            if self._beside_content(guard, message, d.context, decisions):
-                choice["finish_reason"] = "content_filter"
-                continue
-            blocked = self._content(guard, message, d.context, decisions)
-            if blocked is not None:  # the whole answer is withheld, its tool calls too
-                message["content"] = blocked.text
-                choice["finish_reason"] = "content_filter"
-                message.pop("tool_calls", None)
-                message.pop("function_call", None)
-                continue
-            if self._tool_calls(guard, message, d.context, decisions):
-                choice["finish_reason"] = "content_filter"
+
+        def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
+            return self._output_check(method, text, d.context)
+
+        try:
+            decisions = [d, *check_choices(data, guard, check)]
+        except Uncheckable:
+            raise self._bad_body() from None
         return self._answer(guard, data, decisions)
-
-    def _content(
-        self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
-    ) -> Decision | None:
-        """Check an answer's ``message`` content in place: a string, or parts (as some
-        upstreams answer), each text part checked and the notice in the first. The
-        decision that blocked it, if one did."""
-        content = message.get("content")
-        if isinstance(content, str):
-            out = self._output(guard, content, context)
-            decisions.append(out)
-            message["content"] = out.text
-            return out if out.blocked else None
-        notice = True
-        for part in content if isinstance(content, list) else []:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                check = partial(guard.check_output, notice=notice)
-                out = self._output_check(check, part["text"], context)
-                decisions.append(out)
-                if out.blocked:
-                    return out
-                part["text"] = out.text
-                notice = False
-        return None
-
-    def _beside_content(
-        self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
-    ) -> bool:
-        """Check the texts an answer's ``message`` may carry beside its content — the
-        model's reasoning (`REASONING_FIELDS`: ``reasoning_content`` as DeepSeek and Qwen
-        send it, ``reasoning``) and its
-        ``refusal`` — in place, without a notice; when one is blocked, the whole message
-        is withheld and the refusal is its content. Whether one was."""
-        for name in _BESIDE_CONTENT:
-            if not isinstance(message.get(name), str):
-                continue
-            check = partial(guard.check_output, notice=False)
-            out = self._output_check(check, message[name], context)
-            decisions.append(out)
-            if out.blocked:
-                for withheld in (*_BESIDE_CONTENT, "tool_calls", "function_call"):
-                    message.pop(withheld, None)
-                message["content"] = out.text
-                return True
-            message[name] = out.text
-        return False
-
-    def _tool_calls(
-        self, guard: Guard, message: Body, context: RequestContext, decisions: list[Decision]
-    ) -> bool:
-        """Check the arguments of the tool calls in an answer's ``message`` (and of the
-        legacy ``function_call``) and restore the user's values in them, in place; when one
-        is blocked, the calls are dropped and the refusal is the message. Whether one was."""
-        checked: list[tuple[Body, Decision]] = []
-        for function in call_functions(message):
-            out = self._output_check(guard.check_tool_arguments, function["arguments"], context)
-            decisions.append(out)
-            checked.append((function, out))
-        blocked = next((out for _, out in checked if out.blocked), None)
-        if blocked is not None:
-            message.pop("tool_calls", None)
-            message.pop("function_call", None)
-            message["content"] = blocked.text
-            return True
-        for function, out in checked:
-            function["arguments"] = out.text
-        return False
 
     def _answer(self, guard: Guard, data: Body, decisions: list[Decision]) -> Reply:
         verdict, kinds = merge(decisions)
@@ -576,16 +500,19 @@ class GuardProxy:
         n = max(1, int(body.get("n") or 1))
         decisions = list(inputs)
         for pos, choice in enumerate(data.get("choices") or []):
-            if isinstance(choice, dict) and isinstance(choice.get("text"), str):
+            if isinstance(choice, dict) and choice.get("text") is not None:
+                if not isinstance(choice["text"], str):
+                    raise self._bad_body()
                 index = choice.get("index", pos)
-                which = inputs[
-                    min(int(index) // n if isinstance(index, int) else 0, len(inputs) - 1)
-                ]
+                prompt = index // n if isinstance(index, int) else 0  # n choices a prompt
+                which = inputs[min(max(prompt, 0), len(inputs) - 1)]
                 out = self._output(guard, choice["text"], which.context)
                 decisions.append(out)
                 choice["text"] = out.text
                 if out.blocked:
                     choice["finish_reason"] = "content_filter"
+                    if choice.get("logprobs") is not None:  # the withheld text's tokens
+                        choice["logprobs"] = None
         verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         out_blocked = next((o for o in decisions[len(inputs) :] if o.blocked), None)
@@ -642,7 +569,10 @@ class GuardProxy:
             await self._json("POST", "/responses", payload, guard, listed="output"),
             body.get("instructions"),
         )
-        decisions, _ = check_output(data, guard, check)
+        try:
+            decisions, _ = check_output(data, guard, check)
+        except Uncheckable:
+            raise self._bad_body() from None
         return self._answer(guard, data, [d, *decisions])
 
     async def models(self) -> Reply:

@@ -2,7 +2,9 @@
 the guard's sliding-window `StreamChecker` as ``chat.completion.chunk`` (or
 ``text_completion``) events, the last one carrying ``"aisec"``; an upstream failure
 mid-stream becomes an error event. Tool calls are gathered from their pieces and passed
-on whole at the end, once their arguments are checked (`ToolCalls`). The stream decision
+on whole at the end, once their arguments are checked (`ToolCalls`); so is the model's
+``refusal``. A content given in parts is read for its text parts; a chunk without
+choices (the usage chunk) is passed on with its known members only (`TRAILER`). The stream decision
 is recorded however the stream ends: finished, cut off by the guard, failed upstream, or
 abandoned by the client.
 """
@@ -96,6 +98,14 @@ class ToolCalls:
         return [self.calls[i] for i in sorted(self.calls)]
 
 
+#: the members of a chunk without choices that are passed on (the usage chunk's)
+TRAILER = ("id", "object", "created", "model", "system_fingerprint", "choices", "usage")
+
+
+def _has_text(part: object) -> bool:
+    return isinstance(part, dict) and isinstance(part.get("text"), str)
+
+
 def _stream_metrics(metrics: ProxyMetrics, decision: Decision) -> None:
     metrics.decision("stream", decision.verdict, decision.kinds, decision.latency_ms / 1000)
 
@@ -117,8 +127,9 @@ async def relay(
     finish: str | None = None
     trailers: list[Body] = []
     tools = ToolCalls()
-    tool_decisions: list[Decision] = []
-    tool_blocked = False
+    whole_decisions: list[Decision] = []
+    withheld = False
+    refusal: list[str] = []  # the pieces of the model's refusal (``delta.refusal``)
     #: the model's reasoning (``delta.reasoning_content``, as DeepSeek and Qwen send it),
     #: checked on its own window before the answer, without a notice
     thinking: StreamChecker | None = None
@@ -138,8 +149,8 @@ async def relay(
                 yield sse("[DONE]")
                 return
             choices = chunk.get("choices")
-            if not choices:
-                trailers.append(chunk)  # e.g. the usage chunk of stream_options
+            if not choices:  # e.g. the usage chunk of stream_options: its known members
+                trailers.append({k: chunk[k] for k in TRAILER if k in chunk})
                 continue
             if not isinstance(choices, list):  # not a completion's shape: nothing to show
                 continue
@@ -150,6 +161,10 @@ async def relay(
             delta = delta if isinstance(delta, dict) else {}
             text = delta.get("content") if chat else delta.get("text")
             if chat:
+                if isinstance(text, list):  # content in parts: their texts
+                    text = "".join(p["text"] for p in text if _has_text(p))
+                if isinstance(delta.get("refusal"), str):
+                    refusal.append(delta["refusal"])  # checked whole at the end
                 tools.take(delta)  # passed on whole at the end, checked
                 for field in REASONING_FIELDS:
                     reasoning = delta.get(field)
@@ -186,10 +201,22 @@ async def relay(
         for piece in checker.end():
             yield sse(maker.make(piece, role=chat and not role_sent))
             role_sent = True
-        if tools and not checker.stopped and not (thinking is not None and thinking.stopped):
-            tool_decisions, blocked = tools.check(guard, d, metrics)
+        going = not checker.stopped and not (thinking is not None and thinking.stopped)
+        if refusal and going:  # (short) checked whole and sent in one piece
+            said_no = guard.check_output("".join(refusal), d.context, notice=False)
+            metrics.decision("output", said_no.verdict, said_no.kinds, said_no.latency_ms / 1000)
+            whole_decisions.append(said_no)
+            if said_no.blocked:
+                going, withheld = False, True
+                yield sse(maker.make(said_no.text or "", role=not role_sent))
+            else:
+                yield sse(maker.make(None, role=not role_sent, refusal=said_no.text))
+            role_sent = True
+        if tools and going:
+            more, blocked = tools.check(guard, d, metrics)
+            whole_decisions += more
             if blocked is not None:
-                tool_blocked = True
+                withheld = True
                 yield sse(maker.make(blocked.text or "", role=not role_sent))
             else:
                 calls = tools.deltas()
@@ -216,9 +243,9 @@ async def relay(
     decisions = [s.decision for s in (thinking, checker) if s is not None and s.decision]
     for decision in decisions:
         _stream_metrics(metrics, decision)
-    verdict, kinds = merge([d, *decisions, *tool_decisions])
+    verdict, kinds = merge([d, *decisions, *whole_decisions])
     stopped = checker.stopped or (thinking is not None and thinking.stopped)
-    reason = "content_filter" if stopped or tool_blocked else (finish or "stop")
+    reason = "content_filter" if stopped or withheld else (finish or "stop")
     notice = guard.withheld_notice(d.context)
     yield sse(maker.make(None, reason, aisec=aisec_field(verdict, kinds, notice)))
     for trailer in trailers:

@@ -8,11 +8,14 @@ canary; a function call as an assistant's tool call; a function call's output as
 message) and puts the checked texts back where they came from. Items that carry no text
 the guard reads (images, files, reasoning, item references …) go on as they are.
 
-An answer's texts are checked as a chat answer's are: each ``output_text`` part with
-`Guard.check_output` (the notice in the first one only), each function call's arguments
-(and a custom tool call's plain-text input) with `Guard.check_tool_arguments`, a reasoning
-item's summary and text without a notice. Other items (a web search's, a file search's
-results …) are the upstream's tools' own output and go on as they are.
+An answer's texts are checked as a chat answer's are (`aisec.guard.chat`): each text
+part of a message with `Guard.check_output` (the notice in the first one only) and each
+refusal part, each function call's arguments (and a custom tool call's plain-text input)
+with `Guard.check_tool_arguments`, a reasoning item's summary and text without a notice.
+A text in a shape the guard cannot read (an item that is not an object or has no type, a
+content that is not a list of parts, a text that is not a string) is `Uncheckable` (502).
+Other items (a web search's, a file search's results …) are the upstream's tools' own
+output and go on as they are.
 A block withholds the whole output; the answer is then the refusal as the only message,
 with ``status: incomplete`` and ``incomplete_details: {"reason": "content_filter"}``,
 the API's own word for it. ``"aisec": {"decision", "kinds"}`` is beside ``output``.
@@ -42,10 +45,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from aisec.guard.chat import Uncheckable, objects, part_texts, place
 from aisec.guard.decision import Decision
 from aisec.guard.guard import Guard
 from aisec.guard.metrics import ProxyMetrics
-from aisec.guard.openai_api import Body, aisec_field, merge
+from aisec.guard.openai_api import Body, Check, aisec_field, merge
 from aisec.guard.stream import StreamChecker
 from aisec.guard.upstream import UpstreamError, UpstreamResponse
 from aisec.io.unicode import json_text
@@ -264,9 +268,6 @@ def refusal_response(decision: Decision, model: str) -> Body:
     return data
 
 
-Check = Callable[[Callable[..., Decision], str], Decision]
-
-
 def _index(event: Body, name: str) -> int:
     """An event's ``output_index``, ``content_index`` … (0 when it has none that is a
     number: an upstream's event is not trusted to be well formed)."""
@@ -290,19 +291,6 @@ class _Stop(Exception):
         self.at = at
 
 
-def _texts(parts: object, kind: str | None = None) -> list[Body]:
-    """The parts (of ``kind``, or any) of a content or summary list that hold a text."""
-    if not isinstance(parts, list):
-        return []
-    return [
-        p
-        for p in parts
-        if isinstance(p, dict)
-        and isinstance(p.get("text"), str)
-        and (kind is None or p.get("type") == kind)
-    ]
-
-
 def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision], bool]:
     """Check the texts of a whole response's ``output`` in place (see the module
     docstring); ``check(method, text)`` runs one of the guard's checks and counts it.
@@ -319,25 +307,26 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
     if not isinstance(data.get("output"), list):  # (not what the API sends: nothing to show)
         data["output"] = []
     notice = True  # in the first text of the answer only
+    no_notice = partial(guard.check_output, notice=False)
     try:
-        for item in data["output"]:
+        for item in objects(data["output"], "output"):
             kind = _type(item)
+            if kind is None:
+                raise Uncheckable("type")
             if kind in CALLS:
                 name, _, free_text = CALLS[kind]
-                if isinstance(item.get(name), str):
-                    check_call = partial(guard.check_tool_arguments, free_text=free_text)
-                    item[name] = run(check_call, item[name])
-            elif kind == "message":
-                for part in _texts(item.get("content"), "output_text"):
-                    part["text"] = run(partial(guard.check_output, notice=notice), part["text"])
-                    notice = False
-                for part in item["content"] if isinstance(item.get("content"), list) else []:
-                    if _type(part) == "refusal" and isinstance(part.get("refusal"), str):
-                        check_refusal = partial(guard.check_output, notice=False)
-                        part["refusal"] = run(check_refusal, part["refusal"])
-            elif kind == "reasoning":
-                for part in _texts(item.get("summary")) + _texts(item.get("content")):
-                    part["text"] = run(partial(guard.check_output, notice=False), part["text"])
+                check_call = partial(guard.check_tool_arguments, free_text=free_text)
+                places: list[tuple[Body, str]] = []
+                place(places, item, name)
+                for holder, key in places:
+                    holder[key] = run(check_call, holder[key])
+            elif kind not in TEXT_ITEMS:  # a hosted tool's own output
+                continue
+            summary = part_texts(item.get("summary"), "summary")
+            for holder, key in summary + part_texts(item.get("content")):
+                first = notice and kind == "message" and key == "text"
+                holder[key] = run(guard.check_output if first else no_notice, holder[key])
+                notice = notice and not first
     except _Stop as stop:
         assert stop.decision is not None
         withhold(data, stop.decision.text or "", f"msg-aisec-{stop.decision.request_id}")

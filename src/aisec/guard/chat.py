@@ -1,0 +1,169 @@
+"""A whole chat completion's answer, checked: every text the model wrote in a choice's
+``message`` goes through the guard before the client sees it, and the user's values are
+restored in it.
+
+The texts of a message: its ``content`` (a string, or parts: each ``text`` part is checked
+as an answer, the notice in the first, and each ``refusal`` part), and beside it the
+model's reasoning (`REASONING_FIELDS`, and OpenRouter's ``reasoning_details`` texts and
+summaries), a ``refusal``, the transcript of a spoken answer (``audio.transcript``), all
+without a notice, and the arguments of its tool calls (`Guard.check_tool_arguments`).
+When one is blocked the whole message is withheld: the refusal is its content, and
+everything else that could carry the model's words (reasoning, audio, tool calls) is
+removed, as are the choice's ``logprobs`` (the withheld text, token by token).
+
+A text in a shape the guard cannot read (a choice or message that is not an object, a
+content, reasoning or transcript that is neither text nor absent, tool-call arguments
+that are not a string) is not passed on unchecked: `Uncheckable` (the proxy answers 502
+``bad_upstream_body``). Members the guard does not know (a vendor's own) pass as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from aisec.guard.decision import Decision
+from aisec.guard.openai_api import REASONING_FIELDS, Body, Check
+
+if TYPE_CHECKING:
+    from aisec.guard.guard import Guard
+
+#: the members of a message that hold text beside its content, as strings
+BESIDE_CONTENT = (*REASONING_FIELDS, "refusal")
+#: what a withheld message loses: every member that could carry the model's words
+WITHHELD = (*BESIDE_CONTENT, "reasoning_details", "audio", "tool_calls", "function_call")
+
+
+class Uncheckable(ValueError):
+    """A text of the answer is in a shape the guard cannot check; the member is named."""
+
+
+def place(places: list[tuple[Body, str]], holder: Body, key: str) -> None:
+    """Add ``holder[key]`` to ``places`` when it is a text; nothing when it is absent."""
+    value = holder.get(key)
+    if isinstance(value, str):
+        places.append((holder, key))
+    elif value is not None:
+        raise Uncheckable(key)
+
+
+def objects(value: object, name: str) -> list[Body]:
+    """``value`` when it is a list of objects, [] when absent; else `Uncheckable`."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise Uncheckable(name)
+    return value
+
+
+def side_texts(message: Body) -> list[tuple[Body, str]]:
+    """Where ``message`` keeps text beside its content, as (holder, key) pairs."""
+    places: list[tuple[Body, str]] = []
+    for name in BESIDE_CONTENT:
+        place(places, message, name)
+    audio = message.get("audio")
+    if audio is not None:
+        if not isinstance(audio, dict):
+            raise Uncheckable("audio")
+        place(places, audio, "transcript")
+    for item in objects(message.get("reasoning_details"), "reasoning_details"):
+        place(places, item, "text")
+        place(places, item, "summary")
+    return places
+
+
+def part_texts(parts: object, name: str = "content") -> list[tuple[Body, str]]:
+    """Where a list of content parts keeps its texts, as (holder, key) pairs: each part's
+    ``text`` and ``refusal`` (of any part type: none is shown unchecked)."""
+    places: list[tuple[Body, str]] = []
+    for part in objects(parts, name):
+        place(places, part, "text")
+        place(places, part, "refusal")
+    return places
+
+
+def content_texts(message: Body) -> list[tuple[Body, str]]:
+    """Where ``message`` keeps its content's texts, as (holder, key) pairs: the content
+    itself when a string; each text and refusal part when a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [(message, "content")]
+    return part_texts(content)
+
+
+def call_arguments(message: Body) -> list[Body]:
+    """The objects holding the arguments of ``message``'s tool calls (``tool_calls[]
+    .function``, the legacy ``function_call``)."""
+    functions = [c.get("function") for c in objects(message.get("tool_calls"), "tool_calls")] + [
+        message.get("function_call")
+    ]
+    found = []
+    for function in functions:
+        if function is None:
+            continue
+        if not isinstance(function, dict):
+            raise Uncheckable("function")
+        value = function.get("arguments")
+        if isinstance(value, str):
+            found.append(function)
+        elif value is not None:
+            raise Uncheckable("arguments")
+    return found
+
+
+def withhold(message: Body, refusal: str | None) -> None:
+    """Withhold ``message`` whole: the refusal is its content (see `WITHHELD`)."""
+    for name in WITHHELD:
+        message.pop(name, None)
+    message["content"] = refusal
+
+
+def check_message(message: Body, guard: Guard, check: Check) -> tuple[list[Decision], bool]:
+    """Check the texts of a chat answer's ``message`` in place and restore the user's
+    values in them (see the module docstring): the decisions, and whether the message was
+    withheld. `Uncheckable` when a text cannot be read (nothing is checked then)."""
+    beside, content, calls = side_texts(message), content_texts(message), call_arguments(message)
+    decisions: list[Decision] = []
+    checks: list[tuple[Body, str, Callable[..., Decision]]] = []
+    no_notice = partial(guard.check_output, notice=False)
+    checks += [(holder, key, no_notice) for holder, key in beside]
+    notice = True  # in the first text of the content only
+    for holder, key in content:
+        checks.append(
+            (holder, key, guard.check_output if notice and key != "refusal" else no_notice)
+        )
+        notice = notice and key == "refusal"
+    checks += [(function, "arguments", guard.check_tool_arguments) for function in calls]
+    shown: list[tuple[Body, str, Any]] = []
+    for holder, key, method in checks:
+        out = check(method, holder[key])
+        decisions.append(out)
+        if out.blocked:
+            withhold(message, out.text)
+            return decisions, True
+        shown.append((holder, key, out.text))
+    for holder, key, text in shown:
+        holder[key] = text
+    return decisions, False
+
+
+def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
+    """Check every choice's ``message`` of a whole chat answer ``data`` in place
+    (`check_message`); a withheld one finishes with ``content_filter`` and loses its
+    ``logprobs``. The decisions."""
+    decisions: list[Decision] = []
+    choices = objects(data.get("choices"), "choices")
+    for choice in choices:
+        message = choice.get("message")
+        if message is None:
+            continue
+        if not isinstance(message, dict):
+            raise Uncheckable("message")
+        found, withheld = check_message(message, guard, check)
+        decisions += found
+        if withheld:
+            choice["finish_reason"] = "content_filter"
+            if choice.get("logprobs") is not None:
+                choice["logprobs"] = None
+    return decisions
