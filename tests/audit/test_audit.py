@@ -296,3 +296,34 @@ def test_a_burst_is_stored_in_one_transaction(tmp_path: Path) -> None:
     with open_store(url) as store:
         assert [e.request_id for e in stored(store)] == [f"r{i}" for i in range(21)]
         assert verify(store).ok
+
+
+def test_writers_side_by_side_extend_one_chain(db_url: str) -> None:
+    """Several writers at once (proxy workers, the CLI) on one database: each batch waits
+    for the head, none fails on a taken sequence number, the chain stays whole. (SQLite
+    ignores FOR UPDATE: without taking its write lock first, about a third failed.)"""
+    import threading
+
+    from aisec.audit import append_events
+
+    open_store(db_url).close()
+    failures: list[BaseException] = []
+
+    def writer(w: int) -> None:
+        with open_store(db_url) as store:
+            for i in range(40):
+                try:
+                    with store.transaction() as session:
+                        append_events(session, [event(w * 1000 + i * 5 + j) for j in range(5)])
+                except Exception as exc:
+                    failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with open_store(db_url) as store:
+        report = verify(store)
+    assert report.ok and report.checked == 4 * 40 * 5

@@ -141,6 +141,47 @@ def test_tool_call_arguments_are_redacted_and_restored(guard: Guard) -> None:
     assert leak.blocked and leak.text == "抱歉，无法回答。" and "guard.canary" in leak.kinds
 
 
+def test_an_earlier_answer_sent_back_whole_is_redacted(guard: Guard) -> None:
+    """A client that appends the model's whole message to the conversation sends back its
+    reasoning, OpenRouter's ``reasoning_details``, its refusal and refusal parts, the
+    transcript of its audio, with the
+    user's values restored in them: all are redacted again, in copies."""
+    earlier = {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": f"已记下{PHONE}"},
+            {"type": "refusal", "refusal": PHONE},
+        ],
+        "reasoning_content": f"用户的号码是{PHONE}",
+        "reasoning": f"号码{PHONE}",
+        "refusal": f"不能把{PHONE}给别人",
+        "reasoning_details": [{"type": "reasoning.text", "text": PHONE, "signature": "s"}, 7],
+        "audio": {"id": "audio_1", "transcript": PHONE},
+    }
+    parts = [{"type": "input_text", "text": f"再确认一次{PHONE}"}, {"type": "image_url"}]
+    before = json.dumps(earlier, ensure_ascii=False)
+    d = guard.check_input([*chat("发短信"), earlier, {"role": "user", "content": parts}])
+    assert d.messages is not None and d.verdict == "redact"
+    assert PHONE not in json.dumps(d.messages, ensure_ascii=False)
+    token = d.context.vault.by_value[("pii.cn_mobile", PHONE)]
+    sent = d.messages[2]
+    assert (
+        sent["reasoning_content"] == f"用户的号码是{token}"
+        and sent["refusal"] == f"不能把{token}给别人"
+    )
+    assert sent["reasoning_details"] == [
+        {"type": "reasoning.text", "text": token, "signature": "s"},
+        7,
+    ]
+    assert sent["content"][1] == {"type": "refusal", "refusal": token}
+    assert sent["audio"] == {"id": "audio_1", "transcript": token}
+    assert d.messages[3]["content"] == [
+        {"type": "input_text", "text": f"再确认一次{token}"},
+        parts[1],
+    ]
+    assert json.dumps(earlier, ensure_ascii=False) == before  # the caller's message untouched
+
+
 def test_canary_and_system_prompt_leak_are_blocked(guard: Guard) -> None:
     d = guard.check_input(chat("你好"))
     assert d.messages is not None and guard.canary is not None

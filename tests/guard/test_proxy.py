@@ -178,6 +178,23 @@ def test_every_text_of_an_answer_is_checked(proxy: Proxy, upstream: Upstream) ->
         client(proxy).chat.completions.create(model="m", messages=user("ODD 你好"))
     assert odd.value.status_code == 502
     assert odd.value.body["code"] == "bad_upstream_body"  # type: ignore[index]
+    # the next turn sends the reasoning back (the SDK's message, appended whole): redacted
+    turn = [*user(f"ECHO EXTRAS {PHONE}"), message.model_dump(exclude_none=True), *user("好")]
+    client(proxy).chat.completions.create(model="m", messages=turn)  # type: ignore[arg-type]
+    assert PHONE not in json.dumps(upstream.seen[-1], ensure_ascii=False)
+    assert "想想：ECHO EXTRAS <手机号_1>" in json.dumps(upstream.seen[-1], ensure_ascii=False)
+    # a request whose text the guard cannot read (and so could not redact): 400
+    for bad in (
+        {"role": "user", "content": {"text": PHONE}},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}
+            ],
+        },
+    ):
+        with pytest.raises(openai.BadRequestError, match="the guard cannot read"):
+            client(proxy).chat.completions.create(model="m", messages=[bad])  # type: ignore[list-item]
     # legacy text completions: the same
     text = client(proxy).completions.create(model="m", prompt="HARMFUL EXTRAS", logprobs=1)
     assert text.choices[0].finish_reason == "content_filter" and text.choices[0].logprobs is None

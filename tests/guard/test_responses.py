@@ -155,11 +155,20 @@ def test_custom_tool_calls_are_checked_as_plain_text(proxy: Proxy, upstream: Ups
     assert upstream.seen[-1]["input"][0] == {**back, "input": "send <手机号_1>"}
 
 
-def test_reasoning_summaries_are_checked(proxy: Proxy) -> None:
+def test_reasoning_summaries_are_checked(proxy: Proxy, upstream: Upstream) -> None:
+    """A reasoning summary gets the user's values back, whole and streamed; sent back in
+    the next turn (the output as the next input, as stateless clients do) it is redacted
+    again."""
     answer = client(proxy).responses.create(model="m", input=f"REASON ECHO 打{PHONE}")
     reasoning = answer.output[0]
     assert reasoning.type == "reasoning"
     assert reasoning.summary[0].text == f"用户问的是：REASON ECHO 打{PHONE}"
+    turn = [*(item.model_dump(exclude_none=True) for item in answer.output)]
+    client(proxy).responses.create(model="m", input=[*turn, {"role": "user", "content": "好"}])
+    sent = upstream.seen[-1]["input"]
+    assert PHONE not in json.dumps(sent, ensure_ascii=False)
+    assert sent[0]["summary"][0]["text"] == "用户问的是：REASON ECHO 打<手机号_1>"
+    assert {**sent[0], "summary": turn[0]["summary"]} == turn[0]  # otherwise as it came
     events = stream_of(proxy, input=f"REASON ECHO 打{PHONE}")
     deltas = [e.delta for e in events if e.type == "response.reasoning_summary_text.delta"]
     assert deltas == [f"用户问的是：REASON ECHO 打{PHONE}"]  # checked whole, sent as one

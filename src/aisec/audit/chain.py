@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aisec.audit.event import Event, as_utc, chain_hash, format_time, utcnow
@@ -41,9 +41,16 @@ class AuditError(AisecError):
 
 
 def _head(session: Session, *, lock: bool) -> AuditHead:
+    """The chain's head row; ``lock``: held by this transaction until it ends, so that
+    two writers (workers, the CLI) cannot both extend the chain from the same head."""
     stmt = select(AuditHead).where(AuditHead.id == 1)
     if lock:
         stmt = stmt.with_for_update()
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks and ignores FOR UPDATE: a write first takes the
+            # database's write lock (waiting for another writer's commit) before the read
+            unchanged = update(AuditHead).where(AuditHead.id == 1)
+            session.execute(unchanged.values(last_seq=AuditHead.last_seq))
     head = session.scalars(stmt).first()
     if head is None:  # the migration creates it; a hand-emptied table gets it back
         head = AuditHead(

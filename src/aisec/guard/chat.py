@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 #: the members of a message that hold text beside its content, as strings
 BESIDE_CONTENT = (*REASONING_FIELDS, "refusal")
+#: the members of a content part that hold text
+PART_TEXTS = ("text", "refusal")
+#: the members of an item of ``reasoning_details`` (OpenRouter) that hold text
+DETAIL_TEXTS = ("text", "summary")
 #: what a withheld message loses: every member that could carry the model's words
 WITHHELD = (*BESIDE_CONTENT, "reasoning_details", "audio", "tool_calls", "function_call")
 
@@ -68,8 +72,8 @@ def side_texts(message: Body) -> list[tuple[Body, str]]:
             raise Uncheckable("audio")
         place(places, audio, "transcript")
     for item in objects(message.get("reasoning_details"), "reasoning_details"):
-        place(places, item, "text")
-        place(places, item, "summary")
+        for key in DETAIL_TEXTS:
+            place(places, item, key)
     return places
 
 
@@ -78,8 +82,8 @@ def part_texts(parts: object, name: str = "content") -> list[tuple[Body, str]]:
     ``text`` and ``refusal`` (of any part type: none is shown unchecked)."""
     places: list[tuple[Body, str]] = []
     for part in objects(parts, name):
-        place(places, part, "text")
-        place(places, part, "refusal")
+        for key in PART_TEXTS:
+            place(places, part, key)
     return places
 
 
@@ -110,6 +114,16 @@ def call_arguments(message: Body) -> list[Body]:
         elif value is not None:
             raise Uncheckable("arguments")
     return found
+
+
+def unreadable(message: Body) -> str | None:
+    """The member of a request's ``message`` whose text is in a shape the guard cannot
+    read (and so could not redact), or None."""
+    try:
+        side_texts(message), content_texts(message), call_arguments(message)
+    except Uncheckable as exc:
+        return str(exc)
+    return None
 
 
 def withhold(message: Body, refusal: str | None) -> None:

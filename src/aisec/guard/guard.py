@@ -39,6 +39,7 @@ from aisec.audit import Event, PendingEvent
 from aisec.audit.event import utcnow
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
+from aisec.guard.chat import BESIDE_CONTENT, DETAIL_TEXTS, PART_TEXTS
 from aisec.guard.config import GuardConfig, load_guard_policy
 from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
 from aisec.guard.leak import PromptMatcher, canary_in, new_canary
@@ -156,9 +157,7 @@ def message_texts(message: dict[str, Any]) -> list[str]:
         return [content]
     if isinstance(content, list):
         return [
-            str(p.get("text", ""))
-            for p in content
-            if isinstance(p, dict) and p.get("type") == "text"
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
         ]
     return []
 
@@ -444,6 +443,7 @@ class Guard:
                     copy["content"] = self._redact_content(message, context, found, seen)
                     if message is last_user:
                         excerpt_findings = seen
+                    self._redact_beside(copy, context, found)
                     self._redact_calls(copy, context, found)
                 forwarded.append(copy)
             if last_user is not None and not isinstance(last_user.get("content"), str):
@@ -475,17 +475,46 @@ class Guard:
         content = message.get("content")
         if isinstance(content, str):
             return self._redact_text(content, context, found, seen)
-        if isinstance(content, list):
-            parts = []
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == "text":
-                    part = {
-                        **part,
-                        "text": self._redact_text(str(part.get("text", "")), context, found, seen),
-                    }
-                parts.append(part)
-            return parts
+        if isinstance(content, list):  # parts: each text (and an assistant's refusal)
+            return [self._redact_members(p, PART_TEXTS, context, found, seen) for p in content]
         return content
+
+    def _redact_members(
+        self,
+        holder: Any,
+        names: tuple[str, ...],
+        context: RequestContext,
+        found: list[Finding],
+        seen: list[Finding],
+    ) -> Any:
+        """``holder`` (an object) with each of its members ``names`` that is a text
+        redacted, in a copy; anything else as it is."""
+        if not isinstance(holder, dict) or not any(isinstance(holder.get(n), str) for n in names):
+            return holder
+        return {
+            k: self._redact_text(v, context, found, seen)
+            if k in names and isinstance(v, str)
+            else v
+            for k, v in holder.items()
+        }
+
+    def _redact_beside(
+        self, message: dict[str, Any], context: RequestContext, found: list[Finding]
+    ) -> None:
+        """Redact the texts an assistant's earlier turn carries beside its content (its
+        reasoning, OpenRouter's ``reasoning_details``, a refusal, an audio transcript),
+        sent back with the user's values that were restored in them, in ``message`` (a
+        copy)."""
+        message.update(self._redact_members(message, BESIDE_CONTENT, context, found, []))
+        if "audio" in message:
+            message["audio"] = self._redact_members(
+                message["audio"], ("transcript",), context, found, []
+            )
+        details = message.get("reasoning_details")
+        if isinstance(details, list):
+            message["reasoning_details"] = [
+                self._redact_members(d, DETAIL_TEXTS, context, found, []) for d in details
+            ]
 
     def _redact_text(
         self, text: str, context: RequestContext, found: list[Finding], seen: list[Finding]

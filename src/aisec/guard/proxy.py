@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aisec.guard.chat import Uncheckable, check_choices
+from aisec.guard.chat import Uncheckable, check_choices, unreadable
 from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
@@ -427,6 +427,13 @@ class GuardProxy:
             or not all(isinstance(m, dict) for m in messages)
         ):
             raise bad_request("'messages' must be a non-empty list of message objects")
+        for i, message in enumerate(messages):
+            member = unreadable(message)
+            if member is not None:
+                raise bad_request(
+                    f"messages[{i}]: the guard cannot read '{member}' (a text must be a "
+                    "string; a content a string or a list of parts)"
+                )
         stream = bool(body.get("stream"))
         if stream and int(body.get("n") or 1) != 1:
             raise bad_request("the guard streams one choice: use n=1 with stream=true")

@@ -2,11 +2,12 @@
 
 A Responses request carries its texts in ``instructions``, ``input`` (a string, or a list
 of items: messages whose content is a string or parts, the model's earlier function and
-custom tool calls and their outputs, …) and ``prompt.variables``. `ResponsesInput` lays them out as chat
-messages for `Guard.check_input` (``instructions`` as the system message, which gets the
-canary; a function call as an assistant's tool call; a function call's output as a tool
-message) and puts the checked texts back where they came from. Items that carry no text
-the guard reads (images, files, reasoning, item references …) go on as they are.
+custom tool calls and their outputs, …) and ``prompt.variables``. `ResponsesInput` lays
+them out as chat messages for `Guard.check_input` (``instructions`` as the system message,
+which gets the canary; a function call as an assistant's tool call; a function call's
+output as a tool message; an earlier reasoning item's summary and text as an assistant's
+parts) and puts the checked texts back where they came from. Items that carry no text the
+guard reads (images, files, encrypted reasoning, item references …) go on as they are.
 
 An answer's texts are checked as a chat answer's are (`aisec.guard.chat`): each text
 part of a message with `Guard.check_output` (the notice in the first one only) and each
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from aisec.guard.chat import Uncheckable, objects, part_texts, place
+from aisec.guard.chat import PART_TEXTS, Uncheckable, objects, part_texts, place
 from aisec.guard.decision import Decision
 from aisec.guard.guard import Guard
 from aisec.guard.metrics import ProxyMetrics
@@ -103,15 +104,24 @@ def _as_chat(content: object) -> object:
 
 
 def _back(original: object, checked: object) -> object:
-    """``original`` content with the checked texts of ``checked`` (its `_as_chat`) in it."""
+    """``original`` content with the checked texts of ``checked`` (its `_as_chat`) in it:
+    each part's texts (`PART_TEXTS`: a text, a refusal)."""
     if isinstance(original, str):
         return checked
     if isinstance(original, list) and isinstance(checked, list):
-        return [
-            {**p, "text": c["text"]} if _is_text(p) and isinstance(c, dict) else p
-            for p, c in zip(original, checked, strict=True)
-        ]
+        return [_part_back(p, c) for p, c in zip(original, checked, strict=True)]
     return original
+
+
+def _part_back(part: object, checked: object) -> object:
+    if not isinstance(part, dict) or not isinstance(checked, dict):
+        return part
+    texts = {k: checked[k] for k in PART_TEXTS if isinstance(part.get(k), str) and k in checked}
+    return {**part, **texts} if texts else part
+
+
+def _parts(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _is_message(item: Body) -> bool:
@@ -132,6 +142,9 @@ def _as_message(item: object) -> Body:
         return {"role": "tool", "content": _as_chat(item.get("output"))}
     if kind == "custom_tool_call":  # (its input is plain text)
         return {"role": "assistant", "content": item.get("input")}
+    if kind == "reasoning":  # sent back: its summary and text, the user's values in them
+        parts = _parts(item.get("summary")) + _parts(item.get("content"))
+        return {"role": "assistant" if parts else UNREAD, "content": parts or None}
     return {"role": UNREAD, "content": None}
 
 
@@ -146,6 +159,12 @@ def _item_back(item: Body, message: Body) -> Body:
         name, value = "output", _back(item.get("output"), message.get("content"))
     elif kind == "custom_tool_call":
         name, value = "input", message.get("content")
+    elif kind == "reasoning" and message["role"] != UNREAD:
+        summary, content = _parts(item.get("summary")), _parts(item.get("content"))
+        back = _back(summary + content, message.get("content"))
+        assert isinstance(back, list)
+        texts = {"summary": back[: len(summary)], "content": back[len(summary) :]}
+        return {**item, **{k: v for k, v in texts.items() if isinstance(item.get(k), list)}}
     else:
         return item
     return {**item, name: value} if name in item else item
