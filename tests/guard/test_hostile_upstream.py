@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aisec.guard import Guard, parse_guard_policy
-from aisec.guard.chat import Uncheckable, check_choices
+from aisec.guard.chat import Uncheckable, check_choices, unreadable
 from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import error_body
@@ -475,6 +475,7 @@ in_items = st.fixed_dictionaries(
         "arguments": st.one_of(texts, json_values),
         "output": st.one_of(texts, junk, st.lists(st.one_of(in_parts, junk), max_size=2)),
         "input": st.one_of(texts, junk),
+        "summary": st.one_of(junk, st.lists(st.one_of(in_parts, junk), max_size=2)),
     },
 )  # fmt: skip
 requests = st.fixed_dictionaries(
@@ -501,6 +502,8 @@ requests = st.fixed_dictionaries(
 @given(requests)
 @example({"input": [{"role": "user", "content": [{"type": [1], "text": "x"}]}]})
 @example({"input": [{"type": {}, "role": "user"}, {"type": []}]})
+@example({"input": [{"type": "function_call", "arguments": {"text": "13800138000"}}]})
+@example({"input": [{"type": "custom_tool_call", "input": ["13800138000"]}]})
 def test_any_responses_request_is_refused_or_rebuilt(body: dict[str, Any]) -> None:
     """A client's request of any shape: a clear refusal (`InvalidRequest`), or the same
     request back when nothing is redacted, and a checked one otherwise."""
@@ -512,4 +515,56 @@ def test_any_responses_request_is_refused_or_rebuilt(body: dict[str, Any]) -> No
     d = guard().check_input(request.messages)
     if not d.blocked:
         assert d.messages is not None
-        request.payload(d.messages)  # (no error)
+        sent = request.payload(d.messages)
+        assert "13800138000" not in json.dumps(read_by_the_guard(sent), ensure_ascii=False)
+
+
+def read_by_the_guard(body: dict[str, Any]) -> list[Any]:
+    """The texts of a Responses request that the guard reads (and redacts): the input,
+    prompt variables, and by item type its content, arguments, output, input, summary."""
+    found: list[Any] = [body.get("input") if isinstance(body.get("input"), str) else None]
+    prompt = body.get("prompt")
+    found.append(prompt.get("variables") if isinstance(prompt, dict) else None)
+    members = {
+        "function_call": ("arguments",),
+        "function_call_output": ("output",),
+        "custom_tool_call_output": ("output",),
+        "custom_tool_call": ("input",),
+        "reasoning": ("summary", "content"),
+    }
+    for item in body["input"] if isinstance(body.get("input"), list) else []:
+        kind = item.get("type")
+        if kind in (None, "message") and isinstance(item.get("role"), str):
+            names: tuple[str, ...] = ("content",) if item["role"] != "system" else ()
+        else:
+            names = members.get(kind, ()) if isinstance(kind, str) else ()
+        found += [item.get(n) for n in names]
+    return found
+
+
+chat_requests = st.lists(
+    st.tuples(messages, st.sampled_from(["user", "assistant", "tool", "developer"])).map(
+        lambda pair: {**pair[0], "role": pair[1]}
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chat_requests)
+@example([{"role": "user", "content": [{"type": "input_text", "text": "13800138000"}]}])
+@example([{"role": "assistant", "audio": {"id": "a", "transcript": "13800138000"}}])
+@example([{"role": "assistant", "reasoning_details": [{"type": "x", "summary": "13800138000"}]}])
+@example([{"role": "user", "content": [{"type": "text", "text": {"v": "13800138000"}}]}])
+def test_no_text_of_a_chat_request_reaches_the_model_unredacted(
+    request: list[dict[str, Any]],
+) -> None:
+    """Whatever a client's messages hold: the proxy refuses what it cannot read (400,
+    `unreadable`), or the user's number is in no text the model is sent."""
+    if any(unreadable(m) is not None for m in request):
+        return
+    d = guard().check_input(request)
+    if d.blocked:
+        return
+    assert "13800138000" not in json.dumps(d.messages, ensure_ascii=False)

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from aisec.guard.chat import PART_TEXTS, Uncheckable, objects, part_texts, place
+from aisec.guard.chat import PART_TEXTS, Uncheckable, objects, part_texts, place, unreadable
 from aisec.guard.decision import Decision
 from aisec.guard.guard import Guard
 from aisec.guard.metrics import ProxyMetrics
@@ -185,16 +185,28 @@ class ResponsesInput:
             raise InvalidRequest("'instructions' must be a string")
         if isinstance(instructions, str):
             self.messages.append({"role": "system", "content": instructions})
-        for value in self._variables().values():  # before the input: its last user
+        for name, value in self._variables().items():  # before the input: its last user
             content = value if isinstance(value, str) else [value]  # message is the question
-            self.messages.append({"role": "user", "content": _as_chat(content)})
+            self._add({"role": "user", "content": _as_chat(content)}, f"variable {name!r}")
         raw = body.get("input")
         if isinstance(raw, str):
             self.messages.append({"role": "user", "content": raw})
         elif isinstance(raw, list):
-            self.messages.extend(_as_message(item) for item in raw)
+            for i, item in enumerate(raw):
+                self._add(_as_message(item), f"input[{i}]")
         elif raw is not None:
             raise InvalidRequest("'input' must be a string or a list of input items")
+
+    def _add(self, message: Body, where: str) -> None:
+        """Lay out one more message; a text the guard cannot read (and so could not
+        redact) is refused, not passed on."""
+        member = unreadable(message)
+        if member is not None:
+            raise InvalidRequest(
+                f"{where}: the guard cannot read its {member!r} (a text must be a string; a "
+                "content a string or a list of parts)"
+            )
+        self.messages.append(message)
 
     def _variables(self) -> dict[str, Any]:
         prompt = self.body.get("prompt")
