@@ -15,6 +15,7 @@ from aisec.audit import AuditLog, verify
 from aisec.errors import PolicyError
 from aisec.guard import Guard, language_of, parse_guard_policy
 from aisec.guard.leak import canary_in, fold
+from aisec.guard.vault import APART, TokenVault
 from aisec.store import open_store
 from aisec.store.models import AuditEvent
 from aisec.text import normalize
@@ -93,6 +94,22 @@ def test_reversible_redaction_round_trip(guard: Guard) -> None:
     other = guard.check_output("请联系经理，电话13912345678。", d.context)
     assert other.text is not None and "13912345678" not in other.text
     assert "139****5678" in other.text
+
+
+def test_a_vault_apart_numbers_from_afar_and_restores() -> None:
+    """A continued conversation's vault starts at a random number in `APART`; its
+    placeholders, of four or five digits, are restored; an earlier turn's are left."""
+    vault = TokenVault.apart()
+    assert APART[0] <= vault.first < APART[1]
+    phone = vault.token_for("pii.cn_mobile", "手机号", PHONE)
+    mail = vault.token_for("pii.email", "邮箱", "a@b.cn")
+    assert (phone, mail) == (f"<手机号_{vault.first}>", f"<邮箱_{vault.first + 1}>")
+    assert vault.restore(f"{phone}、{mail}、<手机号_1>") == (f"{PHONE}、a@b.cn、<手机号_1>", 2)
+    far = TokenVault(first=99_998)
+    tokens = [far.token_for("pii.cn_mobile", "手机号", v) for v in ("1", "2")]
+    assert tokens == ["<手机号_99998>", "<手机号_99999>"]
+    assert far.restore("".join(tokens)) == ("12", 2)
+    assert {TokenVault.apart().first for _ in range(20)} != {vault.first}  # drawn anew
 
 
 def test_tool_call_arguments_are_redacted_and_restored(guard: Guard) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -59,6 +60,23 @@ def test_text_answer_whole_and_streamed(proxy: Proxy, upstream: Upstream) -> Non
     done = next(e for e in streamed if e.type == "response.output_text.done")
     assert done.text == f"你说的是：请记下{PHONE}谢谢"
     assert PHONE not in json.dumps(upstream.seen[-1], ensure_ascii=False)
+
+
+def test_a_continued_conversation_numbers_its_placeholders_apart(
+    proxy: Proxy, upstream: Upstream
+) -> None:
+    """With ``previous_response_id`` the earlier turns (and their placeholders) are on the
+    upstream: this request's placeholders are numbered apart, so the model's mention of
+    an earlier ``<手机号_1>`` is left as it is, not given this request's number."""
+    ask = f"ECHO 新号码{PHONE}，上次的是<手机号_1>"
+    answer = client(proxy).responses.create(model="m", input=ask, previous_response_id="resp_1")
+    sent = upstream.seen[-1]["input"]
+    number = int(re.fullmatch(r"ECHO 新号码<手机号_(\d+)>，上次的是<手机号_1>", sent).group(1))  # type: ignore[union-attr]
+    assert 1000 <= number < 9000 + 1
+    assert answer.output_text == f"你说的是：新号码{PHONE}，上次的是<手机号_1>"
+    first = client(proxy).responses.create(model="m", input=ask)  # a first turn: from 1
+    assert upstream.seen[-1]["input"] == "ECHO 新号码<手机号_1>，上次的是<手机号_1>"
+    assert first.output_text == f"你说的是：新号码{PHONE}，上次的是{PHONE}"
 
 
 def test_input_items_are_redacted_where_they_are(proxy: Proxy, upstream: Upstream) -> None:

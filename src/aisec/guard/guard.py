@@ -417,9 +417,14 @@ class Guard:
     # -- input -------------------------------------------------------------------------
 
     def check_input(
-        self, messages: Sequence[dict[str, Any]], *, request_id: str | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        request_id: str | None = None,
+        continued: bool = False,
     ) -> Decision:
-        """Check a chat request; see the module docstring."""
+        """Check a chat request; see the module docstring. ``continued``: the earlier
+        turns are kept by the upstream, not sent (`TokenVault.apart`)."""
         t0 = time.perf_counter()
         user_text = next(
             (" ".join(message_texts(m)) for m in reversed(messages) if m.get("role") == "user"),
@@ -431,6 +436,8 @@ class Guard:
             if request_id
             else RequestContext(language=language)
         )
+        if continued:
+            context.vault = TokenVault.apart()
         forwarded: list[dict[str, Any]] = []
         found: list[Finding] = []
         excerpt_findings: list[Finding] = []

@@ -211,8 +211,10 @@ class GuardProxy:
 
     # -- decisions ---------------------------------------------------------------------
 
-    def _input(self, guard: Guard, messages: list[dict[str, Any]], rid: str) -> Decision:
-        d = guard.check_input(messages, request_id=rid)
+    def _input(
+        self, guard: Guard, messages: list[dict[str, Any]], rid: str, continued: bool = False
+    ) -> Decision:
+        d = guard.check_input(messages, request_id=rid, continued=continued)
         self.metrics.decision("input", d.verdict, d.kinds, d.latency_ms / 1000)
         return d
 
@@ -557,7 +559,7 @@ class GuardProxy:
         stream = bool(body.get("stream"))
         guard = self.guard_for(app)
         model = str(body.get("model") or "")
-        d = self._input(guard, request.messages, rid)
+        d = self._input(guard, request.messages, rid, request.continued)
         if d.blocked:
             return self._blocked(guard, "responses", d, model, stream)
         d.context.json_answer = wants_json_text(body)

@@ -34,7 +34,9 @@ dropped). The proxy numbers the events it sends
 
 Not covered: ``previous_response_id`` and ``conversation`` keep earlier turns on the
 upstream, where the proxy cannot see them; a placeholder from an earlier turn that the
-model repeats is not restored (each request has its own vault).
+model repeats is not restored (each request has its own vault). Such a request's
+placeholders are numbered apart from the earlier turns' (`TokenVault.apart`), so an
+earlier ``<手机号_1>`` is not given this request's value.
 """
 
 from __future__ import annotations
@@ -207,6 +209,12 @@ class ResponsesInput:
                 "content a string or a list of parts)"
             )
         self.messages.append(message)
+
+    @property
+    def continued(self) -> bool:
+        """Whether the upstream keeps earlier turns of this conversation (they are not in
+        the request): ``previous_response_id`` or ``conversation``."""
+        return any(self.body.get(k) for k in ("previous_response_id", "conversation"))
 
     def _variables(self) -> dict[str, Any]:
         prompt = self.body.get("prompt")

@@ -12,21 +12,39 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 
-_PLACEHOLDER = re.compile(r"<[^<>\s]{1,24}_\d{1,4}>")
+_PLACEHOLDER = re.compile(r"<[^<>\s]{1,24}_\d{1,5}>")
 #: what a label loses in a placeholder
 _UNSAFE = re.compile(r"[<>\s_]")
 #: the longest placeholder text, for streaming restoration
 MAX_PLACEHOLDER = 32
 
 
+#: the first number of a continued conversation's placeholders is drawn from here
+#: (`TokenVault.apart`): far from 1, where a conversation's first request starts
+APART = (1000, 9000)
+
+
 @dataclass
 class TokenVault:
-    """Placeholders of one request and the values they stand for."""
+    """Placeholders of one request and the values they stand for; numbered from
+    ``first``."""
 
     by_value: dict[tuple[str, str], str] = field(default_factory=dict)
     by_token: dict[str, str] = field(default_factory=dict)
+    first: int = 1
+
+    @classmethod
+    def apart(cls) -> TokenVault:
+        """A vault for a request whose earlier turns the upstream keeps (the Responses
+        API's ``previous_response_id`` or ``conversation``): they hold placeholders of
+        earlier requests, whose values this one does not know. Numbered from a random
+        point in `APART`, its placeholders are not theirs, so one the model repeats from
+        an earlier turn is left as it is rather than given this request's value."""
+        low, high = APART
+        return cls(first=low + secrets.randbelow(high - low))
 
     def token_for(self, kind: str, label: str, value: str) -> str:
         """The placeholder of ``value`` (a new one the first time it is seen)."""
@@ -34,7 +52,7 @@ class TokenVault:
         token = self.by_value.get(key)
         if token is None:
             safe = _UNSAFE.sub("", label)[:20] or "PII"
-            token = f"<{safe}_{len(self.by_token) + 1}>"
+            token = f"<{safe}_{self.first + len(self.by_token)}>"
             self.by_value[key] = token
             self.by_token[token] = value
         return token
