@@ -74,7 +74,9 @@ def load_key(key_file: Path | None, env: str) -> bytes | None:
     return parse_key(value, source=f"${env}") if value else None
 
 
-def _derive(master: bytes, purpose: str) -> bytes:
+def derive_key(master: bytes, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` derived from the master key (HKDF-SHA256): each use
+    of the master key has its own."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
         master
     )
@@ -90,7 +92,7 @@ class Keys:
     @classmethod
     def from_master(cls, master: bytes) -> Keys:
         """Derive both keys from one master key."""
-        return cls(_derive(master, "aisec pseudonym v1"), _derive(master, "aisec encrypt v1"))
+        return cls(derive_key(master, "aisec pseudonym v1"), derive_key(master, "aisec encrypt v1"))
 
 
 def canonical_value(kind: str, value: str) -> str:

@@ -476,10 +476,16 @@ def start_proxy(
     extra: str = "",
     applications: dict[str, Path | None] | None = None,
     refresh_seconds: float | None = None,
+    proxy_extra: str = "",
 ) -> Iterator[Proxy]:
+    """The proxy over a fresh database; ``extra`` is added to the policy, ``proxy_extra``
+    to its ``guard.proxy`` section."""
     db_url = database(request, backend, tmp)
     policy = tmp / "policy.yaml"
-    policy.write_text(POLICY % {"status": status} + extra, encoding="utf-8")
+    text = POLICY % {"status": status}
+    if proxy_extra:
+        text = text.replace("  proxy:\n", "  proxy:\n" + proxy_extra, 1)
+    policy.write_text(text + extra, encoding="utf-8")
     with open_store(db_url) as store:
         _, key = create_key(store, "app")
         _, admin_key = create_key(store, "ops", admin=True)

@@ -122,6 +122,11 @@ def test_tool_call_arguments_are_redacted_and_restored(guard: Guard) -> None:
         {"id": "c1", "type": "function", "function": {"name": "f", "arguments": escaped}},
         {"id": "c2", "type": "function", "function": {"name": "f", "arguments": f"phone={PHONE}"}},
         {"id": "c3", "type": "function", "function": {"name": "f"}},  # no arguments: as it is
+        {
+            "id": "c4",
+            "type": "function",
+            "function": {"name": "f", "arguments": f'{{"to": {PHONE}, "n": 2}}'},
+        },
     ]
     messages = [
         *chat("发短信"),
@@ -140,6 +145,8 @@ def test_tool_call_arguments_are_redacted_and_restored(guard: Guard) -> None:
     assert json.loads(sent[0]["function"]["arguments"])["phone"] == token
     assert sent[1]["function"]["arguments"] == f"phone={token}"
     assert sent[2] == calls[2] and messages[2]["tool_calls"] is calls  # the input untouched
+    # a number written as a number: its placeholder, a string; other numbers as they were
+    assert json.loads(sent[3]["function"]["arguments"]) == {"to": token, "n": 2}
     assert json.loads(d.messages[3]["function_call"]["arguments"])["phone"] == token
 
     # on the way out: values restored inside JSON strings, escaped where they must be

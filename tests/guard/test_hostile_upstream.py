@@ -557,6 +557,7 @@ chat_requests = st.lists(
 @example([{"role": "assistant", "audio": {"id": "a", "transcript": "13800138000"}}])
 @example([{"role": "assistant", "reasoning_details": [{"type": "x", "summary": "13800138000"}]}])
 @example([{"role": "user", "content": [{"type": "text", "text": {"v": "13800138000"}}]}])
+@example([{"role": "assistant", "function_call": {"name": "f", "arguments": "13800138000"}}])
 def test_no_text_of_a_chat_request_reaches_the_model_unredacted(
     request: list[dict[str, Any]],
 ) -> None:

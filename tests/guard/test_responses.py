@@ -3,18 +3,27 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
-from proxy_support import Proxy, Upstream
+from proxy_support import Proxy, Upstream, start_proxy
+from sqlalchemy import select
 from test_proxy import PHONE, aisec_of, client, events_of, post
 
 from aisec.guard.responses import ResponsesInput
+from aisec.guard.vault import TokenVault
+from aisec.guard.vaults import VaultKeeper
+from aisec.store import open_store
+from aisec.store.models import GuardVault
 
 REFUSAL = "抱歉，这个请求我无法处理。"
 
@@ -77,6 +86,93 @@ def test_a_continued_conversation_numbers_its_placeholders_apart(
     first = client(proxy).responses.create(model="m", input=ask)  # a first turn: from 1
     assert upstream.seen[-1]["input"] == "ECHO 新号码<手机号_1>，上次的是<手机号_1>"
     assert first.output_text == f"你说的是：新号码{PHONE}，上次的是{PHONE}"
+
+
+PHONE2 = "13912345678"
+VAULT_KEY_ENV = "AISEC_TEST_VAULT_KEY"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def keeping(
+    request: pytest.FixtureRequest, upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxy]:
+    """A proxy whose policy keeps placeholders between turns (a master key in the
+    environment variable it names)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(VAULT_KEY_ENV, base64.b64encode(bytes(range(32))).decode())
+        yield from start_proxy(
+            request,
+            upstream,
+            tmp_path_factory.mktemp("keeping"),
+            request.param,
+            200,
+            extra=f"redaction: {{key_env: {VAULT_KEY_ENV}}}\n",
+            proxy_extra="    keep_placeholders_days: 30\n",
+        )
+
+
+def test_kept_placeholders_come_back_in_later_turns(keeping: Proxy, upstream: Upstream) -> None:
+    """With ``keep_placeholders_days``, a turn that follows an earlier one (its id, or the
+    conversation's) gets the earlier turns' values back where the model repeats their
+    placeholders, and new values continue the numbering; whole and streamed; sealed in
+    the database, found by a digest."""
+    first = client(keeping).responses.create(model="m", input=f"ECHO 我的号码是{PHONE}")
+    assert upstream.seen[-1]["input"] == "ECHO 我的号码是<手机号_1>"
+    ask = f"ECHO 上次的是<手机号_1>，新号码{PHONE2}"
+    second = client(keeping).responses.create(model="m", input=ask, previous_response_id=first.id)
+    assert upstream.seen[-1]["input"] == "ECHO 上次的是<手机号_1>，新号码<手机号_2>"
+    assert second.output_text == f"你说的是：上次的是{PHONE}，新号码{PHONE2}"
+    third = stream_of(keeping, input="ECHO <手机号_2>，<手机号_1>", previous_response_id=second.id)
+    assert shown_text(third) == f"你说的是：{PHONE2}，{PHONE}"
+    fourth = client(keeping).responses.create(
+        model="m", input="ECHO <手机号_2>", previous_response_id=third[-1].response.id
+    )  # kept after a stream too
+    assert fourth.output_text == f"你说的是：{PHONE2}"
+    # a conversation: kept under its id, turn after turn
+    talk = {"conversation": {"id": "conv_42"}}
+    client(keeping).responses.create(model="m", input=f"ECHO 记下{PHONE2}", extra_body=talk)
+    said = upstream.seen[-1]["input"].removeprefix("ECHO 记下")  # (numbered apart: no turn
+    assert re.fullmatch(r"<手机号_\d{4}>", said)  # of it was kept before)
+    again = client(keeping).responses.create(model="m", input=f"ECHO {said}", extra_body=talk)
+    assert again.output_text == f"你说的是：{PHONE2}"
+    # an id with nothing kept (another proxy's, expired): numbered apart, as without keeping
+    client(keeping).responses.create(model="m", input=f"{PHONE}", previous_response_id="resp_x")
+    assert re.fullmatch(r"<手机号_\d{4}>", upstream.seen[-1]["input"])
+    with open_store(keeping.db_url) as store, store.transaction() as session:
+        rows = list(session.scalars(select(GuardVault)))
+    assert rows and all(PHONE.encode() not in bytes(r.sealed) for r in rows)
+    assert VaultKeeper.digest("default", first.id) in {r.digest for r in rows}
+    assert all(first.id not in r.digest for r in rows)
+
+
+def test_a_kept_vault_opens_only_for_its_key_application_and_time(tmp_path: Path) -> None:
+    """Another master key, another application, a row moved to another id, an altered or
+    an expired row: no vault (and the expired rows go at the next keep)."""
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        keeper = VaultKeeper(store, b"k" * 32, days=30)
+        vault = TokenVault()
+        token = vault.token_for("pii.cn_mobile", "手机号", PHONE)
+        keeper.save("shop", ["resp_1", "conv_1"], vault)
+        back = keeper.load("shop", "resp_1")
+        assert back is not None and back.restore(token)[0] == PHONE
+        assert back.token_for("pii.email", "邮箱", "a@b.cn") == "<邮箱_2>"  # numbering goes on
+        assert VaultKeeper(store, b"x" * 32, days=30).load("shop", "resp_1") is None
+        assert keeper.load("bank", "resp_1") is None
+        with store.transaction() as session:
+            rows = {r.digest: r for r in session.scalars(select(GuardVault))}
+            moved = rows[VaultKeeper.digest("shop", "conv_1")]
+            mine = rows[VaultKeeper.digest("shop", "resp_1")]
+            mine.sealed = bytes(moved.sealed)  # another id's vault under this id
+        assert keeper.load("shop", "resp_1") is None
+        with store.transaction() as session:
+            row = session.get(GuardVault, VaultKeeper.digest("shop", "conv_1"))
+            assert row is not None
+            row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        assert keeper.load("shop", "conv_1") is None
+        keeper.save("shop", ["resp_2"], vault)  # purges the expired row
+        with store.transaction() as session:
+            left = {r.digest for r in session.scalars(select(GuardVault))}
+        assert VaultKeeper.digest("shop", "conv_1") not in left
 
 
 def test_input_items_are_redacted_where_they_are(proxy: Proxy, upstream: Upstream) -> None:

@@ -114,6 +114,10 @@ class ProxyConfig(BaseModel):
     #: the longest embeddings answer: 2,048 inputs of 3,072 floats written as JSON text
     #: come to about 130 MB, so its own bound, above that
     max_embeddings_bytes: int = Field(default=256 << 20, ge=1024)
+    #: keep the placeholders of Responses conversations the upstream stores for this many
+    #: days, sealed, so that a later turn gets earlier turns' values back
+    #: (`aisec.guard.vaults`; needs the master key); 0: not kept
+    keep_placeholders_days: float = Field(default=0, ge=0, le=365)
     rate: RateConfig = Field(default_factory=RateConfig)
     timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
 

@@ -186,21 +186,33 @@ def call_functions(message: dict[str, Any], *, copy: bool = False) -> list[dict[
     return [f for f in found if isinstance(f, dict) and isinstance(f.get("arguments"), str)]
 
 
-def map_strings(data: Any, edit: Callable[[str], str]) -> Any:
-    """``data`` (parsed JSON) with ``edit`` applied to every string value (keys kept)."""
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def map_strings(data: Any, edit: Callable[[str], str], *, numbers: bool = False) -> Any:
+    """``data`` (parsed JSON) with ``edit`` applied to every string value (keys kept);
+    ``numbers``: to every whole number too, read as its digits (a phone or an ID number
+    written as a number), which becomes a string where ``edit`` changed it."""
     if isinstance(data, str):
         return edit(data)
+    if numbers and _integer(data):
+        digits = str(data)
+        out = edit(digits)
+        return data if out == digits else out
     if isinstance(data, list):
-        return [map_strings(x, edit) for x in data]
+        return [map_strings(x, edit, numbers=numbers) for x in data]
     if isinstance(data, dict):
-        return {k: map_strings(v, edit) for k, v in data.items()}
+        return {k: map_strings(v, edit, numbers=numbers) for k, v in data.items()}
     return data
 
 
-def edit_json_strings(text: str, edit: Callable[[str], str]) -> str | None:
+def edit_json_strings(
+    text: str, edit: Callable[[str], str], *, numbers: bool = False
+) -> str | None:
     """``text`` (JSON) with ``edit`` applied to every string value, read unescaped (keys
-    kept): written anew only when a value changed, else ``text`` itself; None when
-    ``text`` is not JSON."""
+    kept; ``numbers``: see `map_strings`): written anew only when a value changed, else
+    ``text`` itself; None when ``text`` is not JSON."""
     try:
         data = load_json(text)
     except ValueError:
@@ -213,7 +225,7 @@ def edit_json_strings(text: str, edit: Callable[[str], str]) -> str | None:
         changed = changed or out != value
         return out
 
-    data = map_strings(data, apply)
+    data = map_strings(data, apply, numbers=numbers)
     return json.dumps(data, ensure_ascii=False) if changed else text
 
 
@@ -228,8 +240,8 @@ def restore_arguments(arguments: str, vault: TokenVault) -> str:
 
 
 def json_strings_text(text: str) -> str:
-    """What is written in a JSON text: its strings, keys and values, unescaped, one per
-    line (``text`` itself when it is not JSON)."""
+    """What is written in a JSON text: its strings, keys and values, unescaped, and its
+    whole numbers, one per line (``text`` itself when it is not JSON)."""
     try:
         data = load_json(text)
     except ValueError:
@@ -239,6 +251,8 @@ def json_strings_text(text: str) -> str:
     def walk(x: Any) -> None:
         if isinstance(x, str):
             out.append(x)
+        elif _integer(x):  # (a phone or an ID number written as a number)
+            out.append(str(x))
         elif isinstance(x, list):
             for y in x:
                 walk(y)
@@ -284,6 +298,9 @@ class Guard:
         self.scanner: Scanner = self.policy.build_scanner()
         key = master_key or load_key(None, self.policy.redaction.key_env)
         self.redactor = Redactor(self.policy, master_key=key)
+        #: the master key (``redaction.key_env``), when one is set: for the keyed
+        #: operators and for sealing kept placeholders (`aisec.guard.vaults`)
+        self.master_key = key
         self.canary = (canary if isinstance(canary, str) else new_canary()) if canary else None
         leak = self.config.leak
         self.prompt_matcher = (
@@ -422,9 +439,12 @@ class Guard:
         *,
         request_id: str | None = None,
         continued: bool = False,
+        vault: TokenVault | None = None,
     ) -> Decision:
         """Check a chat request; see the module docstring. ``continued``: the earlier
-        turns are kept by the upstream, not sent (`TokenVault.apart`)."""
+        turns are kept by the upstream, not sent: ``vault`` is theirs, kept
+        (`aisec.guard.vaults`), else this request's placeholders are numbered apart
+        (`TokenVault.apart`)."""
         t0 = time.perf_counter()
         user_text = next(
             (" ".join(message_texts(m)) for m in reversed(messages) if m.get("role") == "user"),
@@ -436,7 +456,9 @@ class Guard:
             if request_id
             else RequestContext(language=language)
         )
-        if continued:
+        if vault is not None:
+            context.vault = vault
+        elif continued:
             context.vault = TokenVault.apart()
         forwarded: list[dict[str, Any]] = []
         found: list[Finding] = []
@@ -556,10 +578,11 @@ class Guard:
         self, arguments: str, context: RequestContext, found: list[Finding]
     ) -> str:
         """A tool call's arguments with the user's personal data replaced by placeholders:
-        in each string of the JSON (read unescaped, so that ``\\u5f20`` is 张), or in
-        the text itself when it is not JSON."""
+        in each string of the JSON (read unescaped, so that ``\\u5f20`` is 张) and each
+        whole number (a phone number written as a number becomes its placeholder, a
+        string), or in the text itself when it is not JSON."""
         redacted = edit_json_strings(
-            arguments, lambda value: self._redact_text(value, context, found, [])
+            arguments, lambda value: self._redact_text(value, context, found, []), numbers=True
         )
         if redacted is None:
             return self._redact_text(arguments, context, found, [])

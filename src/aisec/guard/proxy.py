@@ -17,6 +17,7 @@ client); a connection that breaks before any answer is tried once more on a fres
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -59,6 +60,8 @@ from aisec.guard.upstream import (
     UpstreamTimeout,
     UpstreamTooLarge,
 )
+from aisec.guard.vault import TokenVault
+from aisec.guard.vaults import VaultKeeper
 from aisec.io.records import load_json
 from aisec.io.unicode import json_utf8
 
@@ -158,6 +161,9 @@ class GuardProxy:
         self.upstream = settings.upstream.rstrip("/")
         #: the upstream client (made by `start` unless given)
         self.client = client
+        #: application → its keeper of placeholders between turns (`aisec.guard.vaults`;
+        #: set by the server for the applications whose policy asks for it)
+        self.keepers: dict[str, VaultKeeper] = {}
         key = settings.upstream_key
         auth = {"Authorization": f"Bearer {key}"} if key else {}
         self._get_headers = {"User-Agent": "aisec-guard", **auth}
@@ -212,9 +218,14 @@ class GuardProxy:
     # -- decisions ---------------------------------------------------------------------
 
     def _input(
-        self, guard: Guard, messages: list[dict[str, Any]], rid: str, continued: bool = False
+        self,
+        guard: Guard,
+        messages: list[dict[str, Any]],
+        rid: str,
+        continued: bool = False,
+        vault: TokenVault | None = None,
     ) -> Decision:
-        d = guard.check_input(messages, request_id=rid, continued=continued)
+        d = guard.check_input(messages, request_id=rid, continued=continued, vault=vault)
         self.metrics.decision("input", d.verdict, d.kinds, d.latency_ms / 1000)
         return d
 
@@ -559,7 +570,12 @@ class GuardProxy:
         stream = bool(body.get("stream"))
         guard = self.guard_for(app)
         model = str(body.get("model") or "")
-        d = self._input(guard, request.messages, rid, request.continued)
+        application = app or self.settings.application
+        keeper = self.keepers.get(application)
+        kept = None
+        if keeper is not None and request.follows is not None:
+            kept = await asyncio.to_thread(keeper.load, application, request.follows)
+        d = self._input(guard, request.messages, rid, request.continued, kept)
         if d.blocked:
             return self._blocked(guard, "responses", d, model, stream)
         d.context.json_answer = wants_json_text(body)
@@ -568,12 +584,24 @@ class GuardProxy:
         def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
             return self._output_check(method, text, d.context)
 
+        async def keep(response_id: object) -> None:
+            """Keep the vault for the next turn (`aisec.guard.vaults`)."""
+            ids = [i for i in (response_id, request.conversation) if isinstance(i, str) and i]
+            if keeper is not None and ids and len(d.context.vault):
+                await asyncio.to_thread(keeper.save, application, ids, d.context.vault)
+
         if stream:
             response = await self._send("POST", "/responses", payload, stream=True)
             relay = ResponsesRelay(
                 self.metrics, guard, d, check, self._failed_body, body.get("instructions")
             )
-            return Reply(200, stream=relay.run(response), decision=d.verdict, kinds=d.kinds)
+
+            async def run() -> AsyncIterator[bytes]:
+                async for event in relay.run(response):
+                    yield event
+                await keep(relay.response.get("id"))
+
+            return Reply(200, stream=run(), decision=d.verdict, kinds=d.kinds)
         data = as_asked(
             await self._json("POST", "/responses", payload, guard, listed="output"),
             body.get("instructions"),
@@ -582,6 +610,7 @@ class GuardProxy:
             decisions, _ = check_output(data, guard, check)
         except Uncheckable:
             raise self._bad_body() from None
+        await keep(data.get("id"))
         return self._answer(guard, data, [d, *decisions])
 
     async def models(self) -> Reply:

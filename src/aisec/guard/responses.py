@@ -32,11 +32,12 @@ dropped). The proxy numbers the events it sends
 (``sequence_number``) anew, and the closing ``response.completed`` (or
 ``response.incomplete``) carries the output as the client was shown it.
 
-Not covered: ``previous_response_id`` and ``conversation`` keep earlier turns on the
-upstream, where the proxy cannot see them; a placeholder from an earlier turn that the
-model repeats is not restored (each request has its own vault). Such a request's
-placeholders are numbered apart from the earlier turns' (`TokenVault.apart`), so an
-earlier ``<手机号_1>`` is not given this request's value.
+``previous_response_id`` and ``conversation`` keep earlier turns on the upstream, where
+the proxy cannot see them. When the policy keeps placeholders between turns
+(`aisec.guard.vaults`), the request starts from the earlier turn's vault and its own is
+kept for the next; otherwise a placeholder from an earlier turn that the model repeats is
+not restored, and this request's placeholders are numbered apart from the earlier turns'
+(`TokenVault.apart`), so an earlier ``<手机号_1>`` is not given this request's value.
 """
 
 from __future__ import annotations
@@ -215,6 +216,21 @@ class ResponsesInput:
         """Whether the upstream keeps earlier turns of this conversation (they are not in
         the request): ``previous_response_id`` or ``conversation``."""
         return any(self.body.get(k) for k in ("previous_response_id", "conversation"))
+
+    @property
+    def conversation(self) -> str | None:
+        """The id of the ``conversation`` the request is a turn of (a string or
+        ``{"id": ...}``), if any."""
+        value = self.body.get("conversation")
+        value = value.get("id") if isinstance(value, dict) else value
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def follows(self) -> str | None:
+        """What this turn follows, for the placeholders kept of it (`aisec.guard.vaults`):
+        the previous response's id, else the conversation's."""
+        previous = self.body.get("previous_response_id")
+        return previous if isinstance(previous, str) and previous else self.conversation
 
     def _variables(self) -> dict[str, Any]:
         prompt = self.body.get("prompt")

@@ -60,6 +60,23 @@ class TokenVault:
     def __len__(self) -> int:
         return len(self.by_token)
 
+    def to_json(self) -> bytes:
+        """The vault as JSON (for `aisec.guard.vaults`, which encrypts it): the first
+        number, and each placeholder with its kind and value, in the order given."""
+        kinds = {token: kind for (kind, _value), token in self.by_value.items()}
+        tokens = [[token, kinds[token], value] for token, value in self.by_token.items()]
+        return json.dumps({"first": self.first, "tokens": tokens}, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TokenVault:
+        """A vault from `to_json`'s text; its next placeholder continues the numbering."""
+        obj = json.loads(data)
+        vault = cls(first=int(obj["first"]))
+        for token, kind, value in obj["tokens"]:
+            vault.by_token[str(token)] = str(value)
+            vault.by_value[(str(kind), str(value))] = str(token)
+        return vault
+
     def restore(self, text: str, *, json_string: bool = False) -> tuple[str, int]:
         """``text`` with every known placeholder replaced by its value, and the count.
         ``json_string``: ``text`` is JSON (a tool call's arguments), where a placeholder

@@ -22,6 +22,7 @@ from aisec.guard.incidents import IncidentMonitor
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.proxy import GuardProxy, ProxySettings
 from aisec.guard.ratelimit import RateLimiter
+from aisec.guard.vaults import VaultKeeper
 from aisec.store import Store, open_store
 
 logger = logging.getLogger("aisec.guard.server")
@@ -147,6 +148,26 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def keepers(store: Store, guards: dict[str, Guard]) -> dict[str, VaultKeeper]:
+    """A keeper of placeholders between turns for each application whose policy asks
+    for one (``guard.proxy.keep_placeholders_days``) and has a master key to seal them."""
+    out = {}
+    for name, guard in guards.items():
+        days = guard.config.proxy.keep_placeholders_days
+        if not days:
+            continue
+        if guard.master_key is None:
+            logger.warning(
+                "application %s: guard.proxy.keep_placeholders_days is set but no master "
+                "key (%s): placeholders are not kept between turns",
+                name,
+                guard.policy.redaction.key_env,
+            )
+            continue
+        out[name] = VaultKeeper(store, guard.master_key, days)
+    return out
+
+
 class ProxyRuntime:
     """One worker's state; `start` and `stop` are the app's lifespan."""
 
@@ -220,6 +241,8 @@ class ProxyRuntime:
         rate = guards[self.settings.application].config.proxy.rate
         self.limiter.per_minute, self.limiter.burst = rate.per_minute, rate.burst
         assert self.store is not None
+        if self.proxy is not None:
+            self.proxy.keepers = keepers(self.store, guards)
         for name, guard in guards.items():
             monitor = self.monitors.get(name)
             if monitor is None:

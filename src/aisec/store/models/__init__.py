@@ -8,7 +8,13 @@ import a face. A face imports its models from here and keeps its logic to itself
 from __future__ import annotations
 
 from aisec.store.models.audit import GENESIS_HASH, AuditEvent, AuditHead
-from aisec.store.models.guard import GuardIncident, GuardIncidentEvent, GuardKey, GuardState
+from aisec.store.models.guard import (
+    GuardIncident,
+    GuardIncidentEvent,
+    GuardKey,
+    GuardState,
+    GuardVault,
+)
 from aisec.store.models.label_intake import (
     DECLARATIONS,
     REVIEW_DECISIONS,
@@ -30,6 +36,7 @@ __all__ = [
     "GuardIncidentEvent",
     "GuardKey",
     "GuardState",
+    "GuardVault",
     "IntakeDecision",
     "ReviewAction",
 ]

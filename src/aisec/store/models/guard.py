@@ -5,6 +5,8 @@ each key, never the key itself — and ``guard_state`` one row (id 1) with the k
 and the policy generation that every proxy worker polls: a change made by one worker or
 by the command line reaches all of them within a second. ``guard_incident`` and
 ``guard_incident_event`` hold incidents and their timelines (migration 0004).
+``guard_vault`` keeps, when a policy asks for it, the placeholders of a Responses
+conversation the upstream stores, encrypted (migration 0005).
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aisec.store.base import Base
@@ -99,3 +111,20 @@ class GuardIncidentEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     incident: Mapped[GuardIncident] = relationship(back_populates="events")
+
+
+class GuardVault(Base):
+    """The placeholders of one turn of a conversation the upstream keeps (the Responses
+    API's ``previous_response_id``, ``conversation``) and the user's values they stand
+    for, so that the next turn can give them back (`aisec.guard.vaults`). The values are
+    encrypted (AES-256-GCM, a key derived from the policy's master key); the row is found
+    by a digest of the application and the response or conversation id, never by the id
+    itself."""
+
+    __tablename__ = "guard_vault"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: nonce (12 bytes) + ciphertext and tag
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

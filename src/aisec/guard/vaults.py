@@ -1,0 +1,98 @@
+"""The placeholders of a conversation the upstream keeps, kept between its turns (opt-in).
+
+With the Responses API's ``previous_response_id`` or ``conversation`` a client sends only
+the new turn; the earlier ones, with the placeholders the model saw (``<手机号_1>``), are
+kept by the upstream, and the proxy's vault of each request (`TokenVault`) is gone when
+the request ends. When a policy says ``guard.proxy.keep_placeholders_days: N`` and a
+master key is set (``redaction.key_env``, ``AISEC_KEY`` by default), the proxy keeps each
+Responses answer's vault — the placeholders and the user's values they stand for — for N
+days in the database (`GuardVault`), under the answer's id (and the conversation's):
+
+- sealed with AES-256-GCM under a key derived from the master key for this use alone,
+  the row's digest bound in as associated data (a row moved to another id does not open);
+- found by a SHA-256 digest of the application and the id, never by the id itself; an
+  application cannot open another's;
+- a vault that does not open (another key, altered, expired) counts as none: the request
+  then numbers its placeholders apart (`TokenVault.apart`).
+
+The next turn starts from the kept vault: a placeholder the model repeats from an earlier
+turn gets its value back, and new values continue the numbering. Off by default: the
+values are the user's personal information, kept only when and as long as a policy asks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete, select
+
+from aisec.guard.vault import TokenVault
+from aisec.redact import derive_key
+from aisec.store import Store
+from aisec.store.models import GuardVault
+
+logger = logging.getLogger("aisec.guard.vaults")
+
+NONCE = 12
+
+
+class VaultKeeper:
+    """Keeps and gives back the vaults of one database (see the module docstring)."""
+
+    def __init__(self, store: Store, master_key: bytes, days: float) -> None:
+        self.store = store
+        self.days = days
+        self._aes = AESGCM(derive_key(master_key, "aisec guard vault v1"))
+
+    @staticmethod
+    def digest(application: str, key: str) -> str:
+        """The row of ``key`` (a response or conversation id) for ``application``."""
+        return hashlib.sha256(f"{application}\0{key}".encode()).hexdigest()
+
+    def save(self, application: str, keys: Iterable[str], vault: TokenVault) -> None:
+        """Keep ``vault`` under each of ``keys`` for `days`; drop the expired rows."""
+        now = datetime.now(UTC)
+        plain = vault.to_json()
+        with self.store.transaction() as session:
+            session.execute(delete(GuardVault).where(GuardVault.expires_at < now))
+            for key in dict.fromkeys(keys):
+                digest = self.digest(application, key)
+                nonce = os.urandom(NONCE)
+                sealed = nonce + self._aes.encrypt(nonce, plain, digest.encode())
+                session.merge(
+                    GuardVault(
+                        digest=digest,
+                        created_at=now,
+                        expires_at=now + timedelta(days=self.days),
+                        sealed=sealed,
+                    )
+                )
+
+    def load(self, application: str, key: str) -> TokenVault | None:
+        """The vault kept under ``key`` for ``application``, or None (none kept, expired,
+        or one that does not open)."""
+        digest = self.digest(application, key)
+        with self.store.transaction() as session:
+            row = session.scalars(select(GuardVault).where(GuardVault.digest == digest)).first()
+            if row is None:
+                return None
+            expires, sealed = row.expires_at, bytes(row.sealed)
+        if _aware(expires) < datetime.now(UTC):
+            return None
+        try:
+            plain = self._aes.decrypt(sealed[:NONCE], sealed[NONCE:], digest.encode())
+            return TokenVault.from_json(plain)
+        except (InvalidTag, ValueError, KeyError, TypeError):
+            logger.warning("a kept vault did not open (another key, or altered): not used")
+            return None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives times back without their zone: they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
