@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 from proxy_support import Proxy, Upstream, start_proxy
-from sqlalchemy import select
+from sqlalchemy import select, text
 from test_proxy import PHONE, aisec_of, client, events_of, post
 
 from aisec.guard.responses import ResponsesInput
@@ -173,6 +173,10 @@ def test_a_kept_vault_opens_only_for_its_key_application_and_time(tmp_path: Path
         with store.transaction() as session:
             left = {r.digest for r in session.scalars(select(GuardVault))}
         assert VaultKeeper.digest("shop", "conv_1") not in left
+        with store.transaction() as session:  # a database that fails: logged, no vault
+            session.execute(text("DROP TABLE guard_vault"))
+        keeper.save("shop", ["resp_3"], vault)
+        assert keeper.load("shop", "resp_2") is None
 
 
 def test_input_items_are_redacted_where_they_are(proxy: Proxy, upstream: Upstream) -> None:

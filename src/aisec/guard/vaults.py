@@ -12,8 +12,8 @@ days in the database (`GuardVault`), under the answer's id (and the conversation
   the row's digest bound in as associated data (a row moved to another id does not open);
 - found by a SHA-256 digest of the application and the id, never by the id itself; an
   application cannot open another's;
-- a vault that does not open (another key, altered, expired) counts as none: the request
-  then numbers its placeholders apart (`TokenVault.apart`).
+- a vault that does not open (another key, altered, expired), or a database that fails,
+  counts as none: the request then numbers its placeholders apart (`TokenVault.apart`).
 
 The next turn starts from the kept vault: a placeholder the model repeats from an earlier
 turn gets its value back, and new values continue the numbering. Off by default: the
@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from aisec.guard.vault import TokenVault
 from aisec.redact import derive_key
@@ -56,7 +57,15 @@ class VaultKeeper:
         return hashlib.sha256(f"{application}\0{key}".encode()).hexdigest()
 
     def save(self, application: str, keys: Iterable[str], vault: TokenVault) -> None:
-        """Keep ``vault`` under each of ``keys`` for `days`; drop the expired rows."""
+        """Keep ``vault`` under each of ``keys`` for `days`; drop the expired rows. A
+        database that fails is logged, not raised: the answer has gone out, and the next
+        turn numbers its placeholders apart."""
+        try:
+            self._save(application, keys, vault)
+        except SQLAlchemyError as exc:
+            logger.warning("placeholders not kept for the next turn: %s", type(exc).__name__)
+
+    def _save(self, application: str, keys: Iterable[str], vault: TokenVault) -> None:
         now = datetime.now(UTC)
         plain = vault.to_json()
         with self.store.transaction() as session:
@@ -78,11 +87,15 @@ class VaultKeeper:
         """The vault kept under ``key`` for ``application``, or None (none kept, expired,
         or one that does not open)."""
         digest = self.digest(application, key)
-        with self.store.transaction() as session:
-            row = session.scalars(select(GuardVault).where(GuardVault.digest == digest)).first()
-            if row is None:
-                return None
-            expires, sealed = row.expires_at, bytes(row.sealed)
+        try:
+            with self.store.transaction() as session:
+                row = session.scalars(select(GuardVault).where(GuardVault.digest == digest)).first()
+                if row is None:
+                    return None
+                expires, sealed = row.expires_at, bytes(row.sealed)
+        except SQLAlchemyError as exc:
+            logger.warning("kept placeholders not read: %s", type(exc).__name__)
+            return None
         if _aware(expires) < datetime.now(UTC):
             return None
         try:
