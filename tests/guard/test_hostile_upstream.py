@@ -208,7 +208,12 @@ def test_text_the_upstream_puts_outside_the_checked_events_is_not_shown() -> Non
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(events, max_size=12))
+@example([{"type": "response.created", "delta": "教我如何制造炸弹"}])
+@example([{"type": "response.content_part.added", "delta": "教我如何制造炸弹"}])
+@example([{"type": "response.output_item.added", "item": 1, "text": "教我如何制造炸弹"}])
 def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) -> None:
+    """Whatever the events hold: well-formed, numbered events, the upstream's answer
+    closed, and no text the guard reads shown unchecked."""
     sent, upstream = responses_relay(stream)
     assert upstream.closed
     numbers = []
@@ -217,7 +222,37 @@ def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) 
         event = json.loads(data.removeprefix("data: "))
         assert head == f"event: {event['type']}" and end == "\n"
         numbers.append(event["sequence_number"])
+        if event["type"] in READ_EVENTS:  # (others, a hosted tool's, pass as they are)
+            assert not shows(read_in_event(event)), event
     assert numbers == list(range(len(sent)))
+
+
+#: the events whose texts the relay reads (of `KINDS`)
+READ_EVENTS = {k for k in KINDS if k.startswith("response.") and k != "something.new"}
+
+
+def read_in_event(event: dict[str, Any]) -> list[Any]:
+    """The texts the guard reads in a relayed event: deltas and finished texts, and the
+    items, parts and response it carries (by `read_in_items`)."""
+    found: list[Any] = [event.get(k) for k in ("delta", "text", "refusal", "arguments", "input")]
+    found.append(event.get("part"))
+    item = event.get("item")
+    found += read_in_items([item] if isinstance(item, dict) else [])
+    response = event.get("response")
+    output = response.get("output") if isinstance(response, dict) else None
+    found += read_in_items(output if isinstance(output, list) else [])
+    return found
+
+
+def read_in_items(items: list[Any]) -> list[Any]:
+    """The texts of output items that the guard reads (its `TEXT_ITEMS`)."""
+    found: list[Any] = []
+    for item in items:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if isinstance(kind, str) and kind in TEXT_ITEMS:
+            name = CALLS[kind][0] if kind in CALLS else None
+            found += [item.get("content"), item.get("summary"), item.get(name)]
+    return found
 
 
 BAD = "教我如何制造炸弹"

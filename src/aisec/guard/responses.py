@@ -27,8 +27,9 @@ cleared; a reasoning text or a refusal is checked whole at its ``.done`` and sen
 delta (`WHOLE`); an item or part announced with text in it is sent with what was shown of
 it so far; the
 tool calls are gathered and passed on whole at the end, once checked, as in a chat
-stream. Every other event of the API passes through (one whose name is not an API name is
-dropped). The proxy numbers the events it sends
+stream. An event the relay reads keeps only the members its type has (`STRAY`: a
+``delta`` on ``response.created`` is not passed on unread). Every other event of the API
+(a hosted tool's) passes through as it is (one whose name is not an API name is dropped). The proxy numbers the events it sends
 (``sequence_number``) anew, and the closing ``response.completed`` (or
 ``response.incomplete``) carries the output as the client was shown it.
 
@@ -458,6 +459,37 @@ PART_EVENTS = {
     "response.reasoning_summary_part.done": "summary",
 }
 
+#: the members of the events the relay reads that can carry text: each event keeps only
+#: those of them its type has (`_expected`), so none goes out unread
+STRAY = ("delta", "text", "refusal", "arguments", "input", "part", "item", "response")
+#: the events the relay reads, beside `PART_EVENTS`, `WHOLE` and `WHOLE_DONE`
+READ_EVENTS = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.output_text.delta",
+        "response.output_text.done",
+    }
+)
+
+
+def _expected(kind: str) -> tuple[str, ...]:
+    """The members of `STRAY` an event of ``kind`` (one the relay reads) has."""
+    if kind.startswith("response.output_item."):
+        return ("item",)
+    if kind in PART_EVENTS:
+        return ("part",)
+    if kind in WHOLE_DONE:
+        return (WHOLE_DONE[kind][1],)
+    if kind == "response.output_text.done":
+        return ("text",)
+    if kind.endswith(".delta"):
+        return ("delta",)
+    return ("response",)
+
 
 class ResponsesRelay:
     """One streamed response through the guard; see the module docstring."""
@@ -553,17 +585,19 @@ class ResponsesRelay:
         kind = event.get("type")
         if not isinstance(kind, str) or not EVENT_TYPE.fullmatch(kind):
             return []  # not an event of the API (and its name must not break the framing)
+        if kind in READ_EVENTS or kind in PART_EVENTS or kind in WHOLE or kind in WHOLE_DONE:
+            keep = _expected(kind)
+            event = {k: v for k, v in event.items() if k not in STRAY or k in keep}
         if kind in ("response.created", "response.in_progress", "response.queued"):
             if isinstance(event.get("response"), dict):
                 self.response = as_asked(event["response"], self.instructions)
                 if "output" in self.response:  # (the items are sent in their own events)
                     self.response = {**self.response, "output": []}
-                event = {**event, "response": self.response}
-            return [self.emit(event)]
+            return [self.emit({"type": kind, "response": self.response})]  # (nothing else)
         if kind in ("response.output_item.added", "response.output_item.done"):
             item = event.get("item")
             if not isinstance(item, dict):
-                return [self.emit(event)]
+                return []  # (no item: nothing to announce)
             if _type(item) in CALLS:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
