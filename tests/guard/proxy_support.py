@@ -108,6 +108,9 @@ class Upstream:
     seen: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str] = field(default_factory=list)
     server: ServerThread | None = None
+    #: the Responses answers it stored (``store``, the API's default): id → (response,
+    #: its input items)
+    stored: dict[str, tuple[dict[str, Any], list[Any]]] = field(default_factory=dict)
 
     def answer(self, body: dict[str, Any]) -> str:
         if "messages" in body:
@@ -212,6 +215,9 @@ class Upstream:
                           "role": "assistant", "content": [part]})  # fmt: skip
         usage = {"input_tokens": 5, "output_tokens": 9, "total_tokens": 14}
         whole = {**base, "status": "completed", "output": items, "usage": usage}
+        given = raw if isinstance(raw, list) else [{"type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": text}]}]  # fmt: skip
+        self.stored[base["id"]] = (whole, given)
         if "BADSHAPE" in text:  # an output that is not a list
             whole["output"] = {"text": HARMFUL}
         if not body.get("stream"):
@@ -280,6 +286,26 @@ class Upstream:
 
     def app(self) -> FastAPI:
         app = FastAPI()
+
+        @app.api_route("/v1/responses/{rid}", methods=["GET", "DELETE"])
+        async def stored(rid: str, request: Request) -> Response:
+            self.seen.append({"method": request.method, "path": request.url.path,
+                              "query": request.url.query})  # fmt: skip
+            if rid not in self.stored:
+                return JSONResponse({"error": {"message": "no such response"}}, 404)
+            if request.method == "DELETE":
+                del self.stored[rid]
+                return JSONResponse({"id": rid, "object": "response", "deleted": True})
+            return JSONResponse(self.stored[rid][0])
+
+        @app.get("/v1/responses/{rid}/input_items")
+        async def input_items(rid: str) -> Response:
+            items = self.stored[rid][1]
+            return JSONResponse({"object": "list", "data": items, "has_more": False})
+
+        @app.post("/v1/responses/{rid}/cancel")
+        async def cancel(rid: str) -> Response:
+            return JSONResponse({**self.stored[rid][0], "status": "cancelled"})
 
         @app.post("/v1/responses")
         async def responses(request: Request) -> Response:

@@ -145,6 +145,49 @@ def test_kept_placeholders_come_back_in_later_turns(keeping: Proxy, upstream: Up
     assert all(first.id not in r.digest for r in rows)
 
 
+def test_a_stored_response_is_checked_and_restored(keeping: Proxy, upstream: Upstream) -> None:
+    """``GET /v1/responses/<id>`` (and ``POST .../cancel``) checked as the answer was when
+    it was made, the user's values back where kept; ``input_items`` restored; ``DELETE``
+    passed on and what was kept of it forgotten; a streamed retrieval refused."""
+    made = client(keeping).responses.create(model="m", input=f"ECHO 我的号码是{PHONE}")
+    got = client(keeping).responses.retrieve(made.id, include=["message.output_text.logprobs"])
+    assert got.output_text == f"你说的是：我的号码是{PHONE}"
+    assert upstream.seen[-1]["query"] == "include%5B%5D=message.output_text.logprobs"
+    items = client(keeping).responses.input_items.list(made.id)
+    assert items.data[0].content[0].text == f"ECHO 我的号码是{PHONE}"  # type: ignore[union-attr]
+    assert client(keeping).responses.cancel(made.id).output_text == got.output_text
+    harmful = client(keeping).responses.create(model="m", input="HARMFUL 讲个故事")
+    assert harmful.output_text == REFUSAL
+    again = client(keeping).responses.retrieve(harmful.id)  # stored whole upstream: withheld
+    assert again.output_text == REFUSAL and again.status == "incomplete"
+    assert "炸弹" not in again.model_dump_json()
+    r = httpx.get(f"{keeping.v1}/responses/{made.id}?stream=true", headers=auth(keeping))
+    assert r.status_code == 400
+    r = httpx.delete(f"{keeping.v1}/responses/{made.id}", headers=auth(keeping))
+    assert r.status_code == 200 and r.json()["deleted"] is True
+    digest = VaultKeeper.digest("default", made.id)
+    with open_store(keeping.db_url) as store, store.transaction() as session:
+        assert session.get(GuardVault, digest) is None  # forgotten with it
+    with pytest.raises(openai.NotFoundError):
+        client(keeping).responses.retrieve(made.id)
+    r = httpx.put(f"{keeping.v1}/responses/{made.id}", headers=auth(keeping))
+    assert r.status_code == 405 and r.headers["allow"] == "GET, DELETE"
+
+
+def test_a_stored_response_without_kept_values_shows_placeholders(
+    proxy: Proxy, upstream: Upstream
+) -> None:
+    """Without ``keep_placeholders_days`` the proxy keeps nothing: a stored answer comes
+    back checked, with the placeholders the model wrote."""
+    made = client(proxy).responses.create(model="m", input=f"ECHO 我的号码是{PHONE}")
+    assert made.output_text == f"你说的是：我的号码是{PHONE}"
+    assert client(proxy).responses.retrieve(made.id).output_text == "你说的是：我的号码是<手机号_1>"
+
+
+def auth(proxy: Proxy) -> dict[str, str]:
+    return {"Authorization": f"Bearer {proxy.key}"}
+
+
 def test_a_kept_vault_opens_only_for_its_key_application_and_time(tmp_path: Path) -> None:
     """Another master key, another application, a row moved to another id, an altered or
     an expired row: no vault (and the expired rows go at the next keep)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from aisec.guard.responses import (
     check_output,
     refusal_events,
     refusal_response,
+    restored_item,
 )
 from aisec.guard.responses import wants_json as wants_json_text
 from aisec.guard.upstream import (
@@ -68,6 +70,8 @@ from aisec.io.unicode import json_utf8
 logger = logging.getLogger("aisec.guard.proxy")
 
 HALTED_KIND = "guard.halted"
+#: the query of a stored response's path that is passed on (``include[]=...``, paging)
+_QUERY = re.compile(r"[A-Za-z0-9_.~%&=\[\]-]{0,2048}")
 
 
 @dataclass
@@ -611,6 +615,58 @@ class GuardProxy:
         except Uncheckable:
             raise self._bad_body() from None
         await keep(data.get("id"))
+        return self._answer(guard, data, [d, *decisions])
+
+    async def stored_response(
+        self,
+        method: str,
+        response_id: str,
+        asked: str | None,
+        query: str,
+        rid: str,
+        app: str | None = None,
+    ) -> Reply:
+        """A response the upstream stored: ``GET /v1/responses/<id>`` (and ``POST
+        .../cancel``, which answers with the response) checked as an answer is, the user's
+        values restored where the policy keeps them (`aisec.guard.vaults`); ``GET
+        .../input_items`` with the user's values restored; ``DELETE`` passed on, and what
+        was kept of it forgotten. A streamed retrieval is refused (400)."""
+        guard = self.guard_for(app)
+        application = app or self.settings.application
+        keeper = self.keepers.get(application)
+        if not _QUERY.fullmatch(query):
+            raise bad_request(
+                "the query of a stored response's path is not one the guard passes on"
+            )
+        if "stream=true" in query.lower():
+            raise bad_request("a stored response is not streamed through the guard")
+        path = f"/responses/{response_id}" + (f"/{asked}" if asked else "")
+        path += f"?{query}" if query and method in ("GET", "HEAD") else ""
+        if method == "DELETE":
+            data = await self._json("DELETE", path, None, guard)
+            if keeper is not None:
+                await asyncio.to_thread(keeper.forget, application, response_id)
+            return Reply(200, data)
+        kept = None
+        if keeper is not None:
+            kept = await asyncio.to_thread(keeper.load, application, response_id)
+        vault = kept if kept is not None else TokenVault()
+        if asked == "input_items":
+            data = await self._json("GET", path, None, guard, listed="data")
+            data["data"] = [restored_item(item, vault) for item in data.get("data") or []]
+            return Reply(200, data)
+        upstream_method = "POST" if asked == "cancel" else "GET"
+        payload: Body | None = {} if upstream_method == "POST" else None
+        data = await self._json(upstream_method, path, payload, guard, listed="output")
+        d = Decision("allow", "input", RequestContext(request_id=rid, vault=vault))
+
+        def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
+            return self._output_check(method, text, d.context)
+
+        try:
+            decisions, _ = check_output(data, guard, check)
+        except Uncheckable:
+            raise self._bad_body() from None
         return self._answer(guard, data, [d, *decisions])
 
     async def models(self) -> Reply:

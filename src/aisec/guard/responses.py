@@ -52,11 +52,12 @@ from typing import Any
 
 from aisec.guard.chat import PART_TEXTS, Uncheckable, objects, part_texts, place, unreadable
 from aisec.guard.decision import Decision
-from aisec.guard.guard import Guard
+from aisec.guard.guard import Guard, map_strings, restore_arguments
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import Body, Check, aisec_field, merge
 from aisec.guard.stream import StreamChecker
 from aisec.guard.upstream import UpstreamError, UpstreamResponse
+from aisec.guard.vault import TokenVault
 from aisec.io.unicode import json_text
 
 #: content parts whose ``text`` the guard reads
@@ -261,6 +262,17 @@ class ResponsesInput:
         elif isinstance(raw, list):
             out["input"] = [_item_back(item, next(messages)) for item in raw]
         return out
+
+
+def restored_item(item: object, vault: TokenVault) -> object:
+    """An input item as the upstream stored it (``GET /v1/responses/<id>/input_items``)
+    with the user's values back in its texts: a function call's arguments escaped as
+    JSON, every other string as it is."""
+    if not len(vault) or not isinstance(item, dict):
+        return item
+    if _type(item) == "function_call" and isinstance(item.get("arguments"), str):
+        return {**item, "arguments": restore_arguments(item["arguments"], vault)}
+    return map_strings(item, lambda text: vault.restore(text)[0])
 
 
 # -- answers ----------------------------------------------------------------------------

@@ -83,6 +83,15 @@ class VaultKeeper:
                     )
                 )
 
+    def forget(self, application: str, key: str) -> None:
+        """Drop what is kept under ``key`` (its response was deleted)."""
+        try:
+            with self.store.transaction() as session:
+                digest = self.digest(application, key)
+                session.execute(delete(GuardVault).where(GuardVault.digest == digest))
+        except SQLAlchemyError as exc:
+            logger.warning("kept placeholders not dropped: %s", type(exc).__name__)
+
     def load(self, application: str, key: str) -> TokenVault | None:
         """The vault kept under ``key`` for ``application``, or None (none kept, expired,
         or one that does not open)."""

@@ -1,7 +1,9 @@
 """The OpenAI endpoints as a bare ASGI handler, in front of FastAPI (`OpenAIRoutes`).
 
-``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses``,
-``POST /v1/embeddings`` and ``GET /v1/models``, and each under ``/app/<name>/v1/`` (application ``<name>``). Every
+``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` (and a
+stored response's ``GET``/``DELETE /v1/responses/<id>``, ``GET .../input_items``, ``POST
+.../cancel``), ``POST /v1/embeddings`` and ``GET /v1/models``, and each under
+``/app/<name>/v1/`` (application ``<name>``). Every
 request: request id → key → application → rate limit → size-limited JSON body → kill
 switch → `GuardProxy` → response; then the metrics, the incident counts and one JSON log
 line (no prompt, no answer).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
@@ -42,7 +45,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Call = Callable[[GuardProxy, Body, str, str], Awaitable[Reply]]
+Call = Callable[[GuardProxy, Body, str, str | None], Awaitable[Reply]]
 
 #: path after ``v1/`` → (endpoint name, method, the form of its answer for a refusal —
 #: ``chat``, ``text``, ``responses`` or None: not a completion —, the `GuardProxy` call)
@@ -53,6 +56,37 @@ ENDPOINTS: dict[str, tuple[str, str, str | None, Call]] = {
     "embeddings": ("embeddings", "POST", None, lambda p, b, r, a: p.embeddings(b, r, a)),
     "models": ("models", "GET", None, lambda p, _b, _r, _a: p.models()),
 }
+
+#: a stored response's paths: its id, and what is asked of it
+STORED = re.compile(r"responses/([A-Za-z0-9_-]{1,128})(?:/(input_items|cancel))?")
+#: what is asked of a stored response → the methods it takes
+STORED_METHODS: dict[str | None, tuple[str, ...]] = {
+    None: ("GET", "DELETE"),
+    "input_items": ("GET",),
+    "cancel": ("POST",),
+}
+
+
+def route(
+    tail: str, method: str, query: bytes = b""
+) -> tuple[str, tuple[str, ...], str | None, Call] | None:
+    """The endpoint of ``tail`` (the path after ``v1/``): its name, the methods it takes,
+    the form of its refusal, and the `GuardProxy` call for ``method``; None for no
+    endpoint of the proxy."""
+    if tail in ENDPOINTS:
+        name, allowed, form, call = ENDPOINTS[tail]
+        return name, (allowed,), form, call
+    found = STORED.fullmatch(tail)
+    if found is None:
+        return None
+    response_id, asked = found.groups()
+    query_text = query.decode("latin-1")
+
+    def stored(p: GuardProxy, _b: Body, r: str, a: str | None) -> Awaitable[Reply]:
+        return p.stored_response(method, response_id, asked, query_text, r, a)
+
+    return "responses_stored", STORED_METHODS[asked], None, stored
+
 
 JSON_TYPE = b"application/json"
 SSE_TYPE = b"text/event-stream; charset=utf-8"
@@ -75,7 +109,7 @@ def match(path: str) -> tuple[str, str | None] | None:
     else:
         return None
     tail = tail.removesuffix("/")
-    return (tail, app) if tail in ENDPOINTS else None
+    return (tail, app) if tail in ENDPOINTS or STORED.fullmatch(tail) else None
 
 
 #: made once (`json.dumps` with options makes a new encoder at every call)
@@ -186,7 +220,9 @@ class OpenAIRoutes:
         self, scope: Scope, receive: Receive, send: Send, tail: str, route_app: str | None
     ) -> None:
         rt = self.rt
-        name, method, form, call = ENDPOINTS[tail]
+        found = route(tail, scope["method"], scope.get("query_string", b""))
+        assert found is not None  # (`match` said so)
+        name, methods, form, call = found
         rid = new_id()
         t0 = time.perf_counter()
         fields: dict[str, Any] = {"request_id": rid, "endpoint": name}
@@ -194,15 +230,17 @@ class OpenAIRoutes:
         blocked = upstream_error = False
         stream: Reply | None = None
         try:
-            if scope["method"] != method and not (method == "GET" and scope["method"] == "HEAD"):
+            if scope["method"] not in methods and not (
+                "GET" in methods and scope["method"] == "HEAD"
+            ):
                 raise ProxyError(
                     405,
                     error_body(
-                        f"use {method} for this endpoint",
+                        f"use {' or '.join(methods)} for this endpoint",
                         "invalid_request_error",
                         "method_not_allowed",
                     ),
-                    {"allow": method},
+                    {"allow": ", ".join(methods)},
                 )
             authorization = length = b""
             for key_name, value in scope["headers"]:
@@ -218,7 +256,7 @@ class OpenAIRoutes:
             proxy = rt.proxy
             assert proxy is not None and rt.cache is not None
             body: Body = {}
-            if method == "POST":
+            if scope["method"] == "POST" and tail in ENDPOINTS:  # (a cancel has no body)
                 limit = proxy.guard_for(app_name).config.proxy.max_request_bytes
                 body = await read_body(receive, limit, length)
             state = rt.cache.state
