@@ -120,7 +120,8 @@ def unreadable(message: Body) -> str | None:
     """The member of a request's ``message`` whose text is in a shape the guard cannot
     read (and so could not redact), or None."""
     try:
-        side_texts(message), content_texts(message), call_arguments(message)
+        for read in (side_texts, content_texts, call_arguments):
+            read(message)
     except Uncheckable as exc:
         return str(exc)
     return None
