@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from aisec.audit.event import as_utc
 from aisec.guard.vault import TokenVault
 from aisec.redact import derive_key
 from aisec.store import Store
@@ -105,7 +106,7 @@ class VaultKeeper:
         except SQLAlchemyError as exc:
             logger.warning("kept placeholders not read: %s", type(exc).__name__)
             return None
-        if _aware(expires) < datetime.now(UTC):
+        if as_utc(expires) < datetime.now(UTC):  # (SQLite gives it back without its zone)
             return None
         try:
             plain = self._aes.decrypt(sealed[:NONCE], sealed[NONCE:], digest.encode())
@@ -113,8 +114,3 @@ class VaultKeeper:
         except (InvalidTag, ValueError, KeyError, TypeError):
             logger.warning("a kept vault did not open (another key, or altered): not used")
             return None
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives times back without their zone: they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
