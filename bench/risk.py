@@ -182,6 +182,7 @@ def main() -> None:
     p50_risk, _ = timing([risk], sets["zh-kdconv"] + sets["zh-prompts-plexpt"])
     result = {
         "thresholds": risk.thresholds,
+        "thresholds_en": risk.thresholds_en,
         "offensive_threshold": risk.offensive_threshold,
         "response_threshold": judge.threshold,
         "sets": rows,
@@ -210,7 +211,9 @@ def render(r: dict[str, Any]) -> str:
         "## Harmful-content and response detection (`aisec.detect.risk`, `aisec.detect.response`)",
         "",
         "`.venv/bin/python bench/risk.py`. Holdout sets are read by this script only. "
-        f"Class thresholds: {r['thresholds']}; offensive-language head (reports risk.A2) "
+        f"Class thresholds: {r['thresholds']} (texts under 30 % Chinese, scored here with "
+        f"`all_languages`: {r.get('thresholds_en', r['thresholds'])}, chosen on benign English "
+        "prompts); offensive-language head (reports risk.A2) "
         f"{off if (off := r.get('offensive_threshold', 1.0)) < 1.0 else 'none (not shipped)'}; "
         "response.unsafe threshold "
         f"{r['response_threshold']}. A text counts as flagged when the detector reports any "

@@ -41,6 +41,7 @@ from train_attack import write_model  # noqa: E402
 
 from aisec.detect.lexicon import LexiconDetector  # noqa: E402
 from aisec.detect.ngram import BITS, NGRAMS, buckets  # noqa: E402
+from aisec.detect.risk.detector import MIN_CHINESE_SHARE, chinese_share  # noqa: E402
 from aisec.detect.risk.model import LEXICON_PRIOR  # noqa: E402
 from aisec.text import normalize  # noqa: E402
 
@@ -67,6 +68,8 @@ FP_BUDGET = 0.005  # offensive head only: per benign Chinese validation set
 RISK_BITS = int(os.environ.get("RISK_BITS", str(BITS)))
 RISK_NGRAMS = tuple(int(n) for n in os.environ.get("RISK_NGRAMS", "1,2,3").split(","))
 BENIGN_ZH = ("zh-kdconv", "zh-prompts-plexpt", "zh-xinhua-dict")
+#: the benign English validation set the English thresholds are chosen on
+BENIGN_EN = ("en-prompts-awesome",)
 #: harmful questions are few next to tens of thousands of benign ones: weigh them up. The
 #: real Chinese sets (JADE, Flames, CValues) weigh most: at 40/40/20/20 (from 6/6/2/3) the
 #: test side of real Chinese harmful questions went 258 -> 261 of 289 (valid 121 -> 125 of
@@ -248,11 +251,13 @@ def choose_offensive_threshold(
     return round(min(t, 0.95), 4)
 
 
-def _class_cuts(valid: list[rd.Row], cls_scores: np.ndarray, budget: float) -> np.ndarray:
+def _class_cuts(
+    valid: list[rd.Row], cls_scores: np.ndarray, budget: float, sets: tuple[str, ...] = BENIGN_ZH
+) -> np.ndarray:
     """Per class: the lowest threshold (>= `FLOOR`) flagging at most ``budget`` (at least one
-    row) of each benign Chinese validation set with that class."""
+    row) of each benign validation set of ``sets`` (Chinese) with that class."""
     cuts = np.full(len(CLASSES), FLOOR)
-    for src in BENIGN_ZH:
+    for src in sets:
         s = cls_scores[[i for i, r in enumerate(valid) if r.source == src]]
         if len(s) < 2:
             continue
@@ -262,37 +267,42 @@ def _class_cuts(valid: list[rd.Row], cls_scores: np.ndarray, budget: float) -> n
     return np.minimum(cuts, 0.95)
 
 
-def _union_rate(valid: list[rd.Row], cls_scores: np.ndarray, cuts: np.ndarray) -> float:
-    """The highest rate, over the benign Chinese validation sets, of rows with any finding."""
+def _union_rate(
+    valid: list[rd.Row], cls_scores: np.ndarray, cuts: np.ndarray, sets: tuple[str, ...] = BENIGN_ZH
+) -> float:
+    """The highest rate, over the benign validation sets ``sets``, of rows with any finding."""
     hit = (cls_scores >= cuts).any(axis=1)
-    sets = [[i for i, r in enumerate(valid) if r.source == s] for s in BENIGN_ZH]
-    return max((float(hit[idx].mean()) for idx in sets if idx), default=0.0)
+    rows = [[i for i, r in enumerate(valid) if r.source == s] for s in sets]
+    return max((float(hit[idx].mean()) for idx in rows if idx), default=0.0)
 
 
 GRID = 0.0005  # step of the per-class budget search
 
 
-def class_budget(valid: list[rd.Row], cls_scores: np.ndarray) -> float:
+def class_budget(
+    valid: list[rd.Row], cls_scores: np.ndarray, sets: tuple[str, ...] = BENIGN_ZH
+) -> float:
     """The largest per-class budget (a multiple of `GRID`, at least one step) at which the
     detector as a whole (a finding of any class) flags at most `UNION_BUDGET` of each benign
-    Chinese validation set."""
+    validation set of ``sets``."""
     best = GRID
     for step in range(2, 201):
-        if (
-            _union_rate(valid, cls_scores, _class_cuts(valid, cls_scores, step * GRID))
-            > UNION_BUDGET
-        ):
+        cuts = _class_cuts(valid, cls_scores, step * GRID, sets)
+        if _union_rate(valid, cls_scores, cuts, sets) > UNION_BUDGET:
             break
         best = step * GRID
     return best
 
 
-def choose_thresholds(valid: list[rd.Row], cls_scores: np.ndarray) -> dict[str, float]:
+def choose_thresholds(
+    valid: list[rd.Row], cls_scores: np.ndarray, sets: tuple[str, ...] = BENIGN_ZH
+) -> dict[str, float]:
     """Per-class thresholds at `class_budget`: the classes share the detector's benign
     budget by how often each would fire alone, and recall is as high as that budget allows."""
-    budget = class_budget(valid, cls_scores)
-    cuts = _class_cuts(valid, cls_scores, budget)
-    print(f"  per-class budget {budget:.2%}: union FP {_union_rate(valid, cls_scores, cuts):.4f}")
+    budget = class_budget(valid, cls_scores, sets)
+    cuts = _class_cuts(valid, cls_scores, budget, sets)
+    rate = _union_rate(valid, cls_scores, cuts, sets)
+    print(f"  per-class budget {budget:.2%} on {', '.join(sets)}: union FP {rate:.4f}")
     return {c: round(float(t), 4) for c, t in zip(CLASSES, cuts, strict=True)}
 
 
@@ -302,9 +312,18 @@ def metrics(
     thr: dict[str, float],
     off: np.ndarray | None = None,
     t_off: float = 1.0,
+    thr_en: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Per source: rate of rows with any finding (recall or FP rate)."""
-    hit = (cls_scores >= np.asarray([thr[c] for c in CLASSES])).any(axis=1)
+    """Per source: rate of rows with any finding (recall or FP rate); a text under
+    `MIN_CHINESE_SHARE` Chinese is held to ``thr_en`` when given (as the detector does
+    with ``all_languages``)."""
+    cuts = np.tile(np.asarray([thr[c] for c in CLASSES]), (len(rows), 1))
+    if thr_en is not None:
+        english = np.asarray(
+            [chinese_share(normalize(r.text).text) < MIN_CHINESE_SHARE for r in rows], bool
+        )
+        cuts[english] = [thr_en[c] for c in CLASSES]
+    hit = (cls_scores >= cuts).any(axis=1)
     if off is not None:
         hit |= off >= t_off
     out: dict[str, Any] = {}
@@ -330,6 +349,9 @@ def train(
     w, b, lw, codes = fit_heads(train_rows, bits, max_iter)
     _, sv, ov = predict(w, b, lw, [r.text for r in valid], bits)
     thr = choose_thresholds(valid, sv) if valid else dict.fromkeys(CLASSES, 0.5)
+    # texts that are mostly not Chinese (scored only with ``all_languages``): their own
+    # thresholds, on the benign English prompts (the Chinese ones flag most English text)
+    thr_en = choose_thresholds(valid, sv, BENIGN_EN) if valid else dict(thr)
     t_off = choose_offensive_threshold(valid, sv, ov, thr) if OFFENSIVE and valid else 1.0
     _, st, ot = predict(w, b, lw, [r.text for r in test], bits)
     sizes: dict[str, dict[str, int]] = {}
@@ -353,6 +375,7 @@ def train(
             "weights": [round(float(x), 6) for x in lw],
         },
         "thresholds": thr,
+        "thresholds_en": thr_en,
         **(
             {
                 "offensive_threshold": t_off,
@@ -370,7 +393,8 @@ def train(
             f"per class: lowest class score (>= {FLOOR}) flagging at most a per-class budget of "
             f"each benign Chinese validation set ({', '.join(BENIGN_ZH)}); the budget is the "
             f"largest (0.05 % grid) at which findings of any class stay within {UNION_BUDGET:.1%} "
-            "of each of those sets"
+            "of each of those sets; thresholds_en (texts under 30 % Chinese, scored only with "
+            f"all_languages) by the same rule on {', '.join(BENIGN_EN)}"
         ),
         "score": "class score = P(any) * q_c / max(q); code score = class score * P(code | class)",
         "hashing": {
@@ -398,8 +422,8 @@ def train(
         "seed": SEED,
         "weights": {"file": "weights.npy", "dtype": "float16", "shape": list(w.shape)},
         "data": {k: {"source": rd.SOURCES.get(k, k), **v} for k, v in sorted(sizes.items())},
-        "metrics_test": metrics(test, st, thr, ot, t_off) if test else {},
-        "metrics_valid": metrics(valid, sv, thr, ov, t_off) if valid else {},
+        "metrics_test": metrics(test, st, thr, ot, t_off, thr_en) if test else {},
+        "metrics_valid": metrics(valid, sv, thr, ov, t_off, thr_en) if valid else {},
         "holdout_read": False,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }

@@ -32,8 +32,9 @@ CODE_SHARE = 0.4
 #: the class the offensive-language head reports (discrimination / abusive speech)
 OFFENSIVE_CLASS = "A2"
 #: texts (each text of a batch) with a smaller share of Chinese characters are not scored
-#: unless ``all_languages=True``: the model has almost no benign English training data and
-#: flags most sensitive-but-safe English prompts (86 % of XSTest's safe ones)
+#: unless ``all_languages=True``: the model has little benign English training data, and
+#: even with its own English thresholds (``thresholds_en``) flags about half of the
+#: sensitive-but-safe English prompts (XSTest's safe ones)
 MIN_CHINESE_SHARE = 0.3
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _VISIBLE = re.compile(r"\S")
@@ -101,6 +102,11 @@ class RiskDetector(Detector):
         self.thresholds = {**self.model.thresholds, **(thresholds or {})}
         #: offensive-speech head cut-off (``thresholds={"offensive": ...}`` overrides it)
         self.offensive_threshold = self.thresholds.pop("offensive", self.model.offensive_threshold)
+        #: for text that is mostly not Chinese (scored with ``all_languages`` only): the
+        #: model's English calibration, with the same overrides
+        english = {**(self.model.thresholds_en or self.model.thresholds), **(thresholds or {})}
+        english.pop("offensive", None)
+        self.thresholds_en = english
         self.lexicon = LexiconDetector() if use_lexicon else None
         self.min_chinese_share = 0.0 if all_languages else MIN_CHINESE_SHARE
 
@@ -134,14 +140,16 @@ class RiskDetector(Detector):
     def _piece(
         self, text: str, base: int, hits: list[tuple[str, int, int, float]]
     ) -> Iterator[Finding]:
-        if not text.strip() or chinese_share(text) < self.min_chinese_share:
+        share = chinese_share(text)
+        if not text.strip() or share < self.min_chinese_share:
             return
+        cuts = self.thresholds if share >= MIN_CHINESE_SHARE else self.thresholds_en
         sc = self.model.score_text(text, _lexicon_vector((k, w) for k, _, _, w in hits))
         offensive = sc.offensive >= self.offensive_threshold
         flagged = [
             c
             for c in CLASSES
-            if sc.classes[c] >= self.thresholds.get(c, 1.0) or (c == OFFENSIVE_CLASS and offensive)
+            if sc.classes[c] >= cuts.get(c, 1.0) or (c == OFFENSIVE_CLASS and offensive)
         ]
         if not flagged:
             return
@@ -159,7 +167,7 @@ class RiskDetector(Detector):
             score = sc.classes[c]
             if c == OFFENSIVE_CLASS and offensive:
                 score = max(score, sc.offensive)
-            for s, e in self._spans(c, segs, seg_scores, len(text)):
+            for s, e in self._spans(c, segs, seg_scores, len(text), cuts):
                 yield Finding(f"risk.{c}", base + s, base + e, score, self.name, self.version)
                 code = self._top_code(sc, c)
                 if code is not None:
@@ -173,11 +181,12 @@ class RiskDetector(Detector):
         segs: list[tuple[int, int]],
         seg_scores: list[RiskScores] | None,
         n: int,
+        cuts: dict[str, float],
     ) -> list[tuple[int, int]]:
-        """The offending segments for class ``c`` (adjacent ones merged)."""
+        """The offending segments for class ``c`` (adjacent ones merged) at ``cuts``."""
         if seg_scores is None:
             return [(0, n)]
-        t = self.thresholds.get(c, 1.0)
+        t = cuts.get(c, 1.0)
         vals = [s.classes[c] for s in seg_scores]
         chosen = [i for i, v in enumerate(vals) if v >= t] or [int(np.argmax(vals))]
         out: list[tuple[int, int]] = []

@@ -50,6 +50,9 @@ class RiskModel:
     codes: tuple[str, ...]
     #: the offensive head's threshold (1.0 when the model has no such head)
     offensive_threshold: float = 1.0
+    #: the thresholds for text that is mostly not Chinese (``thresholds_en`` of the card;
+    #: the Chinese ones where a card has none)
+    thresholds_en: dict[str, float] | None = None
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> RiskModel:
@@ -62,6 +65,9 @@ class RiskModel:
             thresholds={str(k): float(v) for k, v in card["thresholds"].items()},
             codes=linear.heads["code"].labels,
             offensive_threshold=float(card.get("offensive_threshold", 1.0)),
+            thresholds_en={
+                str(k): float(v) for k, v in card.get("thresholds_en", card["thresholds"]).items()
+            },
         )
 
     @property
