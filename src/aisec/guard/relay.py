@@ -4,9 +4,9 @@ the guard's sliding-window `StreamChecker` as ``chat.completion.chunk`` (or
 mid-stream becomes an error event. Tool calls are gathered from their pieces and passed
 on whole at the end, once their arguments are checked (`ToolCalls`); so is the model's
 ``refusal``. A content given in parts is read for its text parts; a chunk without
-choices (the usage chunk) is passed on with its known members only (`TRAILER`). The stream decision
-is recorded however the stream ends: finished, cut off by the guard, failed upstream, or
-abandoned by the client.
+choices (the usage chunk) is passed on with its known members only (`TRAILER`). The
+stream decision is recorded however the stream ends: finished, cut off by the guard,
+failed upstream, or abandoned by the client.
 """
 
 from __future__ import annotations
