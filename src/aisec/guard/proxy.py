@@ -33,6 +33,7 @@ from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import (
     Body,
+    Check,
     ChunkMaker,
     aisec_field,
     blocked_error,
@@ -235,6 +236,11 @@ class GuardProxy:
 
     def _output(self, guard: Guard, text: str, context: RequestContext) -> Decision:
         return self._output_check(guard.check_output, text, context)
+
+    def _checker(self, context: RequestContext) -> Check:
+        """Runs one of the guard's checks on a text of the answer to ``context``'s request
+        and counts it (for `check_choices`, `check_output`, the relays)."""
+        return lambda method, text: self._output_check(method, text, context)
 
     def _output_check(
         self,
@@ -470,12 +476,8 @@ class GuardProxy:
                 kinds=d.kinds,
             )
         data = await self._json("POST", "/chat/completions", payload, guard, listed="choices")
-
-        def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
-            return self._output_check(method, text, d.context)
-
         try:
-            decisions = [d, *check_choices(data, guard, check)]
+            decisions = [d, *check_choices(data, guard, self._checker(d.context))]
         except Uncheckable:
             raise self._bad_body() from None
         return self._answer(guard, data, decisions)
@@ -585,9 +587,6 @@ class GuardProxy:
         d.context.json_answer = wants_json_text(body)
         payload = request.payload(d.messages or [])
 
-        def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
-            return self._output_check(method, text, d.context)
-
         async def keep(response_id: object) -> None:
             """Keep the vault for the next turn (`aisec.guard.vaults`)."""
             ids = [i for i in (response_id, request.conversation) if isinstance(i, str) and i]
@@ -596,6 +595,7 @@ class GuardProxy:
 
         if stream:
             response = await self._send("POST", "/responses", payload, stream=True)
+            check = self._checker(d.context)
             relay = ResponsesRelay(
                 self.metrics, guard, d, check, self._failed_body, body.get("instructions")
             )
@@ -610,12 +610,9 @@ class GuardProxy:
             await self._json("POST", "/responses", payload, guard, listed="output"),
             body.get("instructions"),
         )
-        try:
-            decisions, _ = check_output(data, guard, check)
-        except Uncheckable:
-            raise self._bad_body() from None
+        reply = self._checked_response(guard, data, d)
         await keep(data.get("id"))
-        return self._answer(guard, data, [d, *decisions])
+        return reply
 
     async def stored_response(
         self,
@@ -659,12 +656,13 @@ class GuardProxy:
         payload: Body | None = {} if upstream_method == "POST" else None
         data = await self._json(upstream_method, path, payload, guard, listed="output")
         d = Decision("allow", "input", RequestContext(request_id=rid, vault=vault))
+        return self._checked_response(guard, data, d)
 
-        def check(method: Callable[[str, RequestContext], Decision], text: str) -> Decision:
-            return self._output_check(method, text, d.context)
-
+    def _checked_response(self, guard: Guard, data: Body, d: Decision) -> Reply:
+        """The answer for a whole Responses ``data``, its output checked in place
+        (`check_output`) against the request's decision ``d``; 502 when unreadable."""
         try:
-            decisions, _ = check_output(data, guard, check)
+            decisions, _ = check_output(data, guard, self._checker(d.context))
         except Uncheckable:
             raise self._bad_body() from None
         return self._answer(guard, data, [d, *decisions])
