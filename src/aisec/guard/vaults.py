@@ -27,6 +27,7 @@ import logging
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,6 +39,9 @@ from aisec.guard.vault import TokenVault
 from aisec.redact import derive_key
 from aisec.store import Store
 from aisec.store.models import GuardVault
+
+if TYPE_CHECKING:
+    from aisec.guard.guard import Guard
 
 logger = logging.getLogger("aisec.guard.vaults")
 
@@ -114,3 +118,23 @@ class VaultKeeper:
         except (InvalidTag, ValueError, KeyError, TypeError):
             logger.warning("a kept vault did not open (another key, or altered): not used")
             return None
+
+
+def keepers(store: Store, guards: dict[str, Guard]) -> dict[str, VaultKeeper]:
+    """A keeper of placeholders between turns for each application whose policy asks
+    for one (``guard.proxy.keep_placeholders_days``) and has a master key to seal them."""
+    out = {}
+    for name, guard in guards.items():
+        days = guard.config.proxy.keep_placeholders_days
+        if not days:
+            continue
+        if guard.master_key is None:
+            logger.warning(
+                "application %s: guard.proxy.keep_placeholders_days is set but no master "
+                "key (%s): placeholders are not kept between turns",
+                name,
+                guard.policy.redaction.key_env,
+            )
+            continue
+        out[name] = VaultKeeper(store, guard.master_key, days)
+    return out

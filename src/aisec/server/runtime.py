@@ -22,7 +22,7 @@ from aisec.guard.incidents import IncidentMonitor
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.proxy import GuardProxy, ProxySettings
 from aisec.guard.ratelimit import RateLimiter
-from aisec.guard.vaults import VaultKeeper
+from aisec.guard.vaults import keepers
 from aisec.store import Store, open_store
 
 logger = logging.getLogger("aisec.guard.server")
@@ -146,26 +146,6 @@ def settle_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-
-
-def keepers(store: Store, guards: dict[str, Guard]) -> dict[str, VaultKeeper]:
-    """A keeper of placeholders between turns for each application whose policy asks
-    for one (``guard.proxy.keep_placeholders_days``) and has a master key to seal them."""
-    out = {}
-    for name, guard in guards.items():
-        days = guard.config.proxy.keep_placeholders_days
-        if not days:
-            continue
-        if guard.master_key is None:
-            logger.warning(
-                "application %s: guard.proxy.keep_placeholders_days is set but no master "
-                "key (%s): placeholders are not kept between turns",
-                name,
-                guard.policy.redaction.key_env,
-            )
-            continue
-        out[name] = VaultKeeper(store, guard.master_key, days)
-    return out
 
 
 class ProxyRuntime:
