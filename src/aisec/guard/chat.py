@@ -43,57 +43,76 @@ class Uncheckable(ValueError):
     """A text of the answer is in a shape the guard cannot check; the member is named."""
 
 
-def place(places: list[tuple[Body, str]], holder: Body, key: str) -> None:
-    """Add ``holder[key]`` to ``places`` when it is a text; nothing when it is absent."""
+def place(places: list[tuple[Body, str]], holder: Body, key: str, strict: bool = True) -> None:
+    """Add ``holder[key]`` to ``places`` when it is a text; nothing when it is absent.
+    Anything else is `Uncheckable` (``strict``) or left out."""
     value = holder.get(key)
     if isinstance(value, str):
         places.append((holder, key))
-    elif value is not None:
+    elif value is not None and strict:
         raise Uncheckable(key)
 
 
-def objects(value: object, name: str) -> list[Body]:
-    """``value`` when it is a list of objects, [] when absent; else `Uncheckable`."""
+def objects(value: object, name: str, strict: bool = True) -> list[Body]:
+    """``value`` when it is a list of objects, [] when absent. Anything else is
+    `Uncheckable` (``strict``), or its objects only."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return value
+    if strict:
         raise Uncheckable(name)
-    return value
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def side_texts(message: Body) -> list[tuple[Body, str]]:
-    """Where ``message`` keeps text beside its content, as (holder, key) pairs."""
+def side_texts(message: Body, strict: bool = True) -> list[tuple[Body, str]]:
+    """Where ``message`` keeps text beside its content, as (holder, key) pairs (an
+    unreadable shape: see `place`)."""
     places: list[tuple[Body, str]] = []
     for name in BESIDE_CONTENT:
-        place(places, message, name)
+        place(places, message, name, strict)
     audio = message.get("audio")
-    if audio is not None:
-        if not isinstance(audio, dict):
-            raise Uncheckable("audio")
-        place(places, audio, "transcript")
-    for item in objects(message.get("reasoning_details"), "reasoning_details"):
+    if isinstance(audio, dict):
+        place(places, audio, "transcript", strict)
+    elif audio is not None and strict:
+        raise Uncheckable("audio")
+    for item in objects(message.get("reasoning_details"), "reasoning_details", strict):
         for key in DETAIL_TEXTS:
-            place(places, item, key)
+            place(places, item, key, strict)
     return places
 
 
-def part_texts(parts: object, name: str = "content") -> list[tuple[Body, str]]:
+def part_texts(parts: object, name: str = "content", strict: bool = True) -> list[tuple[Body, str]]:
     """Where a list of content parts keeps its texts, as (holder, key) pairs: each part's
     ``text`` and ``refusal`` (of any part type: none is shown unchecked)."""
     places: list[tuple[Body, str]] = []
-    for part in objects(parts, name):
+    for part in objects(parts, name, strict):
         for key in PART_TEXTS:
-            place(places, part, key)
+            place(places, part, key, strict)
     return places
 
 
-def content_texts(message: Body) -> list[tuple[Body, str]]:
+def content_texts(message: Body, strict: bool = True) -> list[tuple[Body, str]]:
     """Where ``message`` keeps its content's texts, as (holder, key) pairs: the content
     itself when a string; each text and refusal part when a list of parts."""
     content = message.get("content")
     if isinstance(content, str):
         return [(message, "content")]
-    return part_texts(content)
+    return part_texts(content, strict=strict)
+
+
+def own_holders(message: Body) -> Body:
+    """A copy of ``message`` whose objects that hold its texts (content parts, the audio,
+    the items of ``reasoning_details``) are copies too, so that the texts `side_texts` and
+    `content_texts` find in it can be replaced without touching ``message``."""
+    copy = dict(message)
+    for name in ("content", "reasoning_details"):
+        value = copy.get(name)
+        if isinstance(value, list):
+            copy[name] = [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(copy.get("audio"), dict):
+        copy["audio"] = dict(copy["audio"])
+    return copy
 
 
 def call_arguments(message: Body) -> list[Body]:

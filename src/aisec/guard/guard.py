@@ -39,7 +39,7 @@ from aisec.audit import Event, PendingEvent
 from aisec.audit.event import utcnow
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
-from aisec.guard.chat import BESIDE_CONTENT, DETAIL_TEXTS, PART_TEXTS
+from aisec.guard.chat import content_texts, own_holders, side_texts
 from aisec.guard.config import GuardConfig, load_guard_policy
 from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
 from aisec.guard.leak import PromptMatcher, canary_in, new_canary
@@ -466,14 +466,20 @@ class Guard:
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
         try:
             for message in messages:
-                copy = dict(message)
-                if message.get("role") != "system":
-                    seen: list[Finding] = []
-                    copy["content"] = self._redact_content(message, context, found, seen)
-                    if message is last_user:
-                        excerpt_findings = seen
-                    self._redact_beside(copy, context, found)
-                    self._redact_calls(copy, context, found)
+                if message.get("role") == "system":
+                    forwarded.append(dict(message))
+                    continue
+                # the content, and what an earlier answer sent back carries beside it (its
+                # reasoning, refusal, transcript …) with the user's values restored in it
+                copy = own_holders(message)
+                seen: list[Finding] = []
+                for holder, key in content_texts(copy, strict=False):
+                    holder[key] = self._redact_text(holder[key], context, found, seen)
+                if message is last_user:
+                    excerpt_findings = seen
+                for holder, key in side_texts(copy, strict=False):
+                    holder[key] = self._redact_text(holder[key], context, found, [])
+                self._redact_calls(copy, context, found)
                 forwarded.append(copy)
             if last_user is not None and not isinstance(last_user.get("content"), str):
                 excerpt_findings = self.scanner.scan(user_text).findings  # offsets of the join
@@ -493,57 +499,6 @@ class Guard:
         decision.latency_ms = (time.perf_counter() - t0) * 1000
         self.record(decision, user_text, excerpt_findings)
         return decision
-
-    def _redact_content(
-        self,
-        message: dict[str, Any],
-        context: RequestContext,
-        found: list[Finding],
-        seen: list[Finding],
-    ) -> Any:
-        content = message.get("content")
-        if isinstance(content, str):
-            return self._redact_text(content, context, found, seen)
-        if isinstance(content, list):  # parts: each text (and an assistant's refusal)
-            return [self._redact_members(p, PART_TEXTS, context, found, seen) for p in content]
-        return content
-
-    def _redact_members(
-        self,
-        holder: Any,
-        names: tuple[str, ...],
-        context: RequestContext,
-        found: list[Finding],
-        seen: list[Finding],
-    ) -> Any:
-        """``holder`` (an object) with each of its members ``names`` that is a text
-        redacted, in a copy; anything else as it is."""
-        if not isinstance(holder, dict) or not any(isinstance(holder.get(n), str) for n in names):
-            return holder
-        return {
-            k: self._redact_text(v, context, found, seen)
-            if k in names and isinstance(v, str)
-            else v
-            for k, v in holder.items()
-        }
-
-    def _redact_beside(
-        self, message: dict[str, Any], context: RequestContext, found: list[Finding]
-    ) -> None:
-        """Redact the texts an assistant's earlier turn carries beside its content (its
-        reasoning, OpenRouter's ``reasoning_details``, a refusal, an audio transcript),
-        sent back with the user's values that were restored in them, in ``message`` (a
-        copy)."""
-        message.update(self._redact_members(message, BESIDE_CONTENT, context, found, []))
-        if "audio" in message:
-            message["audio"] = self._redact_members(
-                message["audio"], ("transcript",), context, found, []
-            )
-        details = message.get("reasoning_details")
-        if isinstance(details, list):
-            message["reasoning_details"] = [
-                self._redact_members(d, DETAIL_TEXTS, context, found, []) for d in details
-            ]
 
     def _redact_text(
         self, text: str, context: RequestContext, found: list[Finding], seen: list[Finding]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from aisec.guard.chat import part_texts
 from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import REASONING_FIELDS, Body, ChunkMaker, aisec_field, merge, sse
@@ -102,10 +103,6 @@ class ToolCalls:
 TRAILER = ("id", "object", "created", "model", "system_fingerprint", "choices", "usage")
 
 
-def _has_text(part: object) -> bool:
-    return isinstance(part, dict) and isinstance(part.get("text"), str)
-
-
 def _stream_metrics(metrics: ProxyMetrics, decision: Decision) -> None:
     metrics.decision("stream", decision.verdict, decision.kinds, decision.latency_ms / 1000)
 
@@ -162,7 +159,8 @@ async def relay(
             text = delta.get("content") if chat else delta.get("text")
             if chat:
                 if isinstance(text, list):  # content in parts: their texts
-                    text = "".join(p["text"] for p in text if _has_text(p))
+                    parts = part_texts(text, strict=False)
+                    text = "".join(h[k] for h, k in parts if k == "text")
                 if isinstance(delta.get("refusal"), str):
                     refusal.append(delta["refusal"])  # checked whole at the end
                 tools.take(delta)  # passed on whole at the end, checked
