@@ -791,7 +791,7 @@ class ResponsesRelay:
         data = dict(data)
         data["output"] = self._output(data.get("output"))
         data["aisec"] = self._aisec()
-        return self.emit({**final, "response": data})
+        return self.emit({"type": final["type"], "response": data})  # (nothing else: `STRAY`)
 
     def _refuse(self, stop: _Stop) -> list[bytes]:
         """End the stream after a block: the cut-off text part's item closed (its text
