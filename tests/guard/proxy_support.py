@@ -13,7 +13,8 @@ tokens (``logprobs``), its spoken form (``audio`` with a transcript) and OpenRou
 ``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
-(`Upstream.responses`; ``REASON`` adds a reasoning item). It records every request body it got (to prove what the model never saw).
+(`Upstream.responses`; ``REASON`` adds a reasoning item), and keeps conversations (the
+Conversations API, `Upstream.conversations`) that such requests add to. It records every request body it got (to prove what the model never saw).
 """
 
 from __future__ import annotations
@@ -111,6 +112,25 @@ class Upstream:
     #: the Responses answers it stored (``store``, the API's default): id → (response,
     #: its input items)
     stored: dict[str, tuple[dict[str, Any], list[Any]]] = field(default_factory=dict)
+    #: its conversations (the Conversations API): id → (the conversation, its items); a
+    #: Responses request in one adds its input and output items
+    conversations: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+
+    @staticmethod
+    def itemized(raw: object) -> list[dict[str, Any]]:
+        """Input items as the upstream stores them: each with an id of its own, a message's
+        text as an ``input_text`` part."""
+        given = [{"role": "user", "content": raw}] if isinstance(raw, str) else raw
+        out: list[dict[str, Any]] = []
+        for item in given if isinstance(given, list) else []:
+            item = {"type": "message", "status": "completed", **item,
+                    "id": f"item_{uuid.uuid4().hex[:8]}"}  # fmt: skip
+            if item["type"] == "message" and isinstance(item.get("content"), str):
+                item["content"] = [{"type": "input_text", "text": item["content"]}]
+            out.append(item)
+        return out
 
     def answer(self, body: dict[str, Any]) -> str:
         if "messages" in body:
@@ -218,6 +238,10 @@ class Upstream:
         given = raw if isinstance(raw, list) else [{"type": "message", "role": "user",
                 "content": [{"type": "input_text", "text": text}]}]  # fmt: skip
         self.stored[base["id"]] = (whole, given)
+        talk = body.get("conversation")
+        talk = talk.get("id") if isinstance(talk, dict) else talk
+        if talk in self.conversations:
+            self.conversations[talk][1].extend(self.itemized(given) + self.itemized(items))
         if "BADSHAPE" in text:  # an output that is not a list
             whole["output"] = {"text": HARMFUL}
         if not body.get("stream"):
@@ -306,6 +330,58 @@ class Upstream:
         @app.post("/v1/responses/{rid}/cancel")
         async def cancel(rid: str) -> Response:
             return JSONResponse({**self.stored[rid][0], "status": "cancelled"})
+
+        @app.post("/v1/conversations")
+        async def new_conversation(request: Request) -> Response:
+            body = await request.json()
+            self.seen.append({"path": request.url.path, **body})
+            cid = f"conv_{uuid.uuid4().hex[:8]}"
+            made = {"id": cid, "object": "conversation", "created_at": int(time.time()),
+                    "metadata": body.get("metadata") or {}}  # fmt: skip
+            self.conversations[cid] = (made, self.itemized(body.get("items")))
+            return JSONResponse(made)
+
+        @app.api_route("/v1/conversations/{cid}", methods=["GET", "POST", "DELETE"])
+        async def conversation(cid: str, request: Request) -> Response:
+            if cid not in self.conversations:
+                return JSONResponse({"error": {"message": "no such conversation"}}, 404)
+            made = self.conversations[cid][0]
+            if request.method == "POST":
+                body = await request.json()
+                self.seen.append({"path": request.url.path, **body})
+                made["metadata"] = body.get("metadata") or {}
+            elif request.method == "DELETE":
+                del self.conversations[cid]
+                return JSONResponse({"id": cid, "object": "conversation.deleted", "deleted": True})
+            return JSONResponse(made)
+
+        @app.api_route("/v1/conversations/{cid}/items", methods=["GET", "POST"])
+        async def conversation_items(cid: str, request: Request) -> Response:
+            items = self.conversations[cid][1]
+            seen: dict[str, Any] = {"path": request.url.path, "query": request.url.query}
+            data = items
+            if request.method == "POST":
+                body = await request.json()
+                self.seen.append({**seen, **body})
+                data = self.itemized(body.get("items"))
+                items.extend(data)
+            else:
+                self.seen.append(seen)
+            ids = [i["id"] for i in data]
+            return JSONResponse({"object": "list", "data": data, "has_more": False,
+                                 "first_id": ids[0] if ids else None,
+                                 "last_id": ids[-1] if ids else None})  # fmt: skip
+
+        @app.api_route("/v1/conversations/{cid}/items/{iid}", methods=["GET", "DELETE"])
+        async def conversation_item(cid: str, iid: str, request: Request) -> Response:
+            items = self.conversations[cid][1]
+            item = next((i for i in items if i["id"] == iid), None)
+            if item is None:
+                return JSONResponse({"error": {"message": "no such item"}}, 404)
+            if request.method == "DELETE":
+                items.remove(item)
+                return JSONResponse(self.conversations[cid][0])
+            return JSONResponse(item)
 
         @app.post("/v1/responses")
         async def responses(request: Request) -> Response:

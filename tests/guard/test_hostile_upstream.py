@@ -25,6 +25,7 @@ from aisec.guard.responses import (
     ResponsesInput,
     ResponsesRelay,
     check_output,
+    shown_item,
 )
 
 POLICY = """
@@ -355,6 +356,57 @@ def test_no_text_of_a_whole_response_is_shown_unchecked(data: dict[str, Any]) ->
         if item["type"] in TEXT_ITEMS:
             name = CALLS[item["type"]][0] if item["type"] in CALLS else None
             assert not shows([item.get("content"), item.get("summary"), item.get(name)])
+
+
+conversation_items = st.one_of(
+    junk,
+    items,
+    st.fixed_dictionaries(
+        {"role": st.one_of(st.sampled_from(["assistant", "user", "system", "tool"]), junk)},
+        optional={
+            "type": st.one_of(st.sampled_from(["message", "function_call_output"]), junk),
+            "content": st.one_of(texts, junk, parts),
+            "output": st.one_of(texts, junk),
+        },
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(conversation_items)
+@example(
+    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": BAD}]}
+)
+@example({"type": "message", "content": [{"type": "output_text", "text": BAD}]})
+@example({"role": "tool", "content": [{"type": "output_text", "text": BAD}]})
+def test_no_text_the_model_made_is_shown_unchecked_from_a_conversation(item: Any) -> None:
+    """Whatever a conversation's stored item holds: it cannot be read (502), or it is a
+    client's own message or tool output (shown with the user's values back), or every
+    text of it that the guard reads went through a check."""
+    g = guard()
+    d = g.check_input([{"role": "user", "content": "你好"}])
+    given_item = json.loads(json.dumps(item))
+    try:
+        shown, decisions = shown_item(
+            item, g, lambda method, text: check(method, text, d), d.context.vault
+        )
+    except Uncheckable:
+        return
+    assert isinstance(given_item, dict)
+    kind = given_item.get("type")
+    role = given_item.get("role")
+    client_side = kind == "function_call_output" or (
+        kind in ("message", None) and role in ("user", "system", "developer")
+    )
+    if client_side or kind not in TEXT_ITEMS:
+        assert not decisions and shown == given_item  # (nothing to restore here)
+        assert kind is not None or "role" in given_item
+        return
+    assert isinstance(shown, dict)
+    name = CALLS[kind][0] if kind in CALLS else None
+    assert not shows([shown.get("content"), shown.get("summary"), shown.get(name)])
+    if any(x.blocked for x in decisions) and isinstance(given_item.get("id"), str):
+        assert shown["id"] == given_item["id"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from proxy_support import Proxy, Upstream, start_proxy
+from proxy_support import HARMFUL, Proxy, Upstream, start_proxy
 from sqlalchemy import select, text
 from test_proxy import PHONE, aisec_of, client, events_of, post
 
@@ -430,3 +430,109 @@ def test_the_request_is_rebuilt_as_it_came() -> None:
         "system", "aisec.unread", "aisec.unread", "assistant", "user"
     ]  # fmt: skip
     assert request.payload(request.messages) == body
+
+
+# -- the Conversations API ----------------------------------------------------------------
+
+
+def test_a_conversation_is_redacted_kept_and_checked(keeping: Proxy, upstream: Upstream) -> None:
+    """Items given when a conversation is made, and added later, reach the model redacted
+    and are kept with it; the turns in it number on from them; reading the items back
+    gives the user's values back, withholds what the model said that is harmful (under
+    its own id) and hides the canary; deleting the conversation forgets what was kept."""
+    system = {"type": "message", "role": "system", "content": "你是客服助手。"}
+    said = {"type": "message", "role": "user", "content": f"我的手机号是{PHONE}"}
+    made = client(keeping).conversations.create(items=[system, said], metadata={"topic": "a"})
+    sent = upstream.seen[-1]
+    assert PHONE not in json.dumps(sent, ensure_ascii=False)
+    assert sent["items"][1]["content"] == "我的手机号是<手机号_1>"
+    assert "aisec-canary-" in sent["items"][0]["content"]
+    assert aisec_of(made) == {"decision": "redact", "kinds": ["pii.cn_mobile"]}
+    ask = f"ECHO 上次的是<手机号_1>，新号码{PHONE2}"
+    turn = client(keeping).responses.create(model="m", input=ask, conversation=made.id)
+    assert upstream.seen[-1]["input"] == "ECHO 上次的是<手机号_1>，新号码<手机号_2>"
+    assert turn.output_text == f"你说的是：上次的是{PHONE}，新号码{PHONE2}"
+    harmful = client(keeping).responses.create(
+        model="m", input="HARMFUL 讲个故事", conversation=made.id
+    )
+    assert harmful.output_text == REFUSAL  # (the upstream keeps the answer as it was)
+    part = {"type": "input_text", "text": "另一个号码 <手机号_2>，邮箱 li.lei@example.com"}
+    added = client(keeping).conversations.items.create(
+        made.id, items=[{"type": "message", "role": "user", "content": [part]}]
+    )
+    assert "li.lei@example.com" not in json.dumps(upstream.seen[-1], ensure_ascii=False)
+    assert (
+        upstream.seen[-1]["items"][0]["content"][0]["text"]
+        == "另一个号码 <手机号_2>，邮箱 <邮箱_3>"
+    )
+    assert added.data[0].content[0].text == f"另一个号码 {PHONE2}，邮箱 li.lei@example.com"  # type: ignore[union-attr]
+    raw = httpx.get(f"{keeping.v1}/conversations/{made.id}/items?limit=20", headers=auth(keeping))
+    assert raw.status_code == 200 and upstream.seen[-1]["query"] == "limit=20"
+    listing = raw.json()
+    shown = json.dumps(listing, ensure_ascii=False)
+    assert "炸弹" not in shown and "aisec-canary-" not in shown and "<手机号_" not in shown
+    assert listing["aisec"] == {"decision": "block", "kinds": ["risk.A1.4"]}
+    stored = upstream.conversations[made.id][1]
+    assert [i["id"] for i in listing["data"]] == [i["id"] for i in stored]
+    texts = [i["content"][0]["text"] for i in listing["data"]]
+    assert texts == [
+        "你是客服助手。",
+        f"我的手机号是{PHONE}",
+        f"ECHO 上次的是{PHONE}，新号码{PHONE2}",
+        f"你说的是：上次的是{PHONE}，新号码{PHONE2}",
+        "HARMFUL 讲个故事",
+        REFUSAL,
+        f"另一个号码 {PHONE2}，邮箱 li.lei@example.com",
+    ]
+    one = client(keeping).conversations.items.retrieve(stored[5]["id"], conversation_id=made.id)
+    assert one.content[0].text == REFUSAL and one.id == stored[5]["id"]  # type: ignore[union-attr]
+    page = client(keeping).conversations.items.list(made.id)  # the client reads it too
+    assert [i.id for i in page.data] == [i["id"] for i in stored]
+    updated = client(keeping).conversations.update(made.id, metadata={"topic": "b"})
+    assert updated.metadata == {"topic": "b"}
+    assert client(keeping).conversations.retrieve(made.id).metadata == {"topic": "b"}
+    client(keeping).conversations.items.delete(stored[4]["id"], conversation_id=made.id)
+    assert len(upstream.conversations[made.id][1]) == 6
+    digest = VaultKeeper.digest("default", made.id)
+    with open_store(keeping.db_url) as store, store.transaction() as session:
+        assert session.get(GuardVault, digest) is not None
+    assert client(keeping).conversations.delete(made.id).deleted is True
+    with open_store(keeping.db_url) as store, store.transaction() as session:
+        assert session.get(GuardVault, digest) is None  # forgotten with it
+    assert made.id not in upstream.conversations
+
+
+def test_conversation_items_without_keeping(proxy: Proxy, upstream: Upstream) -> None:
+    """Without kept placeholders, a new conversation's items number from 1 and items added
+    later apart from them; harmful items are refused (403) before the upstream sees
+    them; what the proxy cannot read or pass on is refused (400, 405)."""
+    made = client(proxy).conversations.create(
+        items=[{"type": "message", "role": "user", "content": f"我的手机号是{PHONE}"}]
+    )
+    assert upstream.seen[-1]["items"][0]["content"] == "我的手机号是<手机号_1>"
+    client(proxy).conversations.items.create(
+        made.id, items=[{"type": "message", "role": "user", "content": f"还有{PHONE2}"}]
+    )
+    later = upstream.seen[-1]["items"][0]["content"]
+    assert re.fullmatch(r"还有<手机号_\d{4}>", later)
+    listed = client(proxy).conversations.items.list(made.id)
+    assert [i.content[0].text for i in listed.data] == ["我的手机号是<手机号_1>", later]  # type: ignore[union-attr]
+    count = len(upstream.seen)
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        client(proxy).conversations.items.create(
+            made.id, items=[{"type": "message", "role": "user", "content": HARMFUL}]
+        )
+    assert refused.value.body["code"] == "content_blocked"  # type: ignore[index]
+    assert len(upstream.seen) == count and len(upstream.conversations[made.id][1]) == 2
+    items_url = f"{proxy.v1}/conversations/{made.id}/items"
+    for body in ({"items": "说点什么"}, {"items": ["说点什么"]}, {}):
+        r = httpx.post(items_url, json=body, headers=auth(proxy))
+        assert r.status_code == 400, body
+        assert "'items'" in r.json()["error"]["message"]
+    r = httpx.put(f"{proxy.v1}/conversations/{made.id}", headers=auth(proxy))
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST, DELETE"
+    r = httpx.get(f"{items_url}?after=a,b", headers=auth(proxy))
+    assert r.status_code == 400
+    r = httpx.get(items_url)
+    assert r.status_code == 401
+    assert len(upstream.seen) == count

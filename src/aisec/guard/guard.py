@@ -543,12 +543,18 @@ class Guard:
             return self._redact_text(arguments, context, found, [])
         return redacted
 
+    @property
+    def canary_mark(self) -> str:
+        """What `check_input` appends to the system prompt ("" without a canary): taken
+        out again of what the upstream stored and the client reads back."""
+        return f"\n\n<!-- {self.canary} -->" if self.canary else ""
+
     def _add_canary(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not self.canary:
             return messages
         for i, m in enumerate(messages):
             if m.get("role") == "system" and isinstance(m.get("content"), str):
-                messages[i] = {**m, "content": f"{m['content']}\n\n<!-- {self.canary} -->"}
+                messages[i] = {**m, "content": m["content"] + self.canary_mark}
                 break
         return messages
 

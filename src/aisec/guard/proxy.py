@@ -53,6 +53,7 @@ from aisec.guard.responses import (
     refusal_events,
     refusal_response,
     restored_item,
+    shown_item,
 )
 from aisec.guard.responses import wants_json as wants_json_text
 from aisec.guard.upstream import (
@@ -650,13 +651,130 @@ class GuardProxy:
         vault = kept if kept is not None else TokenVault()
         if asked == "input_items":
             data = await self._json("GET", path, None, guard, listed="data")
-            data["data"] = [restored_item(item, vault) for item in data.get("data") or []]
+            mark = guard.canary_mark
+            data["data"] = [restored_item(item, vault, mark) for item in data.get("data") or []]
             return Reply(200, data)
         upstream_method = "POST" if asked == "cancel" else "GET"
         payload: Body | None = {} if upstream_method == "POST" else None
         data = await self._json(upstream_method, path, payload, guard, listed="output")
         d = Decision("allow", "input", RequestContext(request_id=rid, vault=vault))
         return self._checked_response(guard, data, d)
+
+    async def conversation(
+        self,
+        method: str,
+        conversation_id: str | None,
+        items: bool,
+        item_id: str | None,
+        query: str,
+        body: Body,
+        rid: str,
+        app: str | None = None,
+    ) -> Reply:
+        """OpenAI's Conversations API: ``POST /v1/conversations``, ``GET``/``POST``/``DELETE
+        /v1/conversations/<id>``, ``GET``/``POST .../items`` and ``GET``/``DELETE
+        .../items/<item>``. The items a client adds (making a conversation, or later) are
+        checked and redacted as a Responses request's input items are, numbered on from
+        what is kept of the conversation (`aisec.guard.vaults`), and kept with it; a block
+        is 403 (there is no answer to put a refusal in). Items read back are shown as
+        `shown_item` says: what the model made checked as an answer, the rest with the
+        user's values back. A conversation's metadata and deletions are passed on;
+        deleting a conversation forgets what was kept of it."""
+        guard = self.guard_for(app)
+        application = app or self.settings.application
+        keeper = self.keepers.get(application)
+        if not _QUERY.fullmatch(query):
+            raise bad_request("the query of a conversation's path is not one the guard passes on")
+        path = "/conversations" + "".join(
+            part
+            for part, there in (
+                (f"/{conversation_id}", conversation_id),
+                ("/items", items),
+                (f"/{item_id}", item_id),
+            )
+            if there
+        )
+        path += f"?{query}" if query and (method == "GET" or items) else ""
+        kept = None
+        if keeper is not None and conversation_id is not None and items:
+            kept = await asyncio.to_thread(keeper.load, application, conversation_id)
+        context = RequestContext(request_id=rid, vault=kept if kept is not None else TokenVault())
+        if method == "POST" and (conversation_id is None or items):
+            return await self._add_items(guard, path, body, conversation_id, kept, rid, app)
+        if method == "DELETE":
+            data = await self._json("DELETE", path, None, guard)
+            if keeper is not None and conversation_id is not None and not items:
+                await asyncio.to_thread(keeper.forget, application, conversation_id)
+            return Reply(200, data)
+        if not items:  # a conversation's metadata: read or updated
+            payload = body if method == "POST" else None
+            return Reply(200, await self._json(method, path, payload, guard))
+        data = await self._json("GET", path, None, guard, listed="data")
+        if item_id is None:
+            data["data"], decisions = self._shown_items(guard, data.get("data"), context)
+        else:
+            [shown], decisions = self._shown_items(guard, [data], context)
+            assert isinstance(shown, dict)
+            data = shown
+        verdict, kinds = merge(decisions)
+        data["aisec"] = aisec_field(verdict, kinds)
+        return Reply(200, data, decision=verdict, kinds=kinds)
+
+    async def _add_items(
+        self,
+        guard: Guard,
+        path: str,
+        body: Body,
+        conversation_id: str | None,
+        kept: TokenVault | None,
+        rid: str,
+        app: str | None,
+    ) -> Reply:
+        """Items added to a conversation (a new one's, or ``POST .../items``): checked and
+        redacted as Responses input items, the placeholders kept with the conversation."""
+        raw = body.get("items")
+        if raw is None and conversation_id is None:  # a new conversation without items
+            return Reply(200, await self._json("POST", path, body, guard))
+        if not isinstance(raw, list):
+            raise bad_request("'items' must be a list of items")
+        try:
+            request = ResponsesInput({"input": raw})
+        except InvalidRequest as exc:
+            raise bad_request(str(exc).replace("'input'", "'items'")) from None
+        d = self._input(guard, request.messages, rid, conversation_id is not None, kept)
+        if d.blocked:
+            return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
+        payload = {**body, "items": request.payload(d.messages or [])["input"]}
+        data = await self._json("POST", path, payload, guard, listed="data")
+        application = app or self.settings.application
+        keeper = self.keepers.get(application)
+        made = conversation_id or data.get("id")
+        if keeper is not None and isinstance(made, str) and made and len(d.context.vault):
+            await asyncio.to_thread(keeper.save, application, [made], d.context.vault)
+        decisions = [d]
+        if conversation_id is not None:  # the items added, as stored
+            data["data"], shown = self._shown_items(guard, data.get("data"), d.context)
+            decisions += shown
+        verdict, kinds = merge(decisions)
+        data["aisec"] = aisec_field(verdict, kinds)
+        return Reply(200, data, decision=verdict, kinds=kinds)
+
+    def _shown_items(
+        self, guard: Guard, items: object, context: RequestContext
+    ) -> tuple[list[object], list[Decision]]:
+        """Stored conversation items as the client is shown them (`shown_item`), and the
+        decisions of the checks; 502 when the guard cannot read one."""
+        check = self._checker(context)
+        shown: list[object] = []
+        decisions: list[Decision] = []
+        try:
+            for item in items if isinstance(items, list) else []:
+                one, made = shown_item(item, guard, check, context.vault)
+                shown.append(one)
+                decisions += made
+        except Uncheckable:
+            raise self._bad_body() from None
+        return shown, decisions
 
     def _checked_response(self, guard: Guard, data: Body, d: Decision) -> Reply:
         """The answer for a whole Responses ``data``, its output checked in place

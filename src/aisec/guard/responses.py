@@ -264,15 +264,53 @@ class ResponsesInput:
         return out
 
 
-def restored_item(item: object, vault: TokenVault) -> object:
+def restored_item(item: object, vault: TokenVault, mark: str = "") -> object:
     """An input item as the upstream stored it (``GET /v1/responses/<id>/input_items``)
-    with the user's values back in its texts: a function call's arguments escaped as
-    JSON, every other string as it is."""
-    if not len(vault) or not isinstance(item, dict):
+    with the user's values back in its texts (a function call's arguments escaped as
+    JSON, every other string as it is) and the canary's ``mark`` (`Guard.canary_mark`)
+    taken out of them."""
+    if not isinstance(item, dict) or not (len(vault) or mark):
         return item
     if _type(item) == "function_call" and isinstance(item.get("arguments"), str):
         return {**item, "arguments": restore_arguments(item["arguments"], vault)}
-    return map_strings(item, lambda text: vault.restore(text)[0])
+    return map_strings(
+        item, lambda text: vault.restore(text.replace(mark, "") if mark else text)[0]
+    )
+
+
+#: the roles of the messages a client gives (the rest are the model's)
+CLIENT_ROLES = frozenset({"user", "system", "developer"})
+
+
+def made_by_model(item: object) -> bool:
+    """Whether a stored item is checked as an answer is when it is shown again
+    (`shown_item`): one the model made (a message not in a client's role, a tool call,
+    reasoning) or one the guard cannot read (not an object, no type). A client's messages
+    and tool outputs, and the upstream's own tools' items, are not."""
+    if not isinstance(item, dict):
+        return True
+    kind = _type(item)
+    if kind == "message" or (kind is None and "role" in item):
+        role = item.get("role")
+        return not (isinstance(role, str) and role in CLIENT_ROLES)
+    return kind is None or kind in TEXT_ITEMS
+
+
+def shown_item(
+    item: object, guard: Guard, check: Check, vault: TokenVault
+) -> tuple[object, list[Decision]]:
+    """A stored item (of a conversation) as the client is shown it, and the checks'
+    decisions: one the model made checked as an answer is (`check_output`; withheld, it is
+    the refusal under the item's own id), any other with the user's values back
+    (`restored_item`). `Uncheckable` when the guard cannot read one the model made."""
+    if not made_by_model(item):
+        return restored_item(item, vault, guard.canary_mark), []
+    data: Body = {"output": [item]}
+    decisions, withheld = check_output(data, guard, check)
+    shown = data["output"][0]
+    if withheld and isinstance(item, dict) and isinstance(item.get("id"), str):
+        shown["id"] = item["id"]
+    return shown, decisions
 
 
 # -- answers ----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` (and a
 stored response's ``GET``/``DELETE /v1/responses/<id>``, ``GET .../input_items``, ``POST
-.../cancel``), ``POST /v1/embeddings`` and ``GET /v1/models``, and each under
+.../cancel``), the Conversations API (``/v1/conversations``, ``.../<id>``, ``.../<id>/items``,
+``.../<id>/items/<item>``), ``POST /v1/embeddings`` and ``GET /v1/models``, and each under
 ``/app/<name>/v1/`` (application ``<name>``). Every
 request: request id → key → application → rate limit → size-limited JSON body → kill
 switch → `GuardProxy` → response; then the metrics, the incident counts and one JSON log
@@ -67,6 +68,19 @@ STORED_METHODS: dict[str | None, tuple[str, ...]] = {
 }
 
 
+#: the Conversations API's paths: a conversation's id, its items, one item's id
+CONVERSATIONS = re.compile(
+    r"conversations(?:/([A-Za-z0-9_-]{1,128})(?:/(items)(?:/([A-Za-z0-9_-]{1,128}))?)?)?"
+)
+#: (a conversation's id given, its items, one item's id given) → the methods it takes
+CONVERSATION_METHODS: dict[tuple[bool, bool, bool], tuple[str, ...]] = {
+    (False, False, False): ("POST",),
+    (True, False, False): ("GET", "POST", "DELETE"),
+    (True, True, False): ("GET", "POST"),
+    (True, True, True): ("GET", "DELETE"),
+}
+
+
 def route(
     tail: str, method: str, query: bytes = b""
 ) -> tuple[str, tuple[str, ...], str | None, Call] | None:
@@ -76,11 +90,22 @@ def route(
     if tail in ENDPOINTS:
         name, allowed, form, call = ENDPOINTS[tail]
         return name, (allowed,), form, call
+    query_text = query.decode("latin-1")
+    talk = CONVERSATIONS.fullmatch(tail)
+    if talk is not None:
+        conversation_id, items, item_id = talk.groups()
+
+        def conversation(p: GuardProxy, b: Body, r: str, a: str | None) -> Awaitable[Reply]:
+            return p.conversation(
+                method, conversation_id, bool(items), item_id, query_text, b, r, a
+            )
+
+        shape = (conversation_id is not None, items is not None, item_id is not None)
+        return "conversations", CONVERSATION_METHODS[shape], None, conversation
     found = STORED.fullmatch(tail)
     if found is None:
         return None
     response_id, asked = found.groups()
-    query_text = query.decode("latin-1")
 
     def stored(p: GuardProxy, _b: Body, r: str, a: str | None) -> Awaitable[Reply]:
         return p.stored_response(method, response_id, asked, query_text, r, a)
@@ -109,7 +134,8 @@ def match(path: str) -> tuple[str, str | None] | None:
     else:
         return None
     tail = tail.removesuffix("/")
-    return (tail, app) if tail in ENDPOINTS or STORED.fullmatch(tail) else None
+    known = tail in ENDPOINTS or STORED.fullmatch(tail) or CONVERSATIONS.fullmatch(tail)
+    return (tail, app) if known else None
 
 
 #: made once (`json.dumps` with options makes a new encoder at every call)
@@ -256,7 +282,7 @@ class OpenAIRoutes:
             proxy = rt.proxy
             assert proxy is not None and rt.cache is not None
             body: Body = {}
-            if scope["method"] == "POST" and tail in ENDPOINTS:  # (a cancel has no body)
+            if scope["method"] == "POST" and name != "responses_stored":  # (a cancel has none)
                 limit = proxy.guard_for(app_name).config.proxy.max_request_bytes
                 body = await read_body(receive, limit, length)
             state = rt.cache.state
