@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from proxy_support import HARMFUL, Proxy, Upstream, start_proxy
+from proxy_support import HARMFUL, Proxy, Upstream, database, start_proxy
 from sqlalchemy import select, text
 from test_proxy import PHONE, aisec_of, client, events_of, post
 
@@ -220,6 +222,29 @@ def test_a_kept_vault_opens_only_for_its_key_application_and_time(tmp_path: Path
             session.execute(text("DROP TABLE guard_vault"))
         keeper.save("shop", ["resp_3"], vault)
         assert keeper.load("shop", "resp_2") is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_turns_kept_at_once_do_not_collide(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two turns of one conversation kept at the same moment both write its row (the
+    later one's vault stays); neither fails."""
+    with open_store(database(request, backend, tmp_path)) as store:
+        keeper = VaultKeeper(store, b"k" * 32, days=30)
+
+        def turn(i: int) -> None:
+            vault = TokenVault()
+            vault.token_for("pii.cn_mobile", "手机号", f"1380013{i:04d}")
+            for _ in range(10):
+                keeper.save("shop", ["conv_1", f"resp_{i}"], vault)
+
+        with caplog.at_level(logging.WARNING, "aisec.guard.vaults"), ThreadPoolExecutor(8) as pool:
+            list(pool.map(turn, range(8)))
+        assert not caplog.records
+        kept = keeper.load("shop", "conv_1")
+        assert kept is not None and kept.restore("<手机号_1>")[0].startswith("1380013")
+        assert all(keeper.load("shop", f"resp_{i}") is not None for i in range(8))
 
 
 def test_input_items_are_redacted_where_they_are(proxy: Proxy, upstream: Upstream) -> None:

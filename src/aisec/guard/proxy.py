@@ -700,7 +700,8 @@ class GuardProxy:
             kept = await asyncio.to_thread(keeper.load, application, conversation_id)
         context = RequestContext(request_id=rid, vault=kept if kept is not None else TokenVault())
         if method == "POST" and (conversation_id is None or items):
-            return await self._add_items(guard, path, body, conversation_id, kept, rid, app)
+            where = (path, conversation_id, application, keeper)
+            return await self._add_items(guard, where, body, kept, rid)
         if method == "DELETE":
             data = await self._json("DELETE", path, None, guard)
             if keeper is not None and conversation_id is not None and not items:
@@ -723,15 +724,16 @@ class GuardProxy:
     async def _add_items(
         self,
         guard: Guard,
-        path: str,
+        where: tuple[str, str | None, str, VaultKeeper | None],
         body: Body,
-        conversation_id: str | None,
         kept: TokenVault | None,
         rid: str,
-        app: str | None,
     ) -> Reply:
         """Items added to a conversation (a new one's, or ``POST .../items``): checked and
-        redacted as Responses input items, the placeholders kept with the conversation."""
+        redacted as Responses input items, the placeholders kept with the conversation.
+        ``where``: the upstream's path, the conversation's id (None: a new one), the
+        application and its `VaultKeeper`."""
+        path, conversation_id, application, keeper = where
         raw = body.get("items")
         if raw is None and conversation_id is None:  # a new conversation without items
             return Reply(200, await self._json("POST", path, body, guard))
@@ -746,8 +748,6 @@ class GuardProxy:
             return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
         payload = {**body, "items": request.payload(d.messages or [])["input"]}
         data = await self._json("POST", path, payload, guard, listed="data")
-        application = app or self.settings.application
-        keeper = self.keepers.get(application)
         made = conversation_id or data.get("id")
         if keeper is not None and isinstance(made, str) and made and len(d.context.vault):
             await asyncio.to_thread(keeper.save, application, [made], d.context.vault)

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from aisec.audit.event import as_utc
@@ -75,16 +77,24 @@ class VaultKeeper:
         plain = vault.to_json()
         with self.store.transaction() as session:
             session.execute(delete(GuardVault).where(GuardVault.expires_at < now))
+            dialect = session.get_bind().dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
             for key in dict.fromkeys(keys):
                 digest = self.digest(application, key)
                 nonce = os.urandom(NONCE)
-                sealed = nonce + self._aes.encrypt(nonce, plain, digest.encode())
-                session.merge(
-                    GuardVault(
-                        digest=digest,
-                        created_at=now,
-                        expires_at=now + timedelta(days=self.days),
-                        sealed=sealed,
+                row = {
+                    "digest": digest,
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=self.days),
+                    "sealed": nonce + self._aes.encrypt(nonce, plain, digest.encode()),
+                }
+                # one statement, so that two turns of one conversation kept at once do not
+                # both insert (the later one's vault is kept)
+                upsert = insert(GuardVault).values(**row)
+                session.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=[GuardVault.digest],
+                        set_={k: upsert.excluded[k] for k in row if k != "digest"},
                     )
                 )
 
