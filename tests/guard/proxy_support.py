@@ -527,6 +527,13 @@ class Upstream:
                 }
             )
 
+        @app.get("/v1/models/{model:path}")
+        async def model(model: str, request: Request) -> Response:
+            self.seen.append({"path": request.url.path})
+            if model not in ("m", "Qwen/Qwen2.5-7B-Instruct", "qwen2.5:7b"):
+                return JSONResponse({"error": {"message": "no such model"}}, 404)
+            return JSONResponse({"id": model, "object": "model", "created": 0, "owned_by": "t"})
+
         @app.get("/v1/models")
         async def models() -> Response:
             return JSONResponse(

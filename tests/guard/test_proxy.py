@@ -3,6 +3,7 @@ scripted upstream (see conftest), SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from typing import Any
@@ -61,6 +62,18 @@ def test_allow_with_the_openai_client(proxy: Proxy, upstream: Upstream) -> None:
     events = events_of(proxy, raw.headers["x-request-id"])
     assert {(e.stage, e.decision) for e in events} == {("input", "allow"), ("output", "allow")}
     assert [m.id for m in client(proxy).models.list()] == ["m"]
+    for name in ("m", "Qwen/Qwen2.5-7B-Instruct", "qwen2.5:7b"):  # one model (vLLM's, Ollama's)
+        assert client(proxy).models.retrieve(name).id == name
+        assert upstream.seen[-1] == {"path": f"/v1/models/{name}"}
+    with pytest.raises(openai.NotFoundError):
+        client(proxy).models.retrieve("nothing-here")
+    count = len(upstream.seen)
+    for path in ("a/../../admin/halt", "a//b", "./m", "m/."):  # not a model's path: not
+        conn = http.client.HTTPConnection(proxy.url.removeprefix("http://"))  # passed on (sent
+        conn.request("GET", f"/v1/models/{path}", headers={"Authorization": f"Bearer {proxy.key}"})
+        assert conn.getresponse().status == 404, path  # as it is: httpx resolves the dots)
+        conn.close()
+    assert len(upstream.seen) == count
 
 
 def test_redaction_round_trip(proxy: Proxy, upstream: Upstream) -> None:

@@ -785,6 +785,7 @@ class GuardProxy:
             raise self._bad_body() from None
         return self._answer(guard, data, [d, *decisions])
 
-    async def models(self) -> Reply:
-        """``GET /v1/models``: the upstream's list."""
-        return Reply(200, await self._json("GET", "/models", None, self.guard))
+    async def models(self, model: str | None = None) -> Reply:
+        """``GET /v1/models``: the upstream's list; ``GET /v1/models/<model>``: one."""
+        path = "/models" if model is None else f"/models/{model}"
+        return Reply(200, await self._json("GET", path, None, self.guard))

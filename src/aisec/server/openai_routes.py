@@ -3,7 +3,8 @@
 ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` (and a
 stored response's ``GET``/``DELETE /v1/responses/<id>``, ``GET .../input_items``, ``POST
 .../cancel``), the Conversations API (``/v1/conversations``, ``.../<id>``, ``.../<id>/items``,
-``.../<id>/items/<item>``), ``POST /v1/embeddings`` and ``GET /v1/models``, and each under
+``.../<id>/items/<item>``), ``POST /v1/embeddings``, ``GET /v1/models`` and ``GET
+/v1/models/<model>``, and each under
 ``/app/<name>/v1/`` (application ``<name>``). Every
 request: request id → key → application → rate limit → size-limited JSON body → kill
 switch → `GuardProxy` → response; then the metrics, the incident counts and one JSON log
@@ -68,6 +69,9 @@ STORED_METHODS: dict[str | None, tuple[str, ...]] = {
 }
 
 
+#: one model's path (``models/<model>``: vLLM's names hold a slash, Ollama's a colon)
+MODEL = re.compile(r"models/([A-Za-z0-9_.:@+-][A-Za-z0-9_.:@+/-]{0,255})")
+
 #: the Conversations API's paths: a conversation's id, its items, one item's id
 CONVERSATIONS = re.compile(
     r"conversations(?:/([A-Za-z0-9_-]{1,128})(?:/(items)(?:/([A-Za-z0-9_-]{1,128}))?)?)?"
@@ -90,6 +94,10 @@ def route(
     if tail in ENDPOINTS:
         name, allowed, form, call = ENDPOINTS[tail]
         return name, (allowed,), form, call
+    model = MODEL.fullmatch(tail)
+    if model is not None and not {"", ".", ".."} & set(model.group(1).split("/")):
+        name = model.group(1)
+        return "models", ("GET",), None, lambda p, _b, _r, _a: p.models(name)
     query_text = query.decode("latin-1")
     talk = CONVERSATIONS.fullmatch(tail)
     if talk is not None:
@@ -134,7 +142,10 @@ def match(path: str) -> tuple[str, str | None] | None:
     else:
         return None
     tail = tail.removesuffix("/")
-    known = tail in ENDPOINTS or STORED.fullmatch(tail) or CONVERSATIONS.fullmatch(tail)
+    known = tail in ENDPOINTS or any(p.fullmatch(tail) for p in (STORED, CONVERSATIONS))
+    model = MODEL.fullmatch(tail)
+    if model is not None:  # (not a path of its own: ``a/../b``, ``a//b``)
+        known = not {"", ".", ".."} & set(model.group(1).split("/"))
     return (tail, app) if known else None
 
 
