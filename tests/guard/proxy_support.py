@@ -20,6 +20,8 @@ Conversations API, `Upstream.conversations`) that such requests add to. It recor
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import re
 import socket
@@ -35,6 +37,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from PIL import Image
 
 from aisec.guard.keys import create_key, revoke_key
 from aisec.guard.proxy import ProxySettings
@@ -188,6 +191,29 @@ class Upstream:
         return json.dumps(
             {"phone": found.group(0) if found else "", "note": note}, ensure_ascii=False
         )
+
+    def images(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/images/generations``: ``n`` small PNGs in base64 (JPEG with ``JPEG``),
+        or by URL with ``URL`` or ``response_format: url``; ``REVISE`` adds a
+        ``revised_prompt`` repeating the prompt (the bomb-making text with ``HARMFUL``);
+        ``NOTIMAGE`` sends text as the image."""
+        prompt = str(body.get("prompt", ""))
+        items: list[dict[str, Any]] = []
+        for i in range(int(body.get("n") or 1)):
+            if "URL" in prompt or body.get("response_format") == "url":
+                item: dict[str, Any] = {"url": f"https://images.example/{i}.png"}
+            elif "NOTIMAGE" in prompt:
+                item = {"b64_json": base64.b64encode(b"not an image").decode()}
+            else:
+                buffer = io.BytesIO()
+                Image.new("RGB", (32, 24), (i * 40, 80, 160)).save(
+                    buffer, "JPEG" if "JPEG" in prompt else "PNG"
+                )
+                item = {"b64_json": base64.b64encode(buffer.getvalue()).decode()}
+            if "REVISE" in prompt:
+                item["revised_prompt"] = HARMFUL if "HARMFUL" in prompt else "一幅画：" + prompt
+            items.append(item)
+        return {"created": int(time.time()), "data": items}
 
     def responses(self, body: dict[str, Any]) -> Response:
         """``POST /v1/responses``: the answer as one message (after a reasoning item with
@@ -527,6 +553,12 @@ class Upstream:
                 }
             )
 
+        @app.post("/v1/images/generations")
+        async def images(request: Request) -> Response:
+            body = await request.json()
+            self.seen.append(body)
+            return JSONResponse(self.images(body))
+
         @app.get("/v1/models/{model:path}")
         async def model(model: str, request: Request) -> Response:
             self.seen.append({"path": request.url.path})
@@ -586,14 +618,17 @@ def start_proxy(
     applications: dict[str, Path | None] | None = None,
     refresh_seconds: float | None = None,
     proxy_extra: str = "",
+    guard_extra: str = "",
 ) -> Iterator[Proxy]:
     """The proxy over a fresh database; ``extra`` is added to the policy, ``proxy_extra``
-    to its ``guard.proxy`` section."""
+    to its ``guard.proxy`` section, ``guard_extra`` to its ``guard`` section."""
     db_url = database(request, backend, tmp)
     policy = tmp / "policy.yaml"
     text = POLICY % {"status": status}
     if proxy_extra:
         text = text.replace("  proxy:\n", "  proxy:\n" + proxy_extra, 1)
+    if guard_extra:
+        text = text.replace("guard:\n", "guard:\n" + guard_extra, 1)
     policy.write_text(text + extra, encoding="utf-8")
     with open_store(db_url) as store:
         _, key = create_key(store, "app")

@@ -19,6 +19,8 @@ out of the YAML before the rest is validated as a policy::
         max_embeddings_bytes: 268435456      # an embeddings answer
         rate: {per_minute: 600, burst: 60}   # per client key and worker
         timeout: {connect: 5, read: 120}     # seconds, towards the upstream
+      images:                   # `aisec guard serve` only: generated images
+        producer: 91350100M000100Y43         # label them (GB 45438 implicit label)
       incidents:                # `aisec guard serve` only; see aisec.guard.incidents
         window_seconds: 60
         min_requests: 20
@@ -32,7 +34,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aisec.errors import PolicyError
 from aisec.notice import NoticePosition
@@ -118,8 +120,28 @@ class ProxyConfig(BaseModel):
     #: days, sealed, so that a later turn gets earlier turns' values back
     #: (`aisec.guard.vaults`; needs the master key); 0: not kept
     keep_placeholders_days: float = Field(default=0, ge=0, le=365)
+    #: the longest answer of an image generation (its images in base64: ten 1024×1024
+    #: PNGs come to about 40 MB)
+    max_images_bytes: int = Field(default=128 << 20, ge=1024)
     rate: RateConfig = Field(default_factory=RateConfig)
     timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
+
+
+class ImagesConfig(BaseModel):
+    """Generated images passed on by the proxy (``POST /v1/images/generations``): the
+    GB 45438 implicit label written into each. ``producer`` is the label's
+    ContentProducer (the service provider's name or code, e.g. with its USCC); without
+    it images go on unlabelled, as the upstream made them."""
+
+    model_config = ConfigDict(extra="forbid")
+    producer: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @field_validator("producer")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not all(" " <= c <= "~" for c in value):
+            raise ValueError("a label field is printable ASCII only (GB 45438)")
+        return value
 
 
 class IncidentConfig(BaseModel):
@@ -151,6 +173,7 @@ class GuardConfig(BaseModel):
     #: HTTP status for a blocked request in the proxy (200 keeps OpenAI clients working)
     block_status: Literal[200, 403] = 200
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
+    images: ImagesConfig = Field(default_factory=ImagesConfig)
     incidents: IncidentConfig = Field(default_factory=IncidentConfig)
 
     def refusal_text(self, language: str) -> str:

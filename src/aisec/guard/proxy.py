@@ -18,16 +18,20 @@ client); a connection that breaks before any answer is tried once more on a fres
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from aisec.guard.chat import Uncheckable, check_choices, unreadable
+from aisec.errors import InputError
+from aisec.guard.chat import Uncheckable, check_choices, objects, unreadable
 from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
@@ -70,6 +74,9 @@ from aisec.io.records import load_json
 from aisec.io.unicode import json_utf8
 
 logger = logging.getLogger("aisec.guard.proxy")
+
+#: ``(image, producer, produce id) → (the image with its implicit label, its format)``
+ImageLabeller = Callable[[bytes, str, str], tuple[bytes, str]]
 
 HALTED_KIND = "guard.halted"
 #: the query of a stored response's path that is passed on (``include[]=...``, paging)
@@ -170,6 +177,10 @@ class GuardProxy:
         #: application → its keeper of placeholders between turns (`aisec.guard.vaults`;
         #: set by the server for the applications whose policy asks for it)
         self.keepers: dict[str, VaultKeeper] = {}
+        #: writes the GB 45438 implicit label into a generated image: ``(image, producer,
+        #: produce id) → (labelled image, format)``, raising `InputError` when it cannot
+        #: (set by the server: `aisec.label.inline`; None: images are not labelled)
+        self.label_image: ImageLabeller | None = None
         key = settings.upstream_key
         auth = {"Authorization": f"Bearer {key}"} if key else {}
         self._get_headers = {"User-Agent": "aisec-guard", **auth}
@@ -567,6 +578,104 @@ class GuardProxy:
         data = await self._json("POST", "/embeddings", payload, guard, "max_embeddings_bytes")
         data["aisec"] = aisec_field(verdict, kinds)
         return Reply(200, data, decision=verdict, kinds=kinds)
+
+    async def images(self, body: Body, rid: str, app: str | None = None) -> Reply:
+        """``POST /v1/images/generations``: the prompt is checked (and redacted) like a
+        chat request's (a block is 403: there is no answer to put a refusal in); the
+        upstream's ``revised_prompt`` is checked as an answer is; each image given in
+        base64 gets the GB 45438 implicit label when the policy names its producer
+        (``guard.images.producer``; ``ProduceID`` is the request id and the image's
+        index), read back before it goes out. An image the guard cannot label (given by
+        URL, in a format it does not take, damaged) is not passed on unlabelled: 400
+        for a request asking for URLs, 502 for such an answer."""
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise bad_request("'prompt' must be a non-empty string")
+        if body.get("stream"):
+            raise bad_request("streamed (partial) images are not passed through the guard")
+        guard = self.guard_for(app)
+        producer = guard.config.images.producer
+        labeller = self.label_image if producer else None
+        if producer and labeller is None:
+            raise ProxyError(
+                500, error_body("image labelling is not available", "server_error", "no_labeller")
+            )
+        if labeller is not None and body.get("response_format") == "url":
+            raise bad_request(
+                "this guard labels the images it passes on (GB 45438) and cannot label one "
+                "given by URL: ask for response_format 'b64_json'"
+            )
+        d = self._input(guard, [{"role": "user", "content": prompt}], rid)
+        if d.blocked:
+            return Reply(403, blocked_error(d), decision="block", kinds=d.kinds)
+        payload = {**body, "prompt": (d.messages or [{}])[0].get("content", prompt)}
+        data = await self._json(
+            "POST", "/images/generations", payload, guard, "max_images_bytes", listed="data"
+        )
+        decisions = [d]
+        try:
+            images = objects(data.get("data"), "data")
+        except Uncheckable:
+            raise self._bad_body() from None
+        no_notice = partial(guard.check_output, notice=False)
+        for image in images:  # the model's rewording of the prompt: checked as an answer
+            revised = image.get("revised_prompt")
+            if revised is None:
+                continue
+            if not isinstance(revised, str):
+                raise self._bad_body()
+            checked = self._output_check(no_notice, revised, d.context)
+            decisions.append(checked)
+            if checked.blocked:
+                verdict, kinds = merge(decisions)
+                return Reply(403, blocked_error(checked), decision=verdict, kinds=kinds)
+            image["revised_prompt"] = checked.text
+        labels: list[str] = []
+        if labeller is not None and producer is not None:
+            labels = await asyncio.to_thread(self._labelled, images, labeller, producer, rid)
+        verdict, kinds = merge(decisions)
+        data["aisec"] = aisec_field(verdict, kinds)
+        if labels:
+            data["aisec"]["labels"] = labels
+        return Reply(200, data, decision=verdict, kinds=kinds)
+
+    def _labelled(
+        self, images: list[Body], labeller: ImageLabeller, producer: str, rid: str
+    ) -> list[str]:
+        """Label each of ``images`` (``b64_json``) in place; their ProduceIDs. 502 for an
+        image given otherwise or that cannot be labelled (the reason is logged, not the
+        image)."""
+        ids: list[str] = []
+        for index, image in enumerate(images):
+            encoded = image.get("b64_json")
+            if not isinstance(encoded, str):
+                logger.warning("upstream image %d not in base64: not passed on unlabelled", index)
+                raise self._unlabelled("an image given by URL or not at all")
+            produce_id = f"{rid}-{index}"
+            try:
+                raw = base64.b64decode(encoded, validate=True)
+                labelled, _ = labeller(raw, producer, produce_id)
+            except (binascii.Error, InputError) as exc:
+                logger.warning("upstream image %d not labelled: %s", index, exc)
+                raise self._unlabelled("an image the guard cannot label") from None
+            image["b64_json"] = base64.b64encode(labelled).decode("ascii")
+            ids.append(produce_id)
+        return ids
+
+    def _unlabelled(self, what: str) -> ProxyError:
+        """502: the upstream's answer holds ``what``, which the guard does not pass on
+        unlabelled (counted as an upstream error)."""
+        self.metrics.upstream_errors.labels("unlabelled_image").inc()
+        return ProxyError(
+            502,
+            error_body(
+                f"the upstream model sent {what}; this guard passes on only images it has "
+                "labelled (GB 45438): ask for response_format 'b64_json' in PNG, JPEG, "
+                "WebP, GIF or TIFF",
+                "upstream_error",
+                "unlabelled_image",
+            ),
+        )
 
     async def responses(self, body: Body, rid: str, app: str | None = None) -> Reply:
         """``POST /v1/responses`` (see `aisec.guard.responses`)."""

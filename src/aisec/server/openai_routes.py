@@ -3,8 +3,8 @@
 ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` (and a
 stored response's ``GET``/``DELETE /v1/responses/<id>``, ``GET .../input_items``, ``POST
 .../cancel``), the Conversations API (``/v1/conversations``, ``.../<id>``, ``.../<id>/items``,
-``.../<id>/items/<item>``), ``POST /v1/embeddings``, ``GET /v1/models`` and ``GET
-/v1/models/<model>``, and each under
+``.../<id>/items/<item>``), ``POST /v1/embeddings``, ``POST /v1/images/generations``,
+``GET /v1/models`` and ``GET /v1/models/<model>``, and each under
 ``/app/<name>/v1/`` (application ``<name>``). Every
 request: request id → key → application → rate limit → size-limited JSON body → kill
 switch → `GuardProxy` → response; then the metrics, the incident counts and one JSON log
@@ -56,6 +56,7 @@ ENDPOINTS: dict[str, tuple[str, str, str | None, Call]] = {
     "completions": ("completions", "POST", "text", lambda p, b, r, a: p.completions(b, r, a)),
     "responses": ("responses", "POST", "responses", lambda p, b, r, a: p.responses(b, r, a)),
     "embeddings": ("embeddings", "POST", None, lambda p, b, r, a: p.embeddings(b, r, a)),
+    "images/generations": ("images", "POST", None, lambda p, b, r, a: p.images(b, r, a)),
     "models": ("models", "GET", None, lambda p, _b, _r, _a: p.models()),
 }
 

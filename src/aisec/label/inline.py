@@ -1,0 +1,55 @@
+"""Implicit labels on images held in memory (not files): for a service that hands out
+generated images, such as the guard proxy's ``POST /v1/images/generations``.
+
+`label_image` writes the GB 45438 ``AIGC`` label into a PNG, JPEG, WebP, GIF or TIFF given
+as bytes, through the same carriers as ``aisec label add`` (`aisec.label.carriers`: the
+write is planned, the pieces joined in memory) and reads it back from the new bytes
+before returning them, as the file path does. Anything else (another format, a damaged
+image, a label the carrier cannot write) raises `CarrierError` / `LabelError`: an image
+is never handed out as labelled when it is not.
+"""
+
+from __future__ import annotations
+
+from aisec.label.carriers.base import BufferCarrier, CarrierError
+from aisec.label.carriers.registry import carrier_for_head
+from aisec.label.model import AigcLabel
+
+#: the formats `label_image` takes (carrier names)
+IMAGE_FORMATS = ("png", "jpeg", "webp", "gif", "tiff")
+
+
+def image_label(producer: str, produce_id: str) -> AigcLabel:
+    """The label of a generated image: ``Label`` "1" (AI-generated), the producer and the
+    image's own id; validated (`LabelError`)."""
+    return AigcLabel("1", producer, produce_id)
+
+
+def label_image(data: bytes, label: AigcLabel, name: str = "image") -> tuple[bytes, str]:
+    """``data`` (an image) with ``label`` as its implicit label, read back, and the
+    image's format. ``name`` names the image in errors."""
+    if not data:
+        raise CarrierError(f"{name}: empty image")
+    carrier = carrier_for_head(data[:64], name)
+    if carrier.name not in IMAGE_FORMATS or not hasattr(carrier, "plan"):
+        raise CarrierError(f"{name}: {carrier.name} is not an image format aisec labels in memory")
+    buffered: BufferCarrier = carrier  # type: ignore[assignment]
+    payload = label.to_json()
+    plan = buffered.plan(data, name, payload)
+    out = bytearray()
+    for piece in plan.pieces:
+        out += piece if isinstance(piece, bytes) else data[piece[0] : piece[1]]
+    for offset, patch in plan.patches:
+        if offset + len(patch) > len(out):
+            raise CarrierError(f"{name}: {carrier.name}: a patch past the end of the image")
+        out[offset : offset + len(patch)] = patch
+    labelled = bytes(out)
+    back = [hit.payload for hit in buffered.read_buf(labelled, name)]
+    if set(back) != {payload}:
+        raise CarrierError(f"{name}: {carrier.name}: the label did not read back as written")
+    return labelled, carrier.name
+
+
+def label_generated_image(data: bytes, producer: str, produce_id: str) -> tuple[bytes, str]:
+    """`label_image` with `image_label` (the guard proxy's `ImageLabeller`)."""
+    return label_image(data, image_label(producer, produce_id))
