@@ -193,7 +193,8 @@ class Upstream:
         )
 
     def images(self, body: dict[str, Any]) -> dict[str, Any]:
-        """``POST /v1/images/generations``: ``n`` small PNGs in base64 (JPEG with ``JPEG``),
+        """``POST /v1/images/generations``: ``n`` small PNGs in base64 (JPEG with ``JPEG``,
+        480×320 with ``BIG``),
         or by URL with ``URL`` or ``response_format: url``; ``REVISE`` adds a
         ``revised_prompt`` repeating the prompt (the bomb-making text with ``HARMFUL``);
         ``NOTIMAGE`` sends text as the image."""
@@ -206,7 +207,8 @@ class Upstream:
                 item = {"b64_json": base64.b64encode(b"not an image").decode()}
             else:
                 buffer = io.BytesIO()
-                Image.new("RGB", (32, 24), (i * 40, 80, 160)).save(
+                size = (480, 320) if "BIG" in prompt else (32, 24)
+                Image.new("RGB", size, (i * 40, 80, 160)).save(
                     buffer, "JPEG" if "JPEG" in prompt else "PNG"
                 )
                 item = {"b64_json": base64.b64encode(buffer.getvalue()).decode()}

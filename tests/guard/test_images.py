@@ -20,6 +20,7 @@ from test_proxy import PHONE, aisec_of, client, events_of
 
 from aisec.errors import InputError, PolicyError
 from aisec.guard.config import parse_guard_policy
+from aisec.label.explicit.image import check_image
 from aisec.label.inline import image_label, label_image
 from aisec.label.service import verify_file
 
@@ -84,6 +85,39 @@ def test_generated_images_are_labelled(
     jpeg = client(labelling).images.generate(prompt="JPEG 山水画", response_format="b64_json")
     assert jpeg.data is not None and jpeg.data[0].b64_json is not None
     assert verify_file(saved(tmp_path, jpeg.data[0].b64_json, "a.jpg")).verdict == "compliant"
+
+
+def test_the_visible_notice_is_drawn_then_labelled(
+    request: pytest.FixtureRequest, upstream: Upstream, tmp_path: Path
+) -> None:
+    """With ``notice: true`` each image also shows the notice (read back by OCR, in the
+    request's language), and still carries the implicit label; the policy refuses a
+    notice without a producer."""
+    proxy = start_proxy(
+        request,
+        upstream,
+        tmp_path,
+        "sqlite",
+        200,
+        guard_extra=f"  images: {{producer: {PRODUCER}, notice: true}}\n",
+    )
+    noticing = next(proxy)
+    try:
+        for prompt, words in (("BIG 一幅山水画", "人工智能生成"), ("BIG a landscape", "AI")):
+            answer = client(noticing).images.generate(prompt=prompt, response_format="b64_json")
+            assert answer.data is not None and answer.data[0].b64_json is not None
+            path = saved(tmp_path, answer.data[0].b64_json, "notice.png")
+            shown = check_image(path)
+            assert shown.verdict == "compliant", shown.problems
+            assert words in " ".join(shown.evidence)
+            assert verify_file(path).verdict == "compliant"
+            with Image.open(path) as picture:
+                assert picture.size == (480, 320)
+                assert picture.convert("RGB").getpixel((5, 5)) == (0, 80, 160)  # (elsewhere)
+    finally:
+        proxy.close()
+    with pytest.raises(PolicyError, match="notice needs producer"):
+        parse_guard_policy("version: 1\nguard: {images: {notice: true}}\n")
 
 
 def test_no_image_goes_out_unlabelled_or_unchecked(labelling: Proxy, upstream: Upstream) -> None:

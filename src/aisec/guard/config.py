@@ -21,6 +21,7 @@ out of the YAML before the rest is validated as a policy::
         timeout: {connect: 5, read: 120}     # seconds, towards the upstream
       images:                   # `aisec guard serve` only: generated images
         producer: 91350100M000100Y43         # label them (GB 45438 implicit label)
+        notice: false                        # and draw the visible notice on them
       incidents:                # `aisec guard serve` only; see aisec.guard.incidents
         window_seconds: 60
         min_requests: 20
@@ -34,7 +35,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from aisec.errors import PolicyError
 from aisec.notice import NoticePosition
@@ -135,6 +143,10 @@ class ImagesConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     producer: str | None = Field(default=None, min_length=1, max_length=128)
+    #: also draw the visible notice on each image (the explicit label: the wording of
+    #: ``guard.notice`` in the guard's language, else 【本内容由人工智能生成】, its text
+    #: 6 % of the shorter side high, bottom right); needs ``producer``
+    notice: bool = False
 
     @field_validator("producer")
     @classmethod
@@ -142,6 +154,12 @@ class ImagesConfig(BaseModel):
         if value is not None and not all(" " <= c <= "~" for c in value):
             raise ValueError("a label field is printable ASCII only (GB 45438)")
         return value
+
+    @model_validator(mode="after")
+    def _notice_with_producer(self) -> ImagesConfig:
+        if self.notice and self.producer is None:
+            raise ValueError("notice needs producer (images are labelled by the guard)")
+        return self
 
 
 class IncidentConfig(BaseModel):

@@ -75,8 +75,9 @@ from aisec.io.unicode import json_utf8
 
 logger = logging.getLogger("aisec.guard.proxy")
 
-#: ``(image, producer, produce id) → (the image with its implicit label, its format)``
-ImageLabeller = Callable[[bytes, str, str], tuple[bytes, str]]
+#: ``(image, producer, produce id, the visible notice or None) → (the image with its
+#: labels, its format)``
+ImageLabeller = Callable[[bytes, str, str, str | None], tuple[bytes, str]]
 
 HALTED_KIND = "guard.halted"
 #: the query of a stored response's path that is passed on (``include[]=...``, paging)
@@ -632,7 +633,12 @@ class GuardProxy:
             image["revised_prompt"] = checked.text
         labels: list[str] = []
         if labeller is not None and producer is not None:
-            labels = await asyncio.to_thread(self._labelled, images, labeller, producer, rid)
+            notice = None
+            if guard.config.images.notice:  # in the language of the refusal, the notices
+                notice = guard.notice(d.context.language)
+            labels = await asyncio.to_thread(
+                self._labelled, images, labeller, (producer, notice), rid
+            )
         verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         if labels:
@@ -640,11 +646,16 @@ class GuardProxy:
         return Reply(200, data, decision=verdict, kinds=kinds)
 
     def _labelled(
-        self, images: list[Body], labeller: ImageLabeller, producer: str, rid: str
+        self,
+        images: list[Body],
+        labeller: ImageLabeller,
+        how: tuple[str, str | None],
+        rid: str,
     ) -> list[str]:
-        """Label each of ``images`` (``b64_json``) in place; their ProduceIDs. 502 for an
-        image given otherwise or that cannot be labelled (the reason is logged, not the
-        image)."""
+        """Label each of ``images`` (``b64_json``) in place, ``how`` says: the producer, the
+        visible notice (or None); their ProduceIDs. 502 for an image given otherwise or
+        that cannot be labelled (the reason is logged, not the image)."""
+        producer, notice = how
         ids: list[str] = []
         for index, image in enumerate(images):
             encoded = image.get("b64_json")
@@ -654,7 +665,7 @@ class GuardProxy:
             produce_id = f"{rid}-{index}"
             try:
                 raw = base64.b64decode(encoded, validate=True)
-                labelled, _ = labeller(raw, producer, produce_id)
+                labelled, _ = labeller(raw, producer, produce_id, notice)
             except (binascii.Error, InputError) as exc:
                 logger.warning("upstream image %d not labelled: %s", index, exc)
                 raise self._unlabelled("an image the guard cannot label") from None

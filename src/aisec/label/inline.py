@@ -1,5 +1,6 @@
 """Implicit labels on images held in memory (not files): for a service that hands out
 generated images, such as the guard proxy's ``POST /v1/images/generations``.
+`label_generated_image` can draw the visible notice first (the explicit label).
 
 `label_image` writes the GB 45438 ``AIGC`` label into a PNG, JPEG, WebP, GIF or TIFF given
 as bytes, through the same carriers as ``aisec label add`` (`aisec.label.carriers`: the
@@ -50,6 +51,17 @@ def label_image(data: bytes, label: AigcLabel, name: str = "image") -> tuple[byt
     return labelled, carrier.name
 
 
-def label_generated_image(data: bytes, producer: str, produce_id: str) -> tuple[bytes, str]:
-    """`label_image` with `image_label` (the guard proxy's `ImageLabeller`)."""
-    return label_image(data, image_label(producer, produce_id))
+def label_generated_image(
+    data: bytes, producer: str, produce_id: str, notice: str | None = None
+) -> tuple[bytes, str]:
+    """A generated image with its labels (the guard proxy's `ImageLabeller`): the
+    ``notice`` drawn on it when given (the explicit label,
+    `aisec.label.explicit.image.image_bytes_with_notice`), then `label_image` with
+    `image_label`."""
+    label = image_label(producer, produce_id)  # (a bad producer fails before any drawing)
+    if notice is not None:
+        # (here, not at import: the explicit labels' modules are for files, and heavy)
+        from aisec.label.explicit.image import image_bytes_with_notice
+
+        data = image_bytes_with_notice(data, notice)
+    return label_image(data, label)

@@ -6,7 +6,9 @@ Pillow's encoder. Animated images are refused rather than flattened."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -21,7 +23,7 @@ from aisec.label.explicit._common import (
     temp_beside,
 )
 from aisec.label.explicit.ocr import judge_picture
-from aisec.label.explicit.render import DEFAULT_HEIGHT, Position, render_notice
+from aisec.label.explicit.render import DEFAULT_HEIGHT, Position, Rendered, render_notice
 from aisec.label.sign import SigningKey
 from aisec.notice import DEFAULT_NOTICE, is_notice
 
@@ -29,16 +31,18 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", "
 _MAX_PIXELS = 100_000_000
 
 
-def _open(path: Path) -> Image.Image:
+def _open(source: Path | BinaryIO, name: object = None) -> Image.Image:
+    """The image of a file or of bytes in memory (``name`` names it in errors)."""
+    name = source if name is None else name
     try:
-        img = Image.open(path)
+        img = Image.open(source)
         if img.width * img.height > _MAX_PIXELS:
-            raise NoticeError(f"{path}: {img.width}×{img.height} is too large")
+            raise NoticeError(f"{name}: {img.width}×{img.height} is too large")
         img.load()
     except NoticeError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise NoticeError(f"{path}: not a readable image ({exc}); nothing was changed") from None
+        raise NoticeError(f"{name}: not a readable image ({exc}); nothing was changed") from None
     return img
 
 
@@ -61,7 +65,9 @@ def check_image(path: Path) -> NoticeCheck:
     return result
 
 
-def _save(img: Image.Image, original: Image.Image, dst: Path) -> None:
+def _save(
+    img: Image.Image, original: Image.Image, dst: Path | BinaryIO, name: object = None
+) -> None:
     fmt = original.format or "PNG"
     params: dict[str, object] = {}
     for key in ("icc_profile", "exif", "dpi"):
@@ -79,7 +85,38 @@ def _save(img: Image.Image, original: Image.Image, dst: Path) -> None:
     try:
         img.save(dst, fmt, **params)
     except (OSError, ValueError) as exc:
-        raise NoticeError(f"{dst}: cannot write {fmt} ({exc})") from None
+        raise NoticeError(f"{dst if name is None else name}: cannot write {fmt} ({exc})") from None
+
+
+def _drawn(
+    original: Image.Image, wording: str, position: Position, ratio: float
+) -> tuple[Image.Image, Rendered]:
+    """``original`` with the notice drawn on it (alpha kept where it had some)."""
+    rendered = render_notice(original.width, original.height, wording, position, ratio)
+    has_alpha = original.mode in ("RGBA", "LA", "PA") or "transparency" in original.info
+    drawn = Image.alpha_composite(original.convert("RGBA"), rendered.overlay)
+    return (drawn if has_alpha else drawn.convert("RGB")), rendered
+
+
+def image_bytes_with_notice(
+    data: bytes,
+    wording: str,
+    *,
+    name: str = "image",
+    position: Position = Position.bottom_right,
+    ratio: float = DEFAULT_HEIGHT,
+) -> bytes:
+    """An image held in memory with the notice drawn on it, in its own format (its
+    metadata, as when drawing on a file, is not carried over: label it afterwards)."""
+    if not is_notice(wording):
+        raise NoticeError(f"notice {wording!r} must contain AI/人工智能 and 生成/合成")
+    original = _open(io.BytesIO(data), name)
+    if getattr(original, "n_frames", 1) > 1:
+        raise NoticeError(f"{name}: animated images are not supported (would lose frames)")
+    drawn, _ = _drawn(original, wording, position, ratio)
+    out = io.BytesIO()
+    _save(drawn, original, out, name)
+    return out.getvalue()
 
 
 def insert_image_notice(
@@ -103,12 +140,7 @@ def insert_image_notice(
         raise NoticeError(f"{path}: animated images are not supported (would lose frames)")
     if not force and check_image(path).verdict == COMPLIANT:
         return NoticeResult(out or path, "image", False, ["a readable notice is already there"])
-    rendered = render_notice(original.width, original.height, wording, position, ratio)
-    has_alpha = original.mode in ("RGBA", "LA", "PA") or "transparency" in original.info
-    base = original.convert("RGBA")
-    drawn = Image.alpha_composite(base, rendered.overlay)
-    if not has_alpha:
-        drawn = drawn.convert("RGB")
+    drawn, rendered = _drawn(original, wording, position, ratio)
     dst = out or path
     with temp_beside(dst, path.suffix) as tmp:
         _save(drawn, original, tmp)
