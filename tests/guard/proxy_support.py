@@ -10,7 +10,9 @@ read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repe
 bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``EXTRAS`` adds the answer's
 tokens (``logprobs``), its spoken form (``audio`` with a transcript) and OpenRouter's
 ``reasoning_details`` (repeating the question), ``ODD`` a content that is an object,
-``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
+``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``SEARCH`` a
+vendor's ``web_search`` results (repeating the question; the bomb-making text with
+``BADSEARCH``), ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
 (`Upstream.responses`; ``REASON`` adds a reasoning item), and keeps conversations (the
@@ -476,6 +478,10 @@ class Upstream:
                     "choices": [choice],
                     "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14},
                 }
+                if chat and "SEARCH" in text:  # a vendor's own member (Zhipu's web search)
+                    found = HARMFUL if "BADSEARCH" in text else "搜到：" + question
+                    link = "https://example.com/a"
+                    whole["web_search"] = [{"title": "结果", "content": found, "link": link}]
                 if "CHUNKED" in text:  # no Content-Length: sent in pieces
                     data = json.dumps(whole).encode()
                     pieces = [data[i : i + 8192] for i in range(0, len(data), 8192)]

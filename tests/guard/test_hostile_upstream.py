@@ -319,8 +319,28 @@ messages = st.fixed_dictionaries(
             ),
         ),
         "function_call": chat_function(),
+        # a vendor's own (OpenAI's web search citations)
+        "annotations": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "type": st.just("url_citation"),
+                    "url_citation": st.fixed_dictionaries(
+                        {"title": texts, "url": st.just("https://example.com/a")}
+                    ),
+                }
+            ),
+            max_size=2,
+        ),
     },
 )
+#: a vendor's own members of a whole answer (Zhipu's web search results, citations)
+vendor_answer = {
+    "web_search": st.lists(
+        st.fixed_dictionaries({"title": texts, "content": texts, "link": st.just("https://x")}),
+        max_size=2,
+    ),
+    "citations": st.lists(st.one_of(texts, junk), max_size=2),
+}
 chat_choices = st.lists(
     st.one_of(
         junk,
@@ -329,6 +349,9 @@ chat_choices = st.lists(
             optional={
                 "message": st.one_of(junk, messages),
                 "logprobs": st.just({"content": [{"token": BAD, "logprob": -0.1}]}),
+                "content_filter_results": st.dictionaries(
+                    st.sampled_from(["hate", "note"]), st.one_of(texts, junk), max_size=2
+                ),
             },
         ),
     ),
@@ -393,7 +416,7 @@ def test_no_text_the_model_made_is_shown_unchecked_from_a_conversation(item: Any
     except Uncheckable:
         return
     assert isinstance(given_item, dict)
-    kind = given_item.get("type")
+    kind = given_item.get("type") if isinstance(given_item.get("type"), str) else None
     role = given_item.get("role")
     client_side = kind == "function_call_output" or (
         kind in ("message", None) and role in ("user", "system", "developer")
@@ -410,16 +433,20 @@ def test_no_text_the_model_made_is_shown_unchecked_from_a_conversation(item: Any
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.fixed_dictionaries({}, optional={"choices": st.one_of(junk, chat_choices)}))
+@given(
+    st.fixed_dictionaries({}, optional={"choices": st.one_of(junk, chat_choices), **vendor_answer})
+)
+@example({"choices": [{"message": {"content": "你好"}}], "web_search": [{"content": BAD}]})
+@example({"choices": [{"message": {"content": "好", "annotations": [{"title": BAD}]}}]})
 @example({"choices": [{"message": {"content": [{"type": "refusal", "refusal": BAD}]}}]})
 @example({"choices": [{"message": {"audio": {"id": "a", "transcript": BAD}}}]})
 @example({"choices": [{"message": {"reasoning_details": [{"type": "x", "summary": BAD}]}}]})
 @example({"choices": [{"message": {"content": BAD}, "logprobs": {"content": [{"token": BAD}]}}]})
 def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any]) -> None:
-    """Whatever a chat answer's choices hold: it cannot be read (502), or no text of a
-    message reaches the client unchecked; a withheld message's tokens (``logprobs``)
-    are not shown either, and the user's number comes back where the model wrote its
-    placeholder."""
+    """Whatever a chat answer's choices (and a vendor's own members) hold: it cannot be
+    read (502), or no text reaches the client unchecked; a withheld message's tokens
+    (``logprobs``) are not shown either, and the user's number comes back where the model
+    wrote its placeholder."""
     g = guard()
     d = g.check_input([{"role": "user", "content": "你好，13800138000"}])
     assert d.messages == [{"role": "user", "content": "你好，<手机号_1>"}]
@@ -427,6 +454,13 @@ def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any])
         decisions = check_choices(data, g, lambda method, text: check(method, text, d))
     except Uncheckable:
         return
+    # nothing shows the harmful text but the tokens of an answer that was not withheld
+    # (``logprobs``: an honest upstream's are the tokens of the checked content)
+    shown = json.loads(json.dumps(data))
+    for choice in shown.get("choices") or []:
+        choice.pop("logprobs", None)
+    assert not shows(shown)
+    assert "<手机号_1>" not in json.dumps(shown.get("web_search"), ensure_ascii=False)
     for choice in data.get("choices") or []:
         if not isinstance(choice.get("message"), dict):
             continue

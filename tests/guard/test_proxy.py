@@ -216,6 +216,22 @@ def test_every_text_of_an_answer_is_checked(proxy: Proxy, upstream: Upstream) ->
     assert odd.value.status_code == 502
 
 
+def test_a_vendors_own_members_are_checked(proxy: Proxy, upstream: Upstream) -> None:
+    """Members the guard does not know (Zhipu's ``web_search`` results) are checked with
+    the answer: the user's number back in them, or the whole answer withheld."""
+    answer = client(proxy).chat.completions.create(
+        model="m", messages=user(f"SEARCH 查一下{PHONE}")
+    )
+    found = (answer.model_extra or {})["web_search"]
+    assert found[0]["content"] == f"搜到：SEARCH 查一下{PHONE}"
+    assert PHONE not in str(upstream.seen[-1])
+    blocked = client(proxy).chat.completions.create(model="m", messages=user("BADSEARCH 查"))
+    assert blocked.choices[0].finish_reason == "content_filter"
+    assert blocked.choices[0].message.content == "抱歉，这个请求我无法处理。"
+    assert "web_search" not in (blocked.model_extra or {})
+    assert aisec_of(blocked)["decision"] == "block"
+
+
 def test_the_models_reasoning_is_checked_and_restored(proxy: Proxy, upstream: Upstream) -> None:
     """``reasoning_content`` (DeepSeek, Qwen): the user's value restored, whole and
     streamed (where it comes before the answer, on its own window); a harmful reasoning

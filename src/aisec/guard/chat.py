@@ -14,7 +14,9 @@ removed, as are the choice's ``logprobs`` (the withheld text, token by token).
 A text in a shape the guard cannot read (a choice or message that is not an object, a
 content, reasoning or transcript that is neither text nor absent, tool-call arguments
 that are not a string) is not passed on unchecked: `Uncheckable` (the proxy answers 502
-``bad_upstream_body``). Members the guard does not know (a vendor's own) pass as they are.
+``bad_upstream_body``). The strings in members the guard does not know (a vendor's own:
+web search results, citations …) are checked together, and withhold the whole answer
+when blocked (`check_choices`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,37 @@ PART_TEXTS = ("text", "refusal")
 DETAIL_TEXTS = ("text", "summary")
 #: what a withheld message loses: every member that could carry the model's words
 WITHHELD = (*BESIDE_CONTENT, "reasoning_details", "audio", "tool_calls", "function_call")
+#: the members of a chat answer, of a choice and of a message that hold none of the
+#: model's words or that the guard reads itself; strings in any other member (a vendor's
+#: web search results, citations, annotations …) are checked too (`check_choices`)
+KNOWN_ANSWER = frozenset(
+    {"id", "object", "created", "model", "system_fingerprint", "service_tier", "usage"}
+    | {"choices", "aisec"}
+)
+KNOWN_CHOICE = frozenset({"index", "message", "finish_reason", "logprobs", "stop_reason"})
+KNOWN_MESSAGE = frozenset({"role", "content", "name", "tool_call_id", *WITHHELD})
+
+
+def integer(value: Any) -> bool:
+    """Whether ``value`` (parsed JSON) is a whole number (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def map_strings(data: Any, edit: Callable[[str], str], *, numbers: bool = False) -> Any:
+    """``data`` (parsed JSON) with ``edit`` applied to every string value (keys kept);
+    ``numbers``: to every whole number too, read as its digits (a phone or an ID number
+    written as a number), which becomes a string where ``edit`` changed it."""
+    if isinstance(data, str):
+        return edit(data)
+    if numbers and integer(data):
+        digits = str(data)
+        out = edit(digits)
+        return data if out == digits else out
+    if isinstance(data, list):
+        return [map_strings(x, edit, numbers=numbers) for x in data]
+    if isinstance(data, dict):
+        return {k: map_strings(v, edit, numbers=numbers) for k, v in data.items()}
+    return data
 
 
 class Uncheckable(ValueError):
@@ -182,10 +215,45 @@ def check_message(message: Body, guard: Guard, check: Check) -> tuple[list[Decis
     return decisions, False
 
 
+def _withheld_choice(choice: Body, refusal: str | None) -> None:
+    """``choice`` finished by the guard: ``content_filter``, no ``logprobs`` (the withheld
+    text, token by token); its message withheld too when ``refusal`` is given."""
+    if refusal is not None and isinstance(choice.get("message"), dict):
+        withhold(choice["message"], refusal)
+    choice["finish_reason"] = "content_filter"
+    if choice.get("logprobs") is not None:
+        choice["logprobs"] = None
+
+
+def vendor_members(data: Body, choices: list[Body]) -> list[tuple[Body, str]]:
+    """The members of a chat answer ``data``, its ``choices`` and their messages that the
+    guard does not know (`KNOWN_ANSWER` …), as ``(holder, name)``."""
+    found = [(data, k) for k in data if k not in KNOWN_ANSWER]
+    for choice in choices:
+        found += [(choice, k) for k in choice if k not in KNOWN_CHOICE]
+        message = choice.get("message")
+        if isinstance(message, dict):
+            found += [(message, k) for k in message if k not in KNOWN_MESSAGE]
+    return found
+
+
+def strings_in(value: object) -> list[str]:
+    """Every string in parsed JSON ``value``, in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in strings_in(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings_in(v)]
+    return []
+
+
 def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
     """Check every choice's ``message`` of a whole chat answer ``data`` in place
     (`check_message`); a withheld one finishes with ``content_filter`` and loses its
-    ``logprobs``. The decisions."""
+    ``logprobs``. The strings of the members the guard does not know (`vendor_members`)
+    are checked together, without a notice: blocked, every choice is withheld and those
+    members are dropped; else they get the user's values back. The decisions."""
     decisions: list[Decision] = []
     choices = objects(data.get("choices"), "choices")
     for choice in choices:
@@ -197,7 +265,21 @@ def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
         found, withheld = check_message(message, guard, check)
         decisions += found
         if withheld:
-            choice["finish_reason"] = "content_filter"
-            if choice.get("logprobs") is not None:
-                choice["logprobs"] = None
+            _withheld_choice(choice, None)
+    vendor = vendor_members(data, choices)
+    texts = [s for holder, name in vendor for s in strings_in(holder[name])]
+    if not texts:
+        return decisions
+    out = check(partial(guard.check_output, notice=False), "\n".join(texts))
+    decisions.append(out)
+    if out.blocked:
+        for holder, name in vendor:
+            del holder[name]
+        for choice in choices:
+            _withheld_choice(choice, out.text)
+        return decisions
+    vault = out.context.vault
+    if len(vault):
+        for holder, name in vendor:
+            holder[name] = map_strings(holder[name], lambda text: vault.restore(text)[0])
     return decisions

@@ -39,7 +39,7 @@ from aisec.audit import Event, PendingEvent
 from aisec.audit.event import utcnow
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
-from aisec.guard.chat import content_texts, own_holders, side_texts
+from aisec.guard.chat import content_texts, integer, map_strings, own_holders, side_texts
 from aisec.guard.config import GuardConfig, load_guard_policy
 from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
 from aisec.guard.leak import PromptMatcher, canary_in, new_canary
@@ -186,27 +186,6 @@ def call_functions(message: dict[str, Any], *, copy: bool = False) -> list[dict[
     return [f for f in found if isinstance(f, dict) and isinstance(f.get("arguments"), str)]
 
 
-def _integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def map_strings(data: Any, edit: Callable[[str], str], *, numbers: bool = False) -> Any:
-    """``data`` (parsed JSON) with ``edit`` applied to every string value (keys kept);
-    ``numbers``: to every whole number too, read as its digits (a phone or an ID number
-    written as a number), which becomes a string where ``edit`` changed it."""
-    if isinstance(data, str):
-        return edit(data)
-    if numbers and _integer(data):
-        digits = str(data)
-        out = edit(digits)
-        return data if out == digits else out
-    if isinstance(data, list):
-        return [map_strings(x, edit, numbers=numbers) for x in data]
-    if isinstance(data, dict):
-        return {k: map_strings(v, edit, numbers=numbers) for k, v in data.items()}
-    return data
-
-
 def edit_json_strings(
     text: str, edit: Callable[[str], str], *, numbers: bool = False
 ) -> str | None:
@@ -251,7 +230,7 @@ def json_strings_text(text: str) -> str:
     def walk(x: Any) -> None:
         if isinstance(x, str):
             out.append(x)
-        elif _integer(x):  # (a phone or an ID number written as a number)
+        elif integer(x):  # (a phone or an ID number written as a number)
             out.append(str(x))
         elif isinstance(x, list):
             for y in x:

@@ -50,9 +50,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from aisec.guard.chat import PART_TEXTS, Uncheckable, objects, part_texts, place, unreadable
+from aisec.guard.chat import (
+    PART_TEXTS,
+    Uncheckable,
+    map_strings,
+    objects,
+    part_texts,
+    place,
+    unreadable,
+)
 from aisec.guard.decision import Decision
-from aisec.guard.guard import Guard, map_strings, restore_arguments
+from aisec.guard.guard import Guard, restore_arguments
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import Body, Check, aisec_field, merge
 from aisec.guard.stream import StreamChecker
