@@ -73,6 +73,16 @@ STORED_METHODS: dict[str | None, tuple[str, ...]] = {
 #: one model's path (``models/<model>``: vLLM's names hold a slash, Ollama's a colon)
 MODEL = re.compile(r"models/([A-Za-z0-9_.:@+-][A-Za-z0-9_.:@+/-]{0,255})")
 
+
+def model_name(tail: str) -> str | None:
+    """The model of a ``models/<model>`` path; None for another path, and for one with an
+    empty, ``.`` or ``..`` segment (not passed on: it would name another path upstream)."""
+    found = MODEL.fullmatch(tail)
+    if found is None or {"", ".", ".."} & set(found.group(1).split("/")):
+        return None
+    return found.group(1)
+
+
 #: the Conversations API's paths: a conversation's id, its items, one item's id
 CONVERSATIONS = re.compile(
     r"conversations(?:/([A-Za-z0-9_-]{1,128})(?:/(items)(?:/([A-Za-z0-9_-]{1,128}))?)?)?"
@@ -95,10 +105,9 @@ def route(
     if tail in ENDPOINTS:
         name, allowed, form, call = ENDPOINTS[tail]
         return name, (allowed,), form, call
-    model = MODEL.fullmatch(tail)
-    if model is not None and not {"", ".", ".."} & set(model.group(1).split("/")):
-        name = model.group(1)
-        return "models", ("GET",), None, lambda p, _b, _r, _a: p.models(name)
+    model = model_name(tail)
+    if model is not None:
+        return "models", ("GET",), None, lambda p, _b, _r, _a: p.models(model)
     query_text = query.decode("latin-1")
     talk = CONVERSATIONS.fullmatch(tail)
     if talk is not None:
@@ -143,10 +152,11 @@ def match(path: str) -> tuple[str, str | None] | None:
     else:
         return None
     tail = tail.removesuffix("/")
-    known = tail in ENDPOINTS or any(p.fullmatch(tail) for p in (STORED, CONVERSATIONS))
-    model = MODEL.fullmatch(tail)
-    if model is not None:  # (not a path of its own: ``a/../b``, ``a//b``)
-        known = not {"", ".", ".."} & set(model.group(1).split("/"))
+    known = (
+        tail in ENDPOINTS
+        or model_name(tail) is not None
+        or any(p.fullmatch(tail) for p in (STORED, CONVERSATIONS))
+    )
     return (tail, app) if known else None
 
 
