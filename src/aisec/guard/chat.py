@@ -43,9 +43,9 @@ WITHHELD = (*BESIDE_CONTENT, "reasoning_details", "audio", "tool_calls", "functi
 #: model's words or that the guard reads itself; strings in any other member (a vendor's
 #: web search results, citations, annotations …) are checked too (`check_choices`)
 KNOWN_ANSWER = frozenset(
-    {"id", "object", "created", "model", "system_fingerprint", "service_tier", "usage"}
-    | {"choices", "aisec"}
-)
+    {"id", "object", "created", "model", "system_fingerprint", "service_tier", "usage",
+     "choices", "aisec"}
+)  # fmt: skip
 KNOWN_CHOICE = frozenset({"index", "message", "finish_reason", "logprobs", "stop_reason"})
 KNOWN_MESSAGE = frozenset({"role", "content", "name", "tool_call_id", *WITHHELD})
 

@@ -6,7 +6,10 @@ the assistant's message with ``"aisec": {"decision": "block", "kinds": [...]}`` 
 ``choices`` (HTTP 200), or an error body with HTTP 403 when the policy's
 ``guard.block_status`` is 403. Streamed answers go through the guard's sliding-window
 `StreamChecker` and are re-emitted as ``chat.completion.chunk`` events (the Responses
-API's in `aisec.guard.responses`). Upstream failures
+API's in `aisec.guard.responses`). Endpoints with no answer to put a refusal in
+(embeddings, images, conversation items) answer a block with 403. Generated images get
+the GB 45438 labels through the `ImageLabeller` the server gives (`images`: a face does
+not import another). Upstream failures
 become OpenAI-style error bodies: 504 for a time-out, 502 for anything else the upstream
 did wrong, the upstream's own status for a client error (400, 404, 429 …).
 
@@ -178,9 +181,9 @@ class GuardProxy:
         #: application → its keeper of placeholders between turns (`aisec.guard.vaults`;
         #: set by the server for the applications whose policy asks for it)
         self.keepers: dict[str, VaultKeeper] = {}
-        #: writes the GB 45438 implicit label into a generated image: ``(image, producer,
-        #: produce id) → (labelled image, format)``, raising `InputError` when it cannot
-        #: (set by the server: `aisec.label.inline`; None: images are not labelled)
+        #: writes the GB 45438 labels into a generated image (`ImageLabeller`), raising
+        #: `InputError` when it cannot (set by the server: `aisec.label.inline`; None:
+        #: images are not labelled)
         self.label_image: ImageLabeller | None = None
         key = settings.upstream_key
         auth = {"Authorization": f"Bearer {key}"} if key else {}
