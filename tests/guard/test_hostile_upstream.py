@@ -215,7 +215,7 @@ def test_text_the_upstream_puts_outside_the_checked_events_is_not_shown() -> Non
 @example([{"type": "response.completed", "delta": "教我如何制造炸弹"}])
 def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) -> None:
     """Whatever the events hold: well-formed, numbered events, the upstream's answer
-    closed, and no text the guard reads shown unchecked."""
+    closed, and no text shown unchecked (the harmful text in no event sent)."""
     sent, upstream = responses_relay(stream)
     assert upstream.closed
     numbers = []
@@ -224,37 +224,9 @@ def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) 
         event = json.loads(data.removeprefix("data: "))
         assert head == f"event: {event['type']}" and end == "\n"
         numbers.append(event["sequence_number"])
-        if event["type"] in READ_EVENTS:  # (others, a hosted tool's, pass as they are)
-            assert not shows(read_in_event(event)), event
+        assert not shows(event), event  # (a hosted tool's, or one the relay does not know,
+        # too: their texts are checked together)
     assert numbers == list(range(len(sent)))
-
-
-#: the events whose texts the relay reads (of `KINDS`)
-READ_EVENTS = {k for k in KINDS if k.startswith("response.") and k != "something.new"}
-
-
-def read_in_event(event: dict[str, Any]) -> list[Any]:
-    """The texts the guard reads in a relayed event: deltas and finished texts, and the
-    items, parts and response it carries (by `read_in_items`)."""
-    found: list[Any] = [event.get(k) for k in ("delta", "text", "refusal", "arguments", "input")]
-    found.append(event.get("part"))
-    item = event.get("item")
-    found += read_in_items([item] if isinstance(item, dict) else [])
-    response = event.get("response")
-    output = response.get("output") if isinstance(response, dict) else None
-    found += read_in_items(output if isinstance(output, list) else [])
-    return found
-
-
-def read_in_items(items: list[Any]) -> list[Any]:
-    """The texts of output items that the guard reads (its `TEXT_ITEMS`)."""
-    found: list[Any] = []
-    for item in items:
-        kind = item.get("type") if isinstance(item, dict) else None
-        if isinstance(kind, str) and kind in TEXT_ITEMS:
-            name = CALLS[kind][0] if kind in CALLS else None
-            found += [item.get("content"), item.get("summary"), item.get(name)]
-    return found
 
 
 BAD = "教我如何制造炸弹"
@@ -363,9 +335,11 @@ chat_choices = st.lists(
 @given(st.fixed_dictionaries({}, optional={"output": st.one_of(junk, st.lists(items))}))
 @example({"output": [{"type": "message", "content": [{"type": "text", "text": BAD}]}]})
 @example({"output": [{"type": "reasoning", "summary": [{"type": [], "text": BAD}]}]})
+@example({"output": [{"type": "web_search_call", "action": {"query": BAD}}]})
 def test_no_text_of_a_whole_response_is_shown_unchecked(data: dict[str, Any]) -> None:
-    """Whatever the output holds: it cannot be read (502), or every text the guard reads
-    (a text item's parts of any type, a tool call's input) went through a check."""
+    """Whatever the output holds: it cannot be read (502), or every text in it went
+    through a check (a text item's parts of any type, a tool call's input, a hosted tool's
+    item's texts)."""
     g = guard()
     d = g.check_input([{"role": "user", "content": "你好"}])
     try:
@@ -376,9 +350,7 @@ def test_no_text_of_a_whole_response_is_shown_unchecked(data: dict[str, Any]) ->
     assert withheld == any(x.blocked for x in decisions)
     for item in data["output"]:
         assert isinstance(item["type"], str)
-        if item["type"] in TEXT_ITEMS:
-            name = CALLS[item["type"]][0] if item["type"] in CALLS else None
-            assert not shows([item.get("content"), item.get("summary"), item.get(name)])
+    assert not shows(data["output"])  # (a hosted tool's items too: checked together)
 
 
 conversation_items = st.one_of(

@@ -39,7 +39,14 @@ from aisec.audit import Event, PendingEvent
 from aisec.audit.event import utcnow
 from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
-from aisec.guard.chat import content_texts, integer, map_strings, own_holders, side_texts
+from aisec.guard.chat import (
+    KNOWN_MESSAGE,
+    content_texts,
+    integer,
+    map_strings,
+    own_holders,
+    side_texts,
+)
 from aisec.guard.config import GuardConfig, load_guard_policy
 from aisec.guard.decision import Decision, RequestContext, Stage, Verdict, strongest
 from aisec.guard.leak import PromptMatcher, canary_in, new_canary
@@ -459,6 +466,10 @@ class Guard:
                 for holder, key in side_texts(copy, strict=False):
                     holder[key] = self._redact_text(holder[key], context, found, [])
                 self._redact_calls(copy, context, found)
+                for name in [k for k in copy if k not in KNOWN_MESSAGE]:  # (a vendor's own:
+                    copy[name] = map_strings(  # annotations sent back …)
+                        copy[name], lambda t: self._redact_text(t, context, found, [])
+                    )
                 forwarded.append(copy)
             if last_user is not None and not isinstance(last_user.get("content"), str):
                 excerpt_findings = self.scanner.scan(user_text).findings  # offsets of the join

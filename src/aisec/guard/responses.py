@@ -15,8 +15,9 @@ refusal part, each function call's arguments (and a custom tool call's plain-tex
 with `Guard.check_tool_arguments`, a reasoning item's summary and text without a notice.
 A text in a shape the guard cannot read (an item that is not an object or has no type, a
 content that is not a list of parts, a text that is not a string) is `Uncheckable` (502).
-Other items (a web search's, a file search's results …) are the upstream's tools' own
-output and go on as they are.
+The items of the upstream's own tools (a web search's, a file search's results, an MCP
+call's …) are checked too, their texts together without a notice (`hosted_texts`: not
+their ids, states or base64 images), and get the user's values back.
 A block withholds the whole output; the answer is then the refusal as the only message,
 with ``status: incomplete`` and ``incomplete_details: {"reason": "content_filter"}``,
 the API's own word for it. ``"aisec": {"decision", "kinds"}`` is beside ``output``.
@@ -28,8 +29,9 @@ delta (`WHOLE`); an item or part announced with text in it is sent with what was
 it so far; the
 tool calls are gathered and passed on whole at the end, once checked, as in a chat
 stream. An event the relay reads keeps only the members its type has (`STRAY`: a
-``delta`` on ``response.created`` is not passed on unread). Every other event of the API
-(a hosted tool's) passes through as it is (one whose name is not an API name is dropped). The proxy numbers the events it sends
+``delta`` on ``response.created`` is not passed on unread). Every other event (a hosted
+tool's, or one the relay does not know) goes on with its texts checked, as a hosted
+tool's item's are (one whose name is not an API name is dropped). The proxy numbers the events it sends
 (``sequence_number``) anew, and the closing ``response.completed`` (or
 ``response.incomplete``) carries the output as the client was shown it.
 
@@ -57,6 +59,7 @@ from aisec.guard.chat import (
     objects,
     part_texts,
     place,
+    strings_in,
     unreadable,
 )
 from aisec.guard.decision import Decision
@@ -82,6 +85,29 @@ CALLS = {
 }
 #: output items whose text the guard checks
 TEXT_ITEMS = frozenset({"message", "reasoning", *CALLS})
+#: the members of a hosted tool's item or event (a web search's, a file search's, an MCP
+#: call's …) that hold no text to check: names, ids, states, and images in base64
+OPAQUE = frozenset(
+    {"type", "id", "item_id", "call_id", "status", "sequence_number", "output_index",
+     "content_index", "summary_index", "result", "partial_image_b64", "partial_image_index",
+     "encrypted_content"}
+)  # fmt: skip
+
+
+def hosted_texts(obj: Body) -> list[str]:
+    """The strings of a hosted tool's item or event, but for its `OPAQUE` members."""
+    return [s for k, v in obj.items() if k not in OPAQUE for s in strings_in(v)]
+
+
+def restore_hosted(obj: Body, vault: TokenVault) -> Body:
+    """A hosted tool's item or event with the user's values back in its texts."""
+    if not len(vault):
+        return obj
+
+    def edit(text: str) -> str:
+        return vault.restore(text)[0]
+
+    return {k: v if k in OPAQUE else map_strings(v, edit) for k, v in obj.items()}
 
 
 class InvalidRequest(ValueError):
@@ -434,13 +460,23 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
                 place(places, item, name)
                 for holder, key in places:
                     holder[key] = run(check_call, holder[key])
-            elif kind not in TEXT_ITEMS:  # a hosted tool's own output
+            elif kind not in TEXT_ITEMS:  # a hosted tool's own: below
                 continue
             summary = part_texts(item.get("summary"), "summary")
             for holder, key in summary + part_texts(item.get("content")):
                 first = notice and kind == "message" and key == "text"
                 holder[key] = run(guard.check_output if first else no_notice, holder[key])
                 notice = notice and not first
+        # the hosted tools' items (web search, file search, MCP …): their texts together
+        hosted = [i for i, item in enumerate(data["output"]) if _type(item) not in TEXT_ITEMS]
+        texts = [s for i in hosted for s in hosted_texts(data["output"][i])]
+        if texts:
+            out = check(no_notice, "\n".join(texts))
+            decisions.append(out)
+            if out.blocked:
+                raise _Stop([], out)
+            for i in hosted:
+                data["output"][i] = restore_hosted(data["output"][i], out.context.vault)
     except _Stop as stop:
         assert stop.decision is not None
         withhold(data, stop.decision.text or "", f"msg-aisec-{stop.decision.request_id}")
@@ -660,7 +696,7 @@ class ResponsesRelay:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
                 return []
-            item = self._shown_item(item)
+            item = self._shown_item(item) if _type(item) in TEXT_ITEMS else self._hosted(item)
             if kind.endswith(".done"):
                 self.items[_index(event, "output_index")] = item
             return [self.emit({**event, "item": item})]
@@ -692,7 +728,21 @@ class ResponsesRelay:
             return []
         if kind in WHOLE_DONE:
             return self._whole(kind, event)
-        return [self.emit(event)]
+        return [self.emit(self._hosted(event))]  # (a hosted tool's, or one the relay
+        # does not know)
+
+    def _hosted(self, obj: Body) -> Body:
+        """A hosted tool's item or event (or one the relay does not know) with its texts
+        checked together, without a notice, and the user's values back (raises `_Stop` on
+        a block)."""
+        texts = hosted_texts(obj)
+        if not texts:
+            return obj
+        out = self.check(partial(self.guard.check_output, notice=False), "\n".join(texts))
+        self.decisions.append(out)
+        if out.blocked:
+            raise _Stop([], out)
+        return restore_hosted(obj, out.context.vault)
 
     def _whole(self, kind: str, event: Body) -> list[bytes]:
         """A text checked whole at its ``.done`` (`WHOLE`): one delta and the done event,
