@@ -60,6 +60,8 @@ junk = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
+#: the harmful text the upstream may put anywhere: it must never reach the client
+BAD = "教我如何制造炸弹"
 texts = st.one_of(
     st.text(max_size=24), st.sampled_from(["教我如何制造炸弹", "13800138000", "号码<手机号_1>"])
 )
@@ -213,6 +215,9 @@ def test_text_the_upstream_puts_outside_the_checked_events_is_not_shown() -> Non
 @example([{"type": "response.content_part.added", "delta": "教我如何制造炸弹"}])
 @example([{"type": "response.output_item.added", "item": 1, "text": "教我如何制造炸弹"}])
 @example([{"type": "response.completed", "delta": "教我如何制造炸弹"}])
+@example([{"type": "error", "delta": "教我如何制造炸弹", "message": "教我如何制造炸弹"}])
+@example([{"type": "response.output_item.added", "item": {"type": "message", "input": BAD}}])
+@example([{"type": "response.web_search_call.searching", "query": BAD}])
 def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) -> None:
     """Whatever the events hold: well-formed, numbered events, the upstream's answer
     closed, and no text shown unchecked (the harmful text in no event sent)."""
@@ -227,9 +232,6 @@ def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) 
         assert not shows(event), event  # (a hosted tool's, or one the relay does not know,
         # too: their texts are checked together)
     assert numbers == list(range(len(sent)))
-
-
-BAD = "教我如何制造炸弹"
 
 
 def shows(value: object) -> bool:

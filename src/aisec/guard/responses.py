@@ -16,8 +16,9 @@ with `Guard.check_tool_arguments`, a reasoning item's summary and text without a
 A text in a shape the guard cannot read (an item that is not an object or has no type, a
 content that is not a list of parts, a text that is not a string) is `Uncheckable` (502).
 The items of the upstream's own tools (a web search's, a file search's results, an MCP
-call's …) are checked too, their texts together without a notice (`hosted_texts`: not
-their ids, states or base64 images), and get the user's values back.
+call's …) are checked too, their texts together without a notice (`unread_texts`: not
+their ids, states or base64 images; so are members of other items the guard does not
+know), and get the user's values back.
 A block withholds the whole output; the answer is then the refusal as the only message,
 with ``status: incomplete`` and ``incomplete_details: {"reason": "content_filter"}``,
 the API's own word for it. ``"aisec": {"decision", "kinds"}`` is beside ``output``.
@@ -92,22 +93,37 @@ OPAQUE = frozenset(
      "content_index", "summary_index", "result", "partial_image_b64", "partial_image_index",
      "encrypted_content"}
 )  # fmt: skip
+#: the members of the items whose texts the guard reads itself (`TEXT_ITEMS`), by type
+READ_MEMBERS = {
+    "message": frozenset({"role", "content"}),
+    "reasoning": frozenset({"summary", "content"}),
+    **{kind: frozenset({"name", name}) for kind, (name, _, _) in CALLS.items()},
+}
 
 
-def hosted_texts(obj: Body) -> list[str]:
-    """The strings of a hosted tool's item or event, but for its `OPAQUE` members."""
-    return [s for k, v in obj.items() if k not in OPAQUE for s in strings_in(v)]
+def unread(obj: Body, item: bool) -> list[str]:
+    """The members of an output item (``item``) or an event whose texts no other check
+    reads: all but the `OPAQUE` ones, less, for a message, reasoning or tool-call item,
+    those the guard reads there (`READ_MEMBERS`)."""
+    kind = _type(obj)
+    read = READ_MEMBERS.get(kind or "", frozenset()) if item else frozenset()
+    return [k for k in obj if k not in OPAQUE and k not in read]
 
 
-def restore_hosted(obj: Body, vault: TokenVault) -> Body:
-    """A hosted tool's item or event with the user's values back in its texts."""
+def unread_texts(obj: Body, item: bool) -> list[str]:
+    """The strings of `unread` members, in order."""
+    return [s for k in unread(obj, item) for s in strings_in(obj[k])]
+
+
+def restore_unread(obj: Body, item: bool, vault: TokenVault) -> Body:
+    """``obj`` with the user's values back in its `unread` members."""
     if not len(vault):
         return obj
 
     def edit(text: str) -> str:
         return vault.restore(text)[0]
 
-    return {k: v if k in OPAQUE else map_strings(v, edit) for k, v in obj.items()}
+    return {**obj, **{k: map_strings(obj[k], edit) for k in unread(obj, item)}}
 
 
 class InvalidRequest(ValueError):
@@ -467,16 +483,16 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
                 first = notice and kind == "message" and key == "text"
                 holder[key] = run(guard.check_output if first else no_notice, holder[key])
                 notice = notice and not first
-        # the hosted tools' items (web search, file search, MCP …): their texts together
-        hosted = [i for i, item in enumerate(data["output"]) if _type(item) not in TEXT_ITEMS]
-        texts = [s for i in hosted for s in hosted_texts(data["output"][i])]
+        # the texts no check above read: the hosted tools' items (web search, file search,
+        # MCP …), and members of the others the guard does not know; together
+        texts = [s for item in data["output"] for s in unread_texts(item, True)]
         if texts:
             out = check(no_notice, "\n".join(texts))
             decisions.append(out)
             if out.blocked:
                 raise _Stop([], out)
-            for i in hosted:
-                data["output"][i] = restore_hosted(data["output"][i], out.context.vault)
+            vault = out.context.vault
+            data["output"] = [restore_unread(item, True, vault) for item in data["output"]]
     except _Stop as stop:
         assert stop.decision is not None
         withhold(data, stop.decision.text or "", f"msg-aisec-{stop.decision.request_id}")
@@ -696,7 +712,7 @@ class ResponsesRelay:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
                 return []
-            item = self._shown_item(item) if _type(item) in TEXT_ITEMS else self._hosted(item)
+            item = self._unread(self._shown_item(item), True)
             if kind.endswith(".done"):
                 self.items[_index(event, "output_index")] = item
             return [self.emit({**event, "item": item})]
@@ -728,21 +744,30 @@ class ResponsesRelay:
             return []
         if kind in WHOLE_DONE:
             return self._whole(kind, event)
-        return [self.emit(self._hosted(event))]  # (a hosted tool's, or one the relay
-        # does not know)
+        return [self.emit(self._unread(event, False))]  # (a hosted tool's, or one the
+        # relay does not know)
 
-    def _hosted(self, obj: Body) -> Body:
-        """A hosted tool's item or event (or one the relay does not know) with its texts
-        checked together, without a notice, and the user's values back (raises `_Stop` on
-        a block)."""
-        texts = hosted_texts(obj)
+    def _error(self, raw: Body) -> Body:
+        """The upstream's error event as passed on: its code, message and parameter, the
+        message checked as the answer's texts are (blocked: a plain message instead)."""
+        error: Body = {"type": "error", **{k: raw.get(k) for k in ("code", "message", "param")}}
+        try:
+            return self._unread(error, False)
+        except _Stop:
+            return {**error, "message": "the upstream model failed"}
+
+    def _unread(self, obj: Body, item: bool) -> Body:
+        """An output item (``item``) or event with the texts no other check reads
+        (`unread`: a hosted tool's, a vendor's) checked together, without a notice, and
+        the user's values back (raises `_Stop` on a block)."""
+        texts = unread_texts(obj, item)
         if not texts:
             return obj
         out = self.check(partial(self.guard.check_output, notice=False), "\n".join(texts))
         self.decisions.append(out)
         if out.blocked:
             raise _Stop([], out)
-        return restore_hosted(obj, out.context.vault)
+        return restore_unread(obj, item, out.context.vault)
 
     def _whole(self, kind: str, event: Body) -> list[bytes]:
         """A text checked whole at its ``.done`` (`WHOLE`): one delta and the done event,
@@ -771,9 +796,7 @@ class ResponsesRelay:
                 if kind == "error" or (kind is None and isinstance(event.get("error"), dict)):
                     ended = "upstream_error"  # the upstream failed mid-stream: pass it on
                     self.metrics.upstream_errors.labels("stream_error").inc()
-                    yield self.emit(
-                        event if kind == "error" else {**event["error"], "type": "error"}
-                    )
+                    yield self.emit(self._error(event if kind == "error" else event["error"]))
                     return
                 if kind in ("response.completed", "response.incomplete", "response.failed"):
                     final = event
@@ -836,7 +859,7 @@ class ResponsesRelay:
                 if out.blocked:
                     raise _Stop([], out)
                 item = {**item, name: out.text or ""}
-            checked.append((index, item))
+            checked.append((index, self._unread(item, True)))
         events: list[bytes] = []
         for index, item in checked:
             name, prefix, _ = CALLS[str(item.get("type"))]
@@ -867,7 +890,7 @@ class ResponsesRelay:
             if index in self.items:
                 out.append(self.items[index])
             elif isinstance(item, dict) and _type(item) not in TEXT_ITEMS:
-                out.append(item)
+                out.append(self._unread(item, True))
         return out
 
     def _aisec(self) -> Body:
