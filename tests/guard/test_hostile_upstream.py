@@ -562,7 +562,7 @@ in_items = st.fixed_dictionaries(
         "type": st.one_of(
             st.sampled_from(
                 ["message", "function_call", "function_call_output", "custom_tool_call",
-                 "custom_tool_call_output", "reasoning"]
+                 "custom_tool_call_output", "reasoning", "web_search_call"]
             ),
             junk,
         ),
@@ -572,6 +572,8 @@ in_items = st.fixed_dictionaries(
         "output": st.one_of(texts, junk, st.lists(st.one_of(in_parts, junk), max_size=2)),
         "input": st.one_of(texts, junk),
         "summary": st.one_of(junk, st.lists(st.one_of(in_parts, junk), max_size=2)),
+        "action": st.one_of(junk, st.fixed_dictionaries({"query": texts})),
+        "image_url": st.just("data:image/png;base64,13800138000"),
     },
 )  # fmt: skip
 requests = st.fixed_dictionaries(
@@ -600,6 +602,8 @@ requests = st.fixed_dictionaries(
 @example({"input": [{"type": {}, "role": "user"}, {"type": []}]})
 @example({"input": [{"type": "function_call", "arguments": {"text": "13800138000"}}]})
 @example({"input": [{"type": "custom_tool_call", "input": ["13800138000"]}]})
+@example({"input": [{"type": "web_search_call", "action": {"query": "13800138000"}}]})
+@example({"input": [{"type": "message", "content": "13800138000"}]})
 def test_any_responses_request_is_refused_or_rebuilt(body: dict[str, Any]) -> None:
     """A client's request of any shape: a clear refusal (`InvalidRequest`), or the same
     request back when nothing is redacted, and a checked one otherwise."""
@@ -632,8 +636,10 @@ def read_by_the_guard(body: dict[str, Any]) -> list[Any]:
         kind = item.get("type")
         if kind in (None, "message") and isinstance(item.get("role"), str):
             names: tuple[str, ...] = ("content",) if item["role"] != "system" else ()
-        else:
-            names = members.get(kind, ()) if isinstance(kind, str) else ()
+        elif isinstance(kind, str) and kind in members:
+            names = members[kind]
+        else:  # any other item sent back: every member but its type, id and image
+            names = tuple(k for k in item if k not in ("type", "id", "image_url"))
         found += [item.get(n) for n in names]
     return found
 

@@ -200,7 +200,25 @@ def _as_message(item: object) -> Body:
     if kind == "reasoning":  # sent back: its summary and text, the user's values in them
         parts = _parts(item.get("summary")) + _parts(item.get("content"))
         return {"role": "assistant" if parts else UNREAD, "content": parts or None}
+    texts = [t for k in _sent_back(item) for t in strings_in(item[k]) if _laid_out(t)]
+    if texts:  # another item sent back (a hosted tool's: its query, results …)
+        return {"role": "assistant", "content": [{"type": "text", "text": t} for t in texts]}
     return {"role": UNREAD, "content": None}
+
+
+#: members of an item sent back that hold an image or a file, not text
+BINARY = frozenset({"image_url", "file_data"})
+
+
+def _sent_back(item: Body) -> list[str]:
+    """The members of an item of another type (`_as_message`'s last case) whose texts
+    are redacted: all but `OPAQUE` and `BINARY`."""
+    return [k for k in unread(item, False) if k not in BINARY]
+
+
+def _laid_out(text: str) -> bool:
+    """Whether a string of such an item is text to redact (not a ``data:`` URL)."""
+    return not text.startswith("data:")
 
 
 def _item_back(item: Body, message: Body) -> Body:
@@ -220,6 +238,13 @@ def _item_back(item: Body, message: Body) -> Body:
         assert isinstance(back, list)
         texts = {"summary": back[: len(summary)], "content": back[len(summary) :]}
         return {**item, **{k: v for k, v in texts.items() if isinstance(item.get(k), list)}}
+    elif message["role"] != UNREAD and kind != "reasoning":  # (`_as_message`'s last case)
+        checked = iter(part["text"] for part in message["content"])
+
+        def put(text: str) -> str:
+            return next(checked) if _laid_out(text) else text
+
+        return {**item, **{k: map_strings(item[k], put) for k in _sent_back(item)}}
     else:
         return item
     return {**item, name: value} if name in item else item
