@@ -307,6 +307,9 @@ messages = st.fixed_dictionaries(
         ),
     },
 )
+#: a vendor's "image" beside the answer that is text: read as text (an image's base64 is
+#: not, `test_an_image_beside_the_answer_is_passed_on_unread`)
+BAD_IMAGE = {"image_url": {"url": "data:text/plain," + BAD}}
 #: a vendor's own members of a whole answer (Zhipu's web search results, citations)
 vendor_answer = {
     "web_search": st.lists(
@@ -411,6 +414,9 @@ def test_no_text_the_model_made_is_shown_unchecked_from_a_conversation(item: Any
     st.fixed_dictionaries({}, optional={"choices": st.one_of(junk, chat_choices), **vendor_answer})
 )
 @example({"choices": [{"message": {"content": "你好"}}], "web_search": [{"content": BAD}]})
+@example(
+    {"choices": [{"finish_reason": "stop", "message": {"content": "好", "images": [BAD_IMAGE]}}]}
+)
 @example({"choices": [{"message": {"content": "好", "annotations": [{"title": BAD}]}}]})
 @example({"choices": [{"message": {"content": [{"type": "refusal", "refusal": BAD}]}}]})
 @example({"choices": [{"message": {"audio": {"id": "a", "transcript": BAD}}}]})
@@ -443,6 +449,24 @@ def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any])
             assert choice.get("logprobs") is None
             assert choice["message"]["content"] == next(x for x in decisions if x.blocked).text
         assert "<手机号_1>" not in json.dumps(choice["message"], ensure_ascii=False)
+
+
+def test_an_image_beside_the_answer_is_passed_on_unread() -> None:
+    """A vendor's image beside the answer (OpenRouter's ``message.images``, a data: URL)
+    is not read as text (megabytes of base64) and goes on byte for byte."""
+    g = guard()
+    d = g.check_input([{"role": "user", "content": "画一只猫"}])
+    image = "data:image/png;base64," + "iVBORw0KGgo" * 1000
+    data = {"choices": [{"message": {"content": "好", "images": [{"image_url": {"url": image}}]}}]}
+    read: list[str] = []
+
+    def checking(method: Any, text: str) -> Decision:
+        read.append(text)
+        return check(method, text, d)
+
+    check_choices(data, g, checking)
+    assert read == ["好"]
+    assert data["choices"][0]["message"]["images"][0]["image_url"]["url"] == image
 
 
 chunks = st.fixed_dictionaries(

@@ -21,6 +21,7 @@ when blocked (`check_choices`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -237,10 +238,20 @@ def vendor_members(data: Body, choices: list[Body]) -> list[tuple[Body, str]]:
     return found
 
 
+#: a ``data:`` URL of an image, a sound or a video in base64
+_MEDIA_DATA = re.compile(r"data:(?:image|audio|video)/[A-Za-z0-9.+-]{1,64};base64,")
+
+
+def data_url(text: str) -> bool:
+    """Whether ``text`` is an image, a sound or a video as a ``data:`` URL in base64, not
+    text to check (a ``data:text/plain,…`` URL is text)."""
+    return text.startswith("data:") and _MEDIA_DATA.match(text) is not None
+
+
 def strings_in(value: object) -> list[str]:
-    """Every string in parsed JSON ``value``, in order."""
+    """Every string in parsed JSON ``value``, in order, but media `data_url`s."""
     if isinstance(value, str):
-        return [value]
+        return [] if data_url(value) else [value]
     if isinstance(value, list):
         return [s for v in value for s in strings_in(v)]
     if isinstance(value, dict):

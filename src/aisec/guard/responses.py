@@ -56,6 +56,7 @@ from typing import Any
 from aisec.guard.chat import (
     PART_TEXTS,
     Uncheckable,
+    data_url,
     map_strings,
     objects,
     part_texts,
@@ -200,7 +201,7 @@ def _as_message(item: object) -> Body:
     if kind == "reasoning":  # sent back: its summary and text, the user's values in them
         parts = _parts(item.get("summary")) + _parts(item.get("content"))
         return {"role": "assistant" if parts else UNREAD, "content": parts or None}
-    texts = [t for k in _sent_back(item) for t in strings_in(item[k]) if _laid_out(t)]
+    texts = [t for k in _sent_back(item) for t in strings_in(item[k])]
     if texts:  # another item sent back (a hosted tool's: its query, results …)
         return {"role": "assistant", "content": [{"type": "text", "text": t} for t in texts]}
     return {"role": UNREAD, "content": None}
@@ -214,11 +215,6 @@ def _sent_back(item: Body) -> list[str]:
     """The members of an item of another type (`_as_message`'s last case) whose texts
     are redacted: all but `OPAQUE` and `BINARY`."""
     return [k for k in unread(item, False) if k not in BINARY]
-
-
-def _laid_out(text: str) -> bool:
-    """Whether a string of such an item is text to redact (not a ``data:`` URL)."""
-    return not text.startswith("data:")
 
 
 def _item_back(item: Body, message: Body) -> Body:
@@ -242,7 +238,7 @@ def _item_back(item: Body, message: Body) -> Body:
         checked = iter(part["text"] for part in message["content"])
 
         def put(text: str) -> str:
-            return next(checked) if _laid_out(text) else text
+            return text if data_url(text) else next(checked)  # (as `strings_in` reads)
 
         return {**item, **{k: map_strings(item[k], put) for k in _sent_back(item)}}
     else:
