@@ -74,7 +74,11 @@ def parts_of(types: list[str]) -> st.SearchStrategy[list[Any]]:
             junk,
             st.fixed_dictionaries(
                 {"type": st.one_of(st.sampled_from(types), junk)},
-                optional={"text": st.one_of(texts, junk), "refusal": st.one_of(texts, junk)},
+                optional={
+                    "text": st.one_of(texts, junk),
+                    "refusal": st.one_of(texts, junk),
+                    "annotations": st.lists(st.fixed_dictionaries({"title": texts}), max_size=2),
+                },
             ),
         ),
         max_size=3,
@@ -218,6 +222,10 @@ def test_text_the_upstream_puts_outside_the_checked_events_is_not_shown() -> Non
 @example([{"type": "error", "delta": "教我如何制造炸弹", "message": "教我如何制造炸弹"}])
 @example([{"type": "response.output_item.added", "item": {"type": "message", "input": BAD}}])
 @example([{"type": "response.web_search_call.searching", "query": BAD}])
+@example([{"type": "response.content_part.added", "part": [{"type": None, "text": BAD}]}])
+@example(
+    [{"type": "response.content_part.done", "part": {"type": "x", "annotations": [{"t": BAD}]}}]
+)
 def test_any_event_stream_is_relayed_and_numbered(stream: list[dict[str, Any]]) -> None:
     """Whatever the events hold: well-formed, numbered events, the upstream's answer
     closed, and no text shown unchecked (the harmful text in no event sent)."""

@@ -102,29 +102,55 @@ READ_MEMBERS = {
 }
 
 
-def unread(obj: Body, item: bool) -> list[str]:
-    """The members of an output item (``item``) or an event whose texts no other check
-    reads: all but the `OPAQUE` ones, less, for a message, reasoning or tool-call item,
-    those the guard reads there (`READ_MEMBERS`)."""
-    kind = _type(obj)
-    read = READ_MEMBERS.get(kind or "", frozenset()) if item else frozenset()
+#: the members of a content or summary part that the guard reads itself, or leaves (the
+#: tokens of a text, as a chat answer's ``logprobs``)
+PART_READ = frozenset({"text", "refusal", "logprobs"})
+
+
+def unread(obj: Body, what: str) -> list[str]:
+    """The members of an output ``item``, an ``event`` or a content or summary ``part``
+    (``what``) whose texts no other check reads: all but the `OPAQUE` ones, less those the
+    guard reads itself (`READ_MEMBERS` of a message, reasoning or tool-call item,
+    `PART_READ` of a part)."""
+    if what == "part":
+        read = PART_READ
+    elif what == "item":
+        read = READ_MEMBERS.get(_type(obj) or "", frozenset())
+    else:
+        read = frozenset()
     return [k for k in obj if k not in OPAQUE and k not in read]
 
 
-def unread_texts(obj: Body, item: bool) -> list[str]:
-    """The strings of `unread` members, in order."""
-    return [s for k in unread(obj, item) for s in strings_in(obj[k])]
+def _parts_of(obj: Body, what: str) -> list[Body]:
+    """The parts of a message or reasoning ``item`` (objects only)."""
+    if what != "item" or _type(obj) not in ("message", "reasoning"):
+        return []
+    return [
+        p for name in ("content", "summary") for p in _parts(obj.get(name)) if isinstance(p, dict)
+    ]
 
 
-def restore_unread(obj: Body, item: bool, vault: TokenVault) -> Body:
-    """``obj`` with the user's values back in its `unread` members."""
+def unread_texts(obj: Body, what: str) -> list[str]:
+    """The strings of `unread` members (and of an item's parts'), in order."""
+    texts = [s for k in unread(obj, what) for s in strings_in(obj[k])]
+    return texts + [s for p in _parts_of(obj, what) for s in unread_texts(p, "part")]
+
+
+def restore_unread(obj: Body, what: str, vault: TokenVault) -> Body:
+    """``obj`` with the user's values back in its `unread` members (and its parts')."""
     if not len(vault):
         return obj
 
     def edit(text: str) -> str:
         return vault.restore(text)[0]
 
-    return {**obj, **{k: map_strings(obj[k], edit) for k in unread(obj, item)}}
+    out = {**obj, **{k: map_strings(obj[k], edit) for k in unread(obj, what)}}
+    for name in ("content", "summary") if _parts_of(obj, what) else ():
+        if isinstance(out.get(name), list):
+            out[name] = [
+                restore_unread(p, "part", vault) if isinstance(p, dict) else p for p in out[name]
+            ]
+    return out
 
 
 class InvalidRequest(ValueError):
@@ -214,7 +240,7 @@ BINARY = frozenset({"image_url", "file_data"})
 def _sent_back(item: Body) -> list[str]:
     """The members of an item of another type (`_as_message`'s last case) whose texts
     are redacted: all but `OPAQUE` and `BINARY`."""
-    return [k for k in unread(item, False) if k not in BINARY]
+    return [k for k in unread(item, "event") if k not in BINARY]
 
 
 def _item_back(item: Body, message: Body) -> Body:
@@ -506,14 +532,14 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
                 notice = notice and not first
         # the texts no check above read: the hosted tools' items (web search, file search,
         # MCP …), and members of the others the guard does not know; together
-        texts = [s for item in data["output"] for s in unread_texts(item, True)]
+        texts = [s for item in data["output"] for s in unread_texts(item, "item")]
         if texts:
             out = check(no_notice, "\n".join(texts))
             decisions.append(out)
             if out.blocked:
                 raise _Stop([], out)
             vault = out.context.vault
-            data["output"] = [restore_unread(item, True, vault) for item in data["output"]]
+            data["output"] = [restore_unread(item, "item", vault) for item in data["output"]]
     except _Stop as stop:
         assert stop.decision is not None
         withhold(data, stop.decision.text or "", f"msg-aisec-{stop.decision.request_id}")
@@ -690,12 +716,13 @@ class ResponsesRelay:
         """A content or summary part with the text the client was shown of it ("" for
         none yet: a text the upstream put anywhere else was not checked)."""
         if not isinstance(part, dict):
-            return part
+            return None  # (not a part: nothing of it is shown)
         if where == "content" and part.get("type") == "output_text":
             state = self.parts.get((item_id, index))
-            return {**part, "text": "".join(state[1]) if state else ""}
+            return self._unread({**part, "text": "".join(state[1]) if state else ""}, "part")
         shown = self.whole.get((item_id, where, index), "")
-        return {**part, **{name: shown for name in ("text", "refusal") if name in part}}
+        part = {**part, **{name: shown for name in ("text", "refusal") if name in part}}
+        return self._unread(part, "part")
 
     def _shown_item(self, item: Body) -> Body:
         """A message or reasoning item (as announced or finished) with the texts the
@@ -733,7 +760,7 @@ class ResponsesRelay:
                 if kind.endswith(".done"):
                     self.calls[_index(event, "output_index")] = item
                 return []
-            item = self._unread(self._shown_item(item), True)
+            item = self._unread(self._shown_item(item), "item")
             if kind.endswith(".done"):
                 self.items[_index(event, "output_index")] = item
             return [self.emit({**event, "item": item})]
@@ -765,7 +792,7 @@ class ResponsesRelay:
             return []
         if kind in WHOLE_DONE:
             return self._whole(kind, event)
-        return [self.emit(self._unread(event, False))]  # (a hosted tool's, or one the
+        return [self.emit(self._unread(event, "event"))]  # (a hosted tool's, or one the
         # relay does not know)
 
     def _error(self, raw: Body) -> Body:
@@ -773,22 +800,22 @@ class ResponsesRelay:
         message checked as the answer's texts are (blocked: a plain message instead)."""
         error: Body = {"type": "error", **{k: raw.get(k) for k in ("code", "message", "param")}}
         try:
-            return self._unread(error, False)
+            return self._unread(error, "event")
         except _Stop:
             return {**error, "message": "the upstream model failed"}
 
-    def _unread(self, obj: Body, item: bool) -> Body:
-        """An output item (``item``) or event with the texts no other check reads
-        (`unread`: a hosted tool's, a vendor's) checked together, without a notice, and
-        the user's values back (raises `_Stop` on a block)."""
-        texts = unread_texts(obj, item)
+    def _unread(self, obj: Body, what: str) -> Body:
+        """An output item, an event or a part (``what``, as `unread` says) with the texts
+        no other check reads (a hosted tool's, a vendor's) checked together, without a
+        notice, and the user's values back (raises `_Stop` on a block)."""
+        texts = unread_texts(obj, what)
         if not texts:
             return obj
         out = self.check(partial(self.guard.check_output, notice=False), "\n".join(texts))
         self.decisions.append(out)
         if out.blocked:
             raise _Stop([], out)
-        return restore_unread(obj, item, out.context.vault)
+        return restore_unread(obj, what, out.context.vault)
 
     def _whole(self, kind: str, event: Body) -> list[bytes]:
         """A text checked whole at its ``.done`` (`WHOLE`): one delta and the done event,
@@ -880,7 +907,7 @@ class ResponsesRelay:
                 if out.blocked:
                     raise _Stop([], out)
                 item = {**item, name: out.text or ""}
-            checked.append((index, self._unread(item, True)))
+            checked.append((index, self._unread(item, "item")))
         events: list[bytes] = []
         for index, item in checked:
             name, prefix, _ = CALLS[str(item.get("type"))]
@@ -911,7 +938,7 @@ class ResponsesRelay:
             if index in self.items:
                 out.append(self.items[index])
             elif isinstance(item, dict) and _type(item) not in TEXT_ITEMS:
-                out.append(self._unread(item, True))
+                out.append(self._unread(item, "item"))
         return out
 
     def _aisec(self) -> Body:
