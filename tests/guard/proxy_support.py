@@ -15,7 +15,8 @@ vendor's ``web_search`` results (repeating the question; the bomb-making text wi
 ``BADSEARCH``), ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
 pieces. ``POST /v1/responses`` answers the same way in the Responses API's shape
-(`Upstream.responses`; ``REASON`` adds a reasoning item), and keeps conversations (the
+(`Upstream.responses`; ``REASON`` adds a reasoning item, ``IMAGE`` an image generation
+call), and keeps conversations (the
 Conversations API, `Upstream.conversations`) that such requests add to. It records every request body it got (to prove what the model never saw).
 """
 
@@ -242,6 +243,10 @@ class Upstream:
             "tools": [], "instructions": body.get("instructions"),
         }  # fmt: skip
         items: list[dict[str, Any]] = []
+        if "IMAGE" in text:  # the image_generation tool's call, its picture in base64
+            picture = self.images({"prompt": "x"})["data"][0]["b64_json"]
+            items.append({"type": "image_generation_call", "id": "ig_1", "status": "completed",
+                          "result": picture, "revised_prompt": "一只猫"})  # fmt: skip
         if "REASON" in text:
             summary = [{"type": "summary_text", "text": "用户问的是：" + text}]
             items.append({"type": "reasoning", "id": "rs_1", "summary": summary})
@@ -297,6 +302,13 @@ class Upstream:
                      "text": full, "logprobs": []},
                     {"type": "response.content_part.done", **at, "content_index": 0,
                      "part": item["content"][0]},
+                ]  # fmt: skip
+            elif item["type"] == "image_generation_call":
+                events += [
+                    {"type": "response.output_item.added", "output_index": index,
+                     "item": {k: v for k, v in item.items() if k != "result"}},
+                    {"type": "response.image_generation_call.partial_image", **at,
+                     "partial_image_index": 0, "partial_image_b64": item["result"]},
                 ]  # fmt: skip
             elif item["type"] in ("function_call", "custom_tool_call"):
                 name, prefix = (

@@ -120,6 +120,40 @@ def test_the_visible_notice_is_drawn_then_labelled(
         parse_guard_policy("version: 1\nguard: {images: {notice: true}}\n")
 
 
+def test_images_of_the_responses_image_tool_are_labelled(
+    labelling: Proxy, proxy: Proxy, tmp_path: Path
+) -> None:
+    """The Responses API's ``image_generation`` tool: its picture labelled in a whole
+    answer (and when read back); a stream asking for the tool is refused; one that brings
+    an image unasked for goes out without it. Without a producer, as the upstream made it."""
+    tools: Any = [{"type": "image_generation"}]
+    raw = client(labelling).responses.with_raw_response.create(
+        model="m", input="IMAGE 画一只猫", tools=tools
+    )
+    answer = raw.parse()
+    rid = raw.headers["x-request-id"]
+    item = answer.output[0]
+    assert item.type == "image_generation_call" and item.result is not None
+    verdict = verify_file(saved(tmp_path, item.result, "tool.png"))
+    assert verdict.verdict == "compliant"
+    assert verdict.label is not None and verdict.label.produce_id == f"{rid}-0"
+    assert aisec_of(answer)["labels"] == [f"{rid}-0"]
+    again = client(labelling).responses.retrieve(answer.id)
+    assert again.output[0].type == "image_generation_call" and again.output[0].result
+    assert verify_file(saved(tmp_path, again.output[0].result, "again.png")).verdict == "compliant"
+    with pytest.raises(openai.BadRequestError):
+        client(labelling).responses.create(model="m", input="IMAGE 猫", tools=tools, stream=True)
+    with client(labelling).responses.create(model="m", input="IMAGE 猫", stream=True) as events:
+        sent = [e.model_dump() for e in events]
+    assert not any(e["type"].startswith("response.image_generation_call.") for e in sent)
+    assert "iVBOR" not in str(sent)  # (no PNG in base64 anywhere)
+    plain = client(proxy).responses.create(model="m", input="IMAGE 画一只猫", tools=tools)
+    assert plain.output[0].type == "image_generation_call"
+    assert verify_file(saved(tmp_path, str(plain.output[0].result), "plain.png")).verdict == (
+        "not_found"
+    )
+
+
 def test_no_image_goes_out_unlabelled_or_unchecked(labelling: Proxy, upstream: Upstream) -> None:
     """A harmful prompt or revised prompt is refused (403); an image the guard cannot
     label is never passed on (400 for a request asking for URLs, before the upstream is

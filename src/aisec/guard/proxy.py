@@ -87,6 +87,15 @@ HALTED_KIND = "guard.halted"
 _QUERY = re.compile(r"[A-Za-z0-9_.~%&=\[\]-]{0,2048}")
 
 
+def _asks_for_images(body: Body) -> bool:
+    """Whether a Responses request gives the model the ``image_generation`` tool."""
+    tools = body.get("tools")
+    return any(
+        isinstance(t, dict) and t.get("type") == "image_generation"
+        for t in (tools if isinstance(tools, list) else [])
+    )
+
+
 @dataclass
 class ProxySettings:
     """What `aisec guard serve` was started with."""
@@ -634,19 +643,47 @@ class GuardProxy:
                 verdict, kinds = merge(decisions)
                 return Reply(403, blocked_error(checked), decision=verdict, kinds=kinds)
             image["revised_prompt"] = checked.text
-        labels: list[str] = []
-        if labeller is not None and producer is not None:
-            notice = None
-            if guard.config.images.notice:  # in the language of the refusal, the notices
-                notice = guard.notice(d.context.language)
-            labels = await asyncio.to_thread(
-                self._labelled, images, labeller, (producer, notice), rid
-            )
+        labels = await self._label(guard, images, d, "b64_json")
         verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         if labels:
             data["aisec"]["labels"] = labels
         return Reply(200, data, decision=verdict, kinds=kinds)
+
+    def _labelling(self, guard: Guard) -> bool:
+        """Whether ``guard``'s policy has generated images labelled (and the server can)."""
+        return guard.config.images.producer is not None and self.label_image is not None
+
+    async def _label(self, guard: Guard, images: list[Body], d: Decision, member: str) -> list[str]:
+        """Label ``images`` (their ``member``) when the policy says so (`_labelled`, in a
+        thread); the ProduceIDs."""
+        producer, labeller = guard.config.images.producer, self.label_image
+        if not images or producer is None or labeller is None:
+            return []
+        notice = None
+        if guard.config.images.notice:  # in the language of the refusal, the notices
+            notice = guard.notice(d.context.language)
+        how = (producer, notice)
+        return await asyncio.to_thread(
+            self._labelled, images, labeller, how, d.context.request_id or "", member
+        )
+
+    async def _label_output(self, guard: Guard, reply: Reply, d: Decision) -> Reply:
+        """A whole Responses answer with the images of its ``image_generation_call`` items
+        labelled when the policy says so (the ProduceIDs in ``aisec.labels``)."""
+        data = reply.body
+        output = data.get("output") if data is not None else None
+        images = [
+            item
+            for item in (output if isinstance(output, list) else [])
+            if isinstance(item, dict)
+            and item.get("type") == "image_generation_call"
+            and isinstance(item.get("result"), str)
+        ]
+        labels = await self._label(guard, images, d, "result")
+        if labels and data is not None and isinstance(data.get("aisec"), dict):
+            data["aisec"]["labels"] = labels
+        return reply
 
     def _labelled(
         self,
@@ -654,14 +691,15 @@ class GuardProxy:
         labeller: ImageLabeller,
         how: tuple[str, str | None],
         rid: str,
+        member: str = "b64_json",
     ) -> list[str]:
-        """Label each of ``images`` (``b64_json``) in place, ``how`` says: the producer, the
-        visible notice (or None); their ProduceIDs. 502 for an image given otherwise or
-        that cannot be labelled (the reason is logged, not the image)."""
+        """Label each of ``images`` (its ``member``, base64) in place, ``how`` says: the
+        producer, the visible notice (or None); their ProduceIDs. 502 for an image given
+        otherwise or that cannot be labelled (the reason is logged, not the image)."""
         producer, notice = how
         ids: list[str] = []
         for index, image in enumerate(images):
-            encoded = image.get("b64_json")
+            encoded = image.get(member)
             if not isinstance(encoded, str):
                 logger.warning("upstream image %d not in base64: not passed on unlabelled", index)
                 raise self._unlabelled("an image given by URL or not at all")
@@ -672,7 +710,7 @@ class GuardProxy:
             except (binascii.Error, InputError) as exc:
                 logger.warning("upstream image %d not labelled: %s", index, exc)
                 raise self._unlabelled("an image the guard cannot label") from None
-            image["b64_json"] = base64.b64encode(labelled).decode("ascii")
+            image[member] = base64.b64encode(labelled).decode("ascii")
             ids.append(produce_id)
         return ids
 
@@ -699,6 +737,11 @@ class GuardProxy:
             raise bad_request(str(exc)) from None
         stream = bool(body.get("stream"))
         guard = self.guard_for(app)
+        if stream and self._labelling(guard) and _asks_for_images(body):
+            raise bad_request(
+                "this guard labels the images it passes on (GB 45438) and does not stream "
+                "generated images: use stream: false with the image_generation tool"
+            )
         model = str(body.get("model") or "")
         application = app or self.settings.application
         keeper = self.keepers.get(application)
@@ -723,6 +766,7 @@ class GuardProxy:
             relay = ResponsesRelay(
                 self.metrics, guard, d, check, self._failed_body, body.get("instructions")
             )
+            relay.images = not self._labelling(guard)  # (none unlabelled: not asked for)
 
             async def run() -> AsyncIterator[bytes]:
                 async for event in relay.run(response):
@@ -734,7 +778,7 @@ class GuardProxy:
             await self._json("POST", "/responses", payload, guard, listed="output"),
             body.get("instructions"),
         )
-        reply = self._checked_response(guard, data, d)
+        reply = await self._label_output(guard, self._checked_response(guard, data, d), d)
         await keep(data.get("id"))
         return reply
 
@@ -781,7 +825,7 @@ class GuardProxy:
         payload: Body | None = {} if upstream_method == "POST" else None
         data = await self._json(upstream_method, path, payload, guard, listed="output")
         d = Decision("allow", "input", RequestContext(request_id=rid, vault=vault))
-        return self._checked_response(guard, data, d)
+        return await self._label_output(guard, self._checked_response(guard, data, d), d)
 
     async def conversation(
         self,

@@ -684,6 +684,10 @@ class ResponsesRelay:
         self.calls: dict[int, Body] = {}
         self.decisions: list[Decision] = []
         self.noticed = False
+        #: whether generated images (``image_generation_call``) may go out as they are;
+        #: False when the guard labels images: their events are dropped and their items
+        #: go out without the image
+        self.images = True
 
     # -- text parts ----------------------------------------------------------------------
 
@@ -743,6 +747,11 @@ class ResponsesRelay:
         kind = event.get("type")
         if not isinstance(kind, str) or not EVENT_TYPE.fullmatch(kind):
             return []  # not an event of the API (and its name must not break the framing)
+        if not self.images:
+            if kind.startswith("response.image_generation_call."):
+                return []  # (partial images: never labelled)
+            event = {k: self._imageless(v) if k in ("item", "response") else v
+                     for k, v in event.items()}  # fmt: skip
         if kind in READ_EVENTS or kind in PART_EVENTS or kind in WHOLE or kind in WHOLE_DONE:
             keep = _expected(kind)
             event = {k: v for k, v in event.items() if k not in STRAY or k in keep}
@@ -794,6 +803,16 @@ class ResponsesRelay:
             return self._whole(kind, event)
         return [self.emit(self._unread(event, "event"))]  # (a hosted tool's, or one the
         # relay does not know)
+
+    @staticmethod
+    def _imageless(value: object) -> object:
+        """An item (or a response's output) without the images of its generated-image
+        items."""
+        if isinstance(value, dict) and isinstance(value.get("output"), list):
+            return {**value, "output": [ResponsesRelay._imageless(i) for i in value["output"]]}
+        if isinstance(value, dict) and value.get("type") == "image_generation_call":
+            return {k: v for k, v in value.items() if k != "result"}
+        return value
 
     def _error(self, raw: Body) -> Body:
         """The upstream's error event as passed on: its code, message and parameter, the
@@ -938,7 +957,9 @@ class ResponsesRelay:
             if index in self.items:
                 out.append(self.items[index])
             elif isinstance(item, dict) and _type(item) not in TEXT_ITEMS:
-                out.append(self._unread(item, "item"))
+                shown = item if self.images else self._imageless(item)
+                assert isinstance(shown, dict)
+                out.append(self._unread(shown, "item"))
         return out
 
     def _aisec(self) -> Body:
