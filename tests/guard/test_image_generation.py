@@ -141,6 +141,13 @@ def test_images_of_the_responses_image_tool_are_labelled(
     again = client(labelling).responses.retrieve(answer.id)
     assert again.output[0].type == "image_generation_call" and again.output[0].result
     assert verify_file(saved(tmp_path, again.output[0].result, "again.png")).verdict == "compliant"
+    talk = client(labelling).conversations.create()  # a conversation's items read back
+    client(labelling).responses.create(
+        model="m", input="IMAGE 画一只猫", tools=tools, conversation=talk.id
+    )
+    listed = client(labelling).conversations.items.list(talk.id)
+    [picture] = [i for i in listed.data if i.type == "image_generation_call"]
+    assert verify_file(saved(tmp_path, str(picture.result), "c.png")).verdict == "compliant"
     with pytest.raises(openai.BadRequestError):
         client(labelling).responses.create(model="m", input="IMAGE 猫", tools=tools, stream=True)
     with client(labelling).responses.create(model="m", input="IMAGE 猫", stream=True) as events:

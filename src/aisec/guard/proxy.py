@@ -87,6 +87,18 @@ HALTED_KIND = "guard.halted"
 _QUERY = re.compile(r"[A-Za-z0-9_.~%&=\[\]-]{0,2048}")
 
 
+def generated_images(items: object) -> list[Body]:
+    """The ``image_generation_call`` items of a Responses output or a conversation's
+    items that hold a picture."""
+    return [
+        item
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict)
+        and item.get("type") == "image_generation_call"
+        and isinstance(item.get("result"), str)
+    ]
+
+
 def _asks_for_images(body: Body) -> bool:
     """Whether a Responses request gives the model the ``image_generation`` tool."""
     tools = body.get("tools")
@@ -643,7 +655,7 @@ class GuardProxy:
                 verdict, kinds = merge(decisions)
                 return Reply(403, blocked_error(checked), decision=verdict, kinds=kinds)
             image["revised_prompt"] = checked.text
-        labels = await self._label(guard, images, d, "b64_json")
+        labels = await self._label(guard, images, d.context, "b64_json")
         verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         if labels:
@@ -654,7 +666,9 @@ class GuardProxy:
         """Whether ``guard``'s policy has generated images labelled (and the server can)."""
         return guard.config.images.producer is not None and self.label_image is not None
 
-    async def _label(self, guard: Guard, images: list[Body], d: Decision, member: str) -> list[str]:
+    async def _label(
+        self, guard: Guard, images: list[Body], context: RequestContext, member: str
+    ) -> list[str]:
         """Label ``images`` (their ``member``) when the policy says so (`_labelled`, in a
         thread); the ProduceIDs."""
         producer, labeller = guard.config.images.producer, self.label_image
@@ -662,10 +676,10 @@ class GuardProxy:
             return []
         notice = None
         if guard.config.images.notice:  # in the language of the refusal, the notices
-            notice = guard.notice(d.context.language)
+            notice = guard.notice(context.language)
         how = (producer, notice)
         return await asyncio.to_thread(
-            self._labelled, images, labeller, how, d.context.request_id or "", member
+            self._labelled, images, labeller, how, context.request_id or "", member
         )
 
     async def _label_output(self, guard: Guard, reply: Reply, d: Decision) -> Reply:
@@ -673,14 +687,7 @@ class GuardProxy:
         labelled when the policy says so (the ProduceIDs in ``aisec.labels``)."""
         data = reply.body
         output = data.get("output") if data is not None else None
-        images = [
-            item
-            for item in (output if isinstance(output, list) else [])
-            if isinstance(item, dict)
-            and item.get("type") == "image_generation_call"
-            and isinstance(item.get("result"), str)
-        ]
-        labels = await self._label(guard, images, d, "result")
+        labels = await self._label(guard, generated_images(output), d.context, "result")
         if labels and data is not None and isinstance(data.get("aisec"), dict):
             data["aisec"]["labels"] = labels
         return reply
@@ -880,12 +887,16 @@ class GuardProxy:
         data = await self._json("GET", path, None, guard, listed="data")
         if item_id is None:
             data["data"], decisions = self._shown_items(guard, data.get("data"), context)
+            labels = await self._label(guard, generated_images(data["data"]), context, "result")
         else:
             [shown], decisions = self._shown_items(guard, [data], context)
             assert isinstance(shown, dict)
             data = shown
+            labels = await self._label(guard, generated_images([data]), context, "result")
         verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
+        if labels:
+            data["aisec"]["labels"] = labels
         return Reply(200, data, decision=verdict, kinds=kinds)
 
     async def _add_items(
