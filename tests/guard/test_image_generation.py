@@ -5,6 +5,7 @@ producer (read back here by aisec's own verifier from the file a client would sa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from proxy_support import HARMFUL, Proxy, Upstream, start_proxy
 from test_proxy import PHONE, aisec_of, client, events_of
 
 from aisec.errors import InputError, PolicyError
+from aisec.guard import Guard
 from aisec.guard.config import parse_guard_policy
+from aisec.guard.proxy import GuardProxy, ProxyError, ProxySettings
 from aisec.label.explicit.image import check_image
 from aisec.label.inline import image_label, label_image
 from aisec.label.service import verify_file
@@ -219,3 +222,15 @@ def test_the_producer_must_be_printable_ascii() -> None:
         parse_guard_policy("version: 1\nguard: {images: {producer: 某公司}}\n")
     _, config = parse_guard_policy(f"version: 1\nguard: {{images: {{producer: {PRODUCER}}}}}\n")
     assert config.images.producer == PRODUCER
+
+
+def test_a_proxy_without_a_labeller_labels_nothing_and_passes_nothing() -> None:
+    """A `GuardProxy` made without the server's labeller, under a policy that labels
+    images: a clear 500, never an image passed on unlabelled."""
+    policy, config = parse_guard_policy(
+        f"version: 1\nguard: {{images: {{producer: {PRODUCER}}}}}\n"
+    )
+    proxy = GuardProxy(ProxySettings(upstream="http://127.0.0.1:9"), Guard(policy, config=config))
+    with pytest.raises(ProxyError) as failed:
+        asyncio.run(proxy.images({"prompt": "一只猫"}, "rid"))
+    assert failed.value.status == 500 and failed.value.body["error"]["code"] == "no_labeller"

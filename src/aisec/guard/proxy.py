@@ -619,13 +619,7 @@ class GuardProxy:
         if body.get("stream"):
             raise bad_request("streamed (partial) images are not passed through the guard")
         guard = self.guard_for(app)
-        producer = guard.config.images.producer
-        labeller = self.label_image if producer else None
-        if producer and labeller is None:
-            raise ProxyError(
-                500, error_body("image labelling is not available", "server_error", "no_labeller")
-            )
-        if labeller is not None and body.get("response_format") == "url":
+        if self._labelling(guard) and body.get("response_format") == "url":
             raise bad_request(
                 "this guard labels the images it passes on (GB 45438) and cannot label one "
                 "given by URL: ask for response_format 'b64_json'"
@@ -663,17 +657,26 @@ class GuardProxy:
         return Reply(200, data, decision=verdict, kinds=kinds)
 
     def _labelling(self, guard: Guard) -> bool:
-        """Whether ``guard``'s policy has generated images labelled (and the server can)."""
-        return guard.config.images.producer is not None and self.label_image is not None
+        """Whether ``guard``'s policy has generated images labelled; 500 when it does and
+        nothing here can (a `GuardProxy` made without `label_image`): an image is never
+        passed on unlabelled for want of the labeller."""
+        if guard.config.images.producer is None:
+            return False
+        if self.label_image is None:
+            raise ProxyError(
+                500, error_body("image labelling is not available", "server_error", "no_labeller")
+            )
+        return True
 
     async def _label(
         self, guard: Guard, images: list[Body], context: RequestContext, member: str
     ) -> list[str]:
         """Label ``images`` (their ``member``) when the policy says so (`_labelled`, in a
         thread); the ProduceIDs."""
-        producer, labeller = guard.config.images.producer, self.label_image
-        if not images or producer is None or labeller is None:
+        if not images or not self._labelling(guard):
             return []
+        producer, labeller = guard.config.images.producer, self.label_image
+        assert producer is not None and labeller is not None
         notice = None
         if guard.config.images.notice:  # in the language of the refusal, the notices
             notice = guard.notice(context.language)
