@@ -144,8 +144,9 @@ class ImagesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     producer: str | None = Field(default=None, min_length=1, max_length=128)
     #: also draw the visible notice on each image (the explicit label: the wording of
-    #: ``guard.notice`` in the guard's language, else 【本内容由人工智能生成】, its text
-    #: 6 % of the shorter side high, bottom right); needs ``producer``
+    #: ``guard.notice`` in the request's language, else 【本内容由人工智能生成】 or
+    #: [AI-generated content], its text 6 % of the shorter side high, bottom right);
+    #: needs ``producer``
     notice: bool = False
 
     @field_validator("producer")
