@@ -165,18 +165,34 @@ async def collect(stream: AsyncIterator[bytes]) -> list[bytes]:
     return [chunk async for chunk in stream]
 
 
-def responses_relay(stream: list[Any]) -> tuple[list[bytes], Canned]:
+def responses_relay(stream: list[Any], read: list[str] | None = None) -> tuple[list[bytes], Canned]:
+    """The relay's events for ``stream``; every text checked goes into ``read``."""
     g = guard()
     d = g.check_input([{"role": "user", "content": "你好，13800138000"}])
     upstream = Canned(stream)
+
+    def checking(method: Any, text: str) -> Decision:
+        if read is not None:
+            read.append(text)
+        return check(method, text, d)
+
     relay = ResponsesRelay(
-        ProxyMetrics(),
-        g,
-        d,
-        lambda method, text: check(method, text, d),
-        lambda exc: error_body(str(exc), "upstream_error"),
+        ProxyMetrics(), g, d, checking, lambda exc: error_body(str(exc), "upstream_error")
     )
     return asyncio.run(collect(relay.run(upstream))), upstream  # type: ignore[arg-type]
+
+
+def test_a_parts_annotations_are_read_once_per_event() -> None:
+    """A finished message's part carries a web citation: its title is checked once for
+    the event (not once as a part and again as the item's), and restored."""
+    part = {"type": "output_text", "text": "", "annotations": [{"title": "打<手机号_1>"}]}
+    item = {"type": "message", "id": "m1", "role": "assistant", "content": [part]}
+    read: list[str] = []
+    sent, _ = responses_relay(
+        [{"type": "response.output_item.done", "output_index": 0, "item": item}], read
+    )
+    assert read == ["打<手机号_1>"]
+    assert "打13800138000" in b"".join(sent).decode()
 
 
 def test_an_event_name_cannot_break_the_framing() -> None:

@@ -31,6 +31,7 @@ from aisec.guard.openai_api import REASONING_FIELDS, Body, Check
 
 if TYPE_CHECKING:
     from aisec.guard.guard import Guard
+    from aisec.guard.vault import TokenVault
 
 #: the members of a message that hold text beside its content, as strings
 BESIDE_CONTENT = (*REASONING_FIELDS, "refusal")
@@ -259,6 +260,21 @@ def strings_in(value: object) -> list[str]:
     return []
 
 
+def check_together(texts: list[str], guard: Guard, check: Check) -> Decision | None:
+    """The texts no other check reads (a vendor's members, a hosted tool's items …),
+    checked together as one text of the answer, without a notice; None for none."""
+    if not texts:
+        return None
+    return check(partial(guard.check_output, notice=False), "\n".join(texts))
+
+
+def restored(value: Any, vault: TokenVault) -> Any:
+    """Parsed JSON ``value`` with the user's values back in every string."""
+    if not len(vault):
+        return value
+    return map_strings(value, lambda text: vault.restore(text)[0])
+
+
 def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
     """Check every choice's ``message`` of a whole chat answer ``data`` in place
     (`check_message`); a withheld one finishes with ``content_filter`` and loses its
@@ -278,10 +294,9 @@ def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
         if withheld:
             _withheld_choice(choice, None)
     vendor = vendor_members(data, choices)
-    texts = [s for holder, name in vendor for s in strings_in(holder[name])]
-    if not texts:
+    out = check_together([s for h, name in vendor for s in strings_in(h[name])], guard, check)
+    if out is None:
         return decisions
-    out = check(partial(guard.check_output, notice=False), "\n".join(texts))
     decisions.append(out)
     if out.blocked:
         for holder, name in vendor:
@@ -289,8 +304,6 @@ def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
         for choice in choices:
             _withheld_choice(choice, out.text)
         return decisions
-    vault = out.context.vault
-    if len(vault):
-        for holder, name in vendor:
-            holder[name] = map_strings(holder[name], lambda text: vault.restore(text)[0])
+    for holder, name in vendor:
+        holder[name] = restored(holder[name], out.context.vault)
     return decisions

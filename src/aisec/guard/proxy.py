@@ -875,7 +875,6 @@ class GuardProxy:
         kept = None
         if keeper is not None and conversation_id is not None and items:
             kept = await asyncio.to_thread(keeper.load, application, conversation_id)
-        context = RequestContext(request_id=rid, vault=kept if kept is not None else TokenVault())
         if method == "POST" and (conversation_id is None or items):
             where = (path, conversation_id, application, keeper)
             return await self._add_items(guard, where, body, kept, rid)
@@ -888,6 +887,7 @@ class GuardProxy:
             payload = body if method == "POST" else None
             return Reply(200, await self._json(method, path, payload, guard))
         data = await self._json("GET", path, None, guard, listed="data")
+        context = RequestContext(request_id=rid, vault=kept if kept is not None else TokenVault())
         if item_id is None:
             data["data"], decisions = self._shown_items(guard, data.get("data"), context)
             labels = await self._label(guard, generated_images(data["data"]), context, "result")

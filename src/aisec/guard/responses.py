@@ -56,11 +56,13 @@ from typing import Any
 from aisec.guard.chat import (
     PART_TEXTS,
     Uncheckable,
+    check_together,
     data_url,
     map_strings,
     objects,
     part_texts,
     place,
+    restored,
     strings_in,
     unreadable,
 )
@@ -140,11 +142,7 @@ def restore_unread(obj: Body, what: str, vault: TokenVault) -> Body:
     """``obj`` with the user's values back in its `unread` members (and its parts')."""
     if not len(vault):
         return obj
-
-    def edit(text: str) -> str:
-        return vault.restore(text)[0]
-
-    out = {**obj, **{k: map_strings(obj[k], edit) for k in unread(obj, what)}}
+    out = {**obj, **{k: restored(obj[k], vault) for k in unread(obj, what)}}
     for name in ("content", "summary") if _parts_of(obj, what) else ():
         if isinstance(out.get(name), list):
             out[name] = [
@@ -533,8 +531,8 @@ def check_output(data: Body, guard: Guard, check: Check) -> tuple[list[Decision]
         # the texts no check above read: the hosted tools' items (web search, file search,
         # MCP …), and members of the others the guard does not know; together
         texts = [s for item in data["output"] for s in unread_texts(item, "item")]
-        if texts:
-            out = check(no_notice, "\n".join(texts))
+        out = check_together(texts, guard, check)
+        if out is not None:
             decisions.append(out)
             if out.blocked:
                 raise _Stop([], out)
@@ -716,28 +714,36 @@ class ResponsesRelay:
         done = {"type": "response.output_text.done", **at, "text": text, "logprobs": []}
         return [*out, self.emit(done)]
 
-    def _shown(self, item_id: str, where: str, index: int, part: object) -> object:
+    def _shown(
+        self, item_id: str, where: str, index: int, part: object, alone: bool = True
+    ) -> object:
         """A content or summary part with the text the client was shown of it ("" for
-        none yet: a text the upstream put anywhere else was not checked)."""
+        none yet: a text the upstream put anywhere else was not checked), its other
+        members checked (`_unread`) when it comes ``alone``, not within its item (whose
+        check reads its parts)."""
         if not isinstance(part, dict):
             return None  # (not a part: nothing of it is shown)
         if where == "content" and part.get("type") == "output_text":
             state = self.parts.get((item_id, index))
-            return self._unread({**part, "text": "".join(state[1]) if state else ""}, "part")
-        shown = self.whole.get((item_id, where, index), "")
-        part = {**part, **{name: shown for name in ("text", "refusal") if name in part}}
-        return self._unread(part, "part")
+            part = {**part, "text": "".join(state[1]) if state else ""}
+        else:
+            shown = self.whole.get((item_id, where, index), "")
+            part = {**part, **{name: shown for name in ("text", "refusal") if name in part}}
+        return self._unread(part, "part") if alone else part
 
     def _shown_item(self, item: Body) -> Body:
         """A message or reasoning item (as announced or finished) with the texts the
-        client was shown."""
+        client was shown (the rest of it is for `_unread`)."""
         if _type(item) not in ("message", "reasoning"):
             return item
         item = dict(item)
         item_id = str(item.get("id"))
         for where in ("content", "summary"):
             if isinstance(item.get(where), list):
-                item[where] = [self._shown(item_id, where, i, p) for i, p in enumerate(item[where])]
+                item[where] = [
+                    self._shown(item_id, where, i, p, alone=False)
+                    for i, p in enumerate(item[where])
+                ]
         return item
 
     # -- the stream ----------------------------------------------------------------------
@@ -827,10 +833,9 @@ class ResponsesRelay:
         """An output item, an event or a part (``what``, as `unread` says) with the texts
         no other check reads (a hosted tool's, a vendor's) checked together, without a
         notice, and the user's values back (raises `_Stop` on a block)."""
-        texts = unread_texts(obj, what)
-        if not texts:
+        out = check_together(unread_texts(obj, what), self.guard, self.check)
+        if out is None:
             return obj
-        out = self.check(partial(self.guard.check_output, notice=False), "\n".join(texts))
         self.decisions.append(out)
         if out.blocked:
             raise _Stop([], out)
