@@ -1,6 +1,6 @@
 """The guard's shortcuts on the hot path give what the plain forms gave: audit events
 made by the writer thread (`PendingEvent`), JSON with encoders and decoders made once,
-the policy's pattern look-up, placeholders and the upstream's proxy look-up (the
+the policy's pattern look-up and placeholders (the
 server's side is in ``tests/server/test_server_hot_path.py``)."""
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from aisec.guard.config import parse_guard_policy
 from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.guard import DEFER_CHARS, Guard, masked_excerpt
 from aisec.guard.proxy import compact_json, parse_json
-from aisec.guard.upstream import AiohttpClient
 from aisec.guard.vault import TokenVault
 from aisec.policy import Policy
 from aisec.server.openai_routes import dump
@@ -168,23 +167,23 @@ def test_record_matches_the_former_record() -> None:
 
 
 def test_json_shortcuts_match_the_json_module() -> None:
+    # orjson writes some floats differently (1e-7, not 1e-07): the same values, the same
+    # form otherwise (compact, non-ASCII as itself)
     samples: list[Any] = [
-        {"model": "m", "messages": [{"role": "user", "content": '你好 \u2028 😀 "x"\n'}]},
-        [1, 2.5, -0.0, 1e300, None, True, "é"],
-        {"a": {"b": [{}]}, "n": 12345678901234567890},
+        {"model": "m", "messages": [{"role": "user", "content": '你好 \u2028 😀 "x"\n\x00'}]},
+        [1, 2.5, -0.0, 1e300, 1e-7, None, True, "é"],
+        {"a": {"b": [{}]}, "n": 12345678901234567890, "big": 123456789012345678901234},
+        {"i": -(2**63), "j": 2**64, "k": -(10**30)},
     ]
     for value in samples:
-        assert compact_json(value if isinstance(value, dict) else {"v": value}) == json.dumps(
-            value if isinstance(value, dict) else {"v": value},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        assert (
-            dump({"v": value})
-            == json.dumps(
-                {"v": value}, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-            ).encode()
-        )
+        wrapped = value if isinstance(value, dict) else {"v": value}
+        for encode in (compact_json, dump):
+            made = encode(wrapped)
+            assert json.loads(made) == wrapped
+            assert all(type(x) is type(y) for x, y in zip(flat(json.loads(made)), flat(wrapped)))
+            plain = json.dumps(wrapped, ensure_ascii=False, separators=(",", ":"))
+            if not any(isinstance(x, float) for x in flat(wrapped)):
+                assert made == plain.encode("utf-8")
         raw = json.dumps(value, ensure_ascii=False)
         for data in (
             raw.encode("utf-8"),
@@ -193,11 +192,14 @@ def test_json_shortcuts_match_the_json_module() -> None:
             raw.encode("utf-8-sig"),
             raw.encode("utf-32-le"),
         ):
-            assert parse_json(data) == json.loads(data)
-    with pytest.raises(ValueError):
-        dump({"v": math.nan})
+            parsed = parse_json(data)
+            assert parsed == json.loads(data)  # integers past 64 bits stay exact integers
+            assert [type(x) for x in flat(parsed)] == [type(x) for x in flat(json.loads(data))]
+    # a NaN or an infinity (an upstream may send them) goes out as null, never as NaN
+    assert dump({"v": math.nan, "w": -math.inf}) == b'{"v":null,"w":null}'
     for encode in (compact_json, dump):  # a lone surrogate goes out as the escape it came as
         assert encode({"v": "中\ud83d"}) == '{"v":"中\\ud83d"}'.encode()
+    assert parse_json(b'{"v": "\\ud83d"}') == {"v": "\ud83d"}
     for bad in (
         b"NaN",
         b"[Infinity]",
@@ -206,12 +208,23 @@ def test_json_shortcuts_match_the_json_module() -> None:
         b"\xff\xfe\xfd",
         b'{"a": -Infinity}',
         "\ufeff{}",
+        b'{"a": 1,}',
+        b"[01]",
     ):
         with pytest.raises(ValueError):
             parse_json(bad)  # type: ignore[arg-type]
         with pytest.raises(ValueError):
             json.loads(bad, parse_constant=lambda n: (_ for _ in ()).throw(ValueError(n)))
     assert parse_json("{}") == {}  # type: ignore[arg-type]
+
+
+def flat(value: Any) -> list[Any]:
+    """The scalars of parsed JSON, in order."""
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in (k, *flat(v))]
+    if isinstance(value, list):
+        return [x for v in value for x in flat(v)]
+    return [value]
 
 
 def reference_lookup(table: dict[str, Any], kind: str) -> Any:
@@ -269,33 +282,6 @@ def test_placeholder_labels_are_cleaned_as_before() -> None:
         vault = TokenVault()
         safe = re.sub(r"[<>\s_]", "", label)[:20] or "PII"
         assert vault.token_for("pii.x", label, "v") == f"<{safe}_1>"
-
-
-def test_the_upstream_proxy_is_looked_up_once_per_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "no_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
-    monkeypatch.setenv("NO_PROXY", "internal.example")
-    client = AiohttpClient(connect=1, read=1)
-    assert (
-        client._proxy_for("http://model.example/v1/chat/completions") == "http://proxy.example:3128"
-    )
-    assert client._proxy_for("http://internal.example/v1/models") is None
-    assert client._proxy_for("https://model.example/v1/models") is None
-    monkeypatch.delenv("HTTP_PROXY")  # read once, as before: kept for the process
-    assert (
-        client._proxy_for("http://model.example/v1/chat/completions") == "http://proxy.example:3128"
-    )
-    assert client._proxy_for("http://model.example/v1/other") == "http://proxy.example:3128"
 
 
 def test_metrics_count_as_labels_calls_do() -> None:

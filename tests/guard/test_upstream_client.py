@@ -1,4 +1,4 @@
-"""`AiohttpClient`, the proxy's upstream client, against a scripted socket server: keep-
+"""`UpstreamClient`, the proxy's upstream client, against a scripted socket server: keep-
 alive and what is sent, the body framings, broken and cut-off connections and the proxy's
 one retry, time-outs, the connection limit, streamed lines for a slow reader, HTTPS, and
 an HTTP proxy from the environment."""
@@ -24,7 +24,13 @@ from proxy_support import free_port
 
 from aisec.guard import Guard
 from aisec.guard.proxy import GuardProxy, ProxyError, ProxySettings
-from aisec.guard.upstream import AiohttpClient, UpstreamBroken, UpstreamError, UpstreamTimeout
+from aisec.guard.upstream import (
+    UpstreamBroken,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamTooLarge,
+)
 
 Respond = Callable[[str, int, asyncio.StreamWriter], Awaitable[bool]]
 
@@ -80,7 +86,7 @@ def run(coro: Awaitable[Any]) -> Any:
     return asyncio.run(main())
 
 
-async def get(client: AiohttpClient, url: str, **kw: Any) -> tuple[int, bytes]:
+async def get(client: UpstreamClient, url: str, **kw: Any) -> tuple[int, bytes]:
     response = await client.send("GET", url, None, {}, **kw)
     try:
         return response.status, await response.read()
@@ -95,7 +101,7 @@ def test_keep_alive_one_connection_and_what_is_sent() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=2, read=2)
+            client = UpstreamClient(connect=2, read=2)
             for _ in range(3):
                 assert await get(client, server.url("/v1/models?x=1")) == (
                     200,
@@ -122,15 +128,15 @@ def test_keep_alive_one_connection_and_what_is_sent() -> None:
 def test_cookies_from_the_upstream_are_never_sent_back() -> None:
     # the proxy serves many clients and applications over one session: a cookie the
     # upstream sets for one answer (a session, a load balancer's affinity) must not go out
-    # with everybody's later requests. (aiohttp's own cookie jar refuses IP hosts, hence
-    # the name "localhost".)
+    # with everybody's later requests. (By name, "localhost": cookie jars may refuse IP
+    # hosts.)
     async def respond(_path: str, _n: int, w: asyncio.StreamWriter) -> bool:
         w.write(ok(b"{}", "Set-Cookie: session=alice-secret; Path=/"))
         return True
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=2, read=2)
+            client = UpstreamClient(connect=2, read=2)
             url = f"http://localhost:{server.port}/v1/chat/completions"
             for _ in range(3):
                 response = await client.send("POST", url, b"{}", {})
@@ -152,6 +158,8 @@ def test_chunked_until_close_gzip_and_informational_answers() -> None:
             return False
         elif path == "/gzip":
             w.write(ok(gzip.compress(b"squeezed"), "Content-Encoding: gzip"))
+        elif path == "/bomb":  # 60 bytes on the wire, 100,000 once undone
+            w.write(ok(gzip.compress(b"x" * 100_000), "Content-Encoding: gzip"))
         elif path == "/early":
             w.write(b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
             w.write(ok(b"after the hints"))
@@ -159,10 +167,13 @@ def test_chunked_until_close_gzip_and_informational_answers() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=2, read=2)
+            client = UpstreamClient(connect=2, read=2)
             assert await get(client, server.url("/chunked")) == (200, b"hello world")
             assert await get(client, server.url("/close")) == (200, b"until the end")
             assert await get(client, server.url("/gzip")) == (200, b"squeezed")
+            with pytest.raises(UpstreamTooLarge):  # the limit counts what is undone
+                await client.send("GET", server.url("/bomb"), None, {}, limit=1000)
+            assert len((await get(client, server.url("/bomb")))[1]) == 100_000
             assert await get(client, server.url("/early")) == (200, b"after the hints")
             await client.aclose()
 
@@ -178,8 +189,8 @@ def test_broken_before_an_answer_is_retried_once_by_the_proxy() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=2, read=2)
-            with pytest.raises(UpstreamBroken):  # (aiohttp itself tries a GET twice)
+            client = UpstreamClient(connect=2, read=2)
+            with pytest.raises(UpstreamBroken):
                 await client.send("POST", server.url("/v1/x"), b"{}", {})
             proxy = GuardProxy(ProxySettings(upstream=server.url("/v1")), Guard(), client=client)
             await proxy.start()
@@ -204,7 +215,7 @@ def test_cut_off_body_is_an_error_but_no_retry() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            async with AiohttpClient(connect=2, read=2) as client:
+            async with UpstreamClient(connect=2, read=2) as client:
                 with pytest.raises(UpstreamError) as info:
                     await get(client, server.url("/x"))
             assert not isinstance(info.value, UpstreamBroken)
@@ -226,14 +237,14 @@ def test_time_outs_and_refused_connections() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=2, read=0.3)
+            client = UpstreamClient(connect=2, read=0.3)
             t0 = time.monotonic()
             with pytest.raises(UpstreamTimeout) as info:
                 await get(client, server.url("/silent"))
             assert info.value.name == "ReadTimeout" and time.monotonic() - t0 < 2
             assert await get(client, server.url("/drip")) == (200, b"abcde")
             await client.aclose()
-        async with AiohttpClient(connect=2, read=2) as refused:
+        async with UpstreamClient(connect=2, read=2) as refused:
             with pytest.raises(UpstreamError) as info:
                 await get(refused, f"http://127.0.0.1:{free_port()}/")
         assert info.value.name == "ConnectError"
@@ -249,12 +260,12 @@ def test_connection_limit_waits_then_times_out() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=1, read=2, max_connections=1)
+            client = UpstreamClient(connect=1, read=2, max_connections=1)
             answers = await asyncio.gather(*(get(client, server.url(f"/{i}")) for i in range(4)))
             assert answers == [(200, f"/{i}".encode()) for i in range(4)]
             assert server.connections == 1  # one at a time, on the same connection
             await client.aclose()
-            hurried = AiohttpClient(connect=0.1, read=2, max_connections=1)
+            hurried = UpstreamClient(connect=0.1, read=2, max_connections=1)
             slow = asyncio.ensure_future(get(hurried, server.url("/slow")))
             await asyncio.sleep(0.05)
             with pytest.raises(UpstreamTimeout) as info:
@@ -270,8 +281,13 @@ def test_streamed_lines_for_a_slow_reader() -> None:
     lines = [f"data: {i} 行\u2028内 {'x' * 80}" for i in range(60)]
     payload = "".join(line + "\r\n" for line in lines).encode()
 
-    async def respond(_path: str, _n: int, w: asyncio.StreamWriter) -> bool:
+    async def respond(path: str, _n: int, w: asyncio.StreamWriter) -> bool:
         w.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        if path == "/endless":  # a line every 20 ms until the client goes
+            while True:
+                w.write(b"9\r\ndata: 1\r\n\r\n")
+                await w.drain()
+                await asyncio.sleep(0.02)
         for i in range(0, len(payload), 37):  # pieces cut through characters and line ends
             piece = payload[i : i + 37]
             w.write(b"%x\r\n%s\r\n" % (len(piece), piece))
@@ -281,7 +297,7 @@ def test_streamed_lines_for_a_slow_reader() -> None:
 
     async def main() -> None:
         async with Server(respond) as server:
-            client = AiohttpClient(connect=2, read=2)
+            client = UpstreamClient(connect=2, read=2)
             response = await client.send("POST", server.url("/s"), b"{}", {}, stream=True)
             got = []
             async for line in response.lines():
@@ -290,10 +306,12 @@ def test_streamed_lines_for_a_slow_reader() -> None:
                     await asyncio.sleep(0.02)  # a slow reader: the upstream waits
             assert got == lines
             await response.aclose()
-            # a stream closed before its end takes its connection with it
-            response = await client.send("POST", server.url("/s"), b"{}", {}, stream=True)
-            assert (await anext(response.lines())) == lines[0]
+            # a stream closed before its end takes its connection with it, at once
+            response = await client.send("POST", server.url("/endless"), b"{}", {}, stream=True)
+            assert (await anext(response.lines())) == "data: 1"
+            t0 = time.monotonic()
             await response.aclose()
+            assert time.monotonic() - t0 < 0.5
             assert await get(client, server.url("/s")) == (200, payload)
             assert server.connections == 2
             await client.aclose()
@@ -310,7 +328,7 @@ def test_an_http_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         async with Server(respond) as proxy:
             monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
             monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-            client = AiohttpClient(connect=2, read=2)
+            client = UpstreamClient(connect=2, read=2)
             # through the proxy: the request line carries the whole URL
             answer = await get(client, "http://model.invalid:8000/v1/models")
             assert answer == (200, b"http://model.invalid:8000/v1/models")
@@ -324,39 +342,50 @@ def test_an_http_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     run(main())
 
 
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    """A certificate for ``localhost`` and its key (the certificate is its own CA)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+def _certificates(tmp: Path) -> tuple[Path, Path, Path]:
+    """A CA certificate, and a certificate for ``localhost`` it signed with its key:
+    ``(CA, server certificate, server key)``."""
     now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
+
+    def made(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: Any, ca: bool
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = made("aisec test CA", ca_key, "aisec test CA", ca_key, True)
+    cert = made("localhost", key, "aisec test CA", ca_key, False)
+    paths = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    return cert_path, key_path
+    return paths
 
 
 def test_https_with_the_trusted_certificates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cert, key = _self_signed(tmp_path)
+    ca, cert, key = _certificates(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
 
@@ -370,12 +399,13 @@ def test_https_with_the_trusted_certificates(
         server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
         url = f"https://localhost:{server.sockets[0].getsockname()[1]}/x"
         try:
-            async with AiohttpClient(connect=2, read=2) as client:
+            async with UpstreamClient(connect=2, read=2) as client:
                 with pytest.raises(UpstreamError) as info:  # not trusted: no answer
                     await get(client, url)
-            assert info.value.name == "ConnectError" and "CERTIFICATE" in str(info.value)
-            monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # OpenSSL's rule
-            async with AiohttpClient(connect=2, read=2) as client:
+            assert info.value.name == "ConnectError"
+            assert "certificate" in str(info.value).lower()
+            monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # OpenSSL's rule
+            async with UpstreamClient(connect=2, read=2) as client:
                 assert await get(client, url) == (200, b"over TLS")
         finally:
             server.close()

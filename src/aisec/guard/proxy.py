@@ -14,7 +14,7 @@ become OpenAI-style error bodies: 504 for a time-out, 502 for anything else the 
 did wrong, the upstream's own status for a client error (400, 404, 429 …).
 
 The guard's checks run on the event loop: they take milliseconds, and a thread hop would
-cost more than it saves. Requests go upstream through `aisec.guard.upstream` (aiohttp's
+cost more than it saves. Requests go upstream through `aisec.guard.upstream` (pyreqwest's
 client); a connection that breaks before any answer is tried once more on a fresh one.
 """
 
@@ -64,8 +64,8 @@ from aisec.guard.responses import (
 )
 from aisec.guard.responses import wants_json as wants_json_text
 from aisec.guard.upstream import (
-    AiohttpClient,
     UpstreamBroken,
+    UpstreamClient,
     UpstreamError,
     UpstreamResponse,
     UpstreamTimeout,
@@ -73,7 +73,7 @@ from aisec.guard.upstream import (
 )
 from aisec.guard.vault import TokenVault
 from aisec.guard.vaults import VaultKeeper
-from aisec.io.records import load_json
+from aisec.io.records import fast_dumps, fast_loads, load_json
 from aisec.io.unicode import json_utf8
 
 logger = logging.getLogger("aisec.guard.proxy")
@@ -163,9 +163,7 @@ _STRICT = json.JSONDecoder(parse_constant=_no_constants)
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def parse_json(data: bytes | bytearray) -> Any:
-    """Strict JSON (no NaN or Infinity, which could not be sent on): what
-    ``json.loads(data, parse_constant=...)`` does, with a decoder made once."""
+def _strict(data: str | bytes | bytearray) -> Any:
     if isinstance(data, str):
         if data.startswith("\ufeff"):
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
@@ -173,11 +171,23 @@ def parse_json(data: bytes | bytearray) -> Any:
     return _STRICT.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
 
 
+def parse_json(data: bytes | bytearray) -> Any:
+    """Strict JSON (no NaN or Infinity, which could not be sent on): what
+    ``json.loads(data, parse_constant=...)`` gives, read by orjson (`fast_loads`, as
+    strict) or by a decoder made once."""
+    return fast_loads(data, _strict)
+
+
+def _compact(payload: Body) -> bytes:
+    return json_utf8(_COMPACT.encode(payload))
+
+
 def compact_json(payload: Body) -> bytes:
     """``payload`` as the upstream gets it: compact, non-ASCII as itself, in UTF-8 (what
-    ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` makes); a lone
-    surrogate (a client's ``"\\ud83d"``) as the escape it came as (`json_utf8`)."""
-    return json_utf8(_COMPACT.encode(payload))
+    ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` makes, by orjson:
+    `fast_dumps`); a lone surrogate (a client's ``"\\ud83d"``) as the escape it came as
+    (`json_utf8`)."""
+    return fast_dumps(payload, _compact)
 
 
 class GuardProxy:
@@ -190,7 +200,7 @@ class GuardProxy:
         guard: Guard,
         *,
         metrics: ProxyMetrics | None = None,
-        client: AiohttpClient | None = None,
+        client: UpstreamClient | None = None,
     ) -> None:
         self.settings = settings
         #: application name → its `Guard`; swapped whole on a reload
@@ -217,7 +227,7 @@ class GuardProxy:
         """Open the upstream client."""
         if self.client is None:
             t = self.guard.config.proxy.timeout
-            self.client = AiohttpClient(connect=t.connect, read=t.read)
+            self.client = UpstreamClient(connect=t.connect, read=t.read)
 
     async def close(self) -> None:
         """Close the upstream connections."""
@@ -378,7 +388,7 @@ class GuardProxy:
     def _status_error(self, status: int, raw: bytes) -> ProxyError:
         self.metrics.upstream_errors.labels(f"http_{status}").inc()
         try:
-            body = load_json(raw)
+            body = load_json(raw, fast_loads)
         except ValueError:
             body = None
         upstream_error = isinstance(body, dict) and isinstance(body.get("error"), dict)
@@ -452,7 +462,7 @@ class GuardProxy:
         limit = getattr(guard.config.proxy, setting)
         response = await self._send(method, path, payload, False, limit, setting)
         try:
-            data = load_json(await response.read())
+            data = load_json(await response.read(), fast_loads)
         except UpstreamError as exc:
             raise self._failed(exc, setting) from None
         except ValueError:

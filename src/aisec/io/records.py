@@ -10,11 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, AnyStr
+
+import orjson
 
 from aisec.errors import InputError
 from aisec.io.atomic import atomic_writer
@@ -285,6 +288,35 @@ def read_records(
 
 class TooDeep(ValueError):
     """JSON nested deeper than the parser goes, or than `MAX_JSON_DEPTH`."""
+
+
+#: a run of 20 digits: perhaps an integer past 64 bits, which orjson reads as a float
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+_LONG_DIGITS_TEXT = re.compile(r"[0-9]{20}")
+
+
+def fast_loads(data: str | bytes | bytearray, fallback: Callable[[Any], Any] = json.loads) -> Any:
+    """JSON read by orjson (the values `json.loads` gives, several times faster), or by
+    ``fallback`` when orjson refuses it (NaN, a lone surrogate's escape, UTF-16, a byte
+    order mark, nesting past its limit: ``fallback`` decides) or when it has a run of 20
+    digits (an integer past 64 bits would become a float)."""
+    long = _LONG_DIGITS_TEXT.search(data) if isinstance(data, str) else _LONG_DIGITS.search(data)
+    if long is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return fallback(data)
+
+
+def fast_dumps(obj: Any, fallback: Callable[[Any], bytes]) -> bytes:
+    """``obj`` as compact JSON in UTF-8, non-ASCII as itself, by orjson; by ``fallback``
+    when orjson refuses it (a lone surrogate, an integer past 64 bits, a key that is not
+    a string). orjson writes a NaN or an infinity as ``null``."""
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        return fallback(obj)
 
 
 def load_json(text: str | bytes | bytearray, decode: Callable[[Any], Any] = json.loads) -> Any:
