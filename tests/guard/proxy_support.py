@@ -10,7 +10,8 @@ read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repe
 bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``EXTRAS`` adds the answer's
 tokens (``logprobs``), its spoken form (``audio`` with a transcript) and OpenRouter's
 ``reasoning_details`` (repeating the question), ``ODD`` a content that is an object,
-``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``SEARCH`` a
+``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``TEXTCHOICES``
+choices that are strings, ``SEARCH`` a
 vendor's ``web_search`` results (repeating the question; the bomb-making text with
 ``BADSEARCH``), ``FAIL`` answers HTTP 500, ``BADSHAPE`` with ``choices`` (or ``output``) that is no list, ``DRIP`` streams slowly (50 ms a piece, for
 clients that hang up mid-stream); ``stream: true`` streams the answer in small
@@ -453,7 +454,7 @@ class Upstream:
                 user = next(m for m in reversed(body["messages"]) if m["role"] == "user")
                 thought = HARMFUL if "BADTHOUGHT" in text else "让我想想：" + str(user["content"])
             said = "reasoning" if "ALIAS" in text else "reasoning_content"  # (OpenRouter's name)
-            question = str(body["messages"][-1]["content"]) if chat else ""
+            question = str(body["messages"][-1]["content"]) if chat else str(body.get("prompt"))
             if not body.get("stream"):
                 if chat:
                     choice: dict[str, Any] = {
@@ -490,10 +491,14 @@ class Upstream:
                     "choices": [choice],
                     "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14},
                 }
-                if chat and "SEARCH" in text:  # a vendor's own member (Zhipu's web search)
+                if "SEARCH" in text:  # a vendor's own member (Zhipu's web search)
                     found = HARMFUL if "BADSEARCH" in text else "搜到：" + question
                     link = "https://example.com/a"
                     whole["web_search"] = [{"title": "结果", "content": found, "link": link}]
+                    if not chat:  # and one in the choice
+                        choice["citations"] = [found]
+                if "TEXTCHOICES" in text:  # choices that are strings, not objects
+                    whole["choices"] = [answer]
                 if "CHUNKED" in text:  # no Content-Length: sent in pieces
                     data = json.dumps(whole).encode()
                     pieces = [data[i : i + 8192] for i in range(0, len(data), 8192)]

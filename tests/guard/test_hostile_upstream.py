@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aisec.guard import Guard, parse_guard_policy
-from aisec.guard.chat import Uncheckable, check_choices, unreadable
+from aisec.guard.chat import Uncheckable, check_choices, check_text_choices, unreadable
 from aisec.guard.decision import Decision
 from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.openai_api import error_body
@@ -473,6 +473,62 @@ def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any])
             assert choice.get("logprobs") is None
             assert choice["message"]["content"] == next(x for x in decisions if x.blocked).text
         assert "<手机号_1>" not in json.dumps(choice["message"], ensure_ascii=False)
+
+
+text_choices = st.lists(
+    st.one_of(
+        junk,
+        st.fixed_dictionaries(
+            {"finish_reason": st.just("stop")},
+            optional={
+                "index": st.one_of(st.integers(-1, 3), junk),
+                "text": st.one_of(texts, junk),
+                "logprobs": st.just({"tokens": [BAD], "token_logprobs": [-0.1]}),
+                "citations": st.lists(st.one_of(texts, junk), max_size=2),
+            },
+        ),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries({}, optional={"choices": st.one_of(junk, text_choices), **vendor_answer}),
+    st.integers(1, 2),
+)
+@example({"choices": [{"text": "你好", "citations": [BAD]}]}, 1)
+@example({"choices": [{"text": "好"}], "web_search": [{"content": BAD}]}, 1)
+@example({"choices": [{"text": BAD, "logprobs": {"tokens": [BAD]}}, {"text": "好"}]}, 2)
+def test_no_text_of_a_whole_legacy_completion_is_shown_unchecked(
+    data: dict[str, Any], n: int
+) -> None:
+    """Whatever a legacy completion's choices (and a vendor's own members) hold: it cannot
+    be read (502), or no text reaches the client unchecked; a withheld choice's tokens are
+    not shown, and the user's number comes back where the model wrote its placeholder."""
+    g = guard()
+    prompts = [
+        g.check_input([{"role": "user", "content": f"你好{i}，13800138000"}]) for i in (1, 2)
+    ]
+    contexts = [d.context for d in prompts]
+    try:
+        decisions = check_text_choices(
+            data, contexts, n, g, lambda c: lambda method, text: method(text, c)
+        )
+    except Uncheckable:
+        return
+    shown = json.loads(json.dumps(data))
+    for choice in shown.get("choices") or []:
+        choice.pop("logprobs", None)  # (an answer's own tokens, when it was not withheld)
+    assert not shows(shown)
+    assert "<手机号_1>" not in json.dumps(shown, ensure_ascii=False)
+    blocked = [x for x in decisions if x.blocked]
+    for choice in data.get("choices") or []:
+        if choice.get("finish_reason") == "content_filter":
+            assert choice.get("logprobs") is None
+            assert choice["text"] in [x.text for x in blocked]
+    if blocked and data.get("choices"):
+        assert any(c.get("finish_reason") == "content_filter" for c in data["choices"])
 
 
 def test_an_image_beside_the_answer_is_passed_on_unread() -> None:

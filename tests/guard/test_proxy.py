@@ -230,6 +230,21 @@ def test_a_vendors_own_members_are_checked(proxy: Proxy, upstream: Upstream) -> 
     assert blocked.choices[0].message.content == "抱歉，这个请求我无法处理。"
     assert "web_search" not in (blocked.model_extra or {})
     assert aisec_of(blocked)["decision"] == "block"
+    # legacy text completions: the answer's and the choice's own members alike
+    text = client(proxy).completions.create(model="m", prompt=f"SEARCH 查一下{PHONE}")
+    assert (text.model_extra or {})["web_search"][0]["content"] == f"搜到：SEARCH 查一下{PHONE}"
+    assert (text.choices[0].model_extra or {})["citations"] == [f"搜到：SEARCH 查一下{PHONE}"]
+    assert PHONE not in str(upstream.seen[-1])
+    withheld = client(proxy).completions.create(model="m", prompt="BADSEARCH 查", logprobs=1)
+    assert withheld.choices[0].finish_reason == "content_filter"
+    assert withheld.choices[0].text == "抱歉，这个请求我无法处理。"
+    assert withheld.choices[0].logprobs is None
+    assert "web_search" not in (withheld.model_extra or {})
+    assert "citations" not in (withheld.choices[0].model_extra or {})
+    assert aisec_of(withheld)["decision"] == "block"
+    with pytest.raises(openai.APIStatusError) as strings:  # choices it cannot read: 502
+        client(proxy).completions.create(model="m", prompt="TEXTCHOICES 你好")
+    assert strings.value.status_code == 502
 
 
 def test_the_models_reasoning_is_checked_and_restored(proxy: Proxy, upstream: Upstream) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from aisec.guard.decision import Decision
+from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.openai_api import REASONING_FIELDS, Body, Check
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ KNOWN_ANSWER = frozenset(
      "choices", "aisec"}
 )  # fmt: skip
 KNOWN_CHOICE = frozenset({"index", "message", "finish_reason", "logprobs", "stop_reason"})
+#: the same for a choice of a legacy text completion (``/v1/completions``)
+KNOWN_TEXT_CHOICE = frozenset({"index", "text", "finish_reason", "logprobs", "stop_reason"})
 KNOWN_MESSAGE = frozenset({"role", "content", "name", "tool_call_id", *WITHHELD})
 
 
@@ -227,16 +229,40 @@ def _withheld_choice(choice: Body, refusal: str | None) -> None:
         choice["logprobs"] = None
 
 
-def vendor_members(data: Body, choices: list[Body]) -> list[tuple[Body, str]]:
-    """The members of a chat answer ``data``, its ``choices`` and their messages that the
-    guard does not know (`KNOWN_ANSWER` …), as ``(holder, name)``."""
+def vendor_members(
+    data: Body, choices: list[Body], known_choice: frozenset[str] = KNOWN_CHOICE
+) -> list[tuple[Body, str]]:
+    """The members of an answer ``data``, its ``choices`` and (chat) their messages that
+    the guard does not know (`KNOWN_ANSWER` …), as ``(holder, name)``."""
     found = [(data, k) for k in data if k not in KNOWN_ANSWER]
     for choice in choices:
-        found += [(choice, k) for k in choice if k not in KNOWN_CHOICE]
-        message = choice.get("message")
+        found += [(choice, k) for k in choice if k not in known_choice]
+        message = choice.get("message") if "message" in known_choice else None
         if isinstance(message, dict):
             found += [(message, k) for k in message if k not in KNOWN_MESSAGE]
     return found
+
+
+def check_vendor_members(
+    vendor: list[tuple[Body, str]],
+    guard: Guard,
+    check: Check,
+    withhold_all: Callable[[str | None], None],
+) -> Decision | None:
+    """The strings of ``vendor`` (`vendor_members`) checked together, without a notice:
+    blocked, those members are dropped and ``withhold_all`` withholds every choice with
+    the refusal; else they get the user's values back. The decision, None for none."""
+    out = check_together([s for h, name in vendor for s in strings_in(h[name])], guard, check)
+    if out is None:
+        return None
+    if out.blocked:
+        for holder, name in vendor:
+            del holder[name]
+        withhold_all(out.text)
+        return out
+    for holder, name in vendor:
+        holder[name] = restored(holder[name], out.context.vault)
+    return out
 
 
 #: a ``data:`` URL of an image, a sound or a video in base64
@@ -293,17 +319,59 @@ def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
         decisions += found
         if withheld:
             _withheld_choice(choice, None)
-    vendor = vendor_members(data, choices)
-    out = check_together([s for h, name in vendor for s in strings_in(h[name])], guard, check)
-    if out is None:
-        return decisions
-    decisions.append(out)
-    if out.blocked:
-        for holder, name in vendor:
-            del holder[name]
+
+    def withhold_all(refusal: str | None) -> None:
         for choice in choices:
-            _withheld_choice(choice, out.text)
-        return decisions
-    for holder, name in vendor:
-        holder[name] = restored(holder[name], out.context.vault)
-    return decisions
+            _withheld_choice(choice, refusal)
+
+    out = check_vendor_members(vendor_members(data, choices), guard, check, withhold_all)
+    return decisions if out is None else [*decisions, out]
+
+
+def _withheld_text(choice: Body, refusal: str) -> None:
+    """A legacy completion's ``choice`` withheld: the refusal as its text, finished with
+    ``content_filter``, no ``logprobs``."""
+    choice.update(text=refusal, finish_reason="content_filter")
+    if choice.get("logprobs") is not None:
+        choice["logprobs"] = None
+
+
+def check_text_choices(
+    data: Body,
+    contexts: list[RequestContext],
+    n: int,
+    guard: Guard,
+    checker: Callable[[RequestContext], Check],
+) -> list[Decision]:
+    """Check every choice's ``text`` of a whole legacy completion ``data`` in place, as
+    an answer to its prompt's request (``contexts``, one a prompt; ``n`` choices a prompt,
+    by ``index``); a withheld one gets the refusal (`_withheld_text`). The strings of the
+    members the guard does not know are checked together (`check_vendor_members`, the
+    first prompt's values going back into them): blocked, every choice is withheld. A
+    text that is not a string, or choices that are not objects, are `Uncheckable`. The
+    decisions."""
+    choices = objects(data.get("choices"), "choices")
+    decisions: list[Decision] = []
+    for pos, choice in enumerate(choices):
+        text = choice.get("text")
+        if text is None:
+            continue
+        if not isinstance(text, str):
+            raise Uncheckable("text")
+        index = choice.get("index", pos)
+        prompt = index // n if integer(index) else 0
+        context = contexts[min(max(prompt, 0), len(contexts) - 1)]
+        out = checker(context)(guard.check_output, text)
+        decisions.append(out)
+        if out.blocked:
+            _withheld_text(choice, out.text or "")
+        else:
+            choice["text"] = out.text
+
+    def withhold_all(refusal: str | None) -> None:
+        for choice in choices:
+            _withheld_text(choice, refusal or "")
+
+    vendor = vendor_members(data, choices, KNOWN_TEXT_CHOICE)
+    beside = check_vendor_members(vendor, guard, checker(contexts[0]), withhold_all)
+    return decisions if beside is None else [*decisions, beside]

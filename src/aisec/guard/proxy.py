@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from aisec.errors import InputError
-from aisec.guard.chat import Uncheckable, check_choices, objects, unreadable
+from aisec.guard.chat import (
+    Uncheckable,
+    check_choices,
+    check_text_choices,
+    objects,
+    unreadable,
+)
 from aisec.guard.decision import Decision, RequestContext
 from aisec.guard.guard import AuditSink, Guard
 from aisec.guard.metrics import ProxyMetrics
@@ -571,21 +577,11 @@ class GuardProxy:
             )
         data = await self._json("POST", "/completions", payload, guard, listed="choices")
         n = max(1, int(body.get("n") or 1))
-        decisions = list(inputs)
-        for pos, choice in enumerate(data.get("choices") or []):
-            if isinstance(choice, dict) and choice.get("text") is not None:
-                if not isinstance(choice["text"], str):
-                    raise self._bad_body()
-                index = choice.get("index", pos)
-                prompt = index // n if isinstance(index, int) else 0  # n choices a prompt
-                which = inputs[min(max(prompt, 0), len(inputs) - 1)]
-                out = self._output(guard, choice["text"], which.context)
-                decisions.append(out)
-                choice["text"] = out.text
-                if out.blocked:
-                    choice["finish_reason"] = "content_filter"
-                    if choice.get("logprobs") is not None:  # the withheld text's tokens
-                        choice["logprobs"] = None
+        contexts = [d.context for d in inputs]
+        try:
+            decisions = [*inputs, *check_text_choices(data, contexts, n, guard, self._checker)]
+        except Uncheckable:
+            raise self._bad_body() from None
         verdict, kinds = merge(decisions)
         data["aisec"] = aisec_field(verdict, kinds)
         out_blocked = next((o for o in decisions[len(inputs) :] if o.blocked), None)
