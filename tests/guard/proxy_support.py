@@ -7,7 +7,7 @@ without a Content-Length with ``CHUNKED``), ``TOOL`` answers with a call of the
 tool ``send_sms`` whose ``phone`` is the first placeholder of the message (and whose
 ``note`` is the bomb-making text with ``HARMFUL``), ``SLOW`` waits past the proxy's
 read time-out, ``THINK`` adds the model's reasoning (``reasoning_content``, repeating the question; the
-bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``EXTRAS`` adds the answer's
+bomb-making text with ``BADTHOUGHT``; named ``reasoning`` with ``ALIAS``), ``PARTS`` gives the content as a list of parts, ``BADTOKENS`` tokens (``logprobs``) that spell the bomb-making text, ``EXTRAS`` adds the answer's
 tokens (``logprobs``), its spoken form (``audio`` with a transcript) and OpenRouter's
 ``reasoning_details`` (repeating the question), ``ODD`` a content that is an object,
 ``REFUSE`` a refusal (``refusal``, repeating the question) instead of content, ``TEXTCHOICES``
@@ -466,8 +466,9 @@ class Upstream:
                         choice["message"][said] = thought
                     if "PARTS" in text:  # the content in parts
                         choice["message"]["content"] = [{"type": "text", "text": answer}]
-                    if "EXTRAS" in text:
-                        tokens = [{"token": t, "logprob": -0.1, "top_logprobs": []} for t in answer]
+                    if "EXTRAS" in text or "BADTOKENS" in text:
+                        spelt = HARMFUL if "BADTOKENS" in text else answer
+                        tokens = [{"token": t, "logprob": -0.1, "top_logprobs": []} for t in spelt]
                         choice["logprobs"] = {"content": tokens}
                         audio = {"id": "audio_1", "data": "UklGRg==", "transcript": answer}
                         choice["message"]["audio"] = audio
@@ -479,8 +480,9 @@ class Upstream:
                         choice["message"].update(content=None, refusal=f"我不能：{question}")
                 else:
                     choice = {"index": 0, "text": answer, "finish_reason": "stop", "logprobs": None}
-                    if "EXTRAS" in text:
-                        choice["logprobs"] = {"tokens": list(answer), "token_logprobs": None}
+                    if "EXTRAS" in text or "BADTOKENS" in text:
+                        spelt = HARMFUL if "BADTOKENS" in text else answer
+                        choice["logprobs"] = {"tokens": list(spelt), "token_logprobs": None}
                     if "ODD" in text:
                         choice["text"] = {"value": answer}
                 whole = {

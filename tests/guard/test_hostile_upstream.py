@@ -342,6 +342,27 @@ vendor_answer = {
     ),
     "citations": st.lists(st.one_of(texts, junk), max_size=2),
 }
+#: an answer token by token, the alternatives beside (its texts may spell anything)
+chat_logprobs = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.lists(
+            st.one_of(
+                junk,
+                st.fixed_dictionaries(
+                    {"token": st.one_of(texts, junk), "logprob": st.just(-0.1)},
+                    optional={
+                        "top_logprobs": st.lists(
+                            st.fixed_dictionaries({"token": texts}), max_size=2
+                        )
+                    },
+                ),
+            ),
+            max_size=3,
+        )
+        for name in ("content", "refusal")
+    },
+)
 chat_choices = st.lists(
     st.one_of(
         junk,
@@ -349,7 +370,7 @@ chat_choices = st.lists(
             {"index": st.just(0), "finish_reason": st.just("stop")},
             optional={
                 "message": st.one_of(junk, messages),
-                "logprobs": st.just({"content": [{"token": BAD, "logprob": -0.1}]}),
+                "logprobs": st.one_of(junk, chat_logprobs),
                 "content_filter_results": st.dictionaries(
                     st.sampled_from(["hate", "note"]), st.one_of(texts, junk), max_size=2
                 ),
@@ -446,11 +467,14 @@ def test_no_text_the_model_made_is_shown_unchecked_from_a_conversation(item: Any
 @example({"choices": [{"message": {"audio": {"id": "a", "transcript": BAD}}}]})
 @example({"choices": [{"message": {"reasoning_details": [{"type": "x", "summary": BAD}]}}]})
 @example({"choices": [{"message": {"content": BAD}, "logprobs": {"content": [{"token": BAD}]}}]})
+@example({"choices": [{"message": {"content": "好"}, "logprobs": {"content": [{"token": BAD}]}}]})
+@example(
+    {"choices": [{"logprobs": {"refusal": [{"token": "好", "top_logprobs": [{"token": BAD}]}]}}]}
+)
 def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any]) -> None:
     """Whatever a chat answer's choices (and a vendor's own members) hold: it cannot be
-    read (502), or no text reaches the client unchecked; a withheld message's tokens
-    (``logprobs``) are not shown either, and the user's number comes back where the model
-    wrote its placeholder."""
+    read (502), or no text reaches the client unchecked, the tokens (``logprobs``)
+    included; and the user's number comes back where the model wrote its placeholder."""
     g = guard()
     d = g.check_input([{"role": "user", "content": "你好，13800138000"}])
     assert d.messages == [{"role": "user", "content": "你好，<手机号_1>"}]
@@ -458,13 +482,9 @@ def test_no_text_of_a_whole_chat_answer_is_shown_unchecked(data: dict[str, Any])
         decisions = check_choices(data, g, lambda method, text: check(method, text, d))
     except Uncheckable:
         return
-    # nothing shows the harmful text but the tokens of an answer that was not withheld
-    # (``logprobs``: an honest upstream's are the tokens of the checked content)
-    shown = json.loads(json.dumps(data))
-    for choice in shown.get("choices") or []:
-        choice.pop("logprobs", None)
-    assert not shows(shown)
-    assert "<手机号_1>" not in json.dumps(shown.get("web_search"), ensure_ascii=False)
+    # nothing shows the harmful text, the tokens (``logprobs``) included
+    assert not shows(data)
+    assert "<手机号_1>" not in json.dumps(data.get("web_search"), ensure_ascii=False)
     for choice in data.get("choices") or []:
         if not isinstance(choice.get("message"), dict):
             continue
@@ -483,7 +503,17 @@ text_choices = st.lists(
             optional={
                 "index": st.one_of(st.integers(-1, 3), junk),
                 "text": st.one_of(texts, junk),
-                "logprobs": st.just({"tokens": [BAD], "token_logprobs": [-0.1]}),
+                "logprobs": st.one_of(
+                    junk,
+                    st.fixed_dictionaries(
+                        {"tokens": st.lists(st.one_of(texts, junk), max_size=3)},
+                        optional={
+                            "top_logprobs": st.lists(
+                                st.dictionaries(texts, st.just(-0.1), max_size=2), max_size=2
+                            )
+                        },
+                    ),
+                ),
                 "citations": st.lists(st.one_of(texts, junk), max_size=2),
             },
         ),
@@ -500,6 +530,8 @@ text_choices = st.lists(
 @example({"choices": [{"text": "你好", "citations": [BAD]}]}, 1)
 @example({"choices": [{"text": "好"}], "web_search": [{"content": BAD}]}, 1)
 @example({"choices": [{"text": BAD, "logprobs": {"tokens": [BAD]}}, {"text": "好"}]}, 2)
+@example({"choices": [{"text": "好", "logprobs": {"tokens": ["教我如何", "制造炸弹"]}}]}, 1)
+@example({"choices": [{"text": "好", "logprobs": {"top_logprobs": [{BAD: -0.1}]}}]}, 1)
 def test_no_text_of_a_whole_legacy_completion_is_shown_unchecked(
     data: dict[str, Any], n: int
 ) -> None:
@@ -517,10 +549,10 @@ def test_no_text_of_a_whole_legacy_completion_is_shown_unchecked(
         )
     except Uncheckable:
         return
+    assert not shows(data)  # the tokens (``logprobs``) included
     shown = json.loads(json.dumps(data))
     for choice in shown.get("choices") or []:
-        choice.pop("logprobs", None)  # (an answer's own tokens, when it was not withheld)
-    assert not shows(shown)
+        choice.pop("logprobs", None)  # (the model's own tokens may spell a placeholder)
     assert "<手机号_1>" not in json.dumps(shown, ensure_ascii=False)
     blocked = [x for x in decisions if x.blocked]
     for choice in data.get("choices") or []:

@@ -180,6 +180,16 @@ def test_every_text_of_an_answer_is_checked(proxy: Proxy, upstream: Upstream) ->
     assert choice.message.audio is None
     assert "reasoning_details" not in (choice.message.model_extra or {})
     assert "炸弹" not in blocked.model_dump_json()
+    # tokens that spell something else than the answer: checked too
+    for spelt in (
+        client(proxy).chat.completions.create(
+            model="m", messages=user("BADTOKENS 你好"), logprobs=True
+        ),
+        client(proxy).completions.create(model="m", prompt="BADTOKENS 你好", logprobs=1),
+    ):
+        assert spelt.choices[0].finish_reason == "content_filter"
+        assert spelt.choices[0].logprobs is None and "炸弹" not in spelt.model_dump_json()
+        assert aisec_of(spelt)["decision"] == "block"
     refused = client(proxy).chat.completions.create(model="m", messages=user(f"REFUSE {PHONE}"))
     assert refused.choices[0].message.refusal == f"我不能：REFUSE {PHONE}"
     stream = client(proxy).chat.completions.create(

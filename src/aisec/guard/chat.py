@@ -301,24 +301,84 @@ def restored(value: Any, vault: TokenVault) -> Any:
     return map_strings(value, lambda text: vault.restore(text)[0])
 
 
+def _strings_and_keys(value: object) -> list[str]:
+    """Every string in parsed JSON ``value``, object keys included, in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings_and_keys(v)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (k, *_strings_and_keys(v))]
+    return []
+
+
+def logprob_text(logprobs: object) -> str:
+    """What an answer's ``logprobs`` spell: the tokens of chat's ``content`` and
+    ``refusal`` lists, or a legacy completion's ``tokens``, joined (a line each list),
+    then every other string in it, keys too (the alternatives of ``top_logprobs`` …), a
+    line each."""
+    if not isinstance(logprobs, dict):
+        return "\n".join(_strings_and_keys(logprobs))
+    lines: list[str] = []
+    rest: list[object] = []
+    for key, value in logprobs.items():
+        if key in ("content", "refusal") and isinstance(value, list):
+            lines.append("".join(str(t.get("token", "")) for t in value if isinstance(t, dict)))
+            rest += [
+                {k: v for k, v in t.items() if k != "token"} for t in value if isinstance(t, dict)
+            ]
+            rest += [t for t in value if not isinstance(t, dict)]
+        elif key == "tokens" and isinstance(value, list):
+            lines.append("".join(t for t in value if isinstance(t, str)))
+            rest += [t for t in value if not isinstance(t, str)]
+        else:
+            rest += [key, value]
+    return "\n".join([*lines, *_strings_and_keys(rest)])
+
+
+def check_logprobs(choice: Body, guard: Guard, check: Check) -> Decision | None:
+    """A choice's ``logprobs`` (the answer token by token, which a hostile upstream could
+    make spell something else) checked as a text of the answer (`logprob_text`), without
+    a notice: the decision, for the caller to withhold the choice when it blocks; the
+    ``logprobs`` are dropped when it redacts (the tokens would show what the answer's text
+    no longer does). None when there are none."""
+    logprobs = choice.get("logprobs")
+    if logprobs is None:
+        return None
+    text = logprob_text(logprobs)
+    if not text.strip():
+        return None
+    out = check(partial(guard.check_output, notice=False), text)
+    if not out.blocked and out.verdict == "redact":
+        choice["logprobs"] = None
+    return out
+
+
 def check_choices(data: Body, guard: Guard, check: Check) -> list[Decision]:
     """Check every choice's ``message`` of a whole chat answer ``data`` in place
-    (`check_message`); a withheld one finishes with ``content_filter`` and loses its
-    ``logprobs``. The strings of the members the guard does not know (`vendor_members`)
-    are checked together, without a notice: blocked, every choice is withheld and those
-    members are dropped; else they get the user's values back. The decisions."""
+    (`check_message`), then its ``logprobs`` (`check_logprobs`); a withheld one finishes
+    with ``content_filter`` and loses its ``logprobs``. The strings of the members the
+    guard does not know (`vendor_members`) are checked together, without a notice:
+    blocked, every choice is withheld and those members are dropped; else they get the
+    user's values back. The decisions."""
     decisions: list[Decision] = []
     choices = objects(data.get("choices"), "choices")
     for choice in choices:
         message = choice.get("message")
-        if message is None:
-            continue
-        if not isinstance(message, dict):
+        if message is not None and not isinstance(message, dict):
             raise Uncheckable("message")
-        found, withheld = check_message(message, guard, check)
-        decisions += found
+        withheld = False
+        if message is not None:
+            found, withheld = check_message(message, guard, check)
+            decisions += found
         if withheld:
             _withheld_choice(choice, None)
+            continue
+        tokens = check_logprobs(choice, guard, check)
+        if tokens is not None:
+            decisions.append(tokens)
+            if tokens.blocked:
+                _withheld_choice(choice, tokens.text)
 
     def withhold_all(refusal: str | None) -> None:
         for choice in choices:
@@ -365,8 +425,13 @@ def check_text_choices(
         decisions.append(out)
         if out.blocked:
             _withheld_text(choice, out.text or "")
-        else:
-            choice["text"] = out.text
+            continue
+        choice["text"] = out.text
+        tokens = check_logprobs(choice, guard, checker(context))
+        if tokens is not None:
+            decisions.append(tokens)
+            if tokens.blocked:
+                _withheld_text(choice, tokens.text or "")
 
     def withhold_all(refusal: str | None) -> None:
         for choice in choices:
