@@ -28,10 +28,13 @@ import base64
 import io
 import json
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import uuid
+import wave
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +223,37 @@ class Upstream:
                 item["revised_prompt"] = HARMFUL if "HARMFUL" in prompt else "一幅画：" + prompt
             items.append(item)
         return {"created": int(time.time()), "data": items}
+
+    def speech(self, body: dict[str, Any]) -> Response:
+        """``POST /v1/audio/speech``: a tenth of a second of a tone, as ``response_format``
+        asks: WAV, or MP3 (made by ffmpeg); for any other format raw 16-bit samples;
+        ``NOTAUDIO`` sends text as the audio."""
+        text, asked = str(body.get("input", "")), body.get("response_format", "mp3")
+        if "NOTAUDIO" in text:
+            return Response(b"not audio at all", media_type="audio/mpeg")
+        samples = b"".join(
+            int(8000 * ((i // 20) % 2 * 2 - 1)).to_bytes(2, "little", signed=True)
+            for i in range(2400)
+        )
+        if asked not in ("wav", "mp3"):
+            return Response(samples, media_type="audio/pcm")
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(24000)
+            out.writeframes(samples)
+        if asked == "wav":
+            return Response(buffer.getvalue(), media_type="audio/wav")
+        ffmpeg = shutil.which("ffmpeg")
+        assert ffmpeg is not None, "ffmpeg is installed by make test (scripts/sysdeps.sh)"
+        mp3 = subprocess.run(
+            [ffmpeg, "-v", "error", "-f", "wav", "-i", "-", "-c:a", "libmp3lame", "-f", "mp3", "-"],
+            input=buffer.getvalue(),
+            capture_output=True,
+            check=True,
+        ).stdout
+        return Response(mp3, media_type="audio/mpeg")
 
     def responses(self, body: dict[str, Any]) -> Response:
         """``POST /v1/responses``: the answer as one message (after a reasoning item with
@@ -585,6 +619,12 @@ class Upstream:
             body = await request.json()
             self.seen.append(body)
             return JSONResponse(self.images(body))
+
+        @app.post("/v1/audio/speech")
+        async def speech(request: Request) -> Response:
+            body = await request.json()
+            self.seen.append(body)
+            return await asyncio.to_thread(self.speech, body)
 
         @app.get("/v1/models/{model:path}")
         async def model(model: str, request: Request) -> Response:

@@ -532,6 +532,7 @@ text_choices = st.lists(
 @example({"choices": [{"text": BAD, "logprobs": {"tokens": [BAD]}}, {"text": "好"}]}, 2)
 @example({"choices": [{"text": "好", "logprobs": {"tokens": ["教我如何", "制造炸弹"]}}]}, 1)
 @example({"choices": [{"text": "好", "logprobs": {"top_logprobs": [{BAD: -0.1}]}}]}, 1)
+@example({"choices": [{"finish_reason": "stop", "logprobs": {"tokens": [BAD]}}]}, 1)
 def test_no_text_of_a_whole_legacy_completion_is_shown_unchecked(
     data: dict[str, Any], n: int
 ) -> None:
@@ -792,6 +793,7 @@ chat_requests = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(chat_requests)
 @example([{"role": "user", "content": [{"type": "input_text", "text": "13800138000"}]}])
+@example([{"role": "user", "content": [{"type": None, "annotations": [{"title": "13800138000"}]}]}])
 @example([{"role": "assistant", "audio": {"id": "a", "transcript": "13800138000"}}])
 @example([{"role": "assistant", "reasoning_details": [{"type": "x", "summary": "13800138000"}]}])
 @example([{"role": "user", "content": [{"type": "text", "text": {"v": "13800138000"}}]}])

@@ -282,7 +282,9 @@ def test_policy_by_route_and_by_key(apps_proxy: Proxy) -> None:
     with open_store(p.db_url) as store:
         _, strict_key = create_key(store, "strict-app", application="strict")
         _, lost_key = create_key(store, "lost-app", application="gone")
+    # (each key is made in its own transaction: a refresh may come between the two)
     assert wait_for(lambda: chat(p, "你好", strict_key).status_code == 200)
+    assert wait_for(lambda: chat(p, "你好", lost_key).status_code != 401)
     r = chat(p, text, strict_key)
     assert r.json()["aisec"]["decision"] == "block"
     assert chat(p, text, strict_key, prefix="/app/strict/v1").json()["aisec"]["decision"] == "block"

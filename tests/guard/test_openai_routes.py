@@ -39,7 +39,9 @@ def test_methods_and_paths(proxy: Proxy) -> None:
     r = httpx.post(proxy.v1 + "/models", headers=headers(proxy))
     assert r.status_code == 405 and r.headers["allow"] == "GET"
     # not an OpenAI endpoint of the proxy: FastAPI's 404
-    assert httpx.get(proxy.v1 + "/audio/speech", headers=headers(proxy)).status_code == 404
+    assert httpx.post(proxy.v1 + "/audio/transcriptions", headers=headers(proxy)).status_code == 404
+    r = httpx.get(proxy.v1 + "/audio/speech", headers=headers(proxy))
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
     assert httpx.get(proxy.url + "/app//v1/models", headers=headers(proxy)).status_code == 404
     assert httpx.get(proxy.url + "/app/default/v1/models", headers=headers(proxy)).is_success
     # a trailing slash is the same endpoint; HEAD is GET without the body

@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 BESIDE_CONTENT = (*REASONING_FIELDS, "refusal")
 #: the members of a content part that hold text
 PART_TEXTS = ("text", "refusal")
+#: the members of a request's content part that hold none of the user's words, or that
+#: the guard reads itself (media pass as they are); strings in any other member (the
+#: ``annotations`` of an earlier answer's part sent back …) are redacted too
+KNOWN_PART = frozenset(
+    {"type", *PART_TEXTS, "image_url", "input_audio", "file", "video_url", "cache_control"}
+)
 #: the members of an item of ``reasoning_details`` (OpenRouter) that hold text
 DETAIL_TEXTS = ("text", "summary")
 #: what a withheld message loses: every member that could carry the model's words
@@ -414,20 +420,19 @@ def check_text_choices(
     decisions: list[Decision] = []
     for pos, choice in enumerate(choices):
         text = choice.get("text")
-        if text is None:
-            continue
-        if not isinstance(text, str):
+        if text is not None and not isinstance(text, str):
             raise Uncheckable("text")
         index = choice.get("index", pos)
         prompt = index // n if integer(index) else 0
-        context = contexts[min(max(prompt, 0), len(contexts) - 1)]
-        out = checker(context)(guard.check_output, text)
-        decisions.append(out)
-        if out.blocked:
-            _withheld_text(choice, out.text or "")
-            continue
-        choice["text"] = out.text
-        tokens = check_logprobs(choice, guard, checker(context))
+        check = checker(contexts[min(max(prompt, 0), len(contexts) - 1)])
+        if text is not None:
+            out = check(guard.check_output, text)
+            decisions.append(out)
+            if out.blocked:
+                _withheld_text(choice, out.text or "")
+                continue
+            choice["text"] = out.text
+        tokens = check_logprobs(choice, guard, check)
         if tokens is not None:
             decisions.append(tokens)
             if tokens.blocked:

@@ -22,6 +22,8 @@ out of the YAML before the rest is validated as a policy::
       images:                   # `aisec guard serve` only: generated images
         producer: 91350100M000100Y43         # label them (GB 45438 implicit label)
         notice: false                        # and draw the visible notice on them
+      speech:                   # `aisec guard serve` only: generated speech (text to speech)
+        producer: 91350100M000100Y43         # label it (GB 45438 implicit label)
       incidents:                # `aisec guard serve` only; see aisec.guard.incidents
         window_seconds: 60
         min_requests: 20
@@ -131,8 +133,18 @@ class ProxyConfig(BaseModel):
     #: the longest answer of an image generation (its images in base64: ten 1024×1024
     #: PNGs come to about 40 MB)
     max_images_bytes: int = Field(default=128 << 20, ge=1024)
+    #: the longest generated speech (4,096 characters read out come to some 5 MB of MP3,
+    #: 25 MB of WAV)
+    max_speech_bytes: int = Field(default=64 << 20, ge=1024)
     rate: RateConfig = Field(default_factory=RateConfig)
     timeout: TimeoutConfig = Field(default_factory=TimeoutConfig)
+
+
+def printable_label_field(value: str | None) -> str | None:
+    """A label field (the producer) as GB 45438 writes it: printable ASCII."""
+    if value is not None and not all(" " <= c <= "~" for c in value):
+        raise ValueError("a label field is printable ASCII only (GB 45438)")
+    return value
 
 
 class ImagesConfig(BaseModel):
@@ -149,18 +161,24 @@ class ImagesConfig(BaseModel):
     #: needs ``producer``
     notice: bool = False
 
-    @field_validator("producer")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not all(" " <= c <= "~" for c in value):
-            raise ValueError("a label field is printable ASCII only (GB 45438)")
-        return value
+    _printable = field_validator("producer")(printable_label_field)
 
     @model_validator(mode="after")
     def _notice_with_producer(self) -> ImagesConfig:
         if self.notice and self.producer is None:
             raise ValueError("notice needs producer (images are labelled by the guard)")
         return self
+
+
+class SpeechConfig(BaseModel):
+    """Generated speech passed on by the proxy (``POST /v1/audio/speech``): the GB 45438
+    implicit label written into each answer (MP3, WAV, FLAC, Ogg Opus). ``producer`` is
+    the label's ContentProducer; without it speech goes on unlabelled."""
+
+    model_config = ConfigDict(extra="forbid")
+    producer: str | None = Field(default=None, min_length=1, max_length=128)
+
+    _printable = field_validator("producer")(printable_label_field)
 
 
 class IncidentConfig(BaseModel):
@@ -193,6 +211,7 @@ class GuardConfig(BaseModel):
     block_status: Literal[200, 403] = 200
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
     images: ImagesConfig = Field(default_factory=ImagesConfig)
+    speech: SpeechConfig = Field(default_factory=SpeechConfig)
     incidents: IncidentConfig = Field(default_factory=IncidentConfig)
 
     def refusal_text(self, language: str) -> str:

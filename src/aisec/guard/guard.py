@@ -41,6 +41,7 @@ from aisec.detect.base import Finding, keep_disjoint
 from aisec.detect.scanner import Scanner
 from aisec.guard.chat import (
     KNOWN_MESSAGE,
+    KNOWN_PART,
     content_texts,
     integer,
     map_strings,
@@ -299,6 +300,11 @@ class Guard:
 
     # -- shared pieces -----------------------------------------------------------------
 
+    def context_for(self, text: str, request_id: str) -> RequestContext:
+        """The context of ``text`` checked as an answer no request of the user's came
+        before (a text a service reads out): in ``text``'s language, an empty vault."""
+        return RequestContext(request_id=request_id, language=self._language(text))
+
     def _language(self, text: str) -> str:
         lang = self.config.language
         return language_of(text) if lang == "auto" else lang
@@ -466,9 +472,14 @@ class Guard:
                 for holder, key in side_texts(copy, strict=False):
                     holder[key] = self._redact_text(holder[key], context, found, [])
                 self._redact_calls(copy, context, found)
-                for name in [k for k in copy if k not in KNOWN_MESSAGE]:  # (a vendor's own:
-                    copy[name] = map_strings(  # annotations sent back …)
-                        copy[name], lambda t: self._redact_text(t, context, found, [])
+                unknown = [(copy, k) for k in copy if k not in KNOWN_MESSAGE]  # (a vendor's
+                if isinstance(copy.get("content"), list):  # own: annotations sent back …)
+                    for part in copy["content"]:
+                        if isinstance(part, dict):
+                            unknown += [(part, k) for k in part if k not in KNOWN_PART]
+                for holder, name in unknown:
+                    holder[name] = map_strings(
+                        holder[name], lambda t: self._redact_text(t, context, found, [])
                     )
                 forwarded.append(copy)
             if last_user is not None and not isinstance(last_user.get("content"), str):

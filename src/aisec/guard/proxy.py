@@ -7,9 +7,10 @@ the assistant's message with ``"aisec": {"decision": "block", "kinds": [...]}`` 
 ``guard.block_status`` is 403. Streamed answers go through the guard's sliding-window
 `StreamChecker` and are re-emitted as ``chat.completion.chunk`` events (the Responses
 API's in `aisec.guard.responses`). Endpoints with no answer to put a refusal in
-(embeddings, images, conversation items) answer a block with 403. Generated images get
-the GB 45438 labels through the `ImageLabeller` the server gives (`images`: a face does
-not import another). Upstream failures
+(embeddings, images, speech, conversation items) answer a block with 403. Generated
+images and speech get the GB 45438 labels through the `ImageLabeller` and
+`SpeechLabeller` the server gives (`images`, `speech`: a face does not import another).
+Upstream failures
 become OpenAI-style error bodies: 504 for a time-out, 502 for anything else the upstream
 did wrong, the upstream's own status for a client error (400, 404, 429 …).
 
@@ -87,6 +88,13 @@ logger = logging.getLogger("aisec.guard.proxy")
 #: ``(image, producer, produce id, the visible notice or None) → (the image with its
 #: labels, its format)``
 ImageLabeller = Callable[[bytes, str, str, str | None], tuple[bytes, str]]
+#: writes the GB 45438 implicit label into generated speech: ``(audio, producer,
+#: produce id) → (labelled audio, its format)``
+SpeechLabeller = Callable[[bytes, str, str], tuple[bytes, str]]
+#: the speech formats (``response_format``) that can carry the label → their media type
+SPEECH_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac", "opus": "audio/ogg"}
+#: the media type of a labelled audio format (the carrier's name)
+AUDIO_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg"}
 
 HALTED_KIND = "guard.halted"
 #: the query of a stored response's path that is passed on (``include[]=...``, paging)
@@ -149,11 +157,14 @@ def bad_request(message: str, code: str = "invalid_request") -> ProxyError:
 
 @dataclass
 class Reply:
-    """What an endpoint answers: a JSON body, or a stream of server-sent events."""
+    """What an endpoint answers: a JSON body, a stream of server-sent events, or bytes
+    (``raw``, of ``media_type``: generated speech)."""
 
     status: int = 200
     body: Body | None = None
     stream: AsyncIterator[bytes] | None = None
+    raw: bytes | None = None
+    media_type: str = "application/octet-stream"
     #: for the request log: the overall decision and kinds
     decision: str | None = None
     kinds: list[str] = field(default_factory=list)
@@ -222,6 +233,8 @@ class GuardProxy:
         #: `InputError` when it cannot (set by the server: `aisec.label.inline`; None:
         #: images are not labelled)
         self.label_image: ImageLabeller | None = None
+        #: the same for generated speech (`SpeechLabeller`)
+        self.label_speech: SpeechLabeller | None = None
         key = settings.upstream_key
         auth = {"Authorization": f"Bearer {key}"} if key else {}
         self._get_headers = {"User-Agent": "aisec-guard", **auth}
@@ -662,6 +675,70 @@ class GuardProxy:
             data["aisec"]["labels"] = labels
         return Reply(200, data, decision=verdict, kinds=kinds)
 
+    async def speech(self, body: Body, rid: str, app: str | None = None) -> Reply:
+        """``POST /v1/audio/speech`` (text to speech): the text to read out (``input``, and
+        ``instructions`` on how) is what the model will say, so it is checked as an
+        answer is, without a notice: a block is 403, a redaction is read out redacted.
+        With ``guard.speech.producer`` the audio gets the GB 45438 implicit label
+        (``ProduceID`` the request id), read back before it goes out; then a format
+        that cannot carry it (AAC, PCM) is refused with 400 before the upstream is
+        asked, and an answer the guard cannot label is 502. Streamed speech
+        (``stream_format: sse``) is not passed through."""
+        text = body.get("input")
+        if not isinstance(text, str) or not text.strip():
+            raise bad_request("'input' must be a non-empty string")
+        how = body.get("instructions")
+        if how is not None and not isinstance(how, str):
+            raise bad_request("'instructions' must be a string")
+        if body.get("stream_format", "audio") != "audio":
+            raise bad_request(
+                "streamed speech (stream_format 'sse') is not passed through the guard"
+            )
+        guard = self.guard_for(app)
+        producer = guard.config.speech.producer
+        asked = body.get("response_format", "mp3")
+        if producer is not None:
+            if self.label_speech is None:
+                raise ProxyError(
+                    500,
+                    error_body("speech labelling is not available", "server_error", "no_labeller"),
+                )
+            if asked not in SPEECH_TYPES:
+                raise bad_request(
+                    f"this guard labels the speech it passes on (GB 45438) and cannot label "
+                    f"{asked!r}: ask for response_format mp3, wav, flac or opus"
+                )
+        context = guard.context_for(text, rid)
+        no_notice = partial(guard.check_output, notice=False)
+        decisions: list[Decision] = []
+        payload = dict(body)
+        for name, value in (("input", text), ("instructions", how)):
+            if value is None:
+                continue
+            d = self._output_check(no_notice, value, context)
+            decisions.append(d)
+            if d.blocked:
+                verdict, kinds = merge(decisions)
+                return Reply(403, blocked_error(d), decision=verdict, kinds=kinds)
+            payload[name] = d.text
+        limit = guard.config.proxy.max_speech_bytes
+        response = await self._send(
+            "POST", "/audio/speech", payload, False, limit, "max_speech_bytes"
+        )
+        audio = response.body or b""
+        media_type = response.response.get_header("content-type") or "application/octet-stream"
+        verdict, kinds = merge(decisions)
+        if producer is not None:
+            labeller = self.label_speech
+            assert labeller is not None
+            try:
+                audio, made = await asyncio.to_thread(labeller, audio, producer, rid)
+            except InputError as exc:
+                logger.warning("upstream speech not labelled: %s", exc)
+                raise self._unlabelled("speech the guard cannot label", "speech") from None
+            media_type = AUDIO_TYPES[made]
+        return Reply(200, raw=audio, media_type=media_type, decision=verdict, kinds=kinds)
+
     def _labelling(self, guard: Guard) -> bool:
         """Whether ``guard``'s policy has generated images labelled; 500 when it does and
         nothing here can (a `GuardProxy` made without `label_image`): an image is never
@@ -730,18 +807,22 @@ class GuardProxy:
             ids.append(produce_id)
         return ids
 
-    def _unlabelled(self, what: str) -> ProxyError:
+    def _unlabelled(self, what: str, media: str = "image") -> ProxyError:
         """502: the upstream's answer holds ``what``, which the guard does not pass on
-        unlabelled (counted as an upstream error)."""
-        self.metrics.upstream_errors.labels("unlabelled_image").inc()
+        unlabelled (counted as an upstream error); ``media``: image or speech."""
+        self.metrics.upstream_errors.labels(f"unlabelled_{media}").inc()
+        ask = (
+            "ask for response_format 'b64_json' in PNG, JPEG, WebP, GIF or TIFF"
+            if media == "image"
+            else "it takes MP3, WAV, FLAC and Ogg Opus"
+        )
         return ProxyError(
             502,
             error_body(
-                f"the upstream model sent {what}; this guard passes on only images it has "
-                "labelled (GB 45438): ask for response_format 'b64_json' in PNG, JPEG, "
-                "WebP, GIF or TIFF",
+                f"the upstream model sent {what}; this guard passes on only "
+                f"{'images' if media == 'image' else media} it has labelled (GB 45438): {ask}",
                 "upstream_error",
-                "unlabelled_image",
+                f"unlabelled_{media}",
             ),
         )
 

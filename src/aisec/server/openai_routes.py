@@ -3,7 +3,7 @@
 ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/responses`` (and a
 stored response's ``GET``/``DELETE /v1/responses/<id>``, ``GET .../input_items``, ``POST
 .../cancel``), the Conversations API (``/v1/conversations``, ``.../<id>``, ``.../<id>/items``,
-``.../<id>/items/<item>``), ``POST /v1/embeddings``, ``POST /v1/images/generations``,
+``.../<id>/items/<item>``), ``POST /v1/embeddings``, ``POST /v1/images/generations``, ``POST /v1/audio/speech``,
 ``GET /v1/models`` and ``GET /v1/models/<model>``, and each under
 ``/app/<name>/v1/`` (application ``<name>``). Every
 request: request id → key → application → rate limit → size-limited JSON body → kill
@@ -58,6 +58,7 @@ ENDPOINTS: dict[str, tuple[str, str, str | None, Call]] = {
     "responses": ("responses", "POST", "responses", lambda p, b, r, a: p.responses(b, r, a)),
     "embeddings": ("embeddings", "POST", None, lambda p, b, r, a: p.embeddings(b, r, a)),
     "images/generations": ("images", "POST", None, lambda p, b, r, a: p.images(b, r, a)),
+    "audio/speech": ("speech", "POST", None, lambda p, b, r, a: p.speech(b, r, a)),
     "models": ("models", "GET", None, lambda p, _b, _r, _a: p.models()),
 }
 
@@ -194,6 +195,17 @@ async def send_json(
     await send({"type": "http.response.body", "body": data})
 
 
+async def send_bytes(send: Send, status: int, data: bytes, media_type: str, rid: str) -> None:
+    """One answer that is not JSON (generated speech)."""
+    headers = [
+        (b"content-length", b"%d" % len(data)),
+        (b"content-type", media_type.encode("latin-1")),
+        (b"x-request-id", rid.encode("ascii")),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
 async def send_stream(
     receive: Receive, send: Send, status: int, stream: AsyncIterator[bytes], rid: str
 ) -> bool:
@@ -324,6 +336,8 @@ class OpenAIRoutes:
             status = reply.status
             if reply.stream is not None:
                 stream = reply
+            elif reply.raw is not None:
+                await send_bytes(send, status, reply.raw, reply.media_type, rid)
             else:
                 assert reply.body is not None
                 await send_json(send, status, reply.body, rid)

@@ -23,7 +23,7 @@ from aisec.guard.metrics import ProxyMetrics
 from aisec.guard.proxy import GuardProxy, ProxySettings
 from aisec.guard.ratelimit import RateLimiter
 from aisec.guard.vaults import keepers
-from aisec.label.inline import label_generated_image
+from aisec.label.inline import label_generated_image, label_generated_speech
 from aisec.store import Store, open_store
 
 logger = logging.getLogger("aisec.guard.server")
@@ -179,6 +179,7 @@ class ProxyRuntime:
         self.proxy = GuardProxy(self.settings, guards[self.settings.application])
         self.proxy.guards = guards
         self.proxy.label_image = label_generated_image
+        self.proxy.label_speech = label_generated_speech
         await asyncio.to_thread(self._apply, guards)
         await self.proxy.start()
         self.cache = ControlCache(self.store)
