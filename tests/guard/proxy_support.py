@@ -674,6 +674,18 @@ def database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> str:
     return url
 
 
+def labelling_proxy(
+    request: pytest.FixtureRequest,
+    upstream: Upstream,
+    tmp_path_factory: pytest.TempPathFactory,
+    section: str,
+) -> Iterator[Proxy]:
+    """A proxy (SQLite) whose policy has the ``guard:`` ``section`` (one line of YAML),
+    for the tests of generated media labelled on the way out."""
+    folder = tmp_path_factory.mktemp("labelling")
+    yield from start_proxy(request, upstream, folder, "sqlite", 200, guard_extra=f"  {section}\n")
+
+
 def start_proxy(
     request: pytest.FixtureRequest,
     upstream: Upstream,

@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 from PIL import Image
-from proxy_support import HARMFUL, Proxy, Upstream, start_proxy
+from proxy_support import HARMFUL, Proxy, Upstream, labelling_proxy, start_proxy
 from test_proxy import PHONE, aisec_of, client, events_of
 
 from aisec.errors import InputError, PolicyError
@@ -35,13 +35,8 @@ def labelling(
     request: pytest.FixtureRequest, upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Proxy]:
     """A proxy whose policy labels generated images (SQLite)."""
-    yield from start_proxy(
-        request,
-        upstream,
-        tmp_path_factory.mktemp("labelling"),
-        "sqlite",
-        200,
-        guard_extra=f"  images: {{producer: {PRODUCER}}}\n",
+    yield from labelling_proxy(
+        request, upstream, tmp_path_factory, f"images: {{producer: {PRODUCER}}}"
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from proxy_support import HARMFUL, Proxy, Upstream, start_proxy
+from proxy_support import HARMFUL, Proxy, Upstream, labelling_proxy
 from test_proxy import client
 
 from aisec.guard import Guard
@@ -29,13 +29,8 @@ def speaking(
     request: pytest.FixtureRequest, upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Proxy]:
     """A proxy whose policy labels generated speech (SQLite)."""
-    yield from start_proxy(
-        request,
-        upstream,
-        tmp_path_factory.mktemp("speaking"),
-        "sqlite",
-        200,
-        guard_extra=f"  speech: {{producer: {PRODUCER}}}\n",
+    yield from labelling_proxy(
+        request, upstream, tmp_path_factory, f"speech: {{producer: {PRODUCER}}}"
     )
 
 
