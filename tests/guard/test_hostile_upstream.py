@@ -580,6 +580,13 @@ def test_an_image_beside_the_answer_is_passed_on_unread() -> None:
     check_choices(data, g, checking)
     assert read == ["好"]
     assert data["choices"][0]["message"]["images"][0]["image_url"]["url"] == image
+    # words after a media head are text, not base64: read, and a harmful one withholds
+    posing = {"url": "data:image/png;base64," + BAD}
+    data = {"choices": [{"message": {"content": "好", "images": [{"image_url": posing}]}}]}
+    read.clear()
+    decisions = check_choices(data, g, checking)
+    assert read == ["好", posing["url"]] and any(x.blocked for x in decisions)
+    assert not shows(data)
 
 
 chunks = st.fixed_dictionaries(

@@ -272,22 +272,26 @@ def check_vendor_members(
 
 
 #: a ``data:`` URL of an image, a sound or a video in base64
-_MEDIA_DATA = re.compile(r"data:(?:image|audio|video)/[A-Za-z0-9.+-]{1,64};base64,")
+_MEDIA_DATA = re.compile(r"data:(?:image|audio|video)/[A-Za-z0-9.+-]{1,64};base64,[A-Za-z0-9+/=]*")
 
 
 def data_url(text: str) -> bool:
-    """Whether ``text`` is an image, a sound or a video as a ``data:`` URL in base64, not
-    text to check (a ``data:text/plain,…`` URL is text)."""
-    return text.startswith("data:") and _MEDIA_DATA.match(text) is not None
+    """Whether ``text`` is an image, a sound or a video as a ``data:`` URL in base64 (and
+    nothing but base64 after its head), not text to check (a ``data:text/plain,…`` URL
+    is text, and so is one with words after its head)."""
+    return text.startswith("data:") and _MEDIA_DATA.fullmatch(text) is not None
 
 
-def strings_in(value: object) -> list[str]:
-    """Every string in parsed JSON ``value``, in order, but media `data_url`s."""
+def strings_in(value: object, keys: bool = False) -> list[str]:
+    """Every string in parsed JSON ``value``, in order, but media `data_url`s; with
+    ``keys``, the keys of its objects too."""
     if isinstance(value, str):
         return [] if data_url(value) else [value]
     if isinstance(value, list):
-        return [s for v in value for s in strings_in(v)]
+        return [s for v in value for s in strings_in(v, keys)]
     if isinstance(value, dict):
+        if keys:
+            return [s for k, v in value.items() for s in (k, *strings_in(v, keys))]
         return [s for v in value.values() for s in strings_in(v)]
     return []
 
@@ -307,24 +311,13 @@ def restored(value: Any, vault: TokenVault) -> Any:
     return map_strings(value, lambda text: vault.restore(text)[0])
 
 
-def _strings_and_keys(value: object) -> list[str]:
-    """Every string in parsed JSON ``value``, object keys included, in order."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings_and_keys(v)]
-    if isinstance(value, dict):
-        return [s for k, v in value.items() for s in (k, *_strings_and_keys(v))]
-    return []
-
-
 def logprob_text(logprobs: object) -> str:
     """What an answer's ``logprobs`` spell: the tokens of chat's ``content`` and
     ``refusal`` lists, or a legacy completion's ``tokens``, joined (a line each list),
     then every other string in it, keys too (the alternatives of ``top_logprobs`` …), a
     line each."""
     if not isinstance(logprobs, dict):
-        return "\n".join(_strings_and_keys(logprobs))
+        return "\n".join(strings_in(logprobs, keys=True))
     lines: list[str] = []
     rest: list[object] = []
     for key, value in logprobs.items():
@@ -339,7 +332,7 @@ def logprob_text(logprobs: object) -> str:
             rest += [t for t in value if not isinstance(t, str)]
         else:
             rest += [key, value]
-    return "\n".join([*lines, *_strings_and_keys(rest)])
+    return "\n".join([*lines, *strings_in(rest, keys=True)])
 
 
 def check_logprobs(choice: Body, guard: Guard, check: Check) -> Decision | None:
