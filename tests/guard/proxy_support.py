@@ -674,16 +674,21 @@ def database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> str:
     return url
 
 
-def labelling_proxy(
-    request: pytest.FixtureRequest,
-    upstream: Upstream,
-    tmp_path_factory: pytest.TempPathFactory,
-    section: str,
-) -> Iterator[Proxy]:
-    """A proxy (SQLite) whose policy has the ``guard:`` ``section`` (one line of YAML),
-    for the tests of generated media labelled on the way out."""
-    folder = tmp_path_factory.mktemp("labelling")
-    yield from start_proxy(request, upstream, folder, "sqlite", 200, guard_extra=f"  {section}\n")
+def labelling_proxy(section: str) -> Any:
+    """A module fixture: a proxy (SQLite) whose policy has the ``guard:`` ``section`` (one
+    line of YAML), for the tests of generated media labelled on the way out."""
+
+    @pytest.fixture(scope="module")
+    def fixture(
+        request: pytest.FixtureRequest,
+        upstream: Upstream,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[Proxy]:
+        folder = tmp_path_factory.mktemp("labelling")
+        extra = f"  {section}\n"
+        yield from start_proxy(request, upstream, folder, "sqlite", 200, guard_extra=extra)
+
+    return fixture
 
 
 def start_proxy(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +29,8 @@ from aisec.label.service import verify_file
 PRODUCER = "91350100M000100Y43"
 
 
-@pytest.fixture(scope="module")
-def labelling(
-    request: pytest.FixtureRequest, upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Proxy]:
-    """A proxy whose policy labels generated images (SQLite)."""
-    yield from labelling_proxy(
-        request, upstream, tmp_path_factory, f"images: {{producer: {PRODUCER}}}"
-    )
+#: a proxy whose policy labels generated images
+labelling = labelling_proxy(f"images: {{producer: {PRODUCER}}}")
 
 
 def saved(tmp_path: Path, b64: str, name: str) -> Path:

@@ -7,7 +7,6 @@ save)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import openai
@@ -24,14 +23,8 @@ PRODUCER = "91350100M000100Y43"
 ID_NUMBER = "11010519491231002X"
 
 
-@pytest.fixture(scope="module")
-def speaking(
-    request: pytest.FixtureRequest, upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Proxy]:
-    """A proxy whose policy labels generated speech (SQLite)."""
-    yield from labelling_proxy(
-        request, upstream, tmp_path_factory, f"speech: {{producer: {PRODUCER}}}"
-    )
+#: a proxy whose policy labels generated speech
+speaking = labelling_proxy(f"speech: {{producer: {PRODUCER}}}")
 
 
 @pytest.mark.parametrize(("asked", "media_type"), [("wav", "audio/wav"), ("mp3", "audio/mpeg")])

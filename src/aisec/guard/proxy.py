@@ -695,19 +695,13 @@ class GuardProxy:
                 "streamed speech (stream_format 'sse') is not passed through the guard"
             )
         guard = self.guard_for(app)
-        producer = guard.config.speech.producer
+        labelling = self._labelling(guard, "speech")
         asked = body.get("response_format", "mp3")
-        if producer is not None:
-            if self.label_speech is None:
-                raise ProxyError(
-                    500,
-                    error_body("speech labelling is not available", "server_error", "no_labeller"),
-                )
-            if asked not in SPEECH_TYPES:
-                raise bad_request(
-                    f"this guard labels the speech it passes on (GB 45438) and cannot label "
-                    f"{asked!r}: ask for response_format mp3, wav, flac or opus"
-                )
+        if labelling and asked not in SPEECH_TYPES:
+            raise bad_request(
+                f"this guard labels the speech it passes on (GB 45438) and cannot label "
+                f"{asked!r}: ask for response_format mp3, wav, flac or opus"
+            )
         context = guard.context_for(text, rid)
         no_notice = partial(guard.check_output, notice=False)
         decisions: list[Decision] = []
@@ -728,9 +722,9 @@ class GuardProxy:
         audio = response.body or b""
         media_type = response.response.get_header("content-type") or "application/octet-stream"
         verdict, kinds = merge(decisions)
-        if producer is not None:
-            labeller = self.label_speech
-            assert labeller is not None
+        if labelling:
+            producer, labeller = guard.config.speech.producer, self.label_speech
+            assert producer is not None and labeller is not None
             try:
                 audio, made = await asyncio.to_thread(labeller, audio, producer, rid)
             except InputError as exc:
@@ -739,15 +733,21 @@ class GuardProxy:
             media_type = AUDIO_TYPES[made]
         return Reply(200, raw=audio, media_type=media_type, decision=verdict, kinds=kinds)
 
-    def _labelling(self, guard: Guard) -> bool:
-        """Whether ``guard``'s policy has generated images labelled; 500 when it does and
-        nothing here can (a `GuardProxy` made without `label_image`): an image is never
-        passed on unlabelled for want of the labeller."""
-        if guard.config.images.producer is None:
+    def _labelling(self, guard: Guard, media: str = "image") -> bool:
+        """Whether ``guard``'s policy has generated ``media`` (image or speech) labelled;
+        500 when it does and nothing here can (a `GuardProxy` made without `label_image`
+        or `label_speech`): nothing is passed on unlabelled for want of the labeller."""
+        config, labeller = (
+            (guard.config.images, self.label_image)
+            if media == "image"
+            else (guard.config.speech, self.label_speech)
+        )
+        if config.producer is None:
             return False
-        if self.label_image is None:
+        if labeller is None:
             raise ProxyError(
-                500, error_body("image labelling is not available", "server_error", "no_labeller")
+                500,
+                error_body(f"{media} labelling is not available", "server_error", "no_labeller"),
             )
         return True
 

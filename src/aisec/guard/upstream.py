@@ -21,10 +21,8 @@ off, or not HTTP), ``UnsupportedProtocol`` (not an http(s) URL).
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from pyreqwest import exceptions as rq
@@ -200,24 +198,12 @@ class UpstreamResponse:
             await self._request.__aexit__(None, None, None)
 
 
-def _trusted() -> bytes | None:
-    """``SSL_CERT_FILE``'s certificates (PEM), trusted beside the built-in ones as OpenSSL
-    would; read when a client is made, so as the variable is then."""
-    path = os.environ.get("SSL_CERT_FILE")
-    if not path:
-        return None
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise UpstreamError("ConnectError", f"SSL_CERT_FILE {path}: {exc.strerror}") from None
-
-
 class UpstreamClient:
     """The upstream client: keep-alive connections, at most `MAX_CONNECTIONS` requests in
     flight; ``connect`` bounds opening a connection or waiting for a free one, ``read``
     the silence between two pieces of the answer. HTTP(S) proxies from the environment
-    (``HTTPS_PROXY``, ``NO_PROXY`` …) apply; TLS (rustls) trusts the built-in roots and
-    ``SSL_CERT_FILE``; no redirects are followed and no cookies kept (one client serves
+    (``HTTPS_PROXY``, ``NO_PROXY`` …) apply; TLS (rustls) trusts the system's
+    certificates, or ``SSL_CERT_FILE``'s when it is set (read as a client is made); no redirects are followed and no cookies kept (one client serves
     every client and application: a cookie the upstream sets for one answer must never
     go out with the others' requests); the upstream is asked not to compress, and undone
     if it does anyway."""
@@ -245,9 +231,6 @@ class UpstreamClient:
             .pool_max_idle_per_host(self.max_connections if keep_alive else 0)
             .user_agent("aisec-guard")
         )
-        trusted = _trusted()
-        if trusted is not None:
-            builder = builder.add_root_certificate_pem(trusted)
         return builder.build()
 
     def _pick(self, fresh: bool) -> Client:
